@@ -1,0 +1,38 @@
+# Two entry points for newcomers: `make run` and `make test`. Both build .venv from nothing.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck pytest check-services bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/gateway serve --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
+
+test: $(STAMP) lint typecheck pytest check-services
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pytest -q
+
+check-services: $(STAMP)
+	$(BIN)/gateway check services
+	$(BIN)/gateway test services
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.engine_bench
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

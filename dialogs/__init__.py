@@ -1,0 +1,1 @@
+"""Service definitions: format, checker, compiler, engine, renderers. No I/O here."""

@@ -1,0 +1,52 @@
+"""Texts the engine itself says (errors, navigation, menus), in every supported language.
+
+A service may override any of them in its definition under `texts:`. Dzongkha strings are
+drafts awaiting review by a native speaker; English is the fallback for anything missing.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+BUILTIN_TEXTS: Final[dict[str, dict[str, str]]] = {
+    "required": {"en": "Please enter an answer.", "dz": "ལན་ཅིག་བཙུགས་གནང་།"},
+    "too_short": {"en": "Please enter at least {{ min }} characters."},
+    "too_long": {"en": "Please enter at most {{ max }} characters."},
+    "pattern": {"en": "That answer is not in the expected form."},
+    "not_a_number": {"en": "Please enter a number, e.g. 12."},
+    "not_integer": {"en": "Please enter a whole number."},
+    "number_too_small": {"en": "Please enter a number of at least {{ min }}."},
+    "number_too_large": {"en": "Please enter a number of at most {{ max }}."},
+    "bad_date": {"en": "Please enter a date as {{ format }}, e.g. {{ example }}."},
+    "date_too_early": {"en": "Please enter a date on or after {{ min }}."},
+    "date_too_late": {"en": "Please enter a date on or before {{ max }}."},
+    "bad_phone": {"en": "Please enter a valid mobile number, e.g. {{ example }}."},
+    "bad_cid": {"en": "A citizenship ID has exactly 11 digits. Please try again."},
+    "bad_choice": {"en": "Please reply with one of the numbers shown."},
+    "bad_yes_no": {"en": "Please reply 1 for Yes or 2 for No."},
+    "yes": {"en": "Yes", "dz": "ཨིན།"},
+    "no": {"en": "No", "dz": "མེན།"},
+    "continue": {"en": "Continue"},
+    "more": {"en": "More"},
+    "back": {"en": "Back"},
+    "confirm": {"en": "Confirm"},
+    "edit": {"en": "Change an answer"},
+    "choose_field": {"en": "Which answer do you want to change?"},
+    "menu_title": {"en": "Government services. Choose one:"},
+    "no_services": {"en": "No service is available right now. Please try again later."},
+    "choose_language": {"en": "Choose your language:"},
+    "language": {"en": "Language"},
+    "help": {
+        "en": "Reply with your answer or the number of a choice. 0 Back, 00 Main menu, STOP to end."
+    },
+    "goodbye": {"en": "Goodbye. Dial again any time.", "dz": "བཀྲིན་ཆེ།"},
+    "ended": {"en": "This conversation has ended. Send any message to start again."},
+    "lookup_failed": {"en": "We could not check that right now."},
+    "unavailable": {"en": "The service is temporarily unavailable, please try again later."},
+}
+
+# Words that select "yes" / "no" in any language, besides the option numbers.
+YES_WORDS: Final[frozenset[str]] = frozenset(
+    {"yes", "y", "yeah", "yep", "ok", "okay", "true", "ཨིན", "ཨིན།", "ha", "la"}
+)
+NO_WORDS: Final[frozenset[str]] = frozenset({"no", "n", "nope", "false", "མེན", "མེན།", "men"})

@@ -1,0 +1,277 @@
+"""Conversation tests a civil servant writes beside a service (`<id>.tests.yaml`).
+
+```yaml
+service: business-registration
+cases:
+  - name: citizen found in the census
+    channels: [ussd, sms]            # default: every channel
+    lookups:
+      citizen: {data: {name: Pema Wangmo}}     # or {error: timeout}
+    steps:
+      - screen_contains: citizenship ID        # the first screen, on dialling
+      - send: "11501001234"
+        screen_contains: Welcome Pema Wangmo
+        at: business_name
+    answers: {cid: "11501001234"}
+    ended: false
+```
+Running a case is pure: lookups and submissions are answered from the case's mocks.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from dialogs.catalog import Catalog
+from dialogs.driver import run
+from dialogs.gsm import septets, sms_size
+from dialogs.loader import parse_yaml
+from dialogs.messages import (
+    Effect,
+    EffectResult,
+    Inbound,
+    LookupRequest,
+    LookupResult,
+    Submission,
+    SubmissionResult,
+)
+from dialogs.problems import Problem
+from dialogs.profiles import PROFILES
+from dialogs.render import renderer_for
+from dialogs.session import Snapshot
+from dialogs.steps.lookup import LookupStep
+
+ALL_CHANNELS = tuple(PROFILES)
+Strings = str | list[str]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Exchange(_Model):
+    """One message from the citizen (none for the first screen) and what must follow."""
+
+    send: str | None = Field(default=None, description="What the citizen types.")
+    screen: str | None = Field(default=None, description="The exact screen expected.")
+    screen_contains: Strings = Field(default_factory=list, description="Text that must show.")
+    screen_not_contains: Strings = Field(default_factory=list, description="Text that must not.")
+    at: str | None = Field(default=None, description="Step the conversation must be at after.")
+    ended: bool | None = Field(default=None, description="Whether the conversation ended.")
+
+
+class LookupMock(_Model):
+    """A registry's answer: JSON `data`, or an `error` (timeout, not found...)."""
+
+    data: Any = None
+    error: str | None = None
+
+
+class SubmissionMock(_Model):
+    ok: bool = True
+    reference: str | None = None
+    link: str | None = None
+
+
+class Case(_Model):
+    """One conversation: a list of exchanges, with mocks and final expectations."""
+
+    name: str
+    channels: list[str] = Field(default_factory=lambda: list(ALL_CHANNELS))
+    lang: str = "en"
+    today: date = date(2026, 11, 28)
+    lookups: dict[str, LookupMock] = Field(default_factory=dict)
+    submission: SubmissionMock = Field(default_factory=SubmissionMock)
+    steps: list[Exchange] = Field(min_length=1)
+    answers: dict[str, Any] = Field(default_factory=dict, description="Saved answers (subset).")
+    ended: bool | None = None
+    submitted: bool | None = None
+    submitted_answers: dict[str, Any] = Field(default_factory=dict)
+
+
+class TestFile(_Model):
+    service: str
+    cases: list[Case] = Field(min_length=1)
+
+
+def parse_tests(text: str, file: str) -> tuple[TestFile | None, list[Problem]]:
+    """A tests file from its YAML text, or the problems found in it."""
+    data, locator, problems = parse_yaml(text, file)
+    if problems:
+        return None, problems
+    try:
+        return TestFile.model_validate(data), []
+    except ValidationError as exc:
+        found = []
+        for error in exc.errors():
+            line, col = locator.find(tuple(error["loc"]))
+            where = ".".join(str(p) for p in error["loc"])
+            found.append(Problem(file, line, col, "E100", f"{where}: {error['msg']}"))
+        return None, found
+
+
+@dataclass
+class CaseResult:
+    """How one case went on one channel."""
+
+    case: str
+    channel: str
+    failures: list[str] = field(default_factory=list)
+    transcript: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+def _as_list(value: Strings) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def screen_problems(text: str, channel: str) -> list[str]:
+    """Limits a rendered screen breaks on its channel."""
+    profile = PROFILES.get(channel)
+    if profile is None:
+        return []
+    found = []
+    if profile.max_septets is not None and septets(text) > profile.max_septets:
+        found.append(f"screen has {septets(text)} characters, over {profile.max_septets}")
+    if profile.max_segments is not None and sms_size(text).segments > profile.max_segments:
+        found.append(f"SMS needs {sms_size(text).segments} parts, over {profile.max_segments}")
+    return found
+
+
+def run_case(catalog: Catalog, service_id: str, case: Case, channel: str) -> CaseResult:
+    """Play one case on one channel and compare every screen with what was expected."""
+    result = CaseResult(case.name, channel)
+    submitted: list[Submission] = []
+    service = catalog.get(service_id)
+    if service is None:
+        result.failures.append(f"unknown service {service_id!r}")
+        return result
+
+    def perform(effect: Effect) -> EffectResult:
+        if isinstance(effect, LookupRequest):
+            mock = case.lookups.get(effect.step)
+            if mock is None:
+                example = getattr(service.steps.get(effect.step), "example", None)
+                if example is None:
+                    result.failures.append(f"lookup {effect.step!r} is not mocked")
+                    return LookupResult(ok=False, error="not mocked")
+                return LookupResult(ok=True, data=example)
+            if mock.error is not None:
+                return LookupResult(ok=False, error=mock.error)
+            return LookupResult(ok=True, data=mock.data)
+        submitted.append(effect)
+        mock_sub = case.submission
+        reference = mock_sub.reference or f"{effect.reference_prefix}-{case.today.year}-000001"
+        link = mock_sub.link or (
+            "https://gw.example.gov.bt/d/TESTTOKEN" if effect.mode == "instant" else None
+        )
+        status = "issued" if effect.mode == "instant" else "pending"
+        return SubmissionResult(ok=mock_sub.ok, reference=reference, status=status, link=link)
+
+    snapshot: Snapshot | None = None
+    now = datetime.combine(case.today, datetime.min.time()).replace(hour=9)
+    for number, exchange in enumerate(case.steps, start=1):
+        inbound = Inbound(
+            text=exchange.send or "",
+            channel=channel,
+            now=now,
+            lang=case.lang,
+            service=service_id,
+            conversation_id=f"test-{channel}",
+        )
+        if number > 1 and exchange.send is None:
+            result.failures.append(f"step {number}: `send:` is missing")
+            return result
+        outcome = run(catalog, snapshot, inbound, perform)
+        snapshot = outcome.snapshot
+        renderer = renderer_for(channel)
+        screens = [renderer.render(reply).text for reply in outcome.replies]
+        screen = "\n".join(screens)
+        said = "(dial)" if exchange.send is None else repr(exchange.send)
+        result.transcript.append(f"> {said}\n{screen}")
+        where = f"step {number} (after {said})"
+        for text in screens:
+            result.failures += [f"{where}: {p}" for p in screen_problems(text, channel)]
+        if exchange.screen is not None and screen != exchange.screen.rstrip("\n"):
+            diff = difflib.unified_diff(
+                exchange.screen.rstrip("\n").splitlines(),
+                screen.splitlines(),
+                "expected",
+                "actual",
+                lineterm="",
+            )
+            result.failures.append(f"{where}: screen differs\n" + "\n".join(diff))
+        for text in _as_list(exchange.screen_contains):
+            if text.casefold() not in screen.casefold():
+                result.failures.append(
+                    f"{where}: screen does not contain {text!r}\n" + _indent(screen)
+                )
+        for text in _as_list(exchange.screen_not_contains):
+            if text.casefold() in screen.casefold():
+                result.failures.append(f"{where}: screen contains {text!r}\n" + _indent(screen))
+        if exchange.at is not None and snapshot.step != exchange.at:
+            result.failures.append(f"{where}: at step {snapshot.step!r}, expected {exchange.at!r}")
+        if exchange.ended is not None and snapshot.ended != exchange.ended:
+            result.failures.append(f"{where}: ended is {snapshot.ended}, expected {exchange.ended}")
+    assert snapshot is not None
+    for name, expected in case.answers.items():
+        actual = snapshot.answers.get(name, "(no answer)")
+        if actual != expected:
+            result.failures.append(f"answer {name!r} is {actual!r}, expected {expected!r}")
+    if case.ended is not None and snapshot.ended != case.ended:
+        result.failures.append(f"ended is {snapshot.ended}, expected {case.ended}")
+    if case.submitted is not None and bool(submitted) != case.submitted:
+        result.failures.append(
+            f"submitted {len(submitted)} time(s), expected "
+            + ("once" if case.submitted else "none")
+        )
+    for name, expected in case.submitted_answers.items():
+        actual = submitted[-1].answers.get(name, "(missing)") if submitted else "(no submission)"
+        if actual != expected:
+            result.failures.append(f"submitted {name!r} is {actual!r}, expected {expected!r}")
+    if len({s.idempotency_key for s in submitted}) != len(submitted):
+        result.failures.append("the same submission was sent twice with one idempotency key")
+    return result
+
+
+def run_file(
+    catalog: Catalog,
+    tests: TestFile,
+    channels: list[str] | None = None,
+) -> list[CaseResult]:
+    """Every case of a tests file on each of its channels (optionally only `channels`)."""
+    results = []
+    for case in tests.cases:
+        for channel in case.channels:
+            if channels is None or channel in channels:
+                results.append(run_case(catalog, tests.service, case, channel))
+    return results
+
+
+def unknown_steps(catalog: Catalog, tests: TestFile) -> list[str]:
+    """Step names used by `at:` or lookups that the service does not have."""
+    service = catalog.get(tests.service)
+    if service is None:
+        return [tests.service]
+    names = {e.at for c in tests.cases for e in c.steps if e.at} | {
+        k for c in tests.cases for k in c.lookups
+    }
+    lookups = {k for k, s in service.steps.items() if isinstance(s, LookupStep)}
+    return sorted(
+        n
+        for n in names
+        if n not in service.steps
+        or (n in {k for c in tests.cases for k in c.lookups} and n not in lookups)
+    )
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    | " + line for line in text.splitlines())

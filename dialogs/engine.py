@@ -1,0 +1,614 @@
+"""One conversation step as a pure function: (catalog, snapshot, inbound) -> outcome.
+
+No I/O and no clock: the time comes in the inbound message, lookups and submissions go
+out as effects whose results come back as inbound messages. Every behaviour can be tested
+without a server, and a snapshot is all that survives between two steps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from dialogs.builtin_texts import BUILTIN_TEXTS
+from dialogs.catalog import LANGUAGE_NAMES, Catalog
+from dialogs.compiler import BACK, EDIT, FAIL, NEXT, CompiledService
+from dialogs.definition import Commands
+from dialogs.messages import (
+    Effect,
+    Inbound,
+    LookupRequest,
+    LookupResult,
+    Outcome,
+    Reply,
+    ReplyOption,
+    Submission,
+    SubmissionResult,
+)
+from dialogs.paging import paginate
+from dialogs.profiles import BACK_KEY, profile_for
+from dialogs.session import Snapshot
+from dialogs.steps import StepBase
+from dialogs.steps.base import Accepted, InputStep, StepContext
+from dialogs.steps.choice import _fold
+from dialogs.steps.end import EndStep
+from dialogs.steps.lookup import LookupStep
+from dialogs.steps.submit import SubmitStep
+from dialogs.steps.summary import CONFIRM, SummaryStep
+from dialogs.text import Text, localise
+
+MAX_TRAIL = 60  # steps remembered for "back"; keeps snapshots small on looping services
+MAX_AUTO_STEPS = 200  # guard against a definition that loops without asking anything
+MAX_ANSWER_CHARS = 2000  # longer input is cut before parsing; no step accepts more
+LANGUAGE_KEY = "lang"
+
+
+def step(catalog: Catalog, snapshot: Snapshot | None, inbound: Inbound) -> Outcome:
+    """Act on one inbound message; the caller stores the snapshot and performs effects."""
+    turn = _Turn(catalog, inbound)
+    if snapshot is None or snapshot.ended:
+        turn.begin()
+    else:
+        turn.resume(snapshot)
+    return Outcome(turn.snap, tuple(turn.replies), tuple(turn.effects), tuple(turn.events))
+
+
+class _Labels(Mapping[str, str]):
+    """`labels.<step>` in templates: answers as shown to the citizen, computed on use."""
+
+    def __init__(self, turn: _Turn) -> None:
+        self._turn = turn
+
+    def __getitem__(self, key: str) -> str:
+        service, answers = self._turn.service, self._turn.snap.answers
+        step = service.steps.get(key) if service else None
+        if key not in answers or not isinstance(step, InputStep):
+            raise KeyError(key)
+        return step.display(answers[key], self._turn.step_context())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._turn.snap.answers)
+
+    def __len__(self) -> int:
+        return len(self._turn.snap.answers)
+
+
+class _Turn:
+    """The work of one call to `step`: mutable while it runs, never shared."""
+
+    def __init__(self, catalog: Catalog, inbound: Inbound) -> None:
+        self.catalog = catalog
+        self.inbound = inbound
+        self.profile = profile_for(inbound.channel)
+        self.replies: list[Reply] = []
+        self.effects: list[Effect] = []
+        self.events: list[dict[str, Any]] = []
+        self.service: CompiledService | None = None
+        self.snap = Snapshot(id=inbound.conversation_id, lang=inbound.lang or "en")
+
+    # ----------------------------------------------------------------- context
+    @property
+    def lang(self) -> str:
+        # USSD screens are GSM-7 in practice: show the English text there.
+        return self.snap.lang if self.profile.unicode else "en"
+
+    def context(self) -> dict[str, Any]:
+        service = self.service
+        return {
+            "answers": self.snap.answers,
+            "labels": _Labels(self),
+            "service": {
+                "id": service.id,
+                "version": service.version,
+                "title": localise(service.definition.title, self.lang),
+            }
+            if service
+            else {},
+            "submission": self.snap.submission or {},
+            "lang": self.lang,
+            "today": self.inbound.now.date().isoformat(),
+        }
+
+    def step_context(self) -> StepContext:
+        region = self.service.definition.phone_region if self.service else "BT"
+        return StepContext(
+            lang=self.lang,
+            today=self.inbound.now.date(),
+            phone_region=region,
+            answers=self.snap.answers,
+            text=self.text,
+        )
+
+    def text(self, text: Text | None, extra: Mapping[str, Any] | None = None) -> str:
+        context = self.context()
+        if extra:
+            context.update(extra)
+        if self.service is not None:
+            return self.service.render(text, self.lang, context)
+        from dialogs.compiler import _builtin_template
+
+        return _builtin_template(localise(text, self.lang)).render(context).strip()
+
+    def builtin(self, key: str, extra: Mapping[str, Any] | None = None) -> str:
+        text = self.service.builtin(key) if self.service else BUILTIN_TEXTS[key]
+        return self.text(text, extra)
+
+    def commands(self) -> Commands:
+        return self.service.definition.commands if self.service else self.catalog.commands
+
+    def event(self, kind: str, **details: Any) -> None:
+        self.events.append(
+            {
+                "event": kind,
+                "service": self.snap.service,
+                "version": self.snap.version,
+                "step": self.snap.step,
+                "channel": self.profile.name,
+                "at": self.inbound.now.isoformat(),
+                **details,
+            }
+        )
+
+    # ----------------------------------------------------------------- output
+    def say(self, reply: Reply) -> None:
+        pages = paginate(reply, self.profile, self.builtin("more"))
+        page = min(self.snap.page, len(pages) - 1)
+        self.replies.append(pages[page])
+
+    def page_count(self) -> int:
+        reply = self.screen()
+        return len(paginate(reply, self.profile, self.builtin("more"))) if reply else 1
+
+    def numbered(self, labels: list[str]) -> tuple[ReplyOption, ...]:
+        return tuple(ReplyOption(str(i + 1), label) for i, label in enumerate(labels))
+
+    def back_option(self) -> tuple[ReplyOption, ...]:
+        if self.profile.show_back and self._back_target() is not None:
+            return (ReplyOption(BACK_KEY, self.builtin("back"), nav=True),)
+        return ()
+
+    def screen(self, prefix: str = "") -> Reply | None:
+        """The full (unpaged) screen of where the conversation stands."""
+        head = f"{prefix}\n" if prefix else ""
+        if self.snap.service is None:
+            return self.menu_screen(head)
+        assert self.service is not None
+        current = self.service.steps[self.snap.step]
+        if not isinstance(current, InputStep):
+            return None
+        ctx = self.step_context()
+        if self.snap.mode == "edit" and isinstance(current, SummaryStep):
+            fields = self.summary_fields(current)
+            options = self.numbered([self.field_label(name) for name in fields])
+            return Reply(head + self.builtin("choose_field"), options + self.back_option())
+        body = self.text(current.prompt)
+        if isinstance(current, SummaryStep):
+            lines = [
+                f"{self.field_label(n)}: {self.display(n)}" for n in self.summary_fields(current)
+            ]
+            body = "\n".join([body, *lines])
+        options = self.numbered([option.label for option in current.choices(ctx)])
+        back = self.back_option() if options else ()
+        return Reply(head + body, options + back)
+
+    def show(self, prefix: str = "") -> None:
+        reply = self.screen(prefix)
+        if reply is not None:
+            self.say(reply)
+
+    # ----------------------------------------------------------------- menu
+    def menu_entries(self) -> list[tuple[str, str]]:
+        entries = [(s.id, localise(s.definition.title, self.lang)) for s in self.catalog.menu()]
+        if self.profile.unicode and len(self.catalog.languages()) > 1:
+            entries.append((LANGUAGE_KEY, localise(BUILTIN_TEXTS["language"], self.lang)))
+        return entries
+
+    def menu_screen(self, head: str) -> Reply:
+        if self.snap.mode == "lang":
+            names = [LANGUAGE_NAMES.get(code, code) for code in self.catalog.languages()]
+            return Reply(head + self.builtin("choose_language"), self.numbered(names))
+        labels = [label for _, label in self.menu_entries()]
+        return Reply(head + self.builtin("menu_title"), self.numbered(labels))
+
+    def show_menu(self) -> None:
+        self.service = None
+        self.snap = self.snap.evolve(
+            service=None,
+            version=0,
+            step="",
+            mode="menu",
+            page=0,
+            answers={},
+            trail=(),
+            return_to=None,
+            submission=None,
+            invalid=0,
+        )
+        self.show()
+
+    def menu_answer(self, raw: str) -> None:
+        if self.snap.mode == "lang":
+            codes = self.catalog.languages()
+            index = _pick(raw, [LANGUAGE_NAMES.get(c, c) for c in codes], codes)
+            if index is None:
+                self.show(self.builtin("bad_choice"))
+                return
+            self.snap = self.snap.evolve(lang=codes[index], mode="menu", page=0)
+            self.show()
+            return
+        entries = self.menu_entries()
+        index = _pick(raw, [label for _, label in entries], [key for key, _ in entries])
+        if index is None:
+            self.show(self.builtin("bad_choice"))
+        elif entries[index][0] == LANGUAGE_KEY:
+            self.snap = self.snap.evolve(mode="lang", page=0)
+            self.show()
+        else:
+            service = self.catalog.get(entries[index][0])
+            assert service is not None
+            self.start(service)
+
+    # ----------------------------------------------------------------- lifecycle
+    def begin(self) -> None:
+        inbound = self.inbound
+        self.snap = Snapshot(
+            id=inbound.conversation_id,
+            lang=inbound.lang or self.snap.lang,
+            started=inbound.now.isoformat(),
+        )
+        menu = self.catalog.menu()
+        chosen = self.catalog.get(inbound.service) if inbound.service else None
+        if chosen is None and len(menu) == 1:
+            chosen = menu[0]
+        if chosen is not None:
+            self.start(chosen)
+        elif not menu:
+            self.say(Reply(self.builtin("no_services"), end=True))
+            self.snap = self.snap.evolve(ended=True)
+        else:
+            self.show_menu()
+
+    def start(self, service: CompiledService) -> None:
+        self.service = service
+        lang = self.snap.lang if self.snap.lang in service.definition.languages else "en"
+        self.snap = self.snap.evolve(
+            service=service.id,
+            version=service.version,
+            lang=lang,
+            answers={},
+            trail=(),
+            mode="",
+            page=0,
+            submission=None,
+            return_to=None,
+            invalid=0,
+            ended=False,
+        )
+        self.snap = self.snap.evolve(step=service.start)
+        self.event("started")
+        self.enter(service.start)
+
+    def resume(self, snapshot: Snapshot) -> None:
+        self.snap = snapshot
+        if snapshot.service is not None:
+            self.service = self.catalog.get(snapshot.service, snapshot.version)
+            if self.service is None or snapshot.step not in self.service.steps:
+                # The pinned version was withdrawn: start the published one afresh.
+                service = self.catalog.get(snapshot.service)
+                if service is None:
+                    self.begin()
+                else:
+                    self.start(service)
+                return
+        if self.inbound.result is not None:
+            if snapshot.mode == "awaiting":
+                self.effect_result(self.inbound.result)
+            return  # a late or repeated result for a step already left: nothing to do
+        raw = self.inbound.choice if self.inbound.choice is not None else self.inbound.text
+        raw = _clean(raw)
+        if self.command(raw):
+            return
+        if snapshot.mode == "awaiting":
+            self.enter(snapshot.step)  # e.g. a submission failed: try it again
+        elif self.snap.service is None:
+            self.menu_answer(raw)
+        else:
+            self.answer(raw)
+
+    # ----------------------------------------------------------------- commands
+    def command(self, raw: str) -> bool:
+        word = raw.casefold()
+        commands = self.commands()
+        if word in commands.more and self.snap.page + 1 < self.page_count():
+            self.snap = self.snap.evolve(page=self.snap.page + 1)
+            self.show()
+        elif word in commands.back:
+            self.back()
+        elif word in commands.menu and len(self.catalog.menu()) > 1:
+            self.event("left")
+            self.show_menu()
+        elif word in commands.menu or word in commands.restart:
+            menu = self.catalog.menu()
+            service = self.service or (menu[0] if menu else None)
+            if service is None:
+                self.begin()
+            else:
+                self.event("restarted")
+                self.start(service)
+        elif word in commands.help:
+            current = self.service.steps.get(self.snap.step) if self.service else None
+            text = getattr(current, "help", None) or (
+                self.service.definition.help if self.service else None
+            )
+            self.show(self.text(text) if text else self.builtin("help"))
+        elif word in commands.stop:
+            self.event("stopped")
+            self.say(Reply(self.builtin("goodbye"), end=True))
+            self.snap = self.snap.evolve(ended=True, mode="")
+        else:
+            return False
+        return True
+
+    def _back_target(self) -> str | None:
+        service = self.service
+        if service is None:
+            return None
+        for name in reversed(self.snap.trail):
+            if service.steps[name].kind == "input":
+                return name
+        return None
+
+    def back(self) -> None:
+        if self.snap.page > 0:
+            self.snap = self.snap.evolve(page=self.snap.page - 1)
+            self.show()
+            return
+        if self.snap.mode == "edit":
+            self.snap = self.snap.evolve(mode="", page=0)
+            self.show()
+            return
+        target = self._back_target()
+        if target is None or self.service is None:
+            if self.snap.service is None and self.snap.mode == "lang":
+                self.snap = self.snap.evolve(mode="menu", page=0)
+            self.show()
+            return
+        trail = self.snap.trail
+        cut = len(trail) - 1 - trail[::-1].index(target)
+        moved = self.service.fire(BACK, self.snap.step, self.context(), target=target)
+        self.snap = self.snap.evolve(
+            trail=trail[:cut], step=moved or target, page=0, mode="", return_to=None, invalid=0
+        )
+        self.event("back", to=target)
+        self.show()
+
+    # ----------------------------------------------------------------- answers
+    def answer(self, raw: str) -> None:
+        assert self.service is not None
+        current = self.service.steps[self.snap.step]
+        assert isinstance(current, InputStep)
+        if self.snap.mode == "edit" and isinstance(current, SummaryStep):
+            self.edit_choice(current, raw)
+            return
+        parsed = current.parse(raw, self.step_context())
+        if not isinstance(parsed, Accepted):
+            self.snap = self.snap.evolve(invalid=self.snap.invalid + 1, page=0)
+            self.event("invalid", reason=parsed.reason)
+            message = (
+                self.text(current.error)
+                if current.error
+                else self.builtin(parsed.reason, parsed.params)
+            )
+            self.show(message)
+            return
+        if isinstance(current, SummaryStep) and parsed.value != CONFIRM:
+            self.snap = self.snap.evolve(mode="edit", page=0)
+            self.show()
+            return
+        if current.answer_is_saved():
+            self.snap = self.snap.evolve(answers={**self.snap.answers, current.id: parsed.value})
+        self.event("answered")
+        self.advance(current.id, NEXT)
+
+    def edit_choice(self, summary: SummaryStep, raw: str) -> None:
+        assert self.service is not None
+        fields = self.summary_fields(summary)
+        index = _pick(raw, [self.field_label(n) for n in fields], fields)
+        if index is None:
+            self.show(self.builtin("bad_choice"))
+            return
+        target = self.service.fire(EDIT, summary.id, self.context(), target=fields[index])
+        self.snap = self.snap.evolve(
+            trail=self._trail(summary.id), return_to=summary.id, mode="", page=0
+        )
+        self.event("edit", to=fields[index])
+        self.enter(target or fields[index], revisit=False)
+
+    def advance(self, source: str, trigger: str) -> None:
+        assert self.service is not None
+        target = self.service.fire(trigger, source, self.context())
+        self.snap = self.snap.evolve(trail=self._trail(source))
+        if target is None:  # the checker rejects definitions where this can happen
+            self.say(Reply(self.builtin("unavailable"), end=True))
+            self.snap = self.snap.evolve(ended=True)
+            return
+        self.enter(target)
+
+    def _trail(self, name: str) -> tuple[str, ...]:
+        return (*self.snap.trail, name)[-MAX_TRAIL:]
+
+    def enter(self, name: str, *, revisit: bool = True) -> None:
+        """Arrive at a step; automatic steps run on until one waits for the citizen."""
+        service = self.service
+        assert service is not None
+        for _ in range(MAX_AUTO_STEPS):
+            current = service.steps[name]
+            self.snap = self.snap.evolve(step=name, page=0, invalid=0, mode="")
+            if self.snap.return_to == name:
+                self.snap = self.snap.evolve(return_to=None)
+            elif self.snap.return_to and revisit and self._already_done(current):
+                # Changing one answer from the summary: walk on past what is answered,
+                # so a changed branch asks its new questions and nothing else.
+                self.snap = self.snap.evolve(trail=self._trail(name))
+                next_name = service.fire(NEXT, name, self.context())
+                if next_name is None:
+                    break
+                name = next_name
+                continue
+            revisit = True
+            if isinstance(current, EndStep):
+                self.finish(current)
+            elif isinstance(current, LookupStep | SubmitStep):
+                self.snap = self.snap.evolve(mode="awaiting")
+                self.effects.append(self.effect(current))
+            else:
+                if isinstance(current, SummaryStep | SubmitStep):
+                    self.prune_answers()
+                self.show()
+            return
+        self.say(Reply(self.builtin("unavailable"), end=True))
+        self.snap = self.snap.evolve(ended=True)
+
+    def _already_done(self, current: StepBase) -> bool:
+        if isinstance(current, InputStep) and current.answer_is_saved():
+            return current.id in self.snap.answers
+        return current.kind == "input" and current.id in self.snap.trail
+
+    def finish(self, current: EndStep) -> None:
+        link = (self.snap.submission or {}).get("link")
+        self.say(Reply(self.text(current.prompt), link=link, end=True))
+        self.snap = self.snap.evolve(ended=True)
+        self.event("completed")
+
+    # ----------------------------------------------------------------- effects
+    def effect(self, current: LookupStep | SubmitStep) -> Effect:
+        assert self.service is not None
+        context = self.context()
+        if isinstance(current, LookupStep):
+            return LookupRequest(
+                step=current.id,
+                method=current.method,
+                url=self.service.render_url(current.url, context),
+                query={k: self.service.render(v, "en", context) for k, v in current.query.items()},
+                body={k: self.service.render(v, "en", context) for k, v in current.body.items()}
+                if current.body is not None
+                else None,
+                headers=dict(current.headers),
+                timeout=current.timeout,
+            )
+        self.prune_answers()
+        answers = self.snap.answers
+        if current.fields is not None:
+            answers = {k: v for k, v in answers.items() if k in current.fields}
+        document = None
+        if current.document is not None:
+            doc = current.document
+            document = {
+                "title": self.text(doc.title),
+                "issuer": self.text(doc.issuer),
+                "holder": self.service.render(doc.holder, self.lang, context)
+                if doc.holder in self.service.templates
+                else self.text(doc.holder),
+                "fields": [
+                    {"label": self.field_label(n), "value": self.display(n)}
+                    for n in doc.fields
+                    if n in self.snap.answers
+                ],
+            }
+        return Submission(
+            step=current.id,
+            service=self.service.id,
+            version=self.service.version,
+            idempotency_key=f"{self.snap.id}:{current.id}",
+            mode=current.mode,
+            reference_prefix=current.reference_prefix,
+            answers=dict(answers),
+            document=document,
+        )
+
+    def effect_result(self, result: LookupResult | SubmissionResult) -> None:
+        assert self.service is not None
+        current = self.service.steps[self.snap.step]
+        if isinstance(current, LookupStep) and isinstance(result, LookupResult):
+            answers = dict(self.snap.answers)
+            if result.ok:
+                answers[current.id] = current.keep(result.data)
+            else:
+                answers.pop(current.id, None)
+            self.snap = self.snap.evolve(answers=answers, mode="")
+            self.event("lookup", ok=result.ok)
+            self.advance(current.id, NEXT if result.ok else FAIL)
+        elif isinstance(current, SubmitStep) and isinstance(result, SubmissionResult):
+            if not result.ok:
+                text = self.text(current.wait) if current.wait else self.builtin("unavailable")
+                self.say(Reply(text))
+                self.event("submit_failed")
+                return
+            submission = {
+                "reference": result.reference,
+                "status": result.status,
+                "link": result.link,
+            }
+            self.snap = self.snap.evolve(submission=submission, mode="")
+            self.event("submitted", reference=result.reference)
+            self.advance(current.id, NEXT)
+
+    # ----------------------------------------------------------------- answers shown
+    def summary_fields(self, summary: SummaryStep) -> list[str]:
+        assert self.service is not None
+        names = self.service.edit_targets.get(summary.id, ())
+        return [n for n in names if n in self.snap.answers]
+
+    def field_label(self, name: str) -> str:
+        assert self.service is not None
+        current = self.service.steps[name]
+        label = getattr(current, "label", None)
+        return self.text(label) if label else name.replace("_", " ").capitalize()
+
+    def display(self, name: str) -> str:
+        assert self.service is not None
+        current = self.service.steps[name]
+        value = self.snap.answers.get(name)
+        if isinstance(current, InputStep):
+            return current.display(value, self.step_context())
+        return "" if value is None else str(value)
+
+    def prune_answers(self) -> None:
+        """Forget answers of steps no longer on the path (a branch changed after "back")."""
+        assert self.service is not None
+        path = self.path()
+        answers = {k: v for k, v in self.snap.answers.items() if k in path}
+        if len(answers) != len(self.snap.answers):
+            self.snap = self.snap.evolve(answers=answers)
+
+    def path(self) -> set[str]:
+        """Steps on the way from the start to the current step, given the answers."""
+        service = self.service
+        assert service is not None
+        seen: set[str] = set()
+        name: str | None = service.start
+        context = self.context()
+        while name is not None and name not in seen and name != self.snap.step:
+            seen.add(name)
+            current = service.steps[name]
+            failed = isinstance(current, LookupStep) and name not in self.snap.answers
+            name = service.fire(FAIL if failed else NEXT, name, context)
+        return seen
+
+
+def _clean(raw: str) -> str:
+    # Control characters and absurd lengths never reach a step's parser.
+    text = raw[:MAX_ANSWER_CHARS]
+    return "".join(c if c.isprintable() or c in "\n\t" else " " for c in text).strip()
+
+
+def _pick(raw: str, labels: list[str], keys: list[str]) -> int | None:
+    """Index chosen by number, key or (folded) label; None when nothing matches."""
+    if raw.isdigit():
+        index = int(raw) - 1
+        return index if 0 <= index < len(labels) else None
+    folded = _fold(raw)
+    for index, (label, key) in enumerate(zip(labels, keys, strict=True)):
+        if folded and folded in (_fold(label), _fold(key)):
+            return index
+    return None

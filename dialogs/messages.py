@@ -1,0 +1,108 @@
+"""What goes into and out of one conversation step, independent of any channel.
+
+Nothing here knows a provider payload: channel adapters translate to and from these types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from dialogs.session import Snapshot
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyOption:
+    """A numbered choice on a screen. `key` is what the citizen types (or a button sends)."""
+
+    key: str
+    label: str
+    nav: bool = False  # navigation ("98 More", "0 Back") rather than an answer
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One screen or message to show: text, options, an optional link, and whether it ends."""
+
+    text: str
+    options: tuple[ReplyOption, ...] = ()
+    link: str | None = None
+    end: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LookupRequest:
+    """Effect: call a registry and feed the outcome back as a `LookupResult`."""
+
+    step: str
+    method: Literal["GET", "POST"]
+    url: str
+    query: Mapping[str, str]
+    body: Mapping[str, str] | None
+    headers: Mapping[str, str]
+    timeout: float
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """Effect: store an application durably and feed back a `SubmissionResult`."""
+
+    step: str
+    service: str
+    version: int
+    idempotency_key: str
+    mode: Literal["instant", "review"]
+    reference_prefix: str
+    answers: Mapping[str, Any]
+    document: Mapping[str, Any] | None
+
+
+Effect = LookupRequest | Submission
+
+
+@dataclass(frozen=True, slots=True)
+class LookupResult:
+    """Outcome of a LookupRequest: JSON data when it worked."""
+
+    ok: bool
+    data: Any = None
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionResult:
+    """Outcome of a Submission: its reference, status and document link when issued."""
+
+    ok: bool
+    reference: str = ""
+    status: str = ""
+    link: str | None = None
+
+
+EffectResult = LookupResult | SubmissionResult
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One thing from the citizen (or an effect's result) for the engine to act on."""
+
+    text: str = ""
+    channel: str = "sms"
+    now: datetime = field(default_factory=lambda: datetime(2026, 1, 1))
+    choice: str | None = None  # an option key sent by a button or list row
+    lang: str | None = None  # language known from an earlier conversation
+    service: str | None = None  # start this service directly (e.g. a USSD code per service)
+    conversation_id: str = ""  # id for a new conversation, supplied by the caller
+    result: EffectResult | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one step produced: the next snapshot, replies to send, effects to perform."""
+
+    snapshot: Snapshot
+    replies: tuple[Reply, ...] = ()
+    effects: tuple[Effect, ...] = ()
+    events: tuple[Mapping[str, Any], ...] = ()

@@ -1,0 +1,16 @@
+"""SMS: numbered text; the citizen answers with a number or the option's words."""
+
+from __future__ import annotations
+
+from dialogs.messages import Reply
+from dialogs.render.base import Rendered, numbered
+
+
+class SmsRenderer:
+    name = "sms"
+
+    def render(self, reply: Reply) -> Rendered:
+        text = numbered(reply.text, reply.options)
+        if reply.link and reply.link not in text:
+            text = f"{text}\n{reply.link}"
+        return Rendered(text=text, end=reply.end, link=reply.link)

@@ -1,0 +1,47 @@
+"""The conversation snapshot: small, plain JSON between two steps.
+
+It pins the service id and version it started on, so publishing a new version never
+changes a conversation in flight.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Literal, Self
+
+Mode = Literal["", "menu", "lang", "edit", "awaiting"]
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Where a citizen is in a conversation and what they answered."""
+
+    id: str
+    lang: str = "en"
+    service: str | None = None  # None: at the main menu of services
+    version: int = 0
+    step: str = ""
+    answers: dict[str, Any] = field(default_factory=dict)
+    trail: tuple[str, ...] = ()  # steps passed, newest last, for "back"
+    page: int = 0  # page of a long screen
+    mode: Mode = ""
+    return_to: str | None = None  # summary to come back to after changing an answer
+    submission: dict[str, Any] | None = None
+    invalid: int = 0  # invalid answers in a row at this step
+    ended: bool = False
+    started: str = ""  # ISO time the conversation started
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["trail"] = list(self.trail)
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Self:
+        data = json.loads(text)
+        data["trail"] = tuple(data.get("trail", ()))
+        return cls(**data)
+
+    def evolve(self, **changes: Any) -> Self:
+        return replace(self, **changes)

@@ -1,0 +1,111 @@
+"""`choice`: one option from a list written in the step or kept in `services/lists/`.
+
+```yaml
+- id: location
+  type: choice
+  prompt: In which dzongkhag is the business?
+  options_from: dzongkhags        # services/lists/dzongkhags.yaml
+- id: business_type
+  type: choice
+  prompt: Type of business
+  options:
+    - {value: cottage, label: Cottage}
+    - {value: small, label: Small}
+```
+Long lists are paged automatically ("98 More"); the citizen may answer with the option's
+number, its value or its words (typos tolerated).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from rapidfuzz import fuzz, process
+
+from dialogs.steps.base import Accepted, InputStep, Option, Parsed, Rejected, StepContext
+from dialogs.text import Text, localise
+
+FUZZY_CUTOFF = 82
+
+
+class OptionDef(BaseModel):
+    """An option: the saved `value` and the shown `label`. A plain string is both."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    value: str = Field(min_length=1, max_length=64, description="Saved when chosen.")
+    label: Text = Field(description="Shown to the citizen.", json_schema_extra={"text": True})
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_plain_string(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            return {"value": slug(data), "label": data}
+        return data
+
+
+def slug(label: str) -> str:
+    """`Samdrup Jongkhar` -> `samdrup_jongkhar`: a stable value for a plain-string option."""
+    ascii_text = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "_", ascii_text.lower()).strip("_") or label
+
+
+def _fold(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return " ".join(re.sub(r"[^\w\s]", " ", (ascii_text or text).casefold()).split())
+
+
+class ChoiceStep(InputStep):
+    """One option of many."""
+
+    type: Literal["choice"]
+    options: list[OptionDef] = Field(
+        default_factory=list, description="The options, in the order shown."
+    )
+    options_from: str | None = Field(
+        default=None,
+        pattern=r"^[a-z][a-z0-9_-]*$",
+        description="Name of a shared list in `services/lists/<name>.yaml` (instead of options).",
+    )
+
+    def choices(self, ctx: StepContext) -> list[Option]:
+        return [Option(o.value, localise(o.label, ctx.lang)) for o in self.options]
+
+    def parse(self, raw: str, ctx: StepContext) -> Parsed:
+        shown = self.choices(ctx)
+        answer = raw.strip()
+        if not answer or len(answer) > 200:
+            return Rejected("bad_choice")
+        if answer.isdigit():
+            index = int(answer) - 1
+            return (
+                Accepted(shown[index].value) if 0 <= index < len(shown) else Rejected("bad_choice")
+            )
+        folded = _fold(answer)
+        for option in shown:
+            if folded in (_fold(option.value), _fold(option.label)):
+                return Accepted(option.value)
+        if not folded:
+            return Rejected("bad_choice")
+        prefixed = [o for o in shown if _fold(o.label).startswith(folded)]
+        if len(folded) >= 3 and len(prefixed) == 1:
+            return Accepted(prefixed[0].value)
+        labels = [_fold(o.label) for o in shown]
+        best = process.extract(
+            folded, labels, scorer=fuzz.WRatio, limit=2, score_cutoff=FUZZY_CUTOFF
+        )
+        if len(best) == 1 or (len(best) == 2 and best[0][1] - best[1][1] >= 5):
+            return Accepted(shown[best[0][2]].value)
+        return Rejected("bad_choice")
+
+    def display(self, value: Any, ctx: StepContext) -> str:
+        for option in self.options:
+            if option.value == value:
+                return localise(option.label, ctx.lang)
+        return str(value)
+
+    def max_display_length(self) -> int:
+        return max((len(localise(o.label, "en")) for o in self.options), default=0)

@@ -1,0 +1,70 @@
+"""`lookup`: ask a registry over HTTP and keep (part of) its answer.
+
+```yaml
+- id: citizen
+  type: lookup
+  url: "https://census.example.gov.bt/api/citizens/{{ answers.cid }}"
+  timeout: 3
+  fields: [name, dzongkhag]      # keep only these keys: snapshots stay small
+  on_error: applicant_name        # not found, timeout, registry down
+  next: business_name
+```
+The engine never calls the registry: it returns a lookup effect that the gateway performs
+(and tests mock) and feeds back. Every value inserted into the URL is percent-encoded.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field
+
+from dialogs.steps.base import StepBase, StepId, StepKind
+
+MAX_TIMEOUT_SECONDS = 30.0
+
+
+class LookupStep(StepBase):
+    """An HTTP GET or POST to a registry; the JSON reply is saved under the step id."""
+
+    kind: ClassVar[StepKind] = "effect"
+    type: Literal["lookup"]
+    method: Literal["GET", "POST"] = Field(default="GET", description="HTTP method.")
+    url: str = Field(
+        pattern=r"^https?://", description="Registry URL; may insert answers with {{ }}."
+    )
+    query: dict[str, str] = Field(
+        default_factory=dict, description="Query parameters (templates allowed)."
+    )
+    body: dict[str, str] | None = Field(
+        default=None, description="JSON body for POST (templates allowed in values)."
+    )
+    headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="Request headers. A value `env:NAME` is read from the gateway's "
+        "environment, so secrets never live in a definition.",
+    )
+    timeout: float = Field(
+        default=3.0, gt=0, le=MAX_TIMEOUT_SECONDS, description="Seconds before giving up."
+    )
+    fields: list[str] | None = Field(
+        default=None, description="Keys of the JSON reply to keep (default: all of them)."
+    )
+    on_error: StepId = Field(
+        description="Step to go to when the registry fails, times out or finds nothing."
+    )
+    example: dict[str, Any] | None = Field(
+        default=None,
+        description="A sample reply, used by `gateway simulate` and documentation.",
+    )
+
+    def targets(self) -> list[str]:
+        return [self.on_error]
+
+    def keep(self, data: Any) -> dict[str, Any]:
+        """The part of a registry reply saved in the conversation."""
+        if not isinstance(data, dict):
+            return {"value": data}
+        if self.fields is None:
+            return data
+        return {key: data.get(key) for key in self.fields}

@@ -1,0 +1,67 @@
+"""`number`: a whole or decimal number within bounds.
+
+```yaml
+- id: seats
+  type: number
+  prompt: How many passenger seats?
+  min: 10
+  max: 70
+```
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal
+
+from pydantic import Field
+
+from dialogs.steps.base import Accepted, InputStep, Parsed, Rejected, StepContext
+
+_THOUSANDS = re.compile(r"(?<=\d)[ ,](?=\d{3}\b)")
+
+
+class NumberStep(InputStep):
+    """A number; saved as an integer, or as a decimal string when `decimals` > 0."""
+
+    type: Literal["number"]
+    min: Decimal | None = Field(default=None, description="Smallest accepted value.")
+    max: Decimal | None = Field(default=None, description="Largest accepted value.")
+    decimals: int = Field(
+        default=0, ge=0, le=6, description="Digits allowed after the decimal point (0: whole)."
+    )
+
+    def parse(self, raw: str, ctx: StepContext) -> Parsed:
+        text = _THOUSANDS.sub("", raw.strip())
+        if len(text) > 30 or not re.fullmatch(r"[+-]?\d*(?:[.,]\d+)?", text) or not text:
+            return Rejected("not_a_number")
+        try:
+            number = Decimal(text.replace(",", "."))
+        except InvalidOperation:
+            return Rejected("not_a_number")
+        exponent = number.as_tuple().exponent
+        if (
+            isinstance(exponent, int)
+            and -exponent > self.decimals
+            and number != number.to_integral()
+        ):
+            return Rejected("not_integer" if self.decimals == 0 else "not_a_number")
+        if self.min is not None and number < self.min:
+            return Rejected("number_too_small", {"min": _plain(self.min)})
+        if self.max is not None and number > self.max:
+            return Rejected("number_too_large", {"max": _plain(self.max)})
+        if self.decimals == 0:
+            return Accepted(int(number))
+        return Accepted(_plain(number))
+
+    def display(self, value: Any, ctx: StepContext) -> str:
+        return str(value)
+
+    def max_display_length(self) -> int:
+        bound = max(abs(self.min or Decimal(0)), abs(self.max or Decimal(10**12)))
+        return len(_plain(bound)) + 1 + (self.decimals + 1 if self.decimals else 0)
+
+
+def _plain(number: Decimal) -> str:
+    return format(number.normalize(), "f")

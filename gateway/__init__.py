@@ -1,0 +1,1 @@
+"""Conversational gateway: FastAPI app, channel adapters, CLI."""

@@ -1,0 +1,147 @@
+"""The `gateway` command: check, draw, simulate and test services; serve the gateway."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dialogs.conversation_tests import ALL_CHANNELS, parse_tests, run_file, unknown_steps
+from dialogs.problems import has_errors
+from dialogs.profiles import PROFILES
+from dialogs.schema import json_schema_text
+from gateway.repository import load_repository, test_files
+from gateway.settings import Settings
+
+app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
+
+Paths = Annotated[list[Path] | None, typer.Argument(help="Definition files or folders.")]
+
+
+def _services_dir() -> Path:
+    return Settings().services_dir
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the service definition format."""
+    typer.echo(json_schema_text(), nl=False)
+
+
+@app.command()
+def check(paths: Paths = None) -> None:
+    """Check definitions; print problems as file:line:col: CODE message."""
+    repository = load_repository(paths or [_services_dir()])
+    problems = repository.problems
+    for problem in problems:
+        typer.echo(problem.format())
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    typer.echo(f"{len(repository.loaded)} definition(s): {errors} error(s), {warnings} warning(s)")
+    raise typer.Exit(1 if has_errors(problems) else 0)
+
+
+@app.command("test")
+def run_tests(
+    paths: Paths = None,
+    channel: Annotated[list[str] | None, typer.Option(help="Only these channels.")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print transcripts.")] = False,
+) -> None:
+    """Run the conversation tests (<service>.tests.yaml) beside the definitions."""
+    chosen = paths or [_services_dir()]
+    folders = [p if p.is_dir() else p.parent for p in chosen]
+    repository = load_repository(folders)
+    for problem in repository.problems:
+        if problem.severity == "error":
+            typer.echo(problem.format())
+    passed = failed = 0
+    for path in test_files(chosen):
+        tests, problems = parse_tests(path.read_text(encoding="utf-8"), str(path))
+        if tests is None:
+            for problem in problems:
+                typer.echo(problem.format())
+            failed += 1
+            continue
+        for name in unknown_steps(repository.catalog, tests):
+            typer.echo(f"{path}: unknown service or step {name!r}")
+            failed += 1
+        for result in run_file(repository.catalog, tests, channel):
+            label = f"{path.name} :: {result.case} [{result.channel}]"
+            if result.passed:
+                passed += 1
+                typer.echo(f"PASS {label}")
+            else:
+                failed += 1
+                typer.echo(f"FAIL {label}")
+                for failure in result.failures:
+                    typer.echo("  " + failure.replace("\n", "\n  "))
+            if verbose or not result.passed:
+                typer.echo(
+                    "  transcript:\n"
+                    + "\n".join(
+                        "    " + line for turn in result.transcript for line in turn.splitlines()
+                    )
+                )
+    typer.echo(f"{passed} passed, {failed} failed")
+    raise typer.Exit(1 if failed or not passed else 0)
+
+
+@app.command()
+def simulate(
+    service: Annotated[str, typer.Argument(help="Service id or file name.")],
+    channel: Annotated[str, typer.Option(help="ussd, sms, whatsapp, telegram or web.")] = "ussd",
+    lang: Annotated[str, typer.Option(help="Language code.")] = "en",
+    live: Annotated[bool, typer.Option(help="Call real registries for lookups.")] = False,
+) -> None:
+    """Play the citizen in a terminal; reads one answer a line when not a terminal."""
+    from gateway.simulator import simulate as run_simulation
+
+    if channel not in PROFILES:
+        raise typer.BadParameter(f"channel must be one of {', '.join(ALL_CHANNELS)}")
+    repository = load_repository([_services_dir()])
+    compiled = repository.service(service)
+    if compiled is None:
+        typer.echo(f"unknown service {service!r}; run `gateway check` for problems", err=True)
+        raise typer.Exit(2)
+    run_simulation(
+        repository.catalog, compiled.id, channel, lang, live=live, interactive=sys.stdin.isatty()
+    )
+
+
+@app.command()
+def graph(
+    service: Annotated[str, typer.Argument(help="Service id or file name.")],
+    output: Annotated[
+        Path | None, typer.Option(help="Write an SVG or PNG (needs graphviz).")
+    ] = None,
+) -> None:
+    """Print the conversation as a Mermaid diagram; optionally draw it with graphviz."""
+    from gateway.graph import draw, mermaid
+
+    repository = load_repository([_services_dir()])
+    compiled = repository.service(service)
+    if compiled is None:
+        typer.echo(f"unknown service {service!r}", err=True)
+        raise typer.Exit(2)
+    typer.echo(mermaid(compiled))
+    if output is not None:
+        message = draw(compiled, output)
+        typer.echo(message, err=True)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Start the gateway (FastAPI on uvicorn)."""
+    import uvicorn
+
+    uvicorn.run("gateway.main:create_app", factory=True, host=host, port=port, workers=workers)
+
+
+if __name__ == "__main__":
+    app()

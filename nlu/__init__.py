@@ -1,0 +1,1 @@
+"""Intent detection (later issue)."""

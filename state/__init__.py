@@ -1,0 +1,1 @@
+"""Session stores and database (later issue)."""
