@@ -7,6 +7,7 @@ without a server, and a snapshot is all that survives between two steps.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -85,6 +86,8 @@ class _Turn:
         self.events: list[dict[str, Any]] = []
         self.service: CompiledService | None = None
         self.snap = Snapshot(id=inbound.conversation_id, lang=inbound.lang or "en")
+        self._context: dict[str, Any] | None = None
+        self._context_key: tuple[Any, ...] = ()
 
     # ----------------------------------------------------------------- context
     @property
@@ -93,6 +96,15 @@ class _Turn:
         return self.snap.lang if self.profile.unicode else "en"
 
     def context(self) -> dict[str, Any]:
+        # Built once per state of the snapshot: a step renders several texts from it.
+        key = (self.service, self.snap.answers, self.snap.submission, self.lang)
+        cached = self._context
+        if cached is not None and all(map(operator.is_, key, self._context_key)):
+            return cached
+        self._context_key, self._context = key, self._build_context()
+        return self._context
+
+    def _build_context(self) -> dict[str, Any]:
         service = self.service
         return {
             "answers": self.snap.answers,
@@ -122,7 +134,7 @@ class _Turn:
     def text(self, text: Text | None, extra: Mapping[str, Any] | None = None) -> str:
         context = self.context()
         if extra:
-            context.update(extra)
+            context = {**context, **extra}
         if self.service is not None:
             return self.service.render(text, self.lang, context)
         from dialogs.compiler import _builtin_template

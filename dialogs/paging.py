@@ -1,14 +1,27 @@
 """Splits a reply into screens that fit its channel: long menus and long texts.
 
 Options keep their absolute numbers across pages ("9. Punakha" on page 2), so an answer
-means the same whatever page is showing. Pages after the first end with "98 More".
+means the same whatever page is showing. Pages with a following page end with "98. More".
+Sizes are added up line by line (a screen is its lines joined by newlines, exactly as the
+USSD and SMS renderers print them) so paging a long list costs one pass, not a render per
+candidate page.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from dialogs.gsm import septets, sms_size
+from dialogs.gsm import (
+    GSM_PART,
+    GSM_SINGLE,
+    UCS2_PART,
+    UCS2_SINGLE,
+    is_gsm,
+    septets,
+    sms_size,
+    to_gsm,
+)
 from dialogs.messages import Reply, ReplyOption
 from dialogs.profiles import MORE_KEY, ChannelProfile
 from dialogs.render import renderer_for
@@ -17,57 +30,114 @@ ELLIPSIS = "..."
 
 
 def fits(reply: Reply, profile: ChannelProfile) -> bool:
-    """Whether one screen can show `reply` on this channel."""
+    """Whether one screen can show `reply` on this channel (checked on the rendered text)."""
     if profile.max_options is not None and len(reply.options) > profile.max_options:
         return False
     if profile.max_septets is None and profile.max_segments is None:
         return True
     text = renderer_for(profile.name).render(reply).text
-    if profile.max_septets is not None and septets(text) > profile.max_septets:
+    if profile.max_septets is not None and septets(to_gsm(text)) > profile.max_septets:
         return False
     return profile.max_segments is None or sms_size(text).segments <= profile.max_segments
 
 
+@dataclass(frozen=True, slots=True)
+class _Budget:
+    """How much one screen holds, and what one line costs, on a channel."""
+
+    limit: int | None  # units per screen (septets, or SMS units), None: unlimited
+    max_options: int | None
+    cost: Callable[[str], int]
+
+
+def _budget(reply: Reply, profile: ChannelProfile, more_label: str) -> _Budget:
+    if profile.max_septets is not None:
+        return _Budget(profile.max_septets, profile.max_options, lambda s: septets(to_gsm(s)))
+    if profile.max_segments is not None:
+        everything = [reply.text, more_label, reply.link or ""]
+        everything += [o.label for o in reply.options]
+        segments = profile.max_segments
+        if all(is_gsm(part) for part in everything):
+            limit = GSM_SINGLE if segments == 1 else GSM_PART * segments
+            return _Budget(limit, profile.max_options, septets)
+        limit = UCS2_SINGLE if segments == 1 else UCS2_PART * segments
+        return _Budget(limit, profile.max_options, lambda s: len(s.encode("utf-16-le")) // 2)
+    return _Budget(None, profile.max_options, len)
+
+
+def _line(option: ReplyOption) -> str:
+    return f"{option.key}. {option.label}"
+
+
 def paginate(reply: Reply, profile: ChannelProfile, more_label: str) -> list[Reply]:
     """The screens of `reply` in order; a single screen when it fits."""
-    if fits(reply, profile):
+    budget = _budget(reply, profile, more_label)
+    if budget.limit is None and budget.max_options is None:
         return [reply]
-    more = ReplyOption(MORE_KEY, more_label, nav=True)
     answers = tuple(o for o in reply.options if not o.nav)
     navs = tuple(o for o in reply.options if o.nav)
+    more = ReplyOption(MORE_KEY, more_label, nav=True)
+    limit = budget.limit if budget.limit is not None else 1 << 30
+    max_options = budget.max_options if budget.max_options is not None else 1 << 30
+    cost = budget.cost
+    nav_cost = sum(cost(_line(o)) + 1 for o in navs)
+    more_cost = cost(_line(more)) + 1
+    link_cost = cost(reply.link) + 1 if reply.link and profile.name == "sms" else 0
+    option_costs = [cost(_line(o)) + 1 for o in answers]
+
+    def text_cost(text: str) -> int:
+        return cost(text) if text else -1  # no text: the first line has no newline before it
+
+    def page(body: str, shown: tuple[ReplyOption, ...], last: bool) -> Reply:
+        options = (*shown, *(() if last else (more,)), *navs)
+        return Reply(body, options, reply.link if last else None, reply.end and last)
+
+    whole = text_cost(reply.text) + sum(option_costs) + nav_cost + link_cost
+    if whole <= limit and len(answers) + len(navs) <= max_options:
+        return [reply]
+
     pages: list[Reply] = []
     text = reply.text
-
-    def page(body: str, options: tuple[ReplyOption, ...], last: bool) -> Reply:
-        # "98 More" comes right after the options, before "0 Back".
-        shown = tuple(o for o in options if not o.nav)
-        nav = tuple(o for o in options if o.nav)
-        return Reply(
-            body,
-            (*shown, *(() if last else (more,)), *nav),
-            reply.link if last else None,
-            reply.end and last,
-        )
-
+    first_option = option_costs[0] if option_costs else 0
+    room = limit - more_cost - nav_cost
     # Text too long to show with even one option: give it screens of its own first.
-    while text and not fits(page(text, (*answers[:1], *navs), last=len(answers) <= 1), profile):
+    while text and text_cost(text) + first_option + nav_cost + more_cost > limit:
         if reply.end and not answers and profile.max_septets is not None:
             break  # a closing USSD screen cannot be paged: it is cut below
-        head, text = _split(text, lambda t: fits(page(t, (), last=False), profile))
+        head, rest = _split(text, lambda t: cost(t) <= room)
+        if not rest:
+            break
         pages.append(page(head, (), last=False))
+        text = rest
     start = 0
     while True:
-        count = _most_options(text, answers[start:], navs, profile, page)
+        used = text_cost(text) + nav_cost
+        count = 0
+        remaining = len(answers) - start
+        while count < remaining:
+            after = used + option_costs[start + count]
+            is_last = count + 1 == remaining
+            extra = link_cost if is_last else more_cost
+            slots = count + 1 + len(navs) + (0 if is_last else 1)
+            if after + extra > limit or slots > max_options:
+                # Room for this option only if it closes the list without a More line.
+                break
+            used = after
+            count += 1
+        if count < remaining and count > 0:
+            # Not the last page: make sure "98. More" fits after the options taken.
+            while count > 0 and (used + more_cost > limit or count + 1 + len(navs) > max_options):
+                count -= 1
+                used -= option_costs[start + count]
         last = start + count >= len(answers)
         chosen = answers[start : start + count]
-        if count == 0 and answers[start:]:
-            chosen, last = (
-                (_shorten(answers[start], text, navs, profile, page),),
-                start + 1 >= len(answers),
-            )
-            count = 1
-        screen = page(text, (*chosen, *navs), last)
-        pages.append(screen if fits(screen, profile) else _cut_to_fit(screen, profile))
+        if count == 0 and remaining > 0:
+            chosen = (_shorten(answers[start], text, navs, profile, page),)
+            count, last = 1, remaining == 1
+        screen = page(text, chosen, last)
+        pages.append(screen if count or not screen.end else _cut_to_fit(screen, profile))
+        if screen.end and not fits(screen, profile):
+            pages[-1] = _cut_to_fit(screen, profile)
         start += count
         text = ""
         if last:
@@ -75,22 +145,6 @@ def paginate(reply: Reply, profile: ChannelProfile, more_label: str) -> list[Rep
 
 
 PageFn = Callable[[str, tuple[ReplyOption, ...], bool], Reply]
-
-
-def _most_options(
-    text: str,
-    options: tuple[ReplyOption, ...],
-    navs: tuple[ReplyOption, ...],
-    profile: ChannelProfile,
-    page: PageFn,
-) -> int:
-    best = 0
-    for count in range(1, len(options) + 1):
-        if fits(page(text, (*options[:count], *navs), count == len(options)), profile):
-            best = count
-        else:
-            break
-    return best
 
 
 def _split(text: str, fits_alone: Callable[[str], bool]) -> tuple[str, str]:
@@ -118,6 +172,7 @@ def _shorten(
     profile: ChannelProfile,
     page: PageFn,
 ) -> ReplyOption:
+    # An option too long for any screen (a huge label): cut it rather than lose it.
     label = option.label
     while len(label) > 1 and not fits(
         page(text, (ReplyOption(option.key, label + ELLIPSIS), *navs), False), profile

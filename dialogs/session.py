@@ -7,7 +7,7 @@ changes a conversation in flight.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal, Self
 
 Mode = Literal["", "menu", "lang", "edit", "awaiting"]
@@ -44,4 +44,12 @@ class Snapshot:
         return cls(**data)
 
     def evolve(self, **changes: Any) -> Self:
-        return replace(self, **changes)
+        """A copy with `changes` applied (the engine makes several per step, so this skips
+        dataclasses.replace's full __init__)."""
+        clone = object.__new__(type(self))
+        for name in _FIELDS:
+            object.__setattr__(clone, name, changes.get(name, getattr(self, name)))
+        return clone
+
+
+_FIELDS = tuple(f.name for f in fields(Snapshot))

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -72,7 +73,16 @@ class ChoiceStep(InputStep):
     )
 
     def choices(self, ctx: StepContext) -> list[Option]:
-        return [Option(o.value, localise(o.label, ctx.lang)) for o in self.options]
+        # Built once per language: long shared lists are shown on many steps.
+        cached = self._shown.get(ctx.lang)
+        if cached is None:
+            cached = [Option(o.value, localise(o.label, ctx.lang)) for o in self.options]
+            self._shown[ctx.lang] = cached
+        return cached
+
+    @cached_property
+    def _shown(self) -> dict[str, list[Option]]:
+        return {}
 
     def parse(self, raw: str, ctx: StepContext) -> Parsed:
         shown = self.choices(ctx)
