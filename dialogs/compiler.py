@@ -120,13 +120,27 @@ class CompiledService:
     def fire(
         self, trigger: str, source: str, context: Mapping[str, Any], target: str | None = None
     ) -> str | None:
-        """The step an event leads to from `source`, or None when no transition applies."""
-        cursor = _Cursor(source, context)
+        """The step an event leads to from `source`, or None when no transition applies.
+
+        The machine's transitions for (event, source) are tried in order and the first whose
+        conditions hold wins, as `Event.trigger` does. Its state-change machinery (callbacks,
+        queueing, logging) is skipped: steps have no callbacks, and it tripled a step's cost.
+        """
         event = self.machine.events.get(trigger)
-        if event is None or source not in event.transitions:
+        candidates = event.transitions.get(source) if event is not None else None
+        if not candidates:
             return None
-        if event.trigger(cursor, context=context, target=target):
-            return cursor.state
+        data = EventData(
+            self.machine.get_state(source),
+            event,
+            self.machine,
+            _Cursor(source, context),
+            args=(),
+            kwargs={"context": context, "target": target},
+        )
+        for transition in candidates:
+            if all(condition.check(data) for condition in transition.conditions):
+                return str(transition.dest)
         return None
 
     def render(self, text: Text | None, lang: str, context: Mapping[str, Any]) -> str:

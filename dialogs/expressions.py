@@ -8,6 +8,7 @@ back verbatim.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -88,9 +89,18 @@ class Condition:
 def compile_condition(source: str) -> Condition:
     """Compile a condition such as `answers.business_type == "medium"`."""
     try:
-        evaluate = TEXT_ENV.compile_expression(source, undefined_to_none=False)
+        TEXT_ENV.compile_expression(source)  # refuses anything but one expression
+        template = TEXT_ENV.from_string("{% set result = (" + source + ") %}")
     except TemplateSyntaxError as exc:
         raise ExpressionError(exc.message or str(exc)) from exc
+
+    def evaluate(**context: Any) -> Any:
+        # What Jinja's compile_expression does, minus a copy of the globals per call
+        # (shared context): conditions are evaluated on every answer.
+        frame = template.new_context(context, shared=True)
+        deque(template.root_render_func(frame), maxlen=0)
+        return frame.vars.get("result")
+
     return Condition(source, evaluate)
 
 

@@ -7,13 +7,13 @@ changes a conversation in flight.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Self
 
 Mode = Literal["", "menu", "lang", "edit", "awaiting"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Snapshot:
     """Where a citizen is in a conversation and what they answered."""
 
@@ -47,9 +47,5 @@ class Snapshot:
         """A copy with `changes` applied (the engine makes several per step, so this skips
         dataclasses.replace's full __init__)."""
         clone = object.__new__(type(self))
-        for name in _FIELDS:
-            object.__setattr__(clone, name, changes.get(name, getattr(self, name)))
+        clone.__dict__.update(self.__dict__, **changes)
         return clone
-
-
-_FIELDS = tuple(f.name for f in fields(Snapshot))

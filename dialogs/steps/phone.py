@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Literal
 
 import phonenumbers
@@ -34,17 +35,17 @@ class PhoneStep(InputStep):
 
     def parse(self, raw: str, ctx: StepContext) -> Parsed:
         region = self.region or ctx.phone_region
-        example = _example(region)
-        if len(raw) > 40:
-            return Rejected("bad_phone", {"example": example})
+        refused = Rejected("bad_phone", {"example": _example(region)}) if len(raw) > 40 else None
         try:
-            number = phonenumbers.parse(raw.strip(), region)
+            number = phonenumbers.parse(raw.strip(), region) if refused is None else None
         except NumberParseException:
-            return Rejected("bad_phone", {"example": example})
-        if not phonenumbers.is_valid_number(number):
-            return Rejected("bad_phone", {"example": example})
-        if self.mobile_only and phonenumbers.number_type(number) not in _MOBILE_TYPES:
-            return Rejected("bad_phone", {"example": example})
+            number = None
+        if (
+            number is None
+            or not phonenumbers.is_valid_number(number)
+            or (self.mobile_only and phonenumbers.number_type(number) not in _MOBILE_TYPES)
+        ):
+            return refused or Rejected("bad_phone", {"example": _example(region)})
         return Accepted(phonenumbers.format_number(number, PhoneNumberFormat.E164))
 
     def display(self, value: Any, ctx: StepContext) -> str:
@@ -54,6 +55,7 @@ class PhoneStep(InputStep):
         return 16  # E.164: "+" and at most 15 digits
 
 
+@lru_cache(maxsize=64)
 def _example(region: str) -> str:
     number = phonenumbers.example_number_for_type(region, PhoneNumberType.MOBILE)
     if number is None:
