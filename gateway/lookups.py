@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-import httpx
+import httpx2 as httpx
 
 from dialogs.messages import LookupRequest, LookupResult
 

@@ -1,0 +1,54 @@
+"""A small services folder of our own, so gateway tests do not depend on the shipped ones."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+GREETING = """\
+format: 1
+id: greeting
+version: 2
+title: Say hello
+steps:
+  - id: name
+    type: text
+    prompt: What is your name?
+    max_length: 30
+  - id: district
+    type: choice
+    prompt: Your dzongkhag?
+    options_from: dzongkhags
+  - id: bye
+    type: end
+    prompt: "Kuzuzangpo {{ answers.name }} of {{ labels.district }}!"
+"""
+
+GREETING_TESTS = """\
+service: greeting
+cases:
+  - name: says hello
+    channels: [ussd, sms]
+    steps:
+      - screen_contains: What is your name?
+      - send: Pema
+        screen_contains: Your dzongkhag?
+      - send: "14"
+        screen: Kuzuzangpo Pema of Thimphu!
+        ended: true
+    answers: {name: Pema, district: thimphu}
+"""
+
+
+@pytest.fixture
+def services_dir(tmp_path: Path) -> Path:
+    """A services folder holding `greeting` and its tests, with the shipped shared lists."""
+    folder = tmp_path / "services"
+    shutil.copytree(ROOT / "services" / "lists", folder / "lists")
+    (folder / "greeting.yaml").write_text(GREETING, encoding="utf-8")
+    (folder / "greeting.tests.yaml").write_text(GREETING_TESTS, encoding="utf-8")
+    return folder
