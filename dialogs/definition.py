@@ -25,9 +25,11 @@ class Commands(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    back: list[str] = Field(default=["0", "back"], description="Go to the previous question.")
+    back: list[str] = Field(default=["0", "back", "ལོག"], description="Go to the previous question.")
     menu: list[str] = Field(default=["00", "menu"], description="Leave for the main menu.")
-    help: list[str] = Field(default=["help", "?"], description="Explain the current step.")
+    help: list[str] = Field(
+        default=["help", "?", "གྲོགས་རམ"], description="Explain the current step."
+    )
     restart: list[str] = Field(default=["restart"], description="Start the service again.")
     stop: list[str] = Field(
         default=["stop", "cancel", "quit", "exit"], description="End the conversation."
