@@ -15,6 +15,7 @@ BUILTIN_TEXTS: Final[dict[str, dict[str, str]]] = {
     "pattern": {"en": "That answer is not in the expected form."},
     "not_a_number": {"en": "Please enter a number, e.g. 12."},
     "not_integer": {"en": "Please enter a whole number."},
+    "too_many_decimals": {"en": "Please enter at most {{ decimals }} digits after the point."},
     "number_too_small": {"en": "Please enter a number of at least {{ min }}."},
     "number_too_large": {"en": "Please enter a number of at most {{ max }}."},
     "bad_date": {"en": "Please enter a date as {{ format }}, e.g. {{ example }}."},

@@ -453,14 +453,23 @@ class _Turn:
         """Arrive at a step; automatic steps run on until one waits for the citizen."""
         service = self.service
         assert service is not None
+        skipped: set[str] = set()
         for _ in range(MAX_AUTO_STEPS):
             current = service.steps[name]
             self.snap = self.snap.evolve(step=name, page=0, invalid=0, mode="")
             if self.snap.return_to == name:
                 self.snap = self.snap.evolve(return_to=None)
-            elif self.snap.return_to and revisit and self._already_done(current):
+            elif (
+                self.snap.return_to
+                and revisit
+                and name not in skipped
+                and self._already_done(current)
+            ):
                 # Changing one answer from the summary: walk on past what is answered,
-                # so a changed branch asks its new questions and nothing else.
+                # so a changed branch asks its new questions and nothing else. A step met
+                # twice on this walk is a loop back (e.g. "end date before start date"):
+                # it is asked again.
+                skipped.add(name)
                 self.snap = self.snap.evolve(trail=self._trail(name))
                 next_name = service.fire(NEXT, name, self.context())
                 if next_name is None:

@@ -46,7 +46,9 @@ class NumberStep(InputStep):
             and -exponent > self.decimals
             and number != number.to_integral()
         ):
-            return Rejected("not_integer" if self.decimals == 0 else "not_a_number")
+            if self.decimals == 0:
+                return Rejected("not_integer")
+            return Rejected("too_many_decimals", {"decimals": self.decimals})
         if self.min is not None and number < self.min:
             return Rejected("number_too_small", {"min": _plain(self.min)})
         if self.max is not None and number > self.max:
