@@ -31,6 +31,42 @@ def schema() -> None:
 
 
 @app.command()
+def docs(
+    check_only: Annotated[
+        bool, typer.Option("--check", help="Change nothing; exit 1 if a file is out of date.")
+    ] = False,
+    path: Annotated[
+        Path, typer.Option(help="Guide whose reference section is regenerated.")
+    ] = Path("docs/authoring.md"),
+    schema_path: Annotated[
+        Path, typer.Option("--schema", help="Where the JSON Schema is written.")
+    ] = Path("schema/service.schema.json"),
+) -> None:
+    """Regenerate the format reference in the guide and the JSON Schema file."""
+    from dialogs.reference import ReferenceMarkersError, replace_reference
+
+    try:
+        current = path.read_text(encoding="utf-8")
+        guide = replace_reference(current)
+    except (OSError, ReferenceMarkersError) as exc:
+        typer.echo(f"{path}: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    old_schema = schema_path.read_text(encoding="utf-8") if schema_path.is_file() else None
+    stale = 0
+    for target, old, new in ((path, current, guide), (schema_path, old_schema, json_schema_text())):
+        if old == new:
+            typer.echo(f"{target}: up to date")
+        elif check_only:
+            stale += 1
+            typer.echo(f"{target}: out of date; run `gateway docs`")
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(new, encoding="utf-8")
+            typer.echo(f"{target}: updated")
+    raise typer.Exit(1 if stale else 0)
+
+
+@app.command()
 def check(paths: Paths = None) -> None:
     """Check definitions; print problems as file:line:col: CODE message."""
     repository = load_repository(paths or [_services_dir()])

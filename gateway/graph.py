@@ -43,7 +43,12 @@ def _machine(service: CompiledService, engine: Literal["graphviz", "mermaid"]) -
 
 def mermaid(service: CompiledService) -> str:
     """The service as a Mermaid state diagram (paste into any Markdown viewer)."""
-    return str(_machine(service, "mermaid").get_graph().draw(None)).rstrip()
+    text = str(_machine(service, "mermaid").get_graph().draw(None)).rstrip()
+    # transitions writes the title alone in the front matter; Mermaid wants `title: ...`.
+    head, separator, rest = text.partition("\n---\n")
+    if head.startswith("---\n") and separator and ":" not in head[4:]:
+        text = f"---\ntitle: {head[4:]}\n---\n{rest}"
+    return text
 
 
 def draw(service: CompiledService, output: Path) -> str:
