@@ -15,8 +15,24 @@ from pydantic import ValidationError
 
 from dialogs.definition import ServiceDefinition
 from dialogs.problems import Problem
+from dialogs.steps import STEP_TYPES
 
 PathKey = tuple[str | int, ...]
+
+CODES = (
+    "E001",  # YAML syntax
+    "E002",  # duplicate key
+    "E004",  # empty file
+    "E005",  # both options and options_from
+    "E006",  # unknown shared list
+    "E010",  # required field missing
+    "E011",  # unknown field
+    "E012",  # unknown step type
+    "E013",  # invalid value
+    "E014",  # not a text
+    "E015",  # not a step id nor a list of branches
+)
+"""Codes the loader reports for a definition file (E003 belongs to shared list files)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +88,24 @@ class Loaded:
         *,
         key: bool = False,
     ) -> Problem:
-        line, col = self.locator.find(path, key=key)
+        line, col = self.locator.find(self._written_at(path), key=key)
         return Problem(self.file, line, col, code, message, hint)
+
+    def options_from_list(self, index: int) -> bool:
+        """Whether step `index` takes its options from a shared list (`options_from`)."""
+        steps = self.raw.get("steps") if isinstance(self.raw, dict) else None
+        if not isinstance(steps, list) or not 0 <= index < len(steps):
+            return False
+        step = steps[index]
+        return isinstance(step, dict) and "options" not in step and "options_from" in step
+
+    def _written_at(self, path: Sequence[str | int]) -> Sequence[str | int]:
+        # Options copied in from a shared list have no lines of their own in this file:
+        # point at the `options_from` that brought them in.
+        index = path[1] if len(path) >= 3 and path[0] == "steps" else None
+        if isinstance(index, int) and path[2] == "options" and self.options_from_list(index):
+            return ("steps", index, "options_from")
+        return path
 
 
 def parse_yaml(text: str, file: str) -> tuple[Any, Locator, list[Problem]]:
@@ -81,23 +113,7 @@ def parse_yaml(text: str, file: str) -> tuple[Any, Locator, list[Problem]]:
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        message = f"YAML syntax: {exc.problem or exc}"
-        return (
-            None,
-            Locator(None),
-            [
-                Problem(
-                    file,
-                    line,
-                    col,
-                    "E001",
-                    message,
-                    "Check indentation and quotes around this line.",
-                )
-            ],
-        )
+        return None, Locator(None), [_syntax_problem(exc, file)]
     problems = [
         Problem(
             file,
@@ -112,6 +128,21 @@ def parse_yaml(text: str, file: str) -> tuple[Any, Locator, list[Problem]]:
     loader = yaml.SafeLoader("")
     data = loader.construct_document(root) if root is not None else None
     return data, Locator(root), problems
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError, file: str) -> Problem:
+    problem = exc.problem or str(exc)
+    mark = exc.problem_mark or exc.context_mark
+    hint = "Check indentation and quotes around this line."
+    unclosed = "end of stream" in problem or "<stream end>" in problem
+    if unclosed and exc.context_mark is not None:
+        # The file ended inside a quote or bracket: where it opened is what needs fixing,
+        # not the last line of the file.
+        mark = exc.context_mark
+        hint = "A quote or bracket opened here is never closed."
+    message = f"YAML syntax: {problem}" + (f" {exc.context}" if exc.context else "")
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    return Problem(file, line, col, "E001", message, hint)
 
 
 def _duplicate_keys(node: yaml.Node | None) -> Iterator[yaml.Node]:
@@ -151,7 +182,13 @@ def load_text(text: str, file: str, lists: dict[str, list[Any]] | None = None) -
         loaded.definition = ServiceDefinition.model_validate(data)
     except ValidationError as exc:
         seen: set[tuple[int, int, str]] = set()
-        for error in exc.errors():
+        errors = exc.errors()
+        paths = [_path(error["loc"]) for error in errors]
+        for error, path in zip(errors, paths, strict=True):
+            if _is_union_error(error) and any(
+                len(other) > len(path) and other[: len(path)] == path for other in paths
+            ):
+                continue  # another member of the union explains it more precisely
             problem = _schema_problem(loaded, error)
             if (problem.line, problem.col, problem.code) not in seen:  # one per union branch
                 seen.add((problem.line, problem.col, problem.code))
@@ -193,16 +230,38 @@ def _with_lists(loaded: Loaded, data: dict[str, Any], lists: dict[str, list[Any]
 
 def _is_union_member(part: str | int) -> bool:
     # pydantic names the union member it tried ("str", "dict[...]") inside error paths.
-    return isinstance(part, str) and (
-        part in {"str", "int", "float", "bool", "list", "dict"} or "[" in part
-    )
+    return isinstance(part, str) and (part in _UNION_MEMBERS or "[" in part)
+
+
+_UNION_MEMBERS = frozenset({"str", "int", "float", "bool", "list", "dict", "constrained-str"})
+
+
+def _where(loc: Sequence[str | int]) -> str:
+    """`steps.0.prompt`: the path as written, without the step type pydantic inserts."""
+    parts = [
+        p
+        for i, p in enumerate(loc)
+        if not (i == 2 and loc[0] == "steps" and isinstance(loc[1], int) and p in STEP_TYPES)
+    ]
+    return ".".join(str(p) for p in parts)
+
+
+def _path(loc: Sequence[str | int]) -> PathKey:
+    return tuple(p for p in loc if not _is_union_member(p))
+
+
+def _is_union_error(error: Any) -> bool:
+    # The value matched no member of a union (`next`, a text) as a whole; an error deeper
+    # inside one member (a branch's `goto`) is reported like any other field.
+    loc = error["loc"]
+    return bool(loc) and _is_union_member(loc[-1]) and error["type"] != "missing"
 
 
 def _schema_problem(loaded: Loaded, error: Any) -> Problem:
-    loc: tuple[str | int, ...] = tuple(p for p in error["loc"] if not _is_union_member(p))
-    if any(_is_union_member(p) for p in error["loc"]) and error["type"] != "missing":
+    loc = _path(error["loc"])
+    if _is_union_error(error):
         line, col = loaded.locator.find(loc)
-        where = ".".join(str(p) for p in loc)
+        where = _where(loc)
         if "next" in loc:
             return Problem(
                 loaded.file,
@@ -220,7 +279,7 @@ def _schema_problem(loaded: Loaded, error: Any) -> Problem:
             f"{where}: expected a text, or one text per language code",
             "Write `Enter your name` or `{en: ..., dz: ...}`.",
         )
-    where = ".".join(str(p) for p in loc) or "(top)"
+    where = _where(loc) or "(top)"
     kind = error["type"]
     if kind == "missing":
         line, col = loaded.locator.find(loc[:-1])
@@ -244,8 +303,6 @@ def _schema_problem(loaded: Loaded, error: Any) -> Problem:
         )
     if kind == "union_tag_invalid":
         line, col = loaded.locator.find((*loc, "type"))
-        from dialogs.steps import STEP_TYPES
-
         return Problem(
             loaded.file,
             line,

@@ -1,0 +1,55 @@
+"""E230/E231: two options of a choice with the same value, or the same label in a language.
+
+The first one would always win: the other can never be chosen, by number or by words.
+"""
+
+from __future__ import annotations
+
+from dialogs.loader import Loaded
+from dialogs.problems import Problem
+from dialogs.steps.choice import ChoiceStep, OptionDef, _fold
+from dialogs.text import localise
+
+CODES = ("E230", "E231")
+
+
+def _label(option: OptionDef, lang: str) -> str:
+    # Compared as the parser compares answers: case, accents and punctuation folded.
+    return _fold(localise(option.label, lang))
+
+
+def run(loaded: Loaded) -> list[Problem]:
+    definition = loaded.definition
+    assert definition is not None
+    problems: list[Problem] = []
+    for index, step in enumerate(definition.step_list):
+        if not isinstance(step, ChoiceStep):
+            continue
+        values: set[str] = set()
+        labels: dict[str, set[str]] = {lang: set() for lang in definition.languages}
+        for number, option in enumerate(step.options):
+            path: list[str | int] = ["steps", index, "options", number]
+            if option.value in values:
+                problems.append(
+                    loaded.at(
+                        [*path, "value"],
+                        "E230",
+                        f"option value {option.value!r} is used twice in {step.id!r}",
+                        "Give every option its own `value`.",
+                    )
+                )
+            values.add(option.value)
+            twice = [lang for lang, seen in labels.items() if _label(option, lang) in seen]
+            for lang, seen in labels.items():
+                seen.add(_label(option, lang))
+            if twice:
+                problems.append(
+                    loaded.at(
+                        [*path, "label"],
+                        "E231",
+                        f"option label {localise(option.label, twice[0])!r} ({twice[0]}) is "
+                        f"used twice in {step.id!r}",
+                        "Citizens could not tell the options apart: reword one.",
+                    )
+                )
+    return problems

@@ -1,0 +1,123 @@
+"""E250/W251/E252: USSD screens over 182 GSM-7 characters in the worst case.
+
+Worst case: every inserted answer at its longest, the longest error message above the
+question, the first option and the navigation lines ("98. More", "0. Back"). USSD shows
+the English text. A question split over two screens is easily answered half-read, so it
+is an error; summaries and info pages are paged by the engine, a warning; a closing
+screen cannot be paged (the session ends with it) and would be cut, an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from dialogs.checks._worst import Filler, builtin, filler, worst, worst_error
+from dialogs.definition import ServiceDefinition
+from dialogs.gsm import USSD_MAX_SEPTETS, septets
+from dialogs.loader import Loaded
+from dialogs.messages import Reply, ReplyOption
+from dialogs.paging import fits
+from dialogs.problems import Problem
+from dialogs.profiles import BACK_KEY, MORE_KEY, PROFILES
+from dialogs.render import renderer_for
+from dialogs.steps import InputStep
+from dialogs.steps.base import StepContext
+from dialogs.steps.end import EndStep
+from dialogs.steps.info import InfoStep
+from dialogs.steps.summary import SummaryStep
+from dialogs.text import Text, localise
+
+CODES = ("E250", "W251", "E252")
+
+USSD = PROFILES["ussd"]
+LANG = "en"  # USSD shows the English text (GSM-7)
+
+
+def run(loaded: Loaded) -> list[Problem]:
+    definition = loaded.definition
+    assert definition is not None
+    fill = filler(definition, LANG)
+    problems: list[Problem] = []
+    for index, step in enumerate(definition.step_list):
+        where: list[str | int] = ["steps", index, "prompt", LANG]
+        if isinstance(step, EndStep):
+            screen = Reply(worst(step.prompt, LANG, fill), end=True)
+            if not fits(screen, USSD):
+                problems.append(
+                    loaded.at(
+                        where,
+                        "E252",
+                        f"closing screen of {step.id!r} {_size(screen)}: USSD cannot page it",
+                        "Shorten it; send details by SMS instead.",
+                    )
+                )
+        elif isinstance(step, InputStep):
+            smallest = _smallest_screen(definition, step, fill, with_back=index > 0)
+            if fits(smallest, USSD):
+                continue
+            if isinstance(step, SummaryStep | InfoStep):
+                problems.append(
+                    loaded.at(
+                        where,
+                        "W251",
+                        f"screen of {step.id!r} {_size(smallest)}: it is split over "
+                        "several USSD screens",
+                        "Shorten the text (or list fewer `fields`).",
+                    )
+                )
+            else:
+                problems.append(
+                    loaded.at(
+                        where,
+                        "E250",
+                        f"question {step.id!r} {_size(smallest)} with its error message "
+                        "and first option: it does not fit one USSD screen",
+                        "Shorten the prompt, the error message or the inserted answers.",
+                    )
+                )
+    return problems
+
+
+def _size(reply: Reply) -> str:
+    text = renderer_for(USSD.name).render(reply).text
+    return f"needs {septets(text)} characters (limit {USSD_MAX_SEPTETS})"
+
+
+def _smallest_screen(
+    definition: ServiceDefinition, step: InputStep, fill: Filler, *, with_back: bool
+) -> Reply:
+    """The step's screen as small as paging can make it, in the worst case."""
+    text = worst(step.prompt, LANG, fill)
+    if isinstance(step, SummaryStep):
+        text = "\n".join([text, *_summary_lines(definition, step, fill)])
+    error = "" if isinstance(step, InfoStep) else worst_error(definition, step, LANG, fill)
+    if error:
+        text = f"{error}\n{text}"
+    ctx = StepContext(LANG, date(2026, 12, 31), definition.phone_region, {}, _texts(fill))
+    options = [ReplyOption(str(i + 1), o.label) for i, o in enumerate(step.choices(ctx))]
+    if not options:
+        return Reply(text)  # free answers show no "0. Back" line
+    back = ReplyOption(BACK_KEY, localise(builtin(definition, "back"), LANG), nav=True)
+    navs = (back,) if with_back else ()
+    everything = Reply(text, (*options, *navs))
+    if fits(everything, USSD) or len(options) == 1:
+        return everything
+    more = ReplyOption(MORE_KEY, localise(builtin(definition, "more"), LANG), nav=True)
+    return Reply(text, (options[0], more, *navs))
+
+
+def _texts(fill: Filler) -> Callable[[Text | None], str]:
+    return lambda text: worst(text, LANG, fill)
+
+
+def _summary_lines(definition: ServiceDefinition, step: SummaryStep, fill: Filler) -> list[str]:
+    steps = {s.id: s for s in reversed(definition.step_list)}
+    names = step.fields or [s.id for s in definition.step_list if s.kind == "input"]
+    lines = []
+    for name in names:
+        shown = steps.get(name)
+        if isinstance(shown, InputStep) and shown.answer_is_saved():
+            label = worst(shown.label, LANG, fill) or name.replace("_", " ").capitalize()
+            lines.append(f"{label}: {'x' * fill.lengths.get(name, 0)}")
+    return lines
