@@ -30,6 +30,7 @@ pytest: $(STAMP)
 check-services: $(STAMP)
 	$(BIN)/gateway check services
 	$(BIN)/gateway test services
+	$(BIN)/gateway docs --check
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.engine_bench

@@ -1,7 +1,7 @@
 """W270/W271/E272: choices too long for WhatsApp's list, or for the numbering itself.
 
-A WhatsApp list shows at most 10 rows of 24 characters; beyond that the renderer falls
-back to numbered text (or cuts the row title), which works but is clumsier. Shared lists
+A WhatsApp list shows at most 10 rows of 24 characters; beyond that the engine pages the
+list (a "More" row) and the renderer cuts long row titles, which works but is clumsier. Shared lists
 (`options_from`: districts, activities) are long by nature and serve every service, so
 their length is not warned about; a hand-written list is, since its author can trim it.
 Numbers from 98 up are navigation keys ("98. More"): option 98 could never be chosen.
@@ -47,7 +47,7 @@ def run(loaded: Loaded) -> list[Problem]:
                     where,
                     "W270",
                     f"{step.id!r} has {count} options; a WhatsApp list shows {MAX_ROWS}, "
-                    "so it falls back to numbered text",
+                    "so it is split over several lists with a More row",
                     "Keep it to 10 options, or move a long fixed list to services/lists/.",
                     key=True,
                 )
