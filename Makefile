@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/gateway serve --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
 
-test: $(STAMP) lint typecheck pytest check-services
+test: $(STAMP) lint typecheck check-services pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

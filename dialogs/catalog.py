@@ -52,7 +52,7 @@ class Catalog:
         return by_version.get(version) if version is not None else None
 
     def menu(self) -> list[CompiledService]:
-        """Published services in menu order (by title)."""
+        """Published services in menu order (by id, so the order is stable across languages)."""
         services = [self.versions[sid][ver] for sid, ver in self.published.items()]
         return sorted(services, key=lambda s: s.id)
 

@@ -46,6 +46,8 @@ LANGUAGE_KEY = "lang"
 
 def step(catalog: Catalog, snapshot: Snapshot | None, inbound: Inbound) -> Outcome:
     """Act on one inbound message; the caller stores the snapshot and performs effects."""
+    if snapshot is not None and snapshot.ended and inbound.result is not None:
+        return Outcome(snapshot)  # a repeated effect result (at-least-once delivery)
     turn = _Turn(catalog, inbound)
     if snapshot is None or snapshot.ended:
         turn.begin()
@@ -92,8 +94,14 @@ class _Turn:
     # ----------------------------------------------------------------- context
     @property
     def lang(self) -> str:
-        # USSD screens are GSM-7 in practice: show the English text there.
-        return self.snap.lang if self.profile.unicode else "en"
+        # USSD screens are GSM-7 in practice: show the English text there. The citizen's
+        # choice stays in the snapshot even inside a service not offered in that language.
+        lang = self.snap.lang
+        if not self.profile.unicode or (
+            self.service is not None and lang not in self.service.definition.languages
+        ):
+            return "en"
+        return lang
 
     def context(self) -> dict[str, Any]:
         # Built once per state of the snapshot: a step renders several texts from it.
@@ -179,9 +187,10 @@ class _Turn:
             return (ReplyOption(BACK_KEY, self.builtin("back"), nav=True),)
         return ()
 
-    def screen(self, prefix: str = "") -> Reply | None:
+    def screen(self) -> Reply | None:
         """The full (unpaged) screen of where the conversation stands."""
-        head = f"{prefix}\n" if prefix else ""
+        notice = self.snap.notice
+        head = f"{notice}\n" if notice else ""
         if self.snap.service is None:
             return self.menu_screen(head)
         assert self.service is not None
@@ -203,10 +212,16 @@ class _Turn:
         back = self.back_option() if options else ()
         return Reply(head + body, options + back)
 
-    def show(self, prefix: str = "") -> None:
-        reply = self.screen(prefix)
+    def show(self, notice: str = "", *, keep: bool = False) -> None:
+        """Show the current screen, headed by `notice` (an error, help); `keep` shows the
+        same notice again, so paging with "98"/"0" turns the pages of the screen shown."""
+        if not keep and notice != self.snap.notice:
+            self.snap = self.snap.evolve(notice=notice)
+        reply = self.screen()
         if reply is not None:
             self.say(reply)
+        elif self.snap.notice:  # e.g. help while a submission waits to be retried
+            self.say(Reply(self.snap.notice))
 
     # ----------------------------------------------------------------- menu
     def menu_entries(self) -> list[tuple[str, str]]:
@@ -282,11 +297,9 @@ class _Turn:
 
     def start(self, service: CompiledService) -> None:
         self.service = service
-        lang = self.snap.lang if self.snap.lang in service.definition.languages else "en"
         self.snap = self.snap.evolve(
             service=service.id,
             version=service.version,
-            lang=lang,
             answers={},
             trail=(),
             mode="",
@@ -333,7 +346,7 @@ class _Turn:
         commands = self.commands()
         if word in commands.more and self.snap.page + 1 < self.page_count():
             self.snap = self.snap.evolve(page=self.snap.page + 1)
-            self.show()
+            self.show(keep=True)
         elif word in commands.back:
             self.back()
         elif word in commands.menu and len(self.catalog.menu()) > 1:
@@ -373,7 +386,7 @@ class _Turn:
     def back(self) -> None:
         if self.snap.page > 0:
             self.snap = self.snap.evolve(page=self.snap.page - 1)
-            self.show()
+            self.show(keep=True)
             return
         if self.snap.mode == "edit":
             self.snap = self.snap.evolve(mode="", page=0)
@@ -625,7 +638,7 @@ def _clean(raw: str) -> str:
 
 def _pick(raw: str, labels: list[str], keys: list[str]) -> int | None:
     """Index chosen by number, key or (folded) label; None when nothing matches."""
-    if raw.isdigit():
+    if raw.isascii() and raw.isdigit():
         index = int(raw) - 1
         return index if 0 <= index < len(labels) else None
     folded = _fold(raw)

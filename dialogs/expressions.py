@@ -128,8 +128,19 @@ def references(source: str, *, expression: bool = False) -> References:
         n.name for n in tree.find_all(nodes.Name) if n.ctx == "load" and n.name not in assigned
     }
     answers: set[str] = set()
+    methods: set[int] = set()
+    for call in tree.find_all(nodes.Call):
+        # `answers.get("cid")` reads the answer "cid", not one named "get".
+        func = call.node
+        if isinstance(func, nodes.Getattr) and _is_answers(func.node):
+            methods.add(id(func))
+            first = (
+                call.args[0].value if call.args and isinstance(call.args[0], nodes.Const) else None
+            )
+            if func.attr == "get" and isinstance(first, str):
+                answers.add(first)
     for node in tree.find_all(nodes.Getattr):
-        if isinstance(node.node, nodes.Name) and node.node.name == "answers":
+        if _is_answers(node.node) and id(node) not in methods:
             answers.add(node.attr)
     for item in tree.find_all(nodes.Getitem):
         key = item.arg.value if isinstance(item.arg, nodes.Const) else None
@@ -140,3 +151,7 @@ def references(source: str, *, expression: bool = False) -> References:
         ):
             answers.add(key)
     return References(frozenset(names), frozenset(answers))
+
+
+def _is_answers(node: nodes.Node) -> bool:
+    return isinstance(node, nodes.Name) and node.name == "answers"

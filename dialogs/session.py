@@ -29,6 +29,7 @@ class Snapshot:
     return_to: str | None = None  # summary to come back to after changing an answer
     submission: dict[str, Any] | None = None
     invalid: int = 0  # invalid answers in a row at this step
+    notice: str = ""  # error or help heading the screen shown, so "98" pages that screen
     ended: bool = False
     started: str = ""  # ISO time the conversation started
 

@@ -89,7 +89,7 @@ class ChoiceStep(InputStep):
         answer = raw.strip()
         if not answer or len(answer) > 200:
             return Rejected("bad_choice")
-        if answer.isdigit():
+        if answer.isascii() and answer.isdigit():
             index = int(answer) - 1
             return (
                 Accepted(shown[index].value) if 0 <= index < len(shown) else Rejected("bad_choice")

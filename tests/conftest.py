@@ -1,0 +1,28 @@
+"""Fixtures shared by the whole test suite."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from dialogs.catalog import Catalog
+from gateway.repository import Repository, load_repository
+from tests.dialogs.helpers import NOW, SERVICES_DIR
+
+
+@pytest.fixture(scope="session")
+def repository() -> Repository:
+    """The real services folder, loaded, checked and compiled once."""
+    return load_repository([SERVICES_DIR])
+
+
+@pytest.fixture(scope="session")
+def services_catalog(repository: Repository) -> Catalog:
+    return repository.catalog
+
+
+@pytest.fixture
+def now() -> datetime:
+    """The fixed clock of the tests."""
+    return NOW

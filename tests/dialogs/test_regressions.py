@@ -1,0 +1,190 @@
+"""Regression tests for bugs found while writing the dialogs tests (all fixed): odd digits,
+repeated effect results, paging after an error, help while a submission waits, the
+remembered language, and method calls in expressions.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from dialogs.catalog import Catalog
+from dialogs.expressions import references
+from dialogs.messages import LookupResult, SubmissionResult
+from dialogs.steps.base import Rejected
+from dialogs.steps.choice import ChoiceStep
+from tests.dialogs.helpers import Chat, compile_yaml, make_step, small_catalog, step_context
+
+# Characters for which str.isdigit() is true but int() fails (superscripts, circled digits).
+NOT_DECIMAL_DIGITS = ["²", "³¹", "①", "⁴²"]
+
+
+@pytest.mark.parametrize("typed", NOT_DECIMAL_DIGITS)
+def test_choice_refuses_superscript_digits(typed: str) -> None:
+    """dialogs/steps/choice.py `parse`: `answer.isdigit()` then `int(answer)` raises
+    ValueError for "²". Expected Rejected("bad_choice")."""
+    step = make_step({"id": "c", "type": "choice", "prompt": "?", "options": ["A", "B", "C"]})
+    assert isinstance(step, ChoiceStep)
+    assert step.parse(typed, step_context()) == Rejected("bad_choice")
+
+
+@pytest.mark.parametrize("typed", NOT_DECIMAL_DIGITS)
+def test_menu_refuses_superscript_digits(typed: str) -> None:
+    """dialogs/engine.py `_pick` (main menu, language list, summary field list): same
+    isdigit()/int() crash; the engine raises instead of showing "bad_choice"."""
+    chat = Chat(small_catalog())
+    chat.send("")
+    chat.send(typed)
+    assert chat.screen.startswith("Please reply with one of the numbers shown.\n")
+
+
+def test_summary_field_list_refuses_superscript_digits() -> None:
+    chat = Chat(small_catalog())
+    chat.send("", service="fishing-permit")
+    for answer in ("Pema", "1", "5", "2"):
+        chat.send(answer)
+    assert chat.snap.mode == "edit"
+    chat.send("²")
+    assert chat.screen.startswith("Please reply with one of the numbers shown.\n")
+
+
+def test_a_repeated_submission_result_after_the_end_is_ignored() -> None:
+    """dialogs/engine.py `step`: a snapshot that has ended always begins a new conversation,
+    even for an effect result. A duplicate SubmissionResult (at-least-once delivery) after
+    `submit -> end` starts a new conversation and sends the citizen a menu unasked.
+    Expected: nothing happens (same snapshot, no reply), as for a result at any other step."""
+    catalog = Catalog.of([compile_yaml(_SUBMIT_THEN_END)])
+    chat = Chat(catalog)
+    chat.send("")
+    chat.send("Tashi")
+    result = SubmissionResult(ok=True, reference="PL-1", status="issued")
+    chat.send(result=result)
+    assert chat.snap.ended
+    assert chat.screen == "Reference PL-1"
+    before = chat.snap
+    repeated = chat.send(result=result)
+    assert repeated.replies == ()
+    assert repeated.snapshot == before
+
+
+_SUBMIT_THEN_END = """
+format: 1
+id: pet-simple
+version: 1
+title: Pet licence
+steps:
+  - id: pet
+    type: text
+    prompt: Pet name
+  - id: submit
+    type: submit
+    mode: review
+    reference_prefix: PL
+  - id: done
+    type: end
+    prompt: "Reference {{ submission.reference }}"
+"""
+
+_LONG_PROMPT = "Which office should handle your application? " + (
+    "Please read the options carefully before you answer. " * 2
+)
+_PAGED = f"""
+format: 1
+id: office-choice
+version: 1
+title: Office
+steps:
+  - id: office
+    type: choice
+    prompt: "{_LONG_PROMPT.strip()[:125]}"
+    options: [North, South, East]
+  - id: district
+    type: choice
+    prompt: Pick your district office from the list below.
+    options: [Bumthang, Chhukha, Dagana, Gasa, Haa, Lhuentse, Mongar, Paro, Pemagatshel,
+              Punakha, Samdrup Jongkhar, Samtse, Sarpang, Thimphu, Trashigang, Trongsa]
+  - id: done
+    type: end
+    prompt: Done
+"""
+
+
+def test_more_after_an_error_pages_the_error_screen() -> None:
+    """dialogs/engine.py `command`/`say`: after an invalid answer the screen shown is
+    "error + screen", paged on its own; but "98" is checked against (and pages) the screen
+    WITHOUT the error. When only the longer screen needs two pages, "98" is read as an
+    answer: the error comes back and "3. East" can never be seen (a loop)."""
+    chat = Chat(Catalog.of([compile_yaml(_PAGED)]), channel="ussd")
+    chat.send("")
+    assert "3. East" in chat.screen  # fits on one screen without the error
+    chat.send("x")
+    assert chat.screen.endswith("98. More")
+    chat.send("98")
+    assert "3. East" in chat.screen
+    assert chat.snap.invalid == 1
+
+
+def test_more_after_an_error_does_not_skip_options() -> None:
+    """Same cause: when both screens need pages, "98" shows page 2 of the screen without
+    the error, so options at the end of the error's page 1 (8. Paro, 9. Pemagatshel,
+    10. Punakha) are never shown."""
+    chat = Chat(Catalog.of([compile_yaml(_PAGED)]), channel="ussd")
+    chat.send("")
+    chat.send("1")
+    seen = [chat.screen]
+    chat.send("x")
+    seen.append(chat.screen)
+    while "98. More" in chat.screen:
+        chat.send("98")
+        seen.append(chat.screen)
+    shown = "\n".join(seen[1:])  # what the citizen sees from the error on
+    for line in ("8. Paro", "9. Pemagatshel", "10. Punakha", "16. Trongsa"):
+        assert line in shown
+
+
+def test_help_while_a_submission_waits_for_a_retry_gets_a_reply() -> None:
+    """dialogs/engine.py `command` (help) -> `show` -> `screen()` returns None at an effect
+    step: after a failed submission ("Reply anything to retry"), "help" or "?" produce no
+    reply and no retry. Expected: a reply (the help or the wait text) or the retry effect."""
+    chat = Chat(small_catalog())
+    chat.send("", service="pet-licence")
+    chat.send("11512000123")
+    chat.send(result=LookupResult(ok=True, data={"name": "Dorji"}))
+    chat.send("Tashi")
+    chat.send(result=SubmissionResult(ok=False))
+    outcome = chat.send("help")
+    assert outcome.replies or outcome.effects
+
+
+def test_language_choice_survives_an_english_only_service() -> None:
+    """dialogs/engine.py `start`: entering a service without the chosen language overwrites
+    `snapshot.lang` with "en", so the citizen's Dzongkha choice is lost for the rest of the
+    conversation: back at the menu (00) and in the next (bilingual) service."""
+    chat = Chat(small_catalog())
+    chat.send("")
+    chat.send("3")
+    chat.send("2")  # རྫོང་ཁ
+    chat.send("2")  # Pet licence: English only
+    assert chat.screen == "Citizenship ID"
+    chat.send("00")
+    assert chat.screen.splitlines()[1] == "1. ཉ་འཛིན་ཆོག་ཐམ"
+    chat.send("1")
+    assert chat.screen == "ཁྱོད་ཀྱི་མིང"
+
+
+def test_references_do_not_take_method_names_for_answers() -> None:
+    """dialogs/expressions.py `references`: `answers.get('cid')` (allowed by the sandbox,
+    renders the answer) is reported as reading an answer named "get", and `cid` is missed.
+    The checker then flags a non-existent step and misses a real dependency."""
+    found = references("{{ answers.get('cid') }}")
+    assert "get" not in found.answers
+    assert "cid" in found.answers
+
+
+def test_engine_step_of_superscript_digit_at_a_choice() -> None:
+    """The crash reached through the engine at a choice step of a running service."""
+    chat = Chat(small_catalog())
+    chat.send("", service="fishing-permit")
+    chat.send("Pema")
+    outcome = chat.send("²")
+    assert chat.snap.invalid == 1
+    assert outcome.replies
