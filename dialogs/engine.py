@@ -13,7 +13,7 @@ from typing import Any
 
 from dialogs.builtin_texts import BUILTIN_TEXTS
 from dialogs.catalog import LANGUAGE_NAMES, Catalog
-from dialogs.compiler import BACK, EDIT, FAIL, NEXT, CompiledService
+from dialogs.compiler import BACK, EDIT, FAIL, NEXT, CompiledService, template_for
 from dialogs.definition import Commands
 from dialogs.messages import (
     Effect,
@@ -89,6 +89,9 @@ class _Turn:
         self.service: CompiledService | None = None
         self.snap = Snapshot(id=inbound.conversation_id, lang=inbound.lang or "en")
         self._context: dict[str, Any] | None = None
+        self._lang_key: tuple[str, CompiledService | None] | None = None
+        self._lang = "en"
+        self._step_context: StepContext | None = None
         self._context_key: tuple[Any, ...] = ()
 
     # ----------------------------------------------------------------- context
@@ -96,12 +99,15 @@ class _Turn:
     def lang(self) -> str:
         # USSD screens are GSM-7 in practice: show the English text there. The citizen's
         # choice stays in the snapshot even inside a service not offered in that language.
-        lang = self.snap.lang
-        if not self.profile.unicode or (
-            self.service is not None and lang not in self.service.definition.languages
-        ):
-            return "en"
-        return lang
+        lang, service = self.snap.lang, self.service
+        if self._lang_key != (lang, service):
+            shown = lang
+            if not self.profile.unicode or (
+                service is not None and lang not in service.definition.languages
+            ):
+                shown = "en"
+            self._lang_key, self._lang = (lang, service), shown
+        return self._lang
 
     def context(self) -> dict[str, Any]:
         # Built once per state of the snapshot: a step renders several texts from it.
@@ -130,24 +136,30 @@ class _Turn:
         }
 
     def step_context(self) -> StepContext:
+        cached = self._step_context
+        if cached is not None and cached.answers is self.snap.answers and cached.lang == self.lang:
+            return cached
         region = self.service.definition.phone_region if self.service else "BT"
-        return StepContext(
+        self._step_context = StepContext(
             lang=self.lang,
             today=self.inbound.now.date(),
             phone_region=region,
             answers=self.snap.answers,
             text=self.text,
         )
+        return self._step_context
 
     def text(self, text: Text | None, extra: Mapping[str, Any] | None = None) -> str:
+        source = localise(text, self.lang)
+        template = (self.service.templates.get(source) if self.service else None) or (
+            template_for(source)
+        )
+        if template.render_fn is None:
+            return source.strip()  # plain text: no context to build
         context = self.context()
         if extra:
             context = {**context, **extra}
-        if self.service is not None:
-            return self.service.render(text, self.lang, context)
-        from dialogs.compiler import _builtin_template
-
-        return _builtin_template(localise(text, self.lang)).render(context).strip()
+        return template.render(context).strip()
 
     def builtin(self, key: str, extra: Mapping[str, Any] | None = None) -> str:
         text = self.service.builtin(key) if self.service else BUILTIN_TEXTS[key]
@@ -180,7 +192,7 @@ class _Turn:
         return len(paginate(reply, self.profile, self.builtin("more"))) if reply else 1
 
     def numbered(self, labels: list[str]) -> tuple[ReplyOption, ...]:
-        return tuple(ReplyOption(str(i + 1), label) for i, label in enumerate(labels))
+        return tuple(map(ReplyOption, _NUMBERS, labels))
 
     def back_option(self) -> tuple[ReplyOption, ...]:
         if self.profile.show_back and self._back_target() is not None:
@@ -308,6 +320,7 @@ class _Turn:
             return_to=None,
             invalid=0,
             ended=False,
+            rewound=False,
         )
         self.snap = self.snap.evolve(step=service.start)
         self.event("started")
@@ -402,7 +415,13 @@ class _Turn:
         cut = len(trail) - 1 - trail[::-1].index(target)
         moved = self.service.fire(BACK, self.snap.step, self.context(), target=target)
         self.snap = self.snap.evolve(
-            trail=trail[:cut], step=moved or target, page=0, mode="", return_to=None, invalid=0
+            trail=trail[:cut],
+            step=moved or target,
+            page=0,
+            mode="",
+            return_to=None,
+            invalid=0,
+            rewound=True,
         )
         self.event("back", to=target)
         self.show()
@@ -444,7 +463,7 @@ class _Turn:
             return
         target = self.service.fire(EDIT, summary.id, self.context(), target=fields[index])
         self.snap = self.snap.evolve(
-            trail=self._trail(summary.id), return_to=summary.id, mode="", page=0
+            trail=self._trail(summary.id), return_to=summary.id, mode="", page=0, rewound=True
         )
         self.event("edit", to=fields[index])
         self.enter(target or fields[index], revisit=False)
@@ -610,6 +629,8 @@ class _Turn:
     def prune_answers(self) -> None:
         """Forget answers of steps no longer on the path (a branch changed after "back")."""
         assert self.service is not None
+        if not self.snap.rewound:
+            return  # answers only leave the path when the citizen went back or changed one
         path = self.path()
         answers = {k: v for k, v in self.snap.answers.items() if k in path}
         if len(answers) != len(self.snap.answers):
@@ -628,6 +649,9 @@ class _Turn:
             failed = isinstance(current, LookupStep) and name not in self.snap.answers
             name = service.fire(FAIL if failed else NEXT, name, context)
         return seen
+
+
+_NUMBERS = [str(n) for n in range(1, 1000)]
 
 
 def _clean(raw: str) -> str:
