@@ -23,7 +23,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -46,7 +46,8 @@ from dialogs.render import renderer_for
 from dialogs.session import Snapshot
 from dialogs.steps.lookup import LookupStep
 
-ALL_CHANNELS = tuple(PROFILES)
+Channel = Literal["ussd", "sms", "whatsapp", "telegram", "web"]
+ALL_CHANNELS: tuple[Channel, ...] = ("ussd", "sms", "whatsapp", "telegram", "web")
 Strings = str | list[str]
 
 
@@ -82,7 +83,7 @@ class Case(_Model):
     """One conversation: a list of exchanges, with mocks and final expectations."""
 
     name: str
-    channels: list[str] = Field(default_factory=lambda: list(ALL_CHANNELS))
+    channels: list[Channel] = Field(default_factory=lambda: list(ALL_CHANNELS))
     lang: str = "en"
     today: date = date(2026, 11, 28)
     lookups: dict[str, LookupMock] = Field(default_factory=dict)
@@ -277,3 +278,6 @@ def unknown_steps(catalog: Catalog, tests: TestFile) -> list[str]:
 
 def _indent(text: str) -> str:
     return "\n".join("    | " + line for line in text.splitlines())
+
+
+assert set(ALL_CHANNELS) == set(PROFILES), "a channel profile has no conversation tests"

@@ -27,7 +27,7 @@ from dialogs.messages import (
     SubmissionResult,
 )
 from dialogs.paging import paginate
-from dialogs.profiles import BACK_KEY, profile_for
+from dialogs.profiles import BACK_KEY, MORE_KEY, profile_for
 from dialogs.session import Snapshot
 from dialogs.steps import StepBase
 from dialogs.steps.base import Accepted, InputStep, StepContext
@@ -184,6 +184,13 @@ class _Turn:
     # ----------------------------------------------------------------- output
     def say(self, reply: Reply) -> None:
         pages = paginate(reply, self.profile, self.builtin("more"))
+        if reply.end and len(pages) > 1:
+            # Nobody can answer "98" after the end: send every part of a closing message.
+            self.replies += [
+                Reply(p.text, tuple(o for o in p.options if o.key != MORE_KEY), p.link, p.end)
+                for p in pages
+            ]
+            return
         page = min(self.snap.page, len(pages) - 1)
         self.replies.append(pages[page])
 
@@ -227,8 +234,8 @@ class _Turn:
     def show(self, notice: str = "", *, keep: bool = False) -> None:
         """Show the current screen, headed by `notice` (an error, help); `keep` shows the
         same notice again, so paging with "98"/"0" turns the pages of the screen shown."""
-        if not keep and notice != self.snap.notice:
-            self.snap = self.snap.evolve(notice=notice)
+        if not keep and (notice != self.snap.notice or self.snap.page):
+            self.snap = self.snap.evolve(notice=notice, page=0)
         reply = self.screen()
         if reply is not None:
             self.say(reply)
@@ -321,6 +328,7 @@ class _Turn:
             invalid=0,
             ended=False,
             rewound=False,
+            run=self.snap.run + 1,
         )
         self.snap = self.snap.evolve(step=service.start)
         self.event("started")
@@ -367,7 +375,8 @@ class _Turn:
             self.show_menu()
         elif word in commands.menu or word in commands.restart:
             menu = self.catalog.menu()
-            service = self.service or (menu[0] if menu else None)
+            published = self.catalog.get(self.service.id) if self.service else None
+            service = published or (menu[0] if menu else None)
             if service is None:
                 self.begin()
             else:
@@ -419,7 +428,7 @@ class _Turn:
             step=moved or target,
             page=0,
             mode="",
-            return_to=None,
+            return_to=None if target == self.snap.return_to else self.snap.return_to,
             invalid=0,
             rewound=True,
         )
@@ -488,7 +497,10 @@ class _Turn:
         skipped: set[str] = set()
         for _ in range(MAX_AUTO_STEPS):
             current = service.steps[name]
-            self.snap = self.snap.evolve(step=name, page=0, invalid=0, mode="")
+            looped = not self.snap.rewound and name in self.snap.trail
+            self.snap = self.snap.evolve(
+                step=name, page=0, invalid=0, mode="", rewound=self.snap.rewound or looped
+            )
             if self.snap.return_to == name:
                 self.snap = self.snap.evolve(return_to=None)
             elif (
@@ -549,7 +561,7 @@ class _Turn:
                 headers=dict(current.headers),
                 timeout=current.timeout,
             )
-        self.prune_answers()
+        self.prune_answers(force=True)
         answers = self.snap.answers
         if current.fields is not None:
             answers = {k: v for k, v in answers.items() if k in current.fields}
@@ -572,7 +584,7 @@ class _Turn:
             step=current.id,
             service=self.service.id,
             version=self.service.version,
-            idempotency_key=f"{self.snap.id}:{current.id}",
+            idempotency_key=f"{self.snap.id}:{self.service.id}:{self.snap.run}:{current.id}",
             mode=current.mode,
             reference_prefix=current.reference_prefix,
             answers=dict(answers),
@@ -584,13 +596,14 @@ class _Turn:
         current = self.service.steps[self.snap.step]
         if isinstance(current, LookupStep) and isinstance(result, LookupResult):
             answers = dict(self.snap.answers)
-            if result.ok:
-                answers[current.id] = current.keep(result.data)
+            kept = current.keep(result.data) if result.ok else None
+            if kept is not None:
+                answers[current.id] = kept
             else:
                 answers.pop(current.id, None)
             self.snap = self.snap.evolve(answers=answers, mode="")
-            self.event("lookup", ok=result.ok)
-            self.advance(current.id, NEXT if result.ok else FAIL)
+            self.event("lookup", ok=kept is not None)
+            self.advance(current.id, NEXT if kept is not None else FAIL)
         elif isinstance(current, SubmitStep) and isinstance(result, SubmissionResult):
             if not result.ok:
                 text = self.text(current.wait) if current.wait else self.builtin("unavailable")
@@ -626,11 +639,11 @@ class _Turn:
             return current.display(value, self.step_context())
         return "" if value is None else str(value)
 
-    def prune_answers(self) -> None:
+    def prune_answers(self, *, force: bool = False) -> None:
         """Forget answers of steps no longer on the path (a branch changed after "back")."""
         assert self.service is not None
-        if not self.snap.rewound:
-            return  # answers only leave the path when the citizen went back or changed one
+        if not self.snap.rewound and not force:
+            return  # answers only leave the path after back, a change or a loop
         path = self.path()
         answers = {k: v for k, v in self.snap.answers.items() if k in path}
         if len(answers) != len(self.snap.answers):
@@ -656,7 +669,7 @@ _NUMBERS = [str(n) for n in range(1, 1000)]
 
 def _clean(raw: str) -> str:
     # Control characters and absurd lengths never reach a step's parser.
-    text = raw[:MAX_ANSWER_CHARS]
+    text = raw[:MAX_ANSWER_CHARS].encode("utf-8", "replace").decode("utf-8")
     return "".join(c if c.isprintable() or c in "\n\t" else " " for c in text).strip()
 
 

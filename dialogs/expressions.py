@@ -24,7 +24,8 @@ CONTEXT_NAMES = frozenset({"answers", "labels", "service", "submission", "lang",
 def _url_part(value: Any) -> str:
     # Every inserted value is percent-encoded, so an answer cannot add path segments or
     # query parameters to a registry URL.
-    return quote("" if value is None else str(value), safe="")
+    # Dots too: an answer of ".." must not climb the registry's path.
+    return quote("" if value is None else str(value), safe="").replace(".", "%2E")
 
 
 def _environment(**options: Any) -> ImmutableSandboxedEnvironment:

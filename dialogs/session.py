@@ -31,6 +31,7 @@ class Snapshot:
     invalid: int = 0  # invalid answers in a row at this step
     notice: str = ""  # error or help heading the screen shown, so "98" pages that screen
     ended: bool = False
+    run: int = 0  # services started in this conversation: one submission per run
     rewound: bool = False  # went back or changed an answer: answers may be off the path
     started: str = ""  # ISO time the conversation started
 

@@ -1,12 +1,16 @@
-"""Performs lookup effects: HTTP calls to registries, with the step's timeout.
+"""Performs lookup effects: HTTP calls to registries, within the step's timeout.
 
+The timeout bounds the whole call (connecting, waiting and reading), not each read: a
+registry trickling bytes must not hold a USSD answer past the aggregator's patience.
 Header values written `env:NAME` are read from the environment here, so API tokens never
 sit in a service definition or a conversation snapshot.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import time
 
 import httpx2 as httpx
 
@@ -28,26 +32,32 @@ def resolve_headers(headers: dict[str, str]) -> dict[str, str]:
 
 
 def perform_lookup(request: LookupRequest, client: httpx.Client | None = None) -> LookupResult:
-    """Call the registry; any failure (timeout, HTTP error, non-JSON) is a failed lookup."""
+    """Call the registry; any failure (timeout, HTTP error, bad JSON) is a failed lookup."""
     own = client is None
     http = client or httpx.Client()
+    deadline = time.monotonic() + request.timeout
     try:
-        response = http.request(
+        with http.stream(
             request.method,
             request.url,
             params=dict(request.query),
             json=dict(request.body) if request.body is not None else None,
             headers=resolve_headers(dict(request.headers)),
             timeout=request.timeout,
-        )
-        if response.status_code >= 400:
-            return LookupResult(ok=False, error=f"HTTP {response.status_code}")
-        if len(response.content) > MAX_RESPONSE_BYTES:
-            return LookupResult(ok=False, error="reply too large")
-        return LookupResult(ok=True, data=response.json())
+        ) as response:
+            if response.status_code >= 400:
+                return LookupResult(ok=False, error=f"HTTP {response.status_code}")
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > MAX_RESPONSE_BYTES:
+                    return LookupResult(ok=False, error="reply too large")
+                if time.monotonic() > deadline:
+                    return LookupResult(ok=False, error="timeout")
+        return LookupResult(ok=True, data=json.loads(body))
     except httpx.TimeoutException:
         return LookupResult(ok=False, error="timeout")
-    except (httpx.HTTPError, ValueError) as exc:
+    except (httpx.HTTPError, ValueError, RecursionError) as exc:
         return LookupResult(ok=False, error=type(exc).__name__)
     finally:
         if own:

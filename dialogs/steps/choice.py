@@ -103,6 +103,8 @@ class ChoiceStep(InputStep):
         prefixed = [o for o in shown if _fold(o.label).startswith(folded)]
         if len(folded) >= 3 and len(prefixed) == 1:
             return Accepted(prefixed[0].value)
+        if len(folded) < 3:
+            return Rejected("bad_choice")  # one or two letters would pick almost anything
         labels = [_fold(o.label) for o in shown]
         best = process.extract(
             folded, labels, scorer=fuzz.WRatio, limit=2, score_cutoff=FUZZY_CUTOFF

@@ -61,10 +61,30 @@ class LookupStep(StepBase):
     def targets(self) -> list[str]:
         return [self.on_error]
 
-    def keep(self, data: Any) -> dict[str, Any]:
-        """The part of a registry reply saved in the conversation."""
+    def keep(self, data: Any) -> dict[str, Any] | None:
+        """The part of a registry reply saved in the conversation, or None when the reply
+        lacks one of `fields` (an empty record is "not found", not a holder without a name).
+        """
+        data = _clean(data)
         if not isinstance(data, dict):
-            return {"value": data}
+            return {"value": data} if self.fields is None and data not in (None, "") else None
         if self.fields is None:
             return data
-        return {key: data.get(key) for key in self.fields}
+        kept = {key: data.get(key) for key in self.fields}
+        if any(value is None or value == "" for value in kept.values()):
+            return None
+        return kept
+
+
+def _clean(value: Any, depth: int = 0) -> Any:
+    # Registry data is shown on phones: lone surrogates would break every encoder after,
+    # and absurd nesting has no place in a conversation.
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if depth > 8:
+        return None
+    if isinstance(value, dict):
+        return {str(k): _clean(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v, depth + 1) for v in value]
+    return value

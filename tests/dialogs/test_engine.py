@@ -486,7 +486,7 @@ def test_lookup_url_percent_encodes_the_answer() -> None:
     outcome = chat.send("../admin?all=1")
     request = outcome.effects[0]
     assert isinstance(request, LookupRequest)
-    assert request.url == "https://census.example/api/..%2Fadmin%3Fall%3D1"
+    assert request.url == "https://census.example/api/%2E%2E%2Fadmin%3Fall%3D1"
 
 
 # ------------------------------------------------------------------ submissions
@@ -508,7 +508,7 @@ def test_submission_effect(chat: Chat) -> None:
         step="submit",
         service="pet-licence",
         version=1,
-        idempotency_key="conv-1:submit",
+        idempotency_key="conv-1:pet-licence:1:submit",
         mode="review",
         reference_prefix="PL",
         answers={"cid": CID, "pet": "Tashi"},  # only `fields`
@@ -549,10 +549,10 @@ def test_failed_submission_is_tried_again_on_the_next_message(chat: Chat) -> Non
     assert chat.snap.step == "receipt"
 
 
-def test_idempotency_key_is_conversation_and_step() -> None:
+def test_idempotency_key_is_conversation_service_run_and_step() -> None:
     chat = Chat(small_catalog(), conversation_id="wa:+97517123456:42")
     effect = _pet_to_submit(chat)
-    assert effect.idempotency_key == "wa:+97517123456:42:submit"
+    assert effect.idempotency_key == "wa:+97517123456:42:pet-licence:1:submit"
 
 
 def _register(chat: Chat, perform: Perform, answers: list[str]) -> None:
@@ -578,7 +578,7 @@ def test_business_registration_end_to_end(services_catalog: Catalog) -> None:
     assert chat.last.replies[-1].link == "https://docs.example/REF-1"
     submission = perform.performed[-1]
     assert isinstance(submission, Submission)
-    assert submission.idempotency_key == "conv-1:submit"
+    assert submission.idempotency_key == "conv-1:business-registration:1:submit"
     assert submission.mode == "instant"
     assert submission.reference_prefix == "BR"
     assert submission.answers["location"] == "thimphu"

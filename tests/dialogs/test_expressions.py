@@ -146,7 +146,7 @@ def test_url_templates_percent_encode_answers() -> None:
     typed = "../admin?x=1&y=2#z /é"
     assert (
         url.render(_ctx(cid=typed))
-        == "https://census.example/api/..%2Fadmin%3Fx%3D1%26y%3D2%23z%20%2F%C3%A9?v=1"
+        == "https://census.example/api/%2E%2E%2Fadmin%3Fx%3D1%26y%3D2%23z%20%2F%C3%A9?v=1"
     )
     assert url.render(_ctx(cid="11512000123")) == "https://census.example/api/11512000123?v=1"
     assert url.render(_ctx()) == "https://census.example/api/?v=1"

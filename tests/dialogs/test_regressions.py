@@ -8,11 +8,20 @@ from __future__ import annotations
 import pytest
 
 from dialogs.catalog import Catalog
+from dialogs.conversation_tests import parse_tests
 from dialogs.expressions import references
-from dialogs.messages import LookupResult, SubmissionResult
+from dialogs.messages import LookupResult, Submission, SubmissionResult
 from dialogs.steps.base import Rejected
 from dialogs.steps.choice import ChoiceStep
-from tests.dialogs.helpers import Chat, compile_yaml, make_step, small_catalog, step_context
+from gateway.repository import load_repository
+from tests.dialogs.helpers import (
+    SERVICES_DIR,
+    Chat,
+    compile_yaml,
+    make_step,
+    small_catalog,
+    step_context,
+)
 
 # Characters for which str.isdigit() is true but int() fails (superscripts, circled digits).
 NOT_DECIMAL_DIGITS = ["²", "³¹", "①", "⁴²"]
@@ -188,3 +197,171 @@ def test_engine_step_of_superscript_digit_at_a_choice() -> None:
     outcome = chat.send("²")
     assert chat.snap.invalid == 1
     assert outcome.replies
+
+
+# ---------------------------------------------------------------- review findings, fixed
+
+SHIPPED = load_repository([SERVICES_DIR]).catalog
+DRONE_TO_REVIEW = ["11501001234", "DJI Mini 4", "1", "1", "14", "10/02/2026", "12/02/2026", "50"]
+
+
+def _drone_at_review(channel: str = "sms") -> Chat:
+    chat = Chat(SHIPPED, channel=channel)
+    chat.send("", service="drone-flight-authorization")
+    for answer in DRONE_TO_REVIEW:
+        chat.send(answer)
+    assert chat.snap.step == "review", chat.screen
+    return chat
+
+
+def test_each_run_of_a_service_has_its_own_idempotency_key() -> None:
+    chat = _drone_at_review()
+    chat.send("1")  # confirm
+    first = chat.send("1")  # consent: the submission effect
+    chat.send(result=SubmissionResult(ok=False))
+    chat.send("restart")
+    for answer in DRONE_TO_REVIEW:
+        chat.send(answer)
+    chat.send("1")
+    second = chat.send("1")
+    (one,) = first.effects
+    (two,) = second.effects
+    assert isinstance(one, Submission)
+    assert isinstance(two, Submission)
+    assert one.idempotency_key != two.idempotency_key
+    assert one.idempotency_key.startswith("conv-1:drone-flight-authorization:")
+
+
+def test_an_empty_registry_record_follows_on_error() -> None:
+    chat = Chat(SHIPPED)
+    chat.send("", service="business-registration")
+    chat.send("11501001234")
+    chat.send(result=LookupResult(ok=True, data={"name": None}))
+    assert chat.snap.step == "applicant_name"
+    assert "citizen" not in chat.snap.answers
+
+
+def test_help_on_the_second_page_shows_the_help_and_the_first_page() -> None:
+    chat = Chat(SHIPPED, channel="ussd")
+    chat.send("", service="business-registration")
+    chat.send("11501001234")
+    chat.send(result=LookupResult(ok=True, data={"name": "Pema"}))
+    chat.send("Pema Store")
+    chat.send("1")  # cottage: the activity list, over two USSD screens
+    chat.send("98")
+    assert chat.snap.page == 1
+    assert "1. General shop" not in chat.screen
+    chat.send("help")
+    assert chat.snap.page == 0
+    assert chat.screen.startswith("Registering takes about a minute.")
+    assert "1. General shop" in chat.screen
+
+
+def test_back_while_changing_an_answer_still_returns_to_the_summary() -> None:
+    chat = _drone_at_review()
+    chat.send("2")
+    chat.send("3")  # purpose
+    chat.send("5")  # other: a new question
+    assert chat.snap.step == "purpose_other"
+    chat.send("0")  # back to purpose
+    assert chat.snap.step == "purpose"
+    chat.send("5")
+    chat.send("Counting yaks")
+    assert chat.snap.step == "review"
+    assert "Counting yaks" in chat.screen
+
+
+def test_a_long_closing_sms_is_sent_in_parts() -> None:
+    catalog = Catalog.of([compile_yaml(_LONG_END)])
+    chat = Chat(catalog, channel="sms")
+    chat.send("")
+    outcome = chat.send("Pema")
+    assert chat.snap.ended
+    assert len(outcome.replies) == 2
+    assert all(o.key != "98" for r in outcome.replies for o in r.options)
+    assert "".join(r.text for r in outcome.replies).replace(" ", "") == ("word" * 120)
+
+
+_LONG_END = """
+format: 1
+id: long-end
+version: 1
+title: Long end
+steps:
+  - id: name
+    type: text
+    prompt: Name?
+  - id: done
+    type: end
+    prompt: "{{ 'word ' * 120 }}"
+"""
+
+
+def test_a_loop_back_forgets_answers_off_the_final_path() -> None:
+    catalog = Catalog.of([compile_yaml(_LOOP)])
+    chat = Chat(catalog)
+    chat.send("")
+    chat.send("123")
+    chat.send(result=LookupResult(ok=False))  # not found: asked to type it again
+    assert chat.snap.step == "retry"
+    chat.send("yes")
+    chat.send(result=LookupResult(ok=True, data={"ok": 1}))
+    outcome = chat.send("1")  # summary confirmed: submitted
+    (submission,) = outcome.effects
+    assert isinstance(submission, Submission)
+    assert "retry" not in submission.answers
+
+
+_LOOP = """
+format: 1
+id: loop
+version: 1
+title: Loop
+steps:
+  - id: number
+    type: text
+    prompt: Number?
+  - id: check
+    type: lookup
+    url: "https://registry.example/{{ answers.number }}"
+    on_error: retry
+    next: review
+  - id: retry
+    type: yes_no
+    prompt: Not found. Check it again?
+    next: check
+  - id: review
+    type: summary
+    prompt: Check
+  - id: submit
+    type: submit
+    mode: review
+    reference_prefix: LP
+  - id: done
+    type: end
+    prompt: Done
+"""
+
+
+def test_a_misspelt_channel_in_conversation_tests_is_refused() -> None:
+    tests, problems = parse_tests(
+        "service: x\ncases:\n  - name: a\n    channels: [USSD]\n    steps: [{send: hi}]\n", "t"
+    )
+    assert tests is None
+    assert [p.line for p in problems] == [4]
+
+
+def test_restart_starts_the_published_version() -> None:
+    v1 = compile_yaml(_LONG_END)
+    v2 = compile_yaml(_LONG_END.replace("version: 1", "version: 2"))
+    chat = Chat(Catalog.of([v1]))
+    chat.send("")
+    chat.catalog = chat.catalog.publish(v2)
+    chat.send("restart")
+    assert chat.snap.version == 2
+
+
+def test_one_letter_does_not_pick_an_option() -> None:
+    step = make_step({"id": "c", "type": "choice", "prompt": "?", "options": ["Homestay", "Kiosk"]})
+    assert step.parse("s", step_context()) == Rejected("bad_choice")  # type: ignore[attr-defined]
+    assert step.parse("homstay", step_context()) != Rejected("bad_choice")  # type: ignore[attr-defined]

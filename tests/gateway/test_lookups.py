@@ -67,6 +67,7 @@ def test_json_reply_is_the_result(monkeypatch: pytest.MonkeyPatch) -> None:
         (httpx.Response(502, text="bad gateway"), "HTTP 502"),
         (httpx.Response(200, text="<html>not json</html>"), "JSONDecodeError"),
         (httpx.Response(200, content=b"[" + b"1," * 40_000 + b"1]"), "reply too large"),
+        (httpx.Response(200, content=b"[" * 30_000 + b"]" * 30_000), "RecursionError"),
     ],
 )
 def test_registry_failures_are_failed_lookups(response: httpx.Response, error: str) -> None:
@@ -107,3 +108,39 @@ def test_a_slow_registry_times_out_within_the_step_timeout(slow_registry: str) -
     assert not result.ok
     assert result.error == "timeout"
     assert time.monotonic() - started < 1.4
+
+
+class _Trickle(BaseHTTPRequestHandler):
+    """Answers at once, then sends its body a byte every 0.3 s: each read is quick."""
+
+    def do_GET(self) -> None:
+        try:
+            self.send_response(200)
+            self.send_header("Content-Length", "40")
+            self.end_headers()
+            for _ in range(40):
+                self.wfile.write(b" ")
+                self.wfile.flush()
+                time.sleep(0.3)
+        except OSError:
+            pass
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_the_timeout_bounds_the_whole_call_not_each_read() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Trickle)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        started = time.monotonic()
+        result = perform_lookup(
+            request(f"http://127.0.0.1:{server.server_address[1]}/", timeout=1.0)
+        )
+        elapsed = time.monotonic() - started
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert not result.ok
+    assert result.error == "timeout"
+    assert elapsed < 2.0  # the body would take 12 s to arrive
