@@ -96,7 +96,7 @@ def percentile(values: list[int], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))] / 1000
 
 
-def main(rounds: int = 300) -> None:
+def main(rounds: int = 7, repeats: int = 40) -> None:
     loaded = load_file(SERVICE)
     assert loaded.definition is not None, loaded.problems
     definition = loaded.definition
@@ -108,27 +108,47 @@ def main(rounds: int = 300) -> None:
         compile_times.append(time.perf_counter_ns() - start)
     catalog = Catalog.of([compiled])
 
+    # Several rounds, each a median: this machine is shared, and one busy moment should
+    # move one round, not the figure.
+    round_medians: list[float] = []
     step_times: list[int] = []
     sizes: list[int] = []
+    by_channel: dict[str, list[int]] = {channel: [] for channel in CHANNELS}
     for _ in range(rounds):
-        for channel in CHANNELS:
-            for found, answers in PATHS.values():
-                for elapsed, outcome in conversation(catalog, found, answers, channel):
-                    step_times.append(elapsed)
-                    sizes.append(len(outcome.snapshot.to_json().encode()))
+        times: list[int] = []
+        for _ in range(repeats):
+            for channel in CHANNELS:
+                for found, answers in PATHS.values():
+                    for elapsed, outcome in conversation(catalog, found, answers, channel):
+                        times.append(elapsed)
+                        by_channel[channel].append(elapsed)
+                        sizes.append(len(outcome.snapshot.to_json().encode()))
+        round_medians.append(percentile(times, 0.5))
+        step_times += times
 
     compile_median = statistics.median(compile_times) / 1000
-    step_median = percentile(step_times, 0.5)
+    step_median = statistics.median(round_medians)
+    conversations = rounds * repeats * len(CHANNELS) * len(PATHS)
     print(
-        f"business registration: {len(definition.steps)} steps, "
-        f"{len(step_times)} engine steps measured over {rounds * len(CHANNELS) * len(PATHS)} "
-        f"conversations on {len(CHANNELS)} channels"
+        f"business registration: {len(definition.steps)} steps; {len(step_times)} engine "
+        f"steps over {conversations} conversations, {len(CHANNELS)} channels, {rounds} rounds"
     )
-    print(f"compile (Machine + templates), median of 30:  {compile_median:9.1f} us")
-    print(f"engine step, median:                          {step_median:9.1f} us  (target <= 50)")
-    print(f"engine step, p99:                             {percentile(step_times, 0.99):9.1f} us")
-    print(f"snapshot JSON, largest:                       {max(sizes):9d} bytes (target <= 2048)")
-    print(f"snapshot JSON, median:                        {int(statistics.median(sizes)):9d} bytes")
+    print(f"compile (Machine + templates), median of 30:   {compile_median:9.1f} us")
+    print(f"engine step, median (median of rounds):        {step_median:9.1f} us  (target <= 50)")
+    print(
+        f"engine step, median, best and worst round:     {min(round_medians):9.1f} us"
+        f" / {max(round_medians):.1f} us"
+    )
+    print(f"engine step, p99:                              {percentile(step_times, 0.99):9.1f} us")
+    for channel, values in by_channel.items():
+        print(
+            f"  {channel:9s} median {percentile(values, 0.5):7.1f} us,"
+            f" p99 {percentile(values, 0.99):7.1f} us"
+        )
+    print(f"snapshot JSON, largest:                        {max(sizes):9d} bytes (target <= 2048)")
+    print(
+        f"snapshot JSON, median:                         {int(statistics.median(sizes)):9d} bytes"
+    )
     print(f"baseline, compiling per request / step median: {compile_median / step_median:8.0f}x")
 
 

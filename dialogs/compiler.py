@@ -130,15 +130,19 @@ class CompiledService:
         candidates = event.transitions.get(source) if event is not None else None
         if not candidates:
             return None
-        data = EventData(
-            self.machine.get_state(source),
-            event,
-            self.machine,
-            _Cursor(source, context),
-            args=(),
-            kwargs={"context": context, "target": target},
-        )
+        data: EventData | None = None
         for transition in candidates:
+            if not transition.conditions:
+                return str(transition.dest)
+            if data is None:  # only conditions need the event data
+                data = EventData(
+                    self.machine.get_state(source),
+                    event,
+                    self.machine,
+                    _Cursor(source, context),
+                    args=(),
+                    kwargs={"context": context, "target": target},
+                )
             if all(condition.check(data) for condition in transition.conditions):
                 return str(transition.dest)
         return None

@@ -74,6 +74,14 @@ def paginate(reply: Reply, profile: ChannelProfile, more_label: str) -> list[Rep
     budget = _budget(reply, profile, more_label)
     if budget.limit is None and budget.max_options is None:
         return [reply]
+    if budget.max_options is None or len(reply.options) <= budget.max_options:
+        # Most screens fit: measure the whole screen in one go before any line by line.
+        lines = [reply.text] if reply.text else []
+        lines += [_line(o) for o in reply.options]
+        if reply.link and profile.name == "sms":
+            lines.append(reply.link)
+        if budget.limit is None or budget.cost("\n".join(lines)) <= budget.limit:
+            return [reply]
     answers = tuple(o for o in reply.options if not o.nav)
     navs = tuple(o for o in reply.options if o.nav)
     more = ReplyOption(MORE_KEY, more_label, nav=True)
