@@ -1,12 +1,13 @@
-"""Runs the engine until it waits for the citizen, performing effects through a callback.
+"""Runs the engine until it waits for the citizen, performing effects on the way.
 
-The callback is where I/O lives (the gateway's HTTP client, a test's mocks); this loop
-stays pure given a pure callback.
+`conversation_turn` is a generator: it yields each effect and is sent its result, so the
+same loop serves a synchronous caller (`run`, with a plain callback: tests, simulator) and
+an asynchronous one (the gateway, awaiting HTTP). The loop itself does no I/O.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import replace
 
 from dialogs.catalog import Catalog
@@ -18,17 +19,32 @@ Perform = Callable[[Effect], EffectResult]
 MAX_EFFECTS = 50  # per inbound message; a definition cannot chain more lookups than this
 
 
-def run(catalog: Catalog, snapshot: Snapshot | None, inbound: Inbound, perform: Perform) -> Outcome:
+def conversation_turn(
+    catalog: Catalog, snapshot: Snapshot | None, inbound: Inbound
+) -> Generator[Effect, EffectResult, Outcome]:
     """One citizen message in; every reply up to the next question out."""
     outcome = step(catalog, snapshot, inbound)
     replies, events, done = list(outcome.replies), list(outcome.events), list(outcome.effects)
     for _ in range(MAX_EFFECTS):
         if not outcome.effects:
             break
-        result = perform(outcome.effects[0])
-        follow = replace(inbound, text="", choice=None, result=result)
+        result = yield outcome.effects[0]
+        follow = replace(inbound, text="", choice=None, result=result, resume="")
         outcome = step(catalog, outcome.snapshot, follow)
         replies += outcome.replies
         events += outcome.events
         done += outcome.effects
     return Outcome(outcome.snapshot, tuple(replies), tuple(done), tuple(events))
+
+
+def run(
+    catalog: Catalog, snapshot: Snapshot | None, inbound: Inbound, perform: Perform
+) -> Outcome:
+    """`conversation_turn` with effects performed by a synchronous callback."""
+    turn = conversation_turn(catalog, snapshot, inbound)
+    try:
+        effect = next(turn)
+        while True:
+            effect = turn.send(perform(effect))
+    except StopIteration as finished:
+        return finished.value

@@ -208,6 +208,8 @@ class _Turn:
 
     def screen(self) -> Reply | None:
         """The full (unpaged) screen of where the conversation stands."""
+        if self.snap.mode == "resume":
+            return None
         notice = self.snap.notice
         head = f"{notice}\n" if notice else ""
         if self.snap.service is None:
@@ -350,16 +352,65 @@ class _Turn:
             if snapshot.mode == "awaiting":
                 self.effect_result(self.inbound.result)
             return  # a late or repeated result for a step already left: nothing to do
+        if self.inbound.resume and self._in_progress():
+            self.offer_resume()
+            return
         raw = self.inbound.choice if self.inbound.choice is not None else self.inbound.text
         raw = _clean(raw)
         if self.command(raw):
             return
-        if snapshot.mode == "awaiting":
+        if snapshot.mode == "resume":
+            self.resume_answer(raw)
+        elif snapshot.mode == "awaiting":
             self.enter(snapshot.step)  # e.g. a submission failed: try it again
         elif self.snap.service is None:
             self.menu_answer(raw)
         else:
             self.answer(raw)
+
+    # ----------------------------------------------------------------- resuming
+    def _in_progress(self) -> bool:
+        return self.service is not None and bool(self.snap.trail or self.snap.answers)
+
+    def offer_resume(self) -> None:
+        """A new dial (`ask`) or another channel (`say`) reaching a conversation in flight."""
+        assert self.service is not None
+        if self.inbound.resume == "say":
+            self.event("resumed", how="channel")
+            if self.snap.mode in ("awaiting", "resume"):
+                self.snap = self.snap.evolve(mode="")
+                self.say(Reply(self.builtin("resumed")))
+                self.enter(self.snap.step)
+            else:
+                self.show(self.builtin("resumed"))
+            return
+        self.snap = self.snap.evolve(mode="resume", page=0, notice="")
+        self.event("resume_offered")
+        self.show_resume()
+
+    def show_resume(self, notice: str = "") -> None:
+        head = f"{notice}\n" if notice else ""
+        options = self.numbered([self.builtin("continue"), self.builtin("start_again")])
+        self.say(Reply(head + self.builtin("resume_question"), options))
+
+    def resume_answer(self, raw: str) -> None:
+        assert self.service is not None
+        labels = [self.builtin("continue"), self.builtin("start_again")]
+        choice = _pick(raw, labels, ["continue", "restart"])
+        if choice is None:
+            self.show_resume(self.builtin("bad_choice"))
+        elif choice == 0:
+            self.event("resumed", how="dial")
+            self.snap = self.snap.evolve(mode="")
+            current = self.service.steps[self.snap.step]
+            if current.kind == "effect":
+                self.enter(self.snap.step)  # e.g. a submission to try again
+            else:
+                self.show()
+        else:
+            published = self.catalog.get(self.service.id) or self.service
+            self.event("restarted")
+            self.start(published)
 
     # ----------------------------------------------------------------- commands
     def command(self, raw: str) -> bool:

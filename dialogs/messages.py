@@ -96,6 +96,9 @@ class Inbound:
     service: str | None = None  # start this service directly (e.g. a USSD code per service)
     conversation_id: str = ""  # id for a new conversation, supplied by the caller
     result: EffectResult | None = None
+    # A conversation in flight reached again: "ask" after a new dial (continue or start
+    # again?), "say" from another channel (continue, and say so).
+    resume: Literal["", "ask", "say"] = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Self
 
-Mode = Literal["", "menu", "lang", "edit", "awaiting"]
+Mode = Literal["", "menu", "lang", "edit", "awaiting", "resume"]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,47 @@
+"""Redis clients from `GATEWAY_REDIS_URL`: one server, Sentinel or Cluster.
+
+- `redis://host:6379/0`, `rediss://...`, `unix:///path/redis.sock`: one server;
+- `redis+sentinel://host1:26379,host2:26379/mymaster`: the master Sentinel names;
+- `redis+cluster://host:7000`: a Redis Cluster (any node; the others are discovered).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.sentinel import Sentinel
+
+from state.store import Client
+
+# Fail fast: a webhook must answer the provider within seconds even when Redis is down.
+SOCKET_TIMEOUT = 2.0
+
+
+def connect(url: str) -> Client:
+    """A client for `url` (see the module docstring for the forms understood)."""
+    parts = urlsplit(url)
+    if parts.scheme == "redis+cluster":
+        return RedisCluster.from_url(
+            url.replace("redis+cluster://", "redis://", 1),
+            socket_timeout=SOCKET_TIMEOUT,
+            socket_connect_timeout=SOCKET_TIMEOUT,
+        )
+    if parts.scheme == "redis+sentinel":
+        hosts = []
+        for host in parts.netloc.rsplit("@", 1)[-1].split(","):
+            name, _, port = host.partition(":")
+            hosts.append((name, int(port or 26379)))
+        service = parts.path.strip("/") or "mymaster"
+        options = parse_qs(parts.query)
+        sentinel = Sentinel(  # type: ignore[no-untyped-call]
+            hosts,
+            socket_timeout=SOCKET_TIMEOUT,
+            socket_connect_timeout=SOCKET_TIMEOUT,
+            password=parts.password,
+            db=int(options.get("db", ["0"])[0]),
+        )
+        master: Redis = sentinel.master_for(service)
+        return master
+    return Redis.from_url(url, socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=SOCKET_TIMEOUT)

@@ -1,0 +1,267 @@
+"""The session store: one conversation per citizen, one answer at a time, no replays.
+
+Every citizen's keys share a hash tag (`gw:{+97517123456}:...`), so they live in one
+Redis Cluster slot and each Lua script below touches a single slot.
+
+A citizen's answer costs two round trips in the common case:
+1. `begin`: a Lua script that returns the stored reply if this provider message was
+   already handled (idempotency), else takes the citizen's lock and returns the session;
+2. `commit`: one pipeline with a Lua script that, if the lock is still ours, saves the
+   session, remembers the reply under the message id, releases the lock; plus the expiry
+   index and the event record (other keys, so outside the script).
+
+Why a lock rather than optimistic compare-and-set: a step may perform effects (a registry
+lookup, a submission) before its result is saved. With compare-and-set, a losing writer
+would have performed them for a snapshot that never existed; with a short lock the second
+answer waits for the first and then applies to its result, so history stays linear.
+The lock expires by itself (a crashed worker frees the citizen after `lock_ms`).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
+
+MESSAGE_TTL_SECONDS = 50 * 3600  # provider message ids are remembered > 48 h
+EXPIRY_INDEX = "gw:expiry"
+EVENTS_STREAM = "gw:events"
+EVENTS_MAXLEN = 1_000_000
+EXPIRY_GRACE_SECONDS = 3600  # the key outlives its deadline so the sweeper can see it
+
+_BEGIN = """
+if ARGV[3] == '1' then
+  local done = redis.call('GET', KEYS[3])
+  if done then return {'dup', done} end
+end
+if not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return {'busy', ''}
+end
+local f = redis.call('HMGET', KEYS[1], 'snap', 'channel', 'session', 'deadline')
+return {'ok', f[1] or '', f[2] or '', f[3] or '', f[4] or ''}
+"""
+
+_COMMIT = """
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+if ARGV[2] == '' then
+  redis.call('DEL', KEYS[1])
+else
+  redis.call('HSET', KEYS[1], 'snap', ARGV[2], 'channel', ARGV[3], 'session', ARGV[4],
+             'deadline', ARGV[6])
+  redis.call('EXPIRE', KEYS[1], ARGV[5])
+end
+if ARGV[7] ~= '' then redis.call('SET', KEYS[3], ARGV[7], 'EX', ARGV[8]) end
+redis.call('DEL', KEYS[2])
+return 1
+"""
+
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+_EXPIRE = """
+local d = redis.call('HGET', KEYS[1], 'deadline')
+if not d then return {'gone', ''} end
+if tonumber(d) > tonumber(ARGV[1]) then return {'alive', d} end
+if redis.call('EXISTS', KEYS[2]) == 1 then return {'alive', d} end
+local snap = redis.call('HGET', KEYS[1], 'snap')
+redis.call('DEL', KEYS[1])
+return {'expired', snap}
+"""
+
+_UNINDEX = """
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if score and tonumber(score) <= tonumber(ARGV[2]) then redis.call('ZREM', KEYS[1], ARGV[1]) end
+return 1
+"""
+
+Client = Redis | RedisCluster
+
+
+def citizen_key(citizen: str) -> str:
+    """The hash-tag part of a citizen's keys (braces would break the tag, so none)."""
+    return "{" + citizen.replace("{", "(").replace("}", ")") + "}"
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    """What is stored for a citizen: the engine snapshot and where it last came from."""
+
+    snapshot: str  # the engine's JSON snapshot
+    channel: str = ""
+    session: str = ""  # the channel's session id (a USSD session), "" when none
+    deadline: float = 0.0  # epoch seconds after which the conversation is abandoned
+
+
+@dataclass(frozen=True, slots=True)
+class Begun:
+    """The outcome of `begin`: a stored reply, a busy citizen, or the lock and session."""
+
+    duplicate: str | None = None  # the reply already sent for this provider message
+    busy: bool = False
+    token: str = ""
+    record: SessionRecord | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Expired:
+    citizen: str
+    snapshot: str
+
+
+class SessionStore:
+    """Sessions, locks and provider message ids in Redis (server, Sentinel or Cluster)."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self.cluster = isinstance(client, RedisCluster)
+        self._begin = client.register_script(_BEGIN)
+        self._commit = client.register_script(_COMMIT)
+        self._release = client.register_script(_RELEASE)
+        self._expire = client.register_script(_EXPIRE)
+        self._unindex = client.register_script(_UNINDEX)
+
+    @staticmethod
+    def keys(citizen: str, message_id: str | None = None) -> tuple[str, str, str]:
+        tag = citizen_key(citizen)
+        message = f"gw:{tag}:m:{message_id}" if message_id else f"gw:{tag}:m:-"
+        return f"gw:{tag}:s", f"gw:{tag}:lock", message
+
+    async def begin(self, citizen: str, message_id: str | None, lock_ms: int) -> Begun:
+        """Take the citizen's lock and read the session (one round trip)."""
+        token = secrets.token_hex(8)
+        keys = self.keys(citizen, message_id)
+        flag = "1" if message_id else "0"
+        result = await self._begin(keys=list(keys), args=[token, lock_ms, flag])
+        status = _text(result[0])
+        if status == "dup":
+            return Begun(duplicate=_text(result[1]))
+        if status == "busy":
+            return Begun(busy=True)
+        snapshot, channel, session, deadline = (_text(v) for v in result[1:5])
+        record = (
+            SessionRecord(snapshot, channel, session, float(deadline or 0)) if snapshot else None
+        )
+        return Begun(token=token, record=record)
+
+    async def commit(
+        self,
+        citizen: str,
+        token: str,
+        record: SessionRecord | None,
+        *,
+        ttl_seconds: int,
+        message_id: str | None,
+        reply: str,
+        events: list[dict[str, Any]],
+    ) -> bool:
+        """Save the session (None: forget it), remember the reply, release the lock.
+
+        False when the lock was lost (it expired while the step ran): nothing was saved.
+        """
+        keys = list(self.keys(citizen, message_id))
+        args: list[str | int | float] = [
+            token,
+            record.snapshot if record else "",
+            record.channel if record else "",
+            record.session if record else "",
+            ttl_seconds + EXPIRY_GRACE_SECONDS,
+            record.deadline if record else 0,
+            reply if message_id else "",
+            MESSAGE_TTL_SECONDS,
+        ]
+        if self.cluster:  # keys of other slots cannot share a pipeline with the script
+            saved = bool(await self._commit(keys=keys, args=args))
+            if saved:
+                await self._index(citizen, record, events)
+            return saved
+        pipe = self.client.pipeline(transaction=False)
+        await self._commit(keys=keys, args=args, client=pipe)  # type: ignore[arg-type]
+        self._queue_index(pipe, citizen, record, events)
+        results = await pipe.execute()
+        return bool(results[0])
+
+    def _queue_index(
+        self, pipe: Any, citizen: str, record: SessionRecord | None, events: list[dict[str, Any]]
+    ) -> None:
+        # Only written after a successful commit in cluster mode; in one pipeline here, an
+        # index entry for a lost lock is harmless (the sweeper finds a live session).
+        if record is not None:
+            pipe.zadd(EXPIRY_INDEX, {citizen: record.deadline})
+        for event in events:
+            pipe.xadd(
+                EVENTS_STREAM,
+                {"e": json.dumps(event, default=str)},
+                maxlen=EVENTS_MAXLEN,
+                approximate=True,
+            )
+
+    async def _index(
+        self, citizen: str, record: SessionRecord | None, events: list[dict[str, Any]]
+    ) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        self._queue_index(pipe, citizen, record, events)
+        if record is not None or events:
+            await pipe.execute()
+
+    async def release(self, citizen: str, token: str) -> None:
+        """Give the lock back without saving (the step failed)."""
+        await self._release(keys=[self.keys(citizen)[1]], args=[token])
+
+    async def read(self, citizen: str) -> SessionRecord | None:
+        """The stored session, without locking (for tests and the admin API)."""
+        fields = await self.client.hmget(
+            self.keys(citizen)[0], ["snap", "channel", "session", "deadline"]
+        )
+        if not fields[0]:
+            return None
+        snapshot, channel, session, deadline = (_text(v) if v else "" for v in fields)
+        return SessionRecord(snapshot, channel, session, float(deadline or 0))
+
+    async def due(self, now: float, limit: int = 100) -> list[str]:
+        """Citizens whose conversations passed their deadline (from the expiry index)."""
+        members = await self.client.zrangebyscore(EXPIRY_INDEX, "-inf", now, start=0, num=limit)
+        return [_text(m) for m in members]
+
+    async def expire(self, citizen: str, now: float) -> Expired | None:
+        """End one abandoned conversation; None if it was answered meanwhile or is gone."""
+        session, lock, _ = self.keys(citizen)
+        status, value = await self._expire(keys=[session, lock], args=[now])
+        await self._unindex(keys=[EXPIRY_INDEX], args=[citizen, now])
+        if _text(status) != "expired":
+            return None
+        return Expired(citizen, _text(value))
+
+    async def append_events(self, events: list[dict[str, Any]]) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        for event in events:
+            pipe.xadd(
+                EVENTS_STREAM,
+                {"e": json.dumps(event, default=str)},
+                maxlen=EVENTS_MAXLEN,
+                approximate=True,
+            )
+        await pipe.execute()
+
+    async def events(self, count: int = 1000) -> list[dict[str, Any]]:
+        """The newest events, oldest first (analytics read these)."""
+        entries: Any = await self.client.xrevrange(EVENTS_STREAM, count=count)
+        return [
+            json.loads(_text(fields.get(b"e", fields.get("e"))))
+            for _, fields in reversed(entries or [])
+        ]
+
+    async def ping(self) -> bool:
+        return bool(await self.client.ping())
+
+    async def close(self) -> None:
+        await self.client.aclose()
