@@ -37,9 +37,7 @@ def conversation_turn(
     return Outcome(outcome.snapshot, tuple(replies), tuple(done), tuple(events))
 
 
-def run(
-    catalog: Catalog, snapshot: Snapshot | None, inbound: Inbound, perform: Perform
-) -> Outcome:
+def run(catalog: Catalog, snapshot: Snapshot | None, inbound: Inbound, perform: Perform) -> Outcome:
     """`conversation_turn` with effects performed by a synchronous callback."""
     turn = conversation_turn(catalog, snapshot, inbound)
     try:
