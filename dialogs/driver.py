@@ -45,4 +45,5 @@ def run(catalog: Catalog, snapshot: Snapshot | None, inbound: Inbound, perform: 
         while True:
             effect = turn.send(perform(effect))
     except StopIteration as finished:
-        return finished.value
+        outcome: Outcome = finished.value
+        return outcome
