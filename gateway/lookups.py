@@ -31,13 +31,15 @@ def resolve_headers(headers: dict[str, str]) -> dict[str, str]:
     return resolved
 
 
-def perform_lookup(request: LookupRequest, client: httpx.Client | None = None) -> LookupResult:
+async def perform_lookup(
+    request: LookupRequest, client: httpx.AsyncClient | None = None
+) -> LookupResult:
     """Call the registry; any failure (timeout, HTTP error, bad JSON) is a failed lookup."""
     own = client is None
-    http = client or httpx.Client()
+    http = client or httpx.AsyncClient()
     deadline = time.monotonic() + request.timeout
     try:
-        with http.stream(
+        async with http.stream(
             request.method,
             request.url,
             params=dict(request.query),
@@ -48,7 +50,7 @@ def perform_lookup(request: LookupRequest, client: httpx.Client | None = None) -
             if response.status_code >= 400:
                 return LookupResult(ok=False, error=f"HTTP {response.status_code}")
             body = bytearray()
-            for chunk in response.iter_bytes():
+            async for chunk in response.aiter_bytes():
                 body += chunk
                 if len(body) > MAX_RESPONSE_BYTES:
                     return LookupResult(ok=False, error="reply too large")
@@ -61,4 +63,4 @@ def perform_lookup(request: LookupRequest, client: httpx.Client | None = None) -
         return LookupResult(ok=False, error=type(exc).__name__)
     finally:
         if own:
-            http.close()
+            await http.aclose()

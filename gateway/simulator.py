@@ -6,6 +6,7 @@ budget, SMS parts). Lookups answer with the step's `example` unless `--live`.
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import Iterator
 from datetime import datetime
@@ -56,7 +57,7 @@ def simulate(
             if live:
                 from gateway.lookups import perform_lookup
 
-                return perform_lookup(effect)
+                return asyncio.run(perform_lookup(effect))
             step = service.steps.get(effect.step)
             example = step.example if isinstance(step, LookupStep) else None
             return LookupResult(ok=example is not None, data=example, error="no example")

@@ -6,9 +6,10 @@ Redis Cluster slot and each Lua script below touches a single slot.
 A citizen's answer costs two round trips in the common case:
 1. `begin`: a Lua script that returns the stored reply if this provider message was
    already handled (idempotency), else takes the citizen's lock and returns the session;
-2. `commit`: one pipeline with a Lua script that, if the lock is still ours, saves the
-   session, remembers the reply under the message id, releases the lock; plus the expiry
-   index and the event record (other keys, so outside the script).
+2. `commit`: a Lua script that, if the lock is still ours, saves the session, remembers
+   the reply under the message id, releases the lock, and (on one server) updates the
+   expiry index and appends the step's events. On a Cluster those two keys live in other
+   slots, so they are written by a second call after a successful commit.
 
 Why a lock rather than optimistic compare-and-set: a step may perform effects (a registry
 lookup, a submission) before its result is saved. With compare-and-set, a losing writer
@@ -56,6 +57,13 @@ else
 end
 if ARGV[7] ~= '' then redis.call('SET', KEYS[3], ARGV[7], 'EX', ARGV[8]) end
 redis.call('DEL', KEYS[2])
+if ARGV[9] == '1' then
+  if tonumber(ARGV[6]) > 0 then redis.call('ZADD', KEYS[4], ARGV[6], ARGV[10])
+  else redis.call('ZREM', KEYS[4], ARGV[10]) end
+  for i = 11, #ARGV do
+    redis.call('XADD', KEYS[5], 'MAXLEN', '~', '1000000', '*', 'e', ARGV[i])
+  end
+end
 return 1
 """
 
@@ -179,24 +187,29 @@ class SessionStore:
             reply if message_id else "",
             MESSAGE_TTL_SECONDS,
         ]
-        if self.cluster:  # keys of other slots cannot share a pipeline with the script
-            saved = bool(await self._commit(keys=keys, args=args))
+        if self.cluster:
+            # The expiry index and the event stream live in other slots: a script cannot
+            # touch them, so they are written after, and only when the commit held.
+            saved = bool(await self._commit(keys=keys, args=[*args, "0"]))
             if saved:
                 await self._index(citizen, record, events)
             return saved
-        pipe = self.client.pipeline(transaction=False)
-        await self._commit(keys=keys, args=args, client=pipe)  # type: ignore[arg-type]
-        self._queue_index(pipe, citizen, record, events)
-        results = await pipe.execute()
-        return bool(results[0])
+        # One server: everything in one script, so a lost lock writes nothing at all.
+        encoded = [json.dumps(event, default=str) for event in events]
+        result = await self._commit(
+            keys=[*keys, EXPIRY_INDEX, EVENTS_STREAM], args=[*args, "1", citizen, *encoded]
+        )
+        return bool(result)
 
     def _queue_index(
         self, pipe: Any, citizen: str, record: SessionRecord | None, events: list[dict[str, Any]]
     ) -> None:
         # Only written after a successful commit in cluster mode; in one pipeline here, an
         # index entry for a lost lock is harmless (the sweeper finds a live session).
-        if record is not None:
+        if record is not None and record.deadline > 0:
             pipe.zadd(EXPIRY_INDEX, {citizen: record.deadline})
+        else:  # ended or forgotten: nothing to expire
+            pipe.zrem(EXPIRY_INDEX, citizen)
         for event in events:
             pipe.xadd(
                 EVENTS_STREAM,
@@ -210,8 +223,7 @@ class SessionStore:
     ) -> None:
         pipe = self.client.pipeline(transaction=False)
         self._queue_index(pipe, citizen, record, events)
-        if record is not None or events:
-            await pipe.execute()
+        await pipe.execute()
 
     async def release(self, citizen: str, token: str) -> None:
         """Give the lock back without saving (the step failed)."""

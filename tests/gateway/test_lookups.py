@@ -28,11 +28,11 @@ def request(url: str, **changes: object) -> LookupRequest:
     return LookupRequest(**{**base, **changes})  # type: ignore[arg-type]
 
 
-def registry(handler: httpx.MockTransport) -> httpx.Client:
-    return httpx.Client(transport=handler)
+def registry(handler: httpx.MockTransport) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=handler)
 
 
-def test_json_reply_is_the_result(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_json_reply_is_the_result(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[httpx.Request] = []
 
     def answer(req: httpx.Request) -> httpx.Response:
@@ -40,7 +40,7 @@ def test_json_reply_is_the_result(monkeypatch: pytest.MonkeyPatch) -> None:
         return httpx.Response(200, json={"name": "Pema Wangmo"})
 
     monkeypatch.setenv("CENSUS_TOKEN", "s3cret")
-    result = perform_lookup(
+    result = await perform_lookup(
         request(
             "https://census.example/c/115",
             method="POST",
@@ -70,8 +70,8 @@ def test_json_reply_is_the_result(monkeypatch: pytest.MonkeyPatch) -> None:
         (httpx.Response(200, content=b"[" * 30_000 + b"]" * 30_000), "RecursionError"),
     ],
 )
-def test_registry_failures_are_failed_lookups(response: httpx.Response, error: str) -> None:
-    result = perform_lookup(
+async def test_registry_failures_are_failed_lookups(response: httpx.Response, error: str) -> None:
+    result = await perform_lookup(
         request("https://r.example/x"), registry(httpx.MockTransport(lambda _: response))
     )
     assert not result.ok
@@ -102,9 +102,9 @@ def slow_registry() -> Iterator[str]:
     server.server_close()
 
 
-def test_a_slow_registry_times_out_within_the_step_timeout(slow_registry: str) -> None:
+async def test_a_slow_registry_times_out_within_the_step_timeout(slow_registry: str) -> None:
     started = time.monotonic()
-    result = perform_lookup(request(slow_registry, timeout=0.2))
+    result = await perform_lookup(request(slow_registry, timeout=0.2))
     assert not result.ok
     assert result.error == "timeout"
     assert time.monotonic() - started < 1.4
@@ -129,12 +129,12 @@ class _Trickle(BaseHTTPRequestHandler):
         pass
 
 
-def test_the_timeout_bounds_the_whole_call_not_each_read() -> None:
+async def test_the_timeout_bounds_the_whole_call_not_each_read() -> None:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Trickle)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         started = time.monotonic()
-        result = perform_lookup(
+        result = await perform_lookup(
             request(f"http://127.0.0.1:{server.server_address[1]}/", timeout=1.0)
         )
         elapsed = time.monotonic() - started

@@ -1,0 +1,244 @@
+"""The conversation service: a citizen's message in, the replies out, state kept in Redis.
+
+Between a channel adapter and the engine. For each message: remember provider message
+ids (a redelivered webhook gets the same reply and causes nothing), take the citizen's
+lock (two answers arriving together apply one after the other), run the pure engine,
+perform its effects, save. A conversation is keyed by the citizen (phone number or
+channel user id), so a dropped USSD session resumes on redial and continues on SMS.
+When Redis is unreachable the citizen gets a short "try again" and nothing crashes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from dialogs.builtin_texts import BUILTIN_TEXTS
+from dialogs.catalog import Catalog
+from dialogs.driver import conversation_turn
+from dialogs.messages import (
+    Effect,
+    EffectResult,
+    Inbound,
+    LookupRequest,
+    Outcome,
+    Reply,
+    ReplyOption,
+    Submission,
+    SubmissionResult,
+)
+from dialogs.session import Snapshot
+from dialogs.text import localise
+from gateway.lookups import perform_lookup
+from state.store import SessionRecord, SessionStore
+
+logger = logging.getLogger(__name__)
+
+LOCK_MS = 15_000  # longer than any step: lookups time out within the USSD budget
+WAIT_SECONDS = 8.0  # an answer waits this long for the citizen's previous one
+ENDED_TTL_SECONDS = 30 * 24 * 3600  # an ended conversation still remembers the language
+MENU_RESUME_SECONDS = 3600  # resume window at the main menu (no service chosen yet)
+
+Submit = Callable[[Submission], Awaitable[SubmissionResult]]
+
+
+async def submissions_unavailable(submission: Submission) -> SubmissionResult:
+    """Until a submission store is configured, applications cannot be accepted: the
+    citizen is told to try again, and the conversation keeps its answers."""
+    return SubmissionResult(ok=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A citizen's message as every channel adapter hands it over."""
+
+    citizen: str  # E.164 phone number, or the channel's user id where there is no phone
+    channel: str  # ussd, sms, whatsapp, telegram, web
+    text: str = ""
+    choice: str | None = None  # a button or list row id
+    message_id: str | None = None  # the provider's id, for idempotency
+    session: str = ""  # the channel's session (a USSD session id)
+    lang: str | None = None
+    service: str | None = None  # a service chosen by the channel (a USSD code per service)
+    received: datetime | None = None
+
+
+@dataclass
+class Conversations:
+    """Runs conversations for every channel against one session store."""
+
+    catalog: Catalog
+    store: SessionStore
+    submit: Submit = submissions_unavailable
+    lookup: Callable[[LookupRequest], Awaitable[EffectResult]] = perform_lookup
+    lock_ms: int = LOCK_MS
+    wait_seconds: float = WAIT_SECONDS
+    clock: Callable[[], float] = time.time
+    version_use: dict[tuple[str, int], float] = field(default_factory=dict)
+
+    async def handle(self, message: Message) -> list[Reply]:
+        """The replies to send for `message`; never raises for an unreachable store."""
+        try:
+            return await self._handle(message)
+        except (RedisError, OSError) as exc:
+            logger.warning("session store unavailable (%s): %s", type(exc).__name__, exc)
+            return [self.unavailable(message)]
+
+    def unavailable(self, message: Message) -> Reply:
+        text = localise(BUILTIN_TEXTS["unavailable"], message.lang or "en")
+        return Reply(text, end=True)
+
+    async def _handle(self, message: Message) -> list[Reply]:
+        started = time.monotonic()
+        delay = 0.005
+        while True:
+            begun = await self.store.begin(message.citizen, message.message_id, self.lock_ms)
+            if begun.duplicate is not None:
+                return decode_replies(begun.duplicate)
+            if begun.busy:
+                if time.monotonic() - started > self.wait_seconds:
+                    return [self.unavailable(message)]
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 0.1)
+                continue
+            try:
+                replies, record, events, ttl = await self._step(message, begun.record)
+            except BaseException:
+                await self.store.release(message.citizen, begun.token)
+                raise
+            saved = await self.store.commit(
+                message.citizen,
+                begun.token,
+                record,
+                ttl_seconds=ttl,
+                message_id=message.message_id,
+                reply=encode_replies(replies),
+                events=events,
+            )
+            if saved:
+                return replies
+            logger.warning("lock lost for a citizen's answer; running it again")
+
+    async def _step(
+        self, message: Message, record: SessionRecord | None
+    ) -> tuple[list[Reply], SessionRecord, list[dict[str, Any]], int]:
+        now = self.clock()
+        events: list[dict[str, Any]] = []
+        snapshot = Snapshot.from_json(record.snapshot) if record else None
+        abandoned = record is not None and 0 < record.deadline < now  # not swept yet
+        if snapshot is not None and abandoned and not snapshot.ended:
+            events.append(expired_event(message.citizen, snapshot, now))
+            snapshot = None
+        resume: str = ""
+        if snapshot is not None and record is not None and not snapshot.ended:
+            if message.channel == "ussd" and (
+                record.channel != "ussd" or record.session != message.session
+            ):
+                resume = "ask"  # a new dial
+            elif record.channel != message.channel:
+                resume = "say"  # the same application, from another channel
+        lang = message.lang or (snapshot.lang if snapshot else None)
+        inbound = Inbound(
+            text=message.text,
+            channel=message.channel,
+            now=message.received or datetime.fromtimestamp(now, UTC).replace(tzinfo=None),
+            choice=message.choice,
+            lang=lang,
+            service=message.service,
+            conversation_id=uuid.uuid4().hex,
+            resume=resume,  # type: ignore[arg-type]
+        )
+        outcome = await self._run(snapshot, inbound)
+        new = outcome.snapshot
+        if new.service is not None:
+            self.version_use[(new.service, new.version)] = now
+        events += [
+            {**event, "citizen": message.citizen, "conversation": new.id}
+            for event in outcome.events
+        ]
+        window = self._window(new)
+        deadline = 0.0 if new.ended else now + window
+        stored = SessionRecord(new.to_json(), message.channel, message.session, deadline)
+        ttl = ENDED_TTL_SECONDS if new.ended else window
+        return list(outcome.replies), stored, events, ttl
+
+    async def _run(self, snapshot: Snapshot | None, inbound: Inbound) -> Outcome:
+        turn = conversation_turn(self.catalog, snapshot, inbound)
+        try:
+            effect = next(turn)
+            while True:
+                effect = turn.send(await self._perform(effect))
+        except StopIteration as finished:
+            outcome: Outcome = finished.value
+            return outcome
+
+    async def _perform(self, effect: Effect) -> EffectResult:
+        if isinstance(effect, LookupRequest):
+            return await self.lookup(effect)
+        return await self.submit(effect)
+
+    def _window(self, snapshot: Snapshot) -> int:
+        service = self.catalog.get(snapshot.service, snapshot.version) if snapshot.service else None
+        if service is None:
+            return MENU_RESUME_SECONDS
+        return service.definition.resume_minutes * 60
+
+    async def sweep(self, now: float | None = None, limit: int = 100) -> int:
+        """End abandoned conversations, recording where each citizen stopped; release
+        service versions no conversation can still be using. Safe to run anywhere, any
+        number of times: each expiry happens once."""
+        now = self.clock() if now is None else now
+        expired = 0
+        for citizen in await self.store.due(now, limit):
+            gone = await self.store.expire(citizen, now)
+            if gone is not None:
+                snapshot = Snapshot.from_json(gone.snapshot)
+                await self.store.append_events([expired_event(citizen, snapshot, now)])
+                expired += 1
+        self.release_versions(now)
+        return expired
+
+    def release_versions(self, now: float) -> None:
+        """Drop compiled versions that are no longer published and that no session has
+        used for longer than any resume window (such sessions have expired)."""
+        longest = max((s.definition.resume_minutes * 60 for s in self.catalog.menu()), default=0)
+        for (service_id, version), last_used in list(self.version_use.items()):
+            if self.catalog.published.get(service_id) == version:
+                continue
+            if now - last_used > longest + MENU_RESUME_SECONDS:
+                self.catalog = self.catalog.release(service_id, version)
+                del self.version_use[(service_id, version)]
+
+
+def expired_event(citizen: str, snapshot: Snapshot, now: float) -> dict[str, Any]:
+    """The drop-off record of an abandoned conversation, at the step it stopped."""
+    return {
+        "event": "expired",
+        "service": snapshot.service,
+        "version": snapshot.version,
+        "step": snapshot.step,
+        "at": datetime.fromtimestamp(now, UTC).replace(tzinfo=None).isoformat(),
+        "citizen": citizen,
+        "conversation": snapshot.id,
+    }
+
+
+def encode_replies(replies: list[Reply]) -> str:
+    return json.dumps([asdict(reply) for reply in replies], ensure_ascii=False)
+
+
+def decode_replies(text: str) -> list[Reply]:
+    replies = []
+    for item in json.loads(text):
+        options = tuple(ReplyOption(**option) for option in item.pop("options", []))
+        replies.append(Reply(options=options, **item))
+    return replies
