@@ -1,23 +1,67 @@
-"""The FastAPI application: health and the catalogue of services loaded from disk.
+"""The FastAPI application: health, the catalogue of services, the conversation runtime.
 
-Channel webhooks are added by the channels issue; the engine they call is `dialogs`.
+On start it connects the session store (`GATEWAY_REDIS_URL`, or an embedded Redis under
+`./var` when unset) and runs the sweeper that expires abandoned conversations. Channel
+webhooks are added by the channels issue and call `app.state.conversations`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
 
 from dialogs.text import localise
+from gateway.conversations import Conversations
 from gateway.repository import load_repository
 from gateway.settings import Settings
+from state.connect import connect
+from state.embedded import EmbeddedRedis
+from state.store import SessionStore
+
+logger = logging.getLogger(__name__)
+
+
+async def _sweep_forever(conversations: Conversations, every: float) -> None:
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await conversations.sweep()
+        except Exception:  # Redis down: try again next time, never crash
+            logger.warning("sweep failed; retrying in %s s", every, exc_info=True)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     repository = load_repository([settings.services_dir])
-    app = FastAPI(title="Government services gateway", version="0.1.0")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        embedded = None
+        url = settings.redis_url
+        if not url:
+            embedded = EmbeddedRedis(settings.var_dir / "redis")
+            url = embedded.start()
+        store = SessionStore(connect(url))
+        conversations = Conversations(repository.catalog, store)
+        app.state.conversations = conversations
+        sweeper = asyncio.create_task(_sweep_forever(conversations, settings.sweep_seconds))
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+            await store.close()
+            if embedded is not None:
+                embedded.stop()
+
+    app = FastAPI(title="Government services gateway", version="0.1.0", lifespan=lifespan)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

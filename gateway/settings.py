@@ -8,8 +8,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    """Everything configurable; secrets arrive in later issues and are never logged."""
+    """Everything configurable. Secrets are never logged."""
 
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", env_file=".env", extra="ignore")
 
     services_dir: Path = Path("services")
+    redis_url: str | None = None  # unset: an embedded Redis under var_dir/redis
+    var_dir: Path = Path("var")
+    sweep_seconds: float = 30.0  # how often abandoned conversations are expired

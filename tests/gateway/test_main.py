@@ -6,6 +6,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from gateway.conversations import Message
 from gateway.main import create_app
 from gateway.settings import Settings
 
@@ -28,3 +29,33 @@ def test_problems_are_listed_and_broken_services_not_published(services_dir: Pat
     problems = client.get("/api/v1/services/problems").json()
     assert {p["code"] for p in problems} == {"E010"}
     assert all(p["file"].endswith("broken.yaml") and p["severity"] == "error" for p in problems)
+
+
+def test_the_embedded_redis_serves_conversations_by_default(
+    services_dir: Path, tmp_path: Path
+) -> None:
+    app = create_app(Settings(services_dir=services_dir, var_dir=tmp_path / "var"))
+    with TestClient(app) as client:
+        assert client.get("/healthz").status_code == 200
+        conversations = app.state.conversations
+        portal = client.portal
+        assert portal is not None
+        replies = portal.call(
+            conversations.handle, Message("+97517123456", "sms", "hi", message_id="SM1")
+        )
+        assert [r.text for r in replies] == ["What is your name?"]
+        again = portal.call(
+            conversations.handle, Message("+97517123456", "sms", "hi", message_id="SM1")
+        )
+        assert again == replies
+        assert (tmp_path / "var" / "redis" / "redis.sock").exists()
+    assert not (tmp_path / "var" / "redis" / "redis.sock").exists()  # stopped with the app
+
+
+def test_a_configured_redis_url_is_used(services_dir: Path) -> None:
+    app = create_app(Settings(services_dir=services_dir, redis_url="redis://127.0.0.1:6379/13"))
+    with TestClient(app) as client:
+        store = app.state.conversations.store
+        assert client.portal is not None
+        assert client.portal.call(store.ping)
+        assert "127.0.0.1" in str(store.client.connection_pool.connection_kwargs["host"])
