@@ -277,3 +277,7 @@ class SessionStore:
 
     async def close(self) -> None:
         await self.client.aclose()
+        # A Sentinel-managed client also holds connections to the sentinels themselves.
+        manager = getattr(getattr(self.client, "connection_pool", None), "sentinel_manager", None)
+        for sentinel in getattr(manager, "sentinels", []):
+            await sentinel.aclose()
