@@ -63,7 +63,7 @@ def sentinel_url(tmp_path: Path) -> Iterator[str]:
     )
     try:
         probe = redis.Redis(port=sentinel_port)
-        _wait(lambda: probe.execute_command("SENTINEL", "get-master-addr-by-name", "mymaster"))
+        _wait(lambda: probe.sentinel_get_master_addr_by_name("mymaster"))
         probe.close()
         yield f"redis+sentinel://127.0.0.1:{sentinel_port}/mymaster"
     finally:
