@@ -34,6 +34,7 @@ check-services: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.engine_bench
+	$(BIN)/python -m bench.conversation_bench
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,114 @@
+"""Conversation service benchmark (`make bench`): one citizen answer through Redis.
+
+Measures `Conversations.handle` for full business registrations on the embedded Redis
+(a real redis-server on a Unix socket), counts Redis round trips per answer, and compares
+with the engine alone on the same answers in the same run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from dialogs.messages import Inbound, LookupRequest, LookupResult, Submission, SubmissionResult
+from gateway.conversations import Conversations, Message
+from gateway.repository import load_repository
+from state.connect import connect
+from state.embedded import EmbeddedRedis
+from state.store import SessionStore
+
+ANSWERS = ["", "11501001234", "Pema Tshering Shop", "2", "1", "14", "17123456", "1", "1"]
+
+
+async def lookup(request: LookupRequest) -> LookupResult:
+    return LookupResult(ok=True, data={"name": "Pema Wangmo"})
+
+
+async def submit(submission: Submission) -> SubmissionResult:
+    return SubmissionResult(ok=True, reference="BR-2026-000123", status="issued")
+
+
+async def measure(url: str, citizens: int) -> tuple[list[int], list[int]]:
+    client = connect(url)
+    calls = 0
+    original = client.execute_command
+
+    async def counted(*args: Any, **options: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        return await original(*args, **options)
+
+    client.execute_command = counted  # type: ignore[method-assign]
+    catalog = load_repository([Path("services")]).catalog
+    conversations = Conversations(catalog, SessionStore(client), submit=submit, lookup=lookup)
+    times: list[int] = []
+    trips: list[int] = []
+    for number in range(citizens):
+        citizen = f"+975171{number:05d}"
+        for index, text in enumerate(ANSWERS):
+            message = Message(
+                citizen,
+                "ussd",
+                text,
+                message_id=f"{citizen}:{index}",
+                session="S1",
+                service="business-registration",
+            )
+            before = calls
+            start = time.perf_counter_ns()
+            await conversations.handle(message)
+            times.append(time.perf_counter_ns() - start)
+            trips.append(calls - before)
+    await conversations.store.close()
+    return times, trips
+
+
+def main(citizens: int = 300) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        embedded = EmbeddedRedis(Path(folder) / "redis")
+        url = embedded.start()
+        try:
+            times, trips = asyncio.run(measure(url, citizens))
+        finally:
+            embedded.stop()
+    engine = engine_only(citizens)
+    handled = sorted(times)[len(times) // 2] / 1000
+    print(f"conversation service on the embedded Redis: {len(times)} answers, {citizens} citizens")
+    print(f"handle(), median:        {handled:8.1f} us")
+    print(f"handle(), p99:           {sorted(times)[int(len(times) * 0.99)] / 1000:8.1f} us")
+    print(f"engine alone, median:    {engine:8.1f} us (same answers, same run)")
+    print(f"state + effects cost:    {handled / engine:8.1f}x the engine step")
+    print(
+        f"Redis round trips per answer: median {statistics.median(trips):.0f}, max {max(trips)}"
+        " (budget 2; the first use of each Lua script adds one to load it)"
+    )
+
+
+def engine_only(citizens: int) -> float:
+    from dialogs.driver import run
+
+    catalog = load_repository([Path("services")]).catalog
+
+    def perform(effect: object) -> LookupResult | SubmissionResult:
+        if isinstance(effect, LookupRequest):
+            return LookupResult(ok=True, data={"name": "Pema Wangmo"})
+        return SubmissionResult(ok=True, reference="BR-2026-000123", status="issued")
+
+    times = []
+    for _ in range(citizens):
+        snapshot = None
+        for text in ANSWERS:
+            inbound = Inbound(text=text, channel="ussd", service="business-registration")
+            start = time.perf_counter_ns()
+            outcome = run(catalog, snapshot, inbound, perform)
+            times.append(time.perf_counter_ns() - start)
+            snapshot = outcome.snapshot
+    return sorted(times)[len(times) // 2] / 1000
+
+
+if __name__ == "__main__":
+    main()
