@@ -70,6 +70,9 @@ class Message:
     lang: str | None = None
     service: str | None = None  # a service chosen by the channel (a USSD code per service)
     received: datetime | None = None
+    # USSD aggregators such as Africa's Talking send every answer of the session so far,
+    # joined by "*": the newest answer is what follows the text received last time.
+    accumulated: bool = False
 
 
 @dataclass
@@ -147,8 +150,13 @@ class Conversations:
             elif record.channel != message.channel:
                 resume = "say"  # the same application, from another channel
         lang = message.lang or (snapshot.lang if snapshot else None)
+        text, context = message.text, ""
+        if message.accumulated:
+            same_session = record is not None and record.session == message.session
+            text = newest_answer(message.text, record.context if same_session and record else None)
+            context = message.text
         inbound = Inbound(
-            text=message.text,
+            text=text,
             channel=message.channel,
             now=message.received or datetime.fromtimestamp(now, UTC).replace(tzinfo=None),
             choice=message.choice,
@@ -167,7 +175,7 @@ class Conversations:
         ]
         window = self._window(new)
         deadline = 0.0 if new.ended else now + window
-        stored = SessionRecord(new.to_json(), message.channel, message.session, deadline)
+        stored = SessionRecord(new.to_json(), message.channel, message.session, deadline, context)
         ttl = ENDED_TTL_SECONDS if new.ended else window
         return list(outcome.replies), stored, events, ttl
 
@@ -218,6 +226,21 @@ class Conversations:
             if now - last_used > window + MENU_RESUME_SECONDS:
                 self.catalog = self.catalog.release(service_id, version)
                 del self.version_use[(service_id, version)]
+
+
+def newest_answer(full: str, previous: str | None) -> str:
+    """The answer a USSD `text` adds to the previous one ("1*2*Pema" after "1*2": "Pema").
+
+    Compared with the previous text rather than split on "*", because a citizen may type
+    "*" inside an answer. Without a previous text (a new session) the whole text is new.
+    """
+    if previous is None or previous == "":
+        return full
+    if full.startswith(previous + "*"):
+        return full[len(previous) + 1 :]
+    if full == previous:
+        return ""
+    return full.rsplit("*", 1)[-1]  # out of step with the aggregator: its newest part
 
 
 def expired_event(citizen: str, snapshot: Snapshot, now: float) -> dict[str, Any]:

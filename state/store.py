@@ -42,8 +42,8 @@ end
 if not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then
   return {'busy', ''}
 end
-local f = redis.call('HMGET', KEYS[1], 'snap', 'channel', 'session', 'deadline')
-return {'ok', f[1] or '', f[2] or '', f[3] or '', f[4] or ''}
+local f = redis.call('HMGET', KEYS[1], 'snap', 'channel', 'session', 'deadline', 'ctx')
+return {'ok', f[1] or '', f[2] or '', f[3] or '', f[4] or '', f[5] or ''}
 """
 
 _COMMIT = """
@@ -52,15 +52,15 @@ if ARGV[2] == '' then
   redis.call('DEL', KEYS[1])
 else
   redis.call('HSET', KEYS[1], 'snap', ARGV[2], 'channel', ARGV[3], 'session', ARGV[4],
-             'deadline', ARGV[6])
+             'deadline', ARGV[6], 'ctx', ARGV[9])
   redis.call('EXPIRE', KEYS[1], ARGV[5])
 end
 if ARGV[7] ~= '' then redis.call('SET', KEYS[3], ARGV[7], 'EX', ARGV[8]) end
 redis.call('DEL', KEYS[2])
-if ARGV[9] == '1' then
-  if tonumber(ARGV[6]) > 0 then redis.call('ZADD', KEYS[4], ARGV[6], ARGV[10])
-  else redis.call('ZREM', KEYS[4], ARGV[10]) end
-  for i = 11, #ARGV do
+if ARGV[10] == '1' then
+  if tonumber(ARGV[6]) > 0 then redis.call('ZADD', KEYS[4], ARGV[6], ARGV[11])
+  else redis.call('ZREM', KEYS[4], ARGV[11]) end
+  for i = 12, #ARGV do
     redis.call('XADD', KEYS[5], 'MAXLEN', '~', '1000000', '*', 'e', ARGV[i])
   end
 end
@@ -108,6 +108,7 @@ class SessionRecord:
     channel: str = ""
     session: str = ""  # the channel's session id (a USSD session), "" when none
     deadline: float = 0.0  # epoch seconds after which the conversation is abandoned
+    context: str = ""  # what the channel adapter needs next time (a USSD session's text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,9 +156,11 @@ class SessionStore:
             return Begun(duplicate=_text(result[1]))
         if status == "busy":
             return Begun(busy=True)
-        snapshot, channel, session, deadline = (_text(v) for v in result[1:5])
+        snapshot, channel, session, deadline, context = (_text(v) for v in result[1:6])
         record = (
-            SessionRecord(snapshot, channel, session, float(deadline or 0)) if snapshot else None
+            SessionRecord(snapshot, channel, session, float(deadline or 0), context)
+            if snapshot
+            else None
         )
         return Begun(token=token, record=record)
 
@@ -186,6 +189,7 @@ class SessionStore:
             record.deadline if record else 0,
             reply if message_id else "",
             MESSAGE_TTL_SECONDS,
+            record.context if record else "",
         ]
         if self.cluster:
             # The expiry index and the event stream live in other slots: a script cannot
@@ -232,12 +236,12 @@ class SessionStore:
     async def read(self, citizen: str) -> SessionRecord | None:
         """The stored session, without locking (for tests and the admin API)."""
         fields = await self.client.hmget(
-            self.keys(citizen)[0], ["snap", "channel", "session", "deadline"]
+            self.keys(citizen)[0], ["snap", "channel", "session", "deadline", "ctx"]
         )
         if not fields[0]:
             return None
-        snapshot, channel, session, deadline = (_text(v) if v else "" for v in fields)
-        return SessionRecord(snapshot, channel, session, float(deadline or 0))
+        snapshot, channel, session, deadline, context = (_text(v) if v else "" for v in fields)
+        return SessionRecord(snapshot, channel, session, float(deadline or 0), context)
 
     async def due(self, now: float, limit: int = 100) -> list[str]:
         """Citizens whose conversations passed their deadline (from the expiry index)."""

@@ -1,0 +1,16 @@
+"""The registry of channel adapters, one module per provider, by name."""
+
+from __future__ import annotations
+
+from gateway.channels.base import Channel, Received
+from gateway.channels.ussd_africastalking import AfricasTalkingUssd, AfricasTalkingUssdEvents
+from gateway.channels.ussd_hubtel import HubtelUssd
+from gateway.channels.web import WebChat
+
+CHANNELS: dict[str, Channel] = {
+    channel.name: channel
+    for channel in (AfricasTalkingUssd(), AfricasTalkingUssdEvents(), HubtelUssd(), WebChat())
+}
+"""Adapter name -> adapter; each is served at POST /channels<path>."""
+
+__all__ = ["CHANNELS", "Channel", "Received"]

@@ -1,0 +1,55 @@
+"""The channel adapter contract: a provider's request in, a `Message`; replies out, the
+provider's response. Nothing past an adapter sees a provider payload.
+
+Adapters refuse requests whose signature or secret is wrong (403) and bodies that are not
+what the provider sends (400), before anything is processed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+from fastapi import HTTPException, Request, Response
+
+from dialogs.messages import Reply
+from gateway.conversations import Message
+from gateway.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """What an adapter understood: a citizen's message, or a notice to acknowledge."""
+
+    message: Message | None
+    context: dict[str, Any] = field(default_factory=dict)  # kept for the response
+
+
+class Channel(Protocol):
+    """One provider's webhook."""
+
+    name: ClassVar[str]  # registry name, e.g. "ussd/africastalking"
+    path: ClassVar[str]  # under /channels
+
+    async def receive(self, request: Request, settings: Settings) -> Received: ...
+
+    def respond(self, received: Received, replies: list[Reply]) -> Response: ...
+
+
+def refuse(status: int, detail: str) -> HTTPException:
+    return HTTPException(status_code=status, detail=detail)
+
+
+async def form_fields(request: Request, required: tuple[str, ...]) -> dict[str, str]:
+    """The form body as strings; 400 naming what is missing when it is not a form."""
+    if "application/x-www-form-urlencoded" not in request.headers.get("content-type", ""):
+        raise refuse(415, "expected application/x-www-form-urlencoded")
+    try:
+        form = await request.form()
+    except Exception as exc:  # python-multipart raises several types on junk
+        raise refuse(400, "the form body could not be read") from exc
+    fields = {key: value for key, value in form.items() if isinstance(value, str)}
+    missing = [name for name in required if name not in fields]
+    if missing:
+        raise refuse(400, "missing form fields: " + ", ".join(missing))
+    return fields

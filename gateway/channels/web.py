@@ -1,0 +1,62 @@
+"""Web chat: `POST /channels/web/messages` with `{"user": id, "text": answer}`.
+
+Returns `{"replies": [{"text", "options": [{"key", "label"}], "link"}], "ended": bool}`.
+The page at `/chat` uses it; `user` is a random id the page keeps in the browser.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import ClassVar
+
+from fastapi import Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from dialogs.messages import Reply
+from gateway.channels.base import Received, refuse
+from gateway.conversations import Message
+from gateway.settings import Settings
+
+
+class WebMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    text: str = Field(default="", max_length=2000)
+    choice: str | None = Field(default=None, max_length=64)
+    id: str | None = Field(default=None, max_length=64, description="Message id (retries).")
+
+
+class WebChat:
+    name: ClassVar[str] = "web"
+    path: ClassVar[str] = "/web/messages"
+
+    async def receive(self, request: Request, settings: Settings) -> Received:
+        try:
+            body = WebMessage.model_validate(json.loads(await request.body()))
+        except (ValueError, ValidationError) as exc:
+            raise refuse(400, f"expected {{'user': id, 'text': answer}}: {exc}") from exc
+        message = Message(
+            citizen=f"web:{body.user}",
+            channel="web",
+            text=body.text,
+            choice=body.choice,
+            message_id=f"web:{body.user}:{body.id}" if body.id else None,
+        )
+        return Received(message)
+
+    def respond(self, received: Received, replies: list[Reply]) -> Response:
+        return JSONResponse(
+            {
+                "replies": [
+                    {
+                        "text": reply.text,
+                        "options": [{"key": o.key, "label": o.label} for o in reply.options],
+                        "link": reply.link,
+                    }
+                    for reply in replies
+                ],
+                "ended": any(reply.end for reply in replies),
+            }
+        )
