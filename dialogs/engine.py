@@ -48,7 +48,7 @@ def step(catalog: Catalog, snapshot: Snapshot | None, inbound: Inbound) -> Outco
     """Act on one inbound message; the caller stores the snapshot and performs effects."""
     if snapshot is not None and snapshot.ended and inbound.result is not None:
         return Outcome(snapshot)  # a repeated effect result (at-least-once delivery)
-    turn = _Turn(catalog, inbound)
+    turn = _Turn(catalog, inbound, snapshot)
     if snapshot is None or snapshot.ended:
         turn.begin()
     else:
@@ -79,7 +79,7 @@ class _Labels(Mapping[str, str]):
 class _Turn:
     """The work of one call to `step`: mutable while it runs, never shared."""
 
-    def __init__(self, catalog: Catalog, inbound: Inbound) -> None:
+    def __init__(self, catalog: Catalog, inbound: Inbound, snapshot: Snapshot | None) -> None:
         self.catalog = catalog
         self.inbound = inbound
         self.profile = profile_for(inbound.channel)
@@ -87,7 +87,8 @@ class _Turn:
         self.effects: list[Effect] = []
         self.events: list[dict[str, Any]] = []
         self.service: CompiledService | None = None
-        self.snap = Snapshot(id=inbound.conversation_id, lang=inbound.lang or "en")
+        self.snap = snapshot or Snapshot(id=inbound.conversation_id, lang=inbound.lang or "en")
+        self._at = ""
         self._context: dict[str, Any] | None = None
         self._lang_key: tuple[str, CompiledService | None] | None = None
         self._lang = "en"
@@ -176,10 +177,14 @@ class _Turn:
                 "version": self.snap.version,
                 "step": self.snap.step,
                 "channel": self.profile.name,
-                "at": self.inbound.now.isoformat(),
+                "at": self._at or self._now_iso(),
                 **details,
             }
         )
+
+    def _now_iso(self) -> str:
+        self._at = self.inbound.now.isoformat()
+        return self._at
 
     # ----------------------------------------------------------------- output
     def say(self, reply: Reply) -> None:
