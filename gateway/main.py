@@ -20,6 +20,7 @@ from dialogs.text import localise
 from gateway.conversations import Conversations
 from gateway.repository import load_repository
 from gateway.routes_channels import channel_router
+from gateway.routes_chat import chat_router
 from gateway.settings import Settings
 from state.connect import connect
 from state.embedded import EmbeddedRedis
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="Government services gateway", version="0.1.0", lifespan=lifespan)
     app.include_router(channel_router(settings))
+    app.include_router(chat_router())
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
