@@ -23,11 +23,12 @@ def connect(url: str) -> Client:
     """A client for `url` (see the module docstring for the forms understood)."""
     parts = urlsplit(url)
     if parts.scheme == "redis+cluster":
-        return RedisCluster.from_url(
+        cluster: RedisCluster = RedisCluster.from_url(
             url.replace("redis+cluster://", "redis://", 1),
             socket_timeout=SOCKET_TIMEOUT,
             socket_connect_timeout=SOCKET_TIMEOUT,
         )
+        return cluster
     if parts.scheme == "redis+sentinel":
         hosts = []
         for host in parts.netloc.rsplit("@", 1)[-1].split(","):
@@ -44,4 +45,7 @@ def connect(url: str) -> Client:
         )
         master: Redis = sentinel.master_for(service)
         return master
-    return Redis.from_url(url, socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=SOCKET_TIMEOUT)
+    single: Redis = Redis.from_url(
+        url, socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=SOCKET_TIMEOUT
+    )
+    return single

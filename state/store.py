@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
@@ -133,11 +133,13 @@ class SessionStore:
     def __init__(self, client: Client) -> None:
         self.client = client
         self.cluster = isinstance(client, RedisCluster)
-        self._begin = client.register_script(_BEGIN)
-        self._commit = client.register_script(_COMMIT)
-        self._release = client.register_script(_RELEASE)
-        self._expire = client.register_script(_EXPIRE)
-        self._unindex = client.register_script(_UNINDEX)
+        # RedisCluster's register_script is Redis's, typed for Redis only (redis-py 5).
+        scripts = cast(Redis, client)
+        self._begin = scripts.register_script(_BEGIN)
+        self._commit = scripts.register_script(_COMMIT)
+        self._release = scripts.register_script(_RELEASE)
+        self._expire = scripts.register_script(_EXPIRE)
+        self._unindex = scripts.register_script(_UNINDEX)
 
     @staticmethod
     def keys(citizen: str, message_id: str | None = None) -> tuple[str, str, str]:
@@ -235,7 +237,7 @@ class SessionStore:
 
     async def read(self, citizen: str) -> SessionRecord | None:
         """The stored session, without locking (for tests and the admin API)."""
-        fields = await self.client.hmget(
+        fields: list[Any] = await self.client.hmget(  # type: ignore[misc]
             self.keys(citizen)[0], ["snap", "channel", "session", "deadline", "ctx"]
         )
         if not fields[0]:

@@ -14,6 +14,7 @@ from fastapi import HTTPException, Request, Response
 
 from dialogs.messages import Reply
 from gateway.conversations import Message
+from gateway.senders.base import Outgoing
 from gateway.settings import Settings
 
 
@@ -26,7 +27,13 @@ class Received:
 
 
 class Channel(Protocol):
-    """One provider's webhook."""
+    """One provider's webhook.
+
+    Channels whose provider takes replies in the webhook response (USSD, Twilio) render
+    them in `respond`. Channels whose provider takes replies through its API (Meta's
+    WhatsApp, Telegram) return an `Outgoing` from `outgoing`; the gateway queues it for
+    the worker and `respond` only acknowledges the webhook.
+    """
 
     name: ClassVar[str]  # registry name, e.g. "ussd/africastalking"
     path: ClassVar[str]  # under /channels
@@ -34,6 +41,12 @@ class Channel(Protocol):
     async def receive(self, request: Request, settings: Settings) -> Received: ...
 
     def respond(self, received: Received, replies: list[Reply]) -> Response: ...
+
+
+class AsyncChannel(Channel, Protocol):
+    """A channel whose replies are sent through the provider's API by the worker."""
+
+    def outgoing(self, received: Received, replies: list[Reply]) -> Outgoing: ...
 
 
 def refuse(status: int, detail: str) -> HTTPException:

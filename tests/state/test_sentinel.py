@@ -63,7 +63,7 @@ def sentinel_url(tmp_path: Path) -> Iterator[str]:
     )
     try:
         probe = redis.Redis(port=sentinel_port)
-        _wait(lambda: probe.sentinel_get_master_addr_by_name("mymaster"))
+        _wait(lambda: probe.sentinel_get_master_addr_by_name("mymaster"))  # type: ignore[no-untyped-call]
         probe.close()
         yield f"redis+sentinel://127.0.0.1:{sentinel_port}/mymaster"
     finally:

@@ -381,5 +381,5 @@ async def test_an_answer_costs_one_round_trip_to_begin_and_one_to_commit(
     # On a Cluster the expiry index and the event stream live in other slots: after the
     # commit, one pipeline to the node(s) holding them (sent to those nodes together).
     assert isinstance(store.client, RedisCluster)
-    nodes = {store.client.get_node_from_key(key) for key in (EXPIRY_INDEX, EVENTS_STREAM)}
+    nodes = {store.client.get_node_from_key(key).name for key in (EXPIRY_INDEX, EVENTS_STREAM)}
     assert trips.reset() == 1 + len(nodes)

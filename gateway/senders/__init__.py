@@ -1,0 +1,14 @@
+"""The registry of senders: channel name -> how to deliver an `Outgoing` through its API."""
+
+from __future__ import annotations
+
+from gateway.senders.base import Outgoing, SendContext, Sender, SendError
+
+SENDERS: dict[str, Sender] = {}
+"""Channel name -> sender. Each sender module adds itself in the tuple below."""
+
+_MODULES: tuple[tuple[str, Sender], ...] = ()
+
+SENDERS.update(dict(_MODULES))
+
+__all__ = ["SENDERS", "Outgoing", "SendContext", "SendError", "Sender"]

@@ -1,0 +1,57 @@
+"""Outbound messages that are not a webhook's synchronous reply.
+
+A channel whose provider takes replies through an API (Meta's WhatsApp Cloud API,
+Telegram's sendMessage) hands its replies to the outbox as an `Outgoing`; the worker sends
+it with that channel's registered `Sender`, retrying with backoff when the provider fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import httpx2 as httpx
+
+from dialogs.messages import Reply, ReplyOption
+from gateway.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """Replies to deliver to one address over one channel."""
+
+    channel: str  # the sender's registry name, e.g. "telegram", "whatsapp/meta"
+    address: str  # chat id, phone number...
+    replies: list[dict[str, Any]]  # `encode(reply)` of each reply
+    context: dict[str, Any] = field(default_factory=dict)  # e.g. a callback query to answer
+    key: str = ""  # idempotency: the same key is sent once
+
+    @staticmethod
+    def encode(reply: Reply) -> dict[str, Any]:
+        return asdict(reply)
+
+    def decoded(self) -> list[Reply]:
+        replies = []
+        for item in self.replies:
+            data = dict(item)
+            options = tuple(ReplyOption(**option) for option in data.pop("options", []))
+            replies.append(Reply(options=options, **data))
+        return replies
+
+
+class SendError(Exception):
+    """The provider refused or failed; `retry` says whether trying again can help."""
+
+    def __init__(self, message: str, *, retry: bool = True) -> None:
+        super().__init__(message)
+        self.retry = retry
+
+
+@dataclass(frozen=True, slots=True)
+class SendContext:
+    settings: Settings
+    http: httpx.AsyncClient
+
+
+Sender = Callable[[Outgoing, SendContext], Awaitable[None]]
