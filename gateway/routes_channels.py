@@ -35,6 +35,11 @@ def _endpoint(channel: Channel, settings: Settings) -> Callable[[Request], Await
             return channel.respond(received, [])
         conversations: Conversations = request.app.state.conversations
         replies = await conversations.handle(received.message)
+        outgoing = getattr(channel, "outgoing", None)
+        if outgoing is not None and replies:
+            # The provider takes replies through its API: the worker sends them.
+            await request.app.state.outbox.send(outgoing(received, replies))
+            return channel.respond(received, [])
         return channel.respond(received, replies)
 
     endpoint.__doc__ = (type(channel).__doc__ or channel.name).strip().splitlines()[0]
