@@ -43,6 +43,11 @@ BUILTIN_TEXTS: Final[dict[str, dict[str, str]]] = {
     "help": {
         "en": "Reply with your answer or the number of a choice. 0 Back, 00 Main menu, STOP to end."
     },
+    "opted_out": {
+        "en": "You will receive no more messages from this service. Reply START to receive "
+        "them again."
+    },
+    "opted_in": {"en": "Welcome back. Send any message to start."},
     "goodbye": {"en": "Goodbye. Dial again any time.", "dz": "བཀྲིན་ཆེ།"},
     "ended": {"en": "This conversation has ended. Send any message to start again."},
     "lookup_failed": {"en": "We could not check that right now."},

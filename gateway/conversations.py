@@ -50,6 +50,11 @@ MENU_RESUME_SECONDS = 3600  # resume window at the main menu (no service chosen 
 
 Submit = Callable[[Submission], Awaitable[SubmissionResult]]
 
+# Opt-out keywords on text channels (as carriers and Twilio use them); localised ones join.
+OPT_OUT_CHANNELS = frozenset({"sms", "whatsapp"})
+OPT_OUT_WORDS = frozenset({"stop", "stopall", "unsubscribe", "optout", "opt out"})
+OPT_IN_WORDS = frozenset({"start", "unstop", "subscribe", "optin", "opt in"})
+
 
 async def submissions_unavailable(submission: Submission) -> SubmissionResult:
     """Until a submission store is configured, applications cannot be accepted: the
@@ -113,6 +118,10 @@ class Conversations:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 0.1)
                 continue
+            consent = self._consent(message, begun.opted_out)
+            if consent is not None:
+                await self.store.release(message.citizen, begun.token)
+                return await consent
             try:
                 replies, record, events, ttl = await self._step(message, begun.record)
             except BaseException:
@@ -130,6 +139,33 @@ class Conversations:
             if saved:
                 return replies
             logger.warning("lock lost for a citizen's answer; running it again")
+
+    def _consent(self, message: Message, opted_out: bool) -> Awaitable[list[Reply]] | None:
+        """STOP / START on SMS and WhatsApp, before any conversation: an opted-out number
+        gets nothing but the confirmation of its choice."""
+        if message.channel not in OPT_OUT_CHANNELS:
+            return None
+        word = message.text.strip().casefold().strip(".!")
+        if word in OPT_OUT_WORDS:
+            return self._record_consent(message, opted_out=True)
+        if word in OPT_IN_WORDS:
+            return self._record_consent(message, opted_out=False)
+        if opted_out:
+            return self._nothing()
+        return None
+
+    async def _nothing(self) -> list[Reply]:
+        return []
+
+    async def _record_consent(self, message: Message, *, opted_out: bool) -> list[Reply]:
+        await self.store.set_opted_out(message.citizen, opted_out)
+        at = datetime.fromtimestamp(self.clock(), UTC).replace(tzinfo=None).isoformat()
+        event = "opted_out" if opted_out else "opted_in"
+        await self.store.append_events(
+            [{"event": event, "channel": message.channel, "citizen": message.citizen, "at": at}]
+        )
+        key = "opted_out" if opted_out else "opted_in"
+        return [Reply(localise(BUILTIN_TEXTS[key], message.lang or "en"), end=opted_out)]
 
     async def _step(
         self, message: Message, record: SessionRecord | None

@@ -43,7 +43,8 @@ if not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then
   return {'busy', ''}
 end
 local f = redis.call('HMGET', KEYS[1], 'snap', 'channel', 'session', 'deadline', 'ctx')
-return {'ok', f[1] or '', f[2] or '', f[3] or '', f[4] or '', f[5] or ''}
+local out = redis.call('HGET', KEYS[4], 'optout') or ''
+return {'ok', f[1] or '', f[2] or '', f[3] or '', f[4] or '', f[5] or '', out}
 """
 
 _COMMIT = """
@@ -119,6 +120,7 @@ class Begun:
     busy: bool = False
     token: str = ""
     record: SessionRecord | None = None
+    opted_out: bool = False  # the citizen sent STOP on a text channel
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,24 +149,34 @@ class SessionStore:
         message = f"gw:{tag}:m:{message_id}" if message_id else f"gw:{tag}:m:-"
         return f"gw:{tag}:s", f"gw:{tag}:lock", message
 
+    @staticmethod
+    def preferences_key(citizen: str) -> str:
+        """The citizen's standing choices (opt-out), kept apart from any conversation."""
+        return f"gw:{citizen_key(citizen)}:p"
+
+    async def set_opted_out(self, citizen: str, opted_out: bool) -> None:
+        """Record STOP (True) or START (False) from a text channel."""
+        key = self.preferences_key(citizen)
+        await self.client.hset(key, "optout", "1" if opted_out else "0")  # type: ignore[misc]
+
     async def begin(self, citizen: str, message_id: str | None, lock_ms: int) -> Begun:
         """Take the citizen's lock and read the session (one round trip)."""
         token = secrets.token_hex(8)
-        keys = self.keys(citizen, message_id)
+        keys = [*self.keys(citizen, message_id), self.preferences_key(citizen)]
         flag = "1" if message_id else "0"
-        result = await self._begin(keys=list(keys), args=[token, lock_ms, flag])
+        result = await self._begin(keys=keys, args=[token, lock_ms, flag])
         status = _text(result[0])
         if status == "dup":
             return Begun(duplicate=_text(result[1]))
         if status == "busy":
             return Begun(busy=True)
-        snapshot, channel, session, deadline, context = (_text(v) for v in result[1:6])
+        snapshot, channel, session, deadline, context, opted_out = (_text(v) for v in result[1:7])
         record = (
             SessionRecord(snapshot, channel, session, float(deadline or 0), context)
             if snapshot
             else None
         )
-        return Begun(token=token, record=record)
+        return Begun(token=token, record=record, opted_out=opted_out == "1")
 
     async def commit(
         self,
