@@ -1,0 +1,76 @@
+"""The database and its message log: one suite on SQLite and on the real PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, text
+
+from state.database import Database, MessageLog, MessageRow, database_url
+
+POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    if request.param == "sqlite":
+        url = database_url(None, tmp_path / "var")
+    else:
+        url = database_url(POSTGRES, tmp_path)
+    db = Database(url)
+    if request.param == "postgresql":
+        async with db.engine.begin() as connection:  # a clean schema for this test
+            await connection.execute(text("DROP TABLE IF EXISTS messages, alembic_version"))
+    await db.migrate()
+    yield db
+    await db.close()
+
+
+def row(address: str, direction: str, body: str, provider_id: str | None = None) -> MessageRow:
+    return MessageRow(
+        at=datetime(2026, 11, 28, 9, 30),
+        channel="sms",
+        direction=direction,
+        address=address,
+        text=body,
+        provider_id=provider_id,
+        status="received" if direction == "in" else "sent",
+        segments=1,
+    )
+
+
+async def test_migrations_create_the_schema_and_run_twice(database: Database) -> None:
+    await database.migrate()  # already at head: nothing to do, no error
+    async with database.engine.connect() as connection:
+        tables = await connection.run_sync(lambda c: inspect(c).get_table_names())
+    assert {"messages", "alembic_version"} <= set(tables)
+
+
+async def test_messages_are_kept_in_order_per_address(database: Database) -> None:
+    log = MessageLog(database)
+    await log.record([row("+97517123456", "in", "hi", "SM1"), row("+97577000000", "in", "x")])
+    await log.record([row("+97517123456", "out", "Enter your citizenship ID")])
+    found = await log.for_address("+97517123456")
+    assert [(m.direction, m.text) for m in found] == [
+        ("in", "hi"),
+        ("out", "Enter your citizenship ID"),
+    ]
+
+
+async def test_delivery_reports_update_the_status(database: Database) -> None:
+    log = MessageLog(database)
+    await log.record([row("+97517123456", "out", "Registered", "SMout1")])
+    assert await log.set_status("SMout1", "delivered") == 1
+    assert await log.set_status("SMunknown", "failed") == 0
+    (message,) = await log.for_address("+97517123456")
+    assert message.status == "delivered"
+
+
+def test_urls_get_their_async_driver(tmp_path: Path) -> None:
+    assert database_url("postgresql://u@h/db", tmp_path) == "postgresql+asyncpg://u@h/db"
+    assert database_url("postgres://u@h/db", tmp_path) == "postgresql+asyncpg://u@h/db"
+    assert database_url(None, tmp_path / "v").startswith("sqlite+aiosqlite:///")
+    assert (tmp_path / "v").is_dir()
