@@ -179,5 +179,24 @@ def serve(
     uvicorn.run("gateway.main:create_app", factory=True, host=host, port=port, workers=workers)
 
 
+@app.command()
+def worker(
+    burst: Annotated[
+        bool, typer.Option(help="Stop once the queue is empty (for cron jobs and tests).")
+    ] = False,
+) -> None:
+    """Run the outbound worker: sends queued messages, retrying with backoff."""
+    from gateway.worker import QueueConfigError, queue_url_for, run_forever
+
+    settings = Settings()
+    try:
+        url = queue_url_for(settings)
+    except QueueConfigError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    failed = run_forever(settings, url, burst=burst)
+    raise typer.Exit(1 if failed else 0)
+
+
 if __name__ == "__main__":
     app()

@@ -2,7 +2,10 @@
 
 On start it connects the session store (`GATEWAY_REDIS_URL`, or an embedded Redis under
 `./var` when unset) and runs the sweeper that expires abandoned conversations. Channel
-webhooks are added by the channels issue and call `app.state.conversations`.
+webhooks call `app.state.conversations`; replies sent through a provider's API are queued
+on `app.state.outbox` (`GATEWAY_QUEUE_URL`, default the store's Redis). Under embedded
+defaults (or with `GATEWAY_WORKER_IN_PROCESS=true`) the worker that sends them runs in
+this process; otherwise run `gateway worker`.
 """
 
 from __future__ import annotations
@@ -17,11 +20,14 @@ from typing import Any
 from fastapi import FastAPI
 
 from dialogs.text import localise
+from gateway.channels.whatsapp_meta import verification_router
 from gateway.conversations import Conversations
+from gateway.outbox import Outbox
 from gateway.repository import load_repository
 from gateway.routes_channels import channel_router
 from gateway.routes_chat import chat_router
 from gateway.settings import Settings
+from gateway.worker import run_in_process
 from state.connect import connect
 from state.embedded import EmbeddedRedis
 from state.store import SessionStore
@@ -52,19 +58,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         store = SessionStore(connect(url))
         conversations = Conversations(repository.catalog, store)
         app.state.conversations = conversations
-        sweeper = asyncio.create_task(_sweep_forever(conversations, settings.sweep_seconds))
+        queue_url = settings.queue_url or url
+        outbox = Outbox(queue_url, settings.queue_name)
+        app.state.outbox = outbox
+        in_process = settings.worker_in_process
+        if in_process is None:
+            in_process = settings.redis_url is None
+        tasks = [asyncio.create_task(_sweep_forever(conversations, settings.sweep_seconds))]
+        if in_process:
+            tasks.append(asyncio.create_task(run_in_process(settings, queue_url)))
         try:
             yield
         finally:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await outbox.close()
             await store.close()
             if embedded is not None:
                 embedded.stop()
 
     app = FastAPI(title="Government services gateway", version="0.1.0", lifespan=lifespan)
     app.include_router(channel_router(settings))
+    app.include_router(verification_router(settings))
     app.include_router(chat_router())
 
     @app.get("/healthz", tags=["ops"])

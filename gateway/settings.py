@@ -28,6 +28,26 @@ class Settings(BaseSettings):
 
     twilio_auth_token: SecretStr | None = None  # verifies X-Twilio-Signature
 
+    meta_verify_token: SecretStr | None = None  # answers the WhatsApp webhook verification GET
+    meta_app_secret: SecretStr | None = None  # verifies X-Hub-Signature-256 (unset: 403)
+    meta_access_token: SecretStr | None = None  # bearer token for the Cloud API
+    meta_phone_number_id: str = ""  # the WhatsApp number replies are sent from
+    meta_api_url: str = "https://graph.facebook.com/v21.0"  # Graph API base (tests: a fake)
+
+    telegram_secret_token: SecretStr | None = None  # X-Telegram-Bot-Api-Secret-Token
+    telegram_bot_token: SecretStr | None = None  # sendMessage, answerCallbackQuery
+    telegram_api_url: str = "https://api.telegram.org"
+
+    # The outbound job queue (arq). Unset: the session store's Redis (`redis_url`, or the
+    # embedded one). A Redis Cluster cannot hold the queue: give a single server or Sentinel.
+    queue_url: str | None = None
+    queue_name: str = "gateway:outbox"
+    worker_in_process: bool | None = None  # unset: in `gateway serve` when redis_url is unset
+    worker_poll_seconds: float = 0.5  # how often the worker looks for due jobs
+    send_max_tries: int = 8  # attempts per outgoing message before giving up
+    send_retry_seconds: float = 5.0  # first backoff; then x4 each try (5 s, 20 s, 80 s...)
+    send_retry_max_seconds: float = 3600.0  # backoff cap
+
 
 def secret(value: SecretStr | None) -> str | None:
     return value.get_secret_value() if value is not None else None

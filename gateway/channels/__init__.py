@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from gateway.channels.base import Channel, Received
 from gateway.channels.sms_twilio import TwilioSms, TwilioStatus
+from gateway.channels.telegram import Telegram
 from gateway.channels.ussd_africastalking import AfricasTalkingUssd, AfricasTalkingUssdEvents
 from gateway.channels.ussd_hubtel import HubtelUssd
 from gateway.channels.web import WebChat
+from gateway.channels.whatsapp_meta import MetaWhatsApp
 from gateway.channels.whatsapp_twilio import TwilioWhatsApp
 
 CHANNELS: dict[str, Channel] = {
@@ -19,6 +21,8 @@ CHANNELS: dict[str, Channel] = {
         TwilioSms(),
         TwilioStatus(),
         TwilioWhatsApp(),
+        Telegram(),
+        MetaWhatsApp(),
     )
 }
 """Adapter name -> adapter; each is served at POST /channels<path>."""

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from gateway.senders.base import Outgoing, SendContext, Sender, SendError
+from gateway.senders.telegram import send_telegram
+from gateway.senders.whatsapp_meta import send_whatsapp_meta
 
 SENDERS: dict[str, Sender] = {}
 """Channel name -> sender. Each sender module adds itself in the tuple below."""
 
-_MODULES: tuple[tuple[str, Sender], ...] = ()
+_MODULES: tuple[tuple[str, Sender], ...] = (
+    ("telegram", send_telegram),
+    ("whatsapp/meta", send_whatsapp_meta),
+)
 
 SENDERS.update(dict(_MODULES))
 

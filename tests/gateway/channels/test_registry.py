@@ -10,6 +10,7 @@ import pytest
 
 from gateway.channels import CHANNELS
 from gateway.channels.twilio_common import compute_signature
+from gateway.channels.whatsapp_meta import hub_signature
 from tests.gateway.channels.apps import gateway
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -35,12 +36,18 @@ def test_each_channel_accepts_its_providers_real_body(name: str) -> None:
     channel = CHANNELS[name]
     sample = fixture(name)
     path = "/channels" + channel.path
-    headers = {}
+    headers = dict(sample.get("headers", {}))  # e.g. a provider's secret header
     if sample.get("twilio_signed"):
         headers["X-Twilio-Signature"] = compute_signature(TOKEN, PUBLIC_URL + path, sample["form"])
-    with gateway(DB, twilio_auth_token=TOKEN, public_url=PUBLIC_URL) as (client, _):
+    settings = {"twilio_auth_token": TOKEN, "public_url": PUBLIC_URL, **sample.get("settings", {})}
+    with gateway(DB, **settings) as (client, _):
         if "form" in sample:
             response = client.post(path, data=sample["form"], headers=headers)
+        elif sample.get("meta_signed"):
+            body = json.dumps(sample["json"]).encode()
+            headers["X-Hub-Signature-256"] = hub_signature(settings["meta_app_secret"], body)
+            headers["content-type"] = "application/json"
+            response = client.post(path, content=body, headers=headers)
         else:
             response = client.post(path, json=sample["json"], headers=headers)
     assert response.status_code in (200, 204), response.text

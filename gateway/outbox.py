@@ -1,0 +1,78 @@
+"""The outbox: queues an `Outgoing` as an arq job for the worker (`gateway.worker`).
+
+An `Outgoing` with a `key` (the provider's update or message id) becomes a job with an id
+derived from it; arq refuses a job whose id is queued, running or finished within the last
+day, so a redelivered webhook is sent once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import logging
+
+from arq.connections import ArqRedis, create_pool
+from fastapi import HTTPException
+from redis.exceptions import RedisError
+
+from gateway.senders.base import Outgoing
+from gateway.worker import DELIVER, redis_settings
+
+logger = logging.getLogger(__name__)
+
+
+class OutboxUnavailable(HTTPException):
+    """The queue cannot be reached: 503, so the provider delivers the webhook again (the
+    conversation answers a redelivery with the same replies, which are queued then)."""
+
+    def __init__(self) -> None:
+        super().__init__(503, "the outbound queue is unavailable; try again")
+
+
+def job_id(outgoing: Outgoing) -> str | None:
+    """The deterministic arq job id for an `Outgoing` with a key; None without one."""
+    if not outgoing.key:
+        return None
+    digest = hashlib.sha256(f"{outgoing.channel}\n{outgoing.key}".encode()).hexdigest()
+    return f"send:{digest[:40]}"
+
+
+class Outbox:
+    """Enqueues outgoing messages on the queue at `url` (connected on first use)."""
+
+    def __init__(self, url: str, queue_name: str) -> None:
+        self.settings = redis_settings(url)  # refuses a cluster URL at start-up
+        self.settings.conn_retries = 0  # a webhook cannot wait: fail fast, the provider retries
+        self.queue_name = queue_name
+        self._pool: ArqRedis | None = None
+        self._lock = asyncio.Lock()
+
+    async def _connected(self) -> ArqRedis:
+        async with self._lock:
+            if self._pool is None:
+                self._pool = await create_pool(self.settings, default_queue_name=self.queue_name)
+            return self._pool
+
+    async def send(self, outgoing: Outgoing) -> bool:
+        """Queue `outgoing`; False when its key was queued already (nothing added)."""
+        try:
+            pool = await self._connected()
+            job = await pool.enqueue_job(
+                DELIVER,
+                dataclasses.asdict(outgoing),
+                _job_id=job_id(outgoing),
+                _queue_name=self.queue_name,
+            )
+        except (TimeoutError, RedisError, OSError) as exc:
+            logger.warning("could not queue a %s message: %s", outgoing.channel, exc)
+            raise OutboxUnavailable() from exc
+        if job is None:
+            logger.info("%s message %s already queued; skipped", outgoing.channel, outgoing.key)
+            return False
+        return True
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.aclose(close_connection_pool=True)
+            self._pool = None

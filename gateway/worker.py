@@ -1,0 +1,261 @@
+"""The worker: sends what the outbox queued, retrying with exponential backoff.
+
+Built on arq (a Redis-backed job queue). One job, `deliver`, takes an `Outgoing` and hands
+it to its channel's registered sender with one shared HTTP client. When the provider fails
+in a way that can pass (`SendError(retry=True)`: 429, 5xx, network), the job is retried
+after 5 s, 20 s, 80 s... (capped) up to `GATEWAY_SEND_MAX_TRIES`; a refusal
+(`retry=False`: 4xx) is logged and given up at once.
+
+`gateway worker` runs it alone; under embedded defaults `gateway serve` runs it inside the
+server process (`GATEWAY_WORKER_IN_PROCESS` decides either way).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import re
+import signal
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import httpx2 as httpx
+from arq import Retry
+from arq.connections import RedisSettings
+from arq.worker import Worker, func
+
+from gateway.senders import SENDERS, Outgoing, SendContext, SendError
+from gateway.settings import Settings
+from state.embedded import EmbeddedRedis
+
+logger = logging.getLogger(__name__)
+
+DELIVER = "deliver"
+RESULT_SECONDS = 24 * 3600  # a finished job's id is remembered: a duplicate key is sent once
+HTTP_TIMEOUT = 15.0
+CONTEXT_KEY = "gateway"
+
+
+class QueueConfigError(ValueError):
+    """The queue URL names something arq cannot use."""
+
+
+def redis_settings(url: str) -> RedisSettings:
+    """arq's connection settings for a queue URL.
+
+    `redis://`, `rediss://`, `unix:///path.sock` and `redis+sentinel://h1:26379,h2/master`
+    are understood; a Redis Cluster is not (arq needs one server for its queue).
+    """
+    parts = urlsplit(url)
+    password = unquote(parts.password) if parts.password else None
+    username = unquote(parts.username) if parts.username else None
+    query = parse_qs(parts.query)
+    if parts.scheme == "redis+cluster":
+        raise QueueConfigError(
+            "the job queue cannot run on a Redis Cluster (arq needs one server): set "
+            "GATEWAY_QUEUE_URL to a single Redis (redis://host:6379/0) or a Sentinel "
+            "(redis+sentinel://host:26379/mymaster)"
+        )
+    if parts.scheme == "redis+sentinel":
+        hosts = []
+        for host in parts.netloc.rsplit("@", 1)[-1].split(","):
+            name, _, port = host.partition(":")
+            hosts.append((name, int(port or 26379)))
+        return RedisSettings(
+            host=hosts,
+            sentinel=True,
+            sentinel_master=parts.path.strip("/") or "mymaster",
+            password=password,
+            database=int(query.get("db", ["0"])[0]),
+        )
+    if parts.scheme == "unix":
+        return RedisSettings(
+            unix_socket_path=parts.path,
+            password=password,
+            database=int(query.get("db", ["0"])[0]),
+        )
+    if parts.scheme in ("redis", "rediss"):
+        path = parts.path.strip("/")
+        return RedisSettings(
+            host=parts.hostname or "localhost",
+            port=parts.port or 6379,
+            ssl=parts.scheme == "rediss",
+            username=username,
+            password=password,
+            database=int(query.get("db", [path or "0"])[0]),
+        )
+    raise QueueConfigError(
+        f"unsupported queue URL scheme {parts.scheme!r}: use redis://, rediss://, unix:// "
+        "or redis+sentinel://"
+    )
+
+
+def queue_url_for(settings: Settings) -> str:
+    """The queue `gateway worker` serves: GATEWAY_QUEUE_URL, else GATEWAY_REDIS_URL, else
+    the embedded Redis of a `gateway serve` running from the same directory."""
+    url = settings.queue_url or settings.redis_url
+    if url is None:
+        embedded = EmbeddedRedis(settings.var_dir / "redis")
+        if not embedded.socket.exists():
+            raise QueueConfigError(
+                "no queue: set GATEWAY_QUEUE_URL or GATEWAY_REDIS_URL (under embedded "
+                "defaults `gateway serve` runs the worker itself)"
+            )
+        url = embedded.url
+    redis_settings(url)  # refuses what arq cannot use
+    return url
+
+
+def backoff(tries: int, first: float, cap: float) -> float:
+    """Seconds to wait after the `tries`-th failed attempt: first, x4, x16... capped."""
+    return float(min(cap, first * 4 ** max(0, tries - 1)))
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Delivery:
+    """What the job returns (kept with the job id for a day)."""
+
+    sent: bool
+    tries: int
+    error: str = ""
+
+
+async def deliver(ctx: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
+    """The job: send one `Outgoing` with its channel's sender."""
+    context: SendContext = ctx[CONTEXT_KEY]
+    settings = context.settings
+    tries: int = ctx.get("job_try", 1)
+    outgoing = Outgoing(**payload)
+    sender = SENDERS.get(outgoing.channel)
+    if sender is None:
+        logger.error("no sender for channel %r; dropping %s", outgoing.channel, ctx.get("job_id"))
+        return dataclasses.asdict(Delivery(False, tries, f"no sender for {outgoing.channel}"))
+    try:
+        await sender(outgoing, context)
+    except SendError as exc:
+        if exc.retry and tries < settings.send_max_tries:
+            delay = backoff(tries, settings.send_retry_seconds, settings.send_retry_max_seconds)
+            logger.warning(
+                "%s send failed (try %d/%d): %s; retrying in %.1f s",
+                outgoing.channel,
+                tries,
+                settings.send_max_tries,
+                exc,
+                delay,
+            )
+            raise Retry(defer=delay) from exc
+        logger.error(
+            "%s send failed (try %d/%d): %s; giving up",
+            outgoing.channel,
+            tries,
+            settings.send_max_tries,
+            exc,
+        )
+        return dataclasses.asdict(Delivery(False, tries, str(exc)))
+    return dataclasses.asdict(Delivery(True, tries))
+
+
+class _RedactTokens(logging.Filter):
+    """httpx logs each request URL; Telegram's carries the bot token (`/bot<token>/`)."""
+
+    pattern = re.compile(r"/bot[^/\s]+/")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            args = record.args if isinstance(record.args, tuple) else (record.args,)
+            record.args = tuple(
+                self.pattern.sub("/bot***/", str(a)) if "/bot" in str(a) else a for a in args
+            )
+        return True
+
+
+_redactor = _RedactTokens()
+
+
+def _protect_logs() -> None:
+    http_logger = logging.getLogger("httpx2")
+    if _redactor not in http_logger.filters:
+        http_logger.addFilter(_redactor)
+
+
+class GatewayWorker(Worker):
+    """arq's worker, closed without redis-py's deprecated `close()` (a warning there would
+    leave the connection pool open)."""
+
+    async def close(self) -> None:
+        if not self._handle_signals:
+            self.handle_sig(signal.SIGUSR1)  # cancels the main task and running jobs
+        if not self._pool:
+            return
+        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+        await self.pool.delete(self.health_check_key)
+        if self.on_shutdown:
+            await self.on_shutdown(self.ctx)
+        await self.pool.aclose(close_connection_pool=True)
+        self._pool = None
+
+
+def build_worker(
+    settings: Settings,
+    queue_url: str,
+    *,
+    burst: bool = False,
+    handle_signals: bool = False,
+) -> GatewayWorker:
+    """An arq worker for the outbox queue at `queue_url`."""
+    _protect_logs()
+
+    async def startup(ctx: dict[str, Any]) -> None:
+        ctx[CONTEXT_KEY] = SendContext(settings, httpx.AsyncClient(timeout=HTTP_TIMEOUT))
+
+    async def shutdown(ctx: dict[str, Any]) -> None:
+        context: SendContext | None = ctx.pop(CONTEXT_KEY, None)
+        if context is not None:
+            await context.http.aclose()
+
+    return GatewayWorker(
+        functions=[func(deliver, name=DELIVER, max_tries=settings.send_max_tries + 1)],
+        queue_name=settings.queue_name,
+        redis_settings=redis_settings(queue_url),
+        burst=burst,
+        handle_signals=handle_signals,
+        on_startup=startup,
+        on_shutdown=shutdown,
+        poll_delay=settings.worker_poll_seconds,
+        keep_result=RESULT_SECONDS,
+        max_tries=settings.send_max_tries + 1,
+        job_timeout=120,
+    )
+
+
+async def run_in_process(settings: Settings, queue_url: str, restart_seconds: float = 5.0) -> None:
+    """Run the worker until cancelled; if Redis is unreachable, try again later."""
+    while True:
+        worker = build_worker(settings, queue_url)
+        try:
+            await worker.async_run()
+        except asyncio.CancelledError:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await worker.close()
+            raise
+        except Exception:
+            logger.warning("the outbox worker stopped; restarting", exc_info=True)
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await worker.close()
+        await asyncio.sleep(restart_seconds)
+
+
+def run_forever(settings: Settings, queue_url: str, *, burst: bool = False) -> int:
+    """`gateway worker`: run in the foreground until SIGINT/SIGTERM (or the queue is empty
+    with `burst`); returns how many jobs failed."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        worker = build_worker(settings, queue_url, burst=burst, handle_signals=True)
+        worker.run()
+        return worker.jobs_failed
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()

@@ -1,0 +1,384 @@
+"""The outbox and the worker on a real Redis, sending to a fake Telegram Bot API.
+
+`FakeTelegram` is a real HTTP server on a loopback port that records every call and
+answers as the Bot API does; it can be told to fail the next calls of a method.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+import redis
+from arq.jobs import Job
+
+from dialogs.messages import Reply, ReplyOption
+from gateway.outbox import Outbox, job_id
+from gateway.senders import Outgoing
+from gateway.settings import Settings
+from gateway.worker import QueueConfigError, backoff, build_worker, queue_url_for, redis_settings
+
+DB = 5
+REDIS_URL = f"redis://127.0.0.1:6379/{DB}"
+BOT_TOKEN = "7354189421:AAF3xkqB-Zr8cYh2Q9mVtLw0nPsJdE4uGoI"
+CHAT = 580114233
+
+
+@dataclass
+class Call:
+    method: str
+    token: str
+    body: dict[str, Any]
+
+
+@dataclass
+class FakeTelegram:
+    """A Bot API on a loopback port: records calls; `fail[method]` lists statuses to
+    answer the next calls of `method` with before succeeding."""
+
+    url: str = ""
+    calls: list[Call] = field(default_factory=list)
+    fail: dict[str, list[int]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    times: list[float] = field(default_factory=list)
+
+    def handle(self, path: str, body: bytes) -> tuple[int, dict[str, Any]]:
+        _, bot, method = path.split("/", 2)
+        with self.lock:
+            self.calls.append(Call(method, bot.removeprefix("bot"), json.loads(body)))
+            self.times.append(time.monotonic())
+            failures = self.fail.get(method, [])
+            status = failures.pop(0) if failures else 200
+        if status == 200:
+            result: Any = True
+            if method == "sendMessage":
+                result = {"message_id": len(self.calls), "chat": {"id": CHAT, "type": "private"}}
+            return 200, {"ok": True, "result": result}
+        if status == 429:
+            return 429, {
+                "ok": False,
+                "error_code": 429,
+                "description": "Too Many Requests: retry after 1",
+                "parameters": {"retry_after": 1},
+            }
+        return status, {"ok": False, "error_code": status, "description": "Bad Request: nope"}
+
+    def sent(self, method: str = "sendMessage") -> list[dict[str, Any]]:
+        with self.lock:
+            return [call.body for call in self.calls if call.method == method]
+
+    def wait_for(self, method: str, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            bodies = self.sent(method)
+            if len(bodies) >= count:
+                return bodies
+            time.sleep(0.01)
+        raise AssertionError(f"{method}: {len(self.sent(method))} call(s), expected {count}")
+
+
+@pytest.fixture
+def fake_telegram() -> Iterator[FakeTelegram]:
+    fake = FakeTelegram()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("content-length", "0")))
+            status, answer = fake.handle(self.path, body)
+            data = json.dumps(answer).encode()
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
+    thread.start()
+    try:
+        yield fake
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture
+def flushed() -> Iterator[redis.Redis]:
+    connection = redis.Redis.from_url(REDIS_URL)
+    connection.flushdb()
+    try:
+        yield connection
+    finally:
+        connection.flushdb()
+        connection.close()
+
+
+def settings_for(fake: FakeTelegram, **extra: Any) -> Settings:
+    options: dict[str, Any] = {
+        "redis_url": REDIS_URL,
+        "telegram_bot_token": BOT_TOKEN,
+        "telegram_api_url": fake.url,
+        "worker_poll_seconds": 0.01,
+        "send_retry_seconds": 0.05,
+        **extra,
+    }
+    return Settings(**options)
+
+
+@pytest.fixture
+async def outbox(flushed: redis.Redis) -> AsyncIterator[Outbox]:
+    box = Outbox(REDIS_URL, Settings().queue_name)
+    try:
+        yield box
+    finally:
+        await box.close()
+
+
+async def work(settings: Settings) -> dict[str, int]:
+    """Run a worker until the queue is empty; what it did."""
+    worker = build_worker(settings, REDIS_URL, burst=True)
+    try:
+        await worker.async_run()
+    finally:
+        await worker.close()
+    return {
+        "complete": worker.jobs_complete,
+        "retried": worker.jobs_retried,
+        "failed": worker.jobs_failed,
+    }
+
+
+def outgoing(key: str = "tg:1", **context: Any) -> Outgoing:
+    menu = Reply("Type of business", (ReplyOption("1", "Cottage"), ReplyOption("2", "Small")))
+    return Outgoing(
+        channel="telegram",
+        address=str(CHAT),
+        replies=[Outgoing.encode(Reply("Welcome Pema Wangmo")), Outgoing.encode(menu)],
+        context=context,
+        key=key,
+    )
+
+
+async def result(connection: redis.Redis, item: Outgoing) -> dict[str, Any]:
+    from arq.connections import create_pool
+
+    pool = await create_pool(redis_settings(REDIS_URL))
+    try:
+        identifier = job_id(item)
+        assert identifier is not None
+        value: dict[str, Any] = await Job(identifier, pool).result(timeout=5)
+        return value
+    finally:
+        await pool.aclose(close_connection_pool=True)
+
+
+async def test_the_outbox_queues_and_the_worker_sends(
+    outbox: Outbox, fake_telegram: FakeTelegram, flushed: redis.Redis
+) -> None:
+    item = outgoing(callback_query_id="4382bfdwdsb323b2d9")
+    assert await outbox.send(item)
+    assert fake_telegram.calls == []  # nothing is sent before the worker runs
+    done = await work(settings_for(fake_telegram))
+    assert done == {"complete": 1, "retried": 0, "failed": 0}
+    assert [call.method for call in fake_telegram.calls] == [
+        "answerCallbackQuery",
+        "sendMessage",
+        "sendMessage",
+    ]
+    assert {call.token for call in fake_telegram.calls} == {BOT_TOKEN}
+    assert fake_telegram.sent("answerCallbackQuery") == [
+        {"callback_query_id": "4382bfdwdsb323b2d9"}
+    ]
+    first, second = fake_telegram.sent()
+    assert first == {"chat_id": CHAT, "text": "Welcome Pema Wangmo"}
+    assert second == {
+        "chat_id": CHAT,
+        "text": "Type of business",
+        "reply_markup": {
+            "inline_keyboard": [
+                [{"text": "1. Cottage", "callback_data": "1"}],
+                [{"text": "2. Small", "callback_data": "2"}],
+            ]
+        },
+    }
+    assert await result(flushed, item) == {"sent": True, "tries": 1, "error": ""}
+
+
+async def test_a_failing_provider_is_retried_with_backoff_then_succeeds(
+    outbox: Outbox, fake_telegram: FakeTelegram, flushed: redis.Redis
+) -> None:
+    fake_telegram.fail["sendMessage"] = [502, 429, 503]
+    item = outgoing()
+    await outbox.send(item)
+    done = await work(settings_for(fake_telegram))
+    assert done == {"complete": 1, "retried": 3, "failed": 0}
+    assert await result(flushed, item) == {"sent": True, "tries": 4, "error": ""}
+    assert len(fake_telegram.sent()) == 5  # 3 failures, then both messages
+    times = fake_telegram.times
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times[:4])]
+    assert gaps[0] >= 0.05  # 0.05 s, then 0.2 s, then 0.8 s
+    assert gaps[1] >= 0.2
+    assert gaps[2] >= 0.8
+
+
+async def test_retries_stop_after_max_tries(
+    outbox: Outbox, fake_telegram: FakeTelegram, flushed: redis.Redis
+) -> None:
+    fake_telegram.fail["sendMessage"] = [500] * 10
+    item = outgoing()
+    await outbox.send(item)
+    settings = settings_for(fake_telegram, send_max_tries=3, send_retry_seconds=0.01)
+    done = await work(settings)
+    assert done["retried"] == 2
+    assert len(fake_telegram.sent()) == 3
+    assert await result(flushed, item) == {
+        "sent": False,
+        "tries": 3,
+        "error": "sendMessage: HTTP 500 Bad Request: nope",
+    }
+
+
+async def test_a_permanent_refusal_is_not_retried(
+    outbox: Outbox, fake_telegram: FakeTelegram, flushed: redis.Redis
+) -> None:
+    fake_telegram.fail["sendMessage"] = [400]
+    item = outgoing()
+    await outbox.send(item)
+    done = await work(settings_for(fake_telegram))
+    assert done["retried"] == 0
+    assert len(fake_telegram.sent()) == 1
+    outcome = await result(flushed, item)
+    assert outcome["sent"] is False
+    assert outcome["tries"] == 1
+
+
+async def test_an_expired_callback_query_does_not_stop_the_messages(
+    outbox: Outbox, fake_telegram: FakeTelegram
+) -> None:
+    fake_telegram.fail["answerCallbackQuery"] = [400]
+    await outbox.send(outgoing(callback_query_id="old"))
+    done = await work(settings_for(fake_telegram))
+    assert done == {"complete": 1, "retried": 0, "failed": 0}
+    assert len(fake_telegram.sent()) == 2
+
+
+async def test_a_duplicate_key_is_sent_once(outbox: Outbox, fake_telegram: FakeTelegram) -> None:
+    assert await outbox.send(outgoing("tg:77"))
+    assert not await outbox.send(outgoing("tg:77"))  # queued already
+    await work(settings_for(fake_telegram))
+    assert not await outbox.send(outgoing("tg:77"))  # sent already
+    assert await outbox.send(outgoing("tg:78"))
+    await work(settings_for(fake_telegram))
+    assert len(fake_telegram.sent()) == 4  # two messages for each key
+
+
+async def test_without_a_bot_token_nothing_is_retried(
+    outbox: Outbox, fake_telegram: FakeTelegram, flushed: redis.Redis
+) -> None:
+    item = outgoing()
+    await outbox.send(item)
+    done = await work(settings_for(fake_telegram, telegram_bot_token=None))
+    assert done["retried"] == 0
+    assert fake_telegram.calls == []
+    assert (await result(flushed, item))["error"] == "GATEWAY_TELEGRAM_BOT_TOKEN is not set"
+
+
+async def test_an_unreachable_provider_is_retried(outbox: Outbox, flushed: redis.Redis) -> None:
+    item = outgoing()
+    await outbox.send(item)
+    settings = Settings(
+        redis_url=REDIS_URL,
+        telegram_bot_token=BOT_TOKEN,
+        telegram_api_url="http://127.0.0.1:9",  # discard: nothing listens
+        worker_poll_seconds=0.01,
+        send_retry_seconds=0.01,
+        send_max_tries=2,
+    )
+    done = await work(settings)
+    assert done["retried"] == 1
+    outcome = await result(flushed, item)
+    assert outcome == {"sent": False, "tries": 2, "error": "sendMessage: ConnectError"}
+    assert BOT_TOKEN not in outcome["error"]
+
+
+async def test_an_unreachable_queue_is_a_503() -> None:
+    from fastapi import HTTPException
+
+    box = Outbox("redis://127.0.0.1:9/0", "gateway:outbox")
+    with pytest.raises(HTTPException) as refused:
+        await box.send(outgoing())
+    assert refused.value.status_code == 503
+    await box.close()
+
+
+def test_backoff_grows_fourfold_and_is_capped() -> None:
+    assert [backoff(n, 5, 3600) for n in range(1, 7)] == [5, 20, 80, 320, 1280, 3600]
+
+
+def test_queue_urls() -> None:
+    single = redis_settings("redis://:p%40ss@cache.internal:6380/3")
+    assert (single.host, single.port, single.database, single.password) == (
+        "cache.internal",
+        6380,
+        3,
+        "p@ss",
+    )
+    assert redis_settings("rediss://cache.internal").ssl
+    unix = redis_settings("unix:///srv/var/redis/redis.sock?db=2")
+    assert (unix.unix_socket_path, unix.database) == ("/srv/var/redis/redis.sock", 2)
+    sentinel = redis_settings("redis+sentinel://:s@s1.internal:26380,s2.internal/gateway?db=2")
+    assert sentinel.sentinel
+    assert sentinel.host == [("s1.internal", 26380), ("s2.internal", 26379)]
+    assert (sentinel.sentinel_master, sentinel.database, sentinel.password) == ("gateway", 2, "s")
+    with pytest.raises(QueueConfigError, match="GATEWAY_QUEUE_URL"):
+        redis_settings("redis+cluster://node1:7000")
+    with pytest.raises(QueueConfigError, match="scheme"):
+        redis_settings("http://example.org")
+
+
+def test_a_cluster_store_needs_its_own_queue_url(tmp_path: Any) -> None:
+    with pytest.raises(QueueConfigError, match="GATEWAY_QUEUE_URL"):
+        queue_url_for(Settings(redis_url="redis+cluster://node1:7000"))
+    both = Settings(redis_url="redis+cluster://node1:7000", queue_url="redis://q:6379/1")
+    assert queue_url_for(both) == "redis://q:6379/1"
+    with pytest.raises(QueueConfigError, match="no queue"):
+        queue_url_for(Settings(var_dir=tmp_path))
+
+
+def test_the_worker_command_sends_what_is_queued(
+    fake_telegram: FakeTelegram, flushed: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from typer.testing import CliRunner
+
+    from gateway.cli import app
+
+    async def enqueue() -> None:
+        box = Outbox(REDIS_URL, Settings().queue_name)
+        await box.send(outgoing())
+        await box.close()
+
+    asyncio.run(enqueue())
+    for name, value in {
+        "GATEWAY_REDIS_URL": REDIS_URL,
+        "GATEWAY_TELEGRAM_BOT_TOKEN": BOT_TOKEN,
+        "GATEWAY_TELEGRAM_API_URL": fake_telegram.url,
+        "GATEWAY_WORKER_POLL_SECONDS": "0.01",
+    }.items():
+        monkeypatch.setenv(name, value)
+    outcome = CliRunner().invoke(app, ["worker", "--burst"])
+    assert outcome.exit_code == 0, outcome.output
+    assert len(fake_telegram.sent()) == 2
