@@ -24,11 +24,13 @@ from gateway.channels.whatsapp_meta import verification_router
 from gateway.conversations import Conversations
 from gateway.outbox import Outbox
 from gateway.repository import load_repository
+from gateway.routes_admin import admin_router
 from gateway.routes_channels import channel_router
 from gateway.routes_chat import chat_router
 from gateway.settings import Settings
 from gateway.worker import run_in_process
 from state.connect import connect
+from state.database import Database, MessageLog, database_url
 from state.embedded import EmbeddedRedis
 from state.store import SessionStore
 
@@ -55,6 +57,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if not url:
             embedded = EmbeddedRedis(settings.var_dir / "redis")
             url = embedded.start()
+        database = Database(database_url(settings.database_url, settings.var_dir))
+        await database.migrate()
+        app.state.messages = MessageLog(database)
         store = SessionStore(connect(url))
         conversations = Conversations(repository.catalog, store)
         app.state.conversations = conversations
@@ -76,12 +81,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     await task
             await outbox.close()
             await store.close()
+            await database.close()
             if embedded is not None:
                 embedded.stop()
 
     app = FastAPI(title="Government services gateway", version="0.1.0", lifespan=lifespan)
     app.include_router(channel_router(settings))
     app.include_router(verification_router(settings))
+    app.include_router(admin_router(settings))
     app.include_router(chat_router())
 
     @app.get("/healthz", tags=["ops"])

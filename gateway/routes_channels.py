@@ -6,13 +6,21 @@ the conversation service, refusals are 4xx from the adapter, never a 500.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Request, Response
+from starlette.background import BackgroundTask
 
-from gateway.channels import CHANNELS, Channel
-from gateway.conversations import Conversations
+from dialogs.gsm import sms_size
+from dialogs.messages import Reply
+from dialogs.render import renderer_for
+from gateway.channels import CHANNELS, Channel, Received
+from gateway.conversations import Conversations, Message
 from gateway.settings import Settings
+from state.database import MessageLog, MessageRow, now
+
+logger = logging.getLogger(__name__)
 
 
 def channel_router(settings: Settings) -> APIRouter:
@@ -31,16 +39,99 @@ def channel_router(settings: Settings) -> APIRouter:
 def _endpoint(channel: Channel, settings: Settings) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         received = await channel.receive(request, settings)
+        log: MessageLog = request.app.state.messages
         if received.message is None:
-            return channel.respond(received, [])
+            response = channel.respond(received, [])
+            response.background = BackgroundTask(record_statuses, log, channel, received)
+            return response
         conversations: Conversations = request.app.state.conversations
         replies = await conversations.handle(received.message)
         outgoing = getattr(channel, "outgoing", None)
-        if outgoing is not None and replies:
+        queued = outgoing is not None and bool(replies)
+        if queued:
             # The provider takes replies through its API: the worker sends them.
-            await request.app.state.outbox.send(outgoing(received, replies))
-            return channel.respond(received, [])
-        return channel.respond(received, replies)
+            await request.app.state.outbox.send(outgoing(received, replies))  # type: ignore[misc]
+            response = channel.respond(received, [])
+        else:
+            response = channel.respond(received, replies)
+        # Recorded after the response is sent: the log never slows a USSD answer.
+        response.background = BackgroundTask(
+            record_messages, log, channel, received.message, replies, queued
+        )
+        return response
 
     endpoint.__doc__ = (type(channel).__doc__ or channel.name).strip().splitlines()[0]
     return endpoint
+
+
+async def record_messages(
+    log: MessageLog, channel: Channel, message: Message, replies: list[Reply], queued: bool
+) -> None:
+    """The message in and the replies out, in the message log."""
+    at = now()
+
+    def segments(text: str) -> int:
+        return sms_size(text).segments if message.channel == "sms" else 0
+
+    rows = [
+        MessageRow(
+            at=at,
+            channel=channel.name,
+            direction="in",
+            address=message.citizen,
+            text=message.text[:4000],
+            provider_id=message.message_id,
+            status="received",
+            segments=segments(message.text),
+        )
+    ]
+    for reply in replies:
+        text = renderer_for(message.channel).render(reply).text
+        rows.append(
+            MessageRow(
+                at=at,
+                channel=channel.name,
+                direction="out",
+                address=message.citizen,
+                text=text[:4000],
+                provider_id=None,
+                status="queued" if queued else "sent",
+                segments=segments(text),
+            )
+        )
+    try:
+        await log.record(rows)
+    except Exception:  # the log must never break a conversation
+        logger.warning("message log unavailable", exc_info=True)
+
+
+async def record_statuses(log: MessageLog, channel: Channel, received: Received) -> None:
+    """Delivery reports (Twilio status callbacks, WhatsApp statuses) in the message log."""
+    context = received.context
+    reports = [(context.get("message_id"), context.get("status"), context.get("to"))]
+    reports += [
+        (f"wa:{s.get('id')}", s.get("status"), "+" + str(s.get("recipient_id", "")))
+        for s in context.get("statuses", [])
+        if isinstance(s, dict)
+    ]
+    try:
+        for provider_id, status, address in reports:
+            if not provider_id or not status:
+                continue
+            if await log.set_status(str(provider_id), str(status)) == 0:
+                await log.record(
+                    [
+                        MessageRow(
+                            at=now(),
+                            channel=channel.name,
+                            direction="out",
+                            address=str(address or ""),
+                            text="",
+                            provider_id=str(provider_id),
+                            status=str(status)[:20],
+                            segments=0,
+                        )
+                    ]
+                )
+    except Exception:
+        logger.warning("message log unavailable", exc_info=True)

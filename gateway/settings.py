@@ -16,6 +16,8 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", env_file=".env", extra="ignore")
 
+    admin_token: SecretStr | None = None  # bearer token of the admin API; unset: closed
+    database_url: str | None = None  # unset: SQLite under var_dir; postgresql://... otherwise
     services_dir: Path = Path("services")
     redis_url: str | None = None  # unset: an embedded Redis under var_dir/redis
     var_dir: Path = Path("var")

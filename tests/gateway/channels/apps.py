@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import redis
@@ -36,6 +38,8 @@ class Effects:
 def gateway(db: int, **settings: Any) -> Iterator[tuple[TestClient, Effects]]:
     """The app on Redis database `db` (flushed), with fake effects."""
     redis.Redis(db=db).flushdb()
+    var = Path(tempfile.mkdtemp(prefix="gateway-var-"))
+    settings = {"var_dir": var, **settings}
     app = create_app(Settings(redis_url=f"redis://127.0.0.1:6379/{db}", **settings))
     effects = Effects()
     with TestClient(app) as client:

@@ -152,3 +152,15 @@ def test_the_end_of_session_notification_is_acknowledged() -> None:
 )
 def test_newest_answer(full: str, previous: str | None, newest: str) -> None:
     assert newest_answer(full, previous) == newest
+
+
+def test_sms_segments_and_ussd_screens_are_logged() -> None:
+    with gateway(DB, admin_token="t0ken-for-admin") as (client, _):
+        client.post("/channels/ussd/africastalking", data=body(""))
+        rows = client.get(
+            "/api/v1/messages",
+            params={"address": "+97517123456"},
+            headers={"Authorization": "Bearer t0ken-for-admin"},
+        ).json()
+    assert [r["channel"] for r in rows] == ["ussd/africastalking"] * 2
+    assert rows[1]["text"].startswith("Government services. Choose one:")

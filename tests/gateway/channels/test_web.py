@@ -35,3 +35,33 @@ def test_bad_requests_are_400() -> None:
         for payload in ({"text": "hi"}, {"user": "short", "text": ""}, {"user": USER, "x": 1}):
             assert client.post("/channels/web/messages", json=payload).status_code == 400
         assert client.post("/channels/web/messages", content=b"\xff").status_code == 400
+
+
+def test_messages_are_logged_and_readable_by_the_admin() -> None:
+    with gateway(DB, admin_token="admin-secret-token") as (client, _):
+        client.post("/channels/web/messages", json={"user": USER, "text": "", "id": "a1"})
+        closed = client.get("/api/v1/messages", params={"address": f"web:{USER}"})
+        wrong = client.get(
+            "/api/v1/messages",
+            params={"address": f"web:{USER}"},
+            headers={"Authorization": "Bearer nope"},
+        )
+        found = client.get(
+            "/api/v1/messages",
+            params={"address": f"web:{USER}"},
+            headers={"Authorization": "Bearer admin-secret-token"},
+        )
+    assert closed.status_code == 403
+    assert wrong.status_code == 403
+    rows = found.json()
+    assert [(r["direction"], r["status"]) for r in rows] == [("in", "received"), ("out", "sent")]
+    assert rows[0]["provider_id"] == f"web:{USER}:a1"
+    assert rows[1]["text"].startswith("Government services. Choose one:")
+
+
+def test_the_admin_api_is_closed_without_a_token() -> None:
+    with gateway(DB) as (client, _):
+        response = client.get(
+            "/api/v1/messages", params={"address": "x" * 5}, headers={"Authorization": "Bearer "}
+        )
+    assert response.status_code == 403
