@@ -29,6 +29,15 @@ class Settings(BaseSettings):
     ussd_codes: dict[str, str] = {}  # service code -> service id; others get the main menu
 
     twilio_auth_token: SecretStr | None = None  # verifies X-Twilio-Signature
+    twilio_account_sid: str = ""  # REST API sends (AC...); the auth token authenticates
+    twilio_from_number: str = ""  # E.164 sender of REST API messages (or a service SID)
+    twilio_messaging_service_sid: str = ""  # MG...: Twilio picks the sender; wins if set
+    twilio_api_url: str = "https://api.twilio.com"  # REST API base (tests: a fake)
+
+    at_username: str = "sandbox"  # Africa's Talking application username
+    at_api_key: SecretStr | None = None  # apiKey header of the messaging API
+    at_sms_url: str = "https://api.africastalking.com/version1/messaging"  # tests: a fake
+    at_sender_id: str = ""  # short code or alphanumeric sender id; empty: AT's default
 
     meta_verify_token: SecretStr | None = None  # answers the WhatsApp webhook verification GET
     meta_app_secret: SecretStr | None = None  # verifies X-Hub-Signature-256 (unset: 403)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gateway.channels.base import Channel, Received
+from gateway.channels.sms_africastalking import AfricasTalkingSms, AfricasTalkingSmsReports
 from gateway.channels.sms_twilio import TwilioSms, TwilioStatus
 from gateway.channels.telegram import Telegram
 from gateway.channels.ussd_africastalking import AfricasTalkingUssd, AfricasTalkingUssdEvents
@@ -23,6 +24,8 @@ CHANNELS: dict[str, Channel] = {
         TwilioWhatsApp(),
         Telegram(),
         MetaWhatsApp(),
+        AfricasTalkingSms(),
+        AfricasTalkingSmsReports(),
     )
 }
 """Adapter name -> adapter; each is served at POST /channels<path>."""

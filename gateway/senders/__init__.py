@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from gateway.senders.base import Outgoing, SendContext, Sender, SendError
+from gateway.senders.sms_africastalking import send_sms_africastalking
+from gateway.senders.sms_twilio import send_sms_twilio, send_whatsapp_twilio
 from gateway.senders.telegram import send_telegram
 from gateway.senders.whatsapp_meta import send_whatsapp_meta
 
@@ -12,6 +14,9 @@ SENDERS: dict[str, Sender] = {}
 _MODULES: tuple[tuple[str, Sender], ...] = (
     ("telegram", send_telegram),
     ("whatsapp/meta", send_whatsapp_meta),
+    ("sms/africastalking", send_sms_africastalking),
+    ("sms/twilio", send_sms_twilio),
+    ("whatsapp/twilio", send_whatsapp_twilio),
 )
 
 SENDERS.update(dict(_MODULES))

@@ -1,0 +1,138 @@
+"""Sends SMS and WhatsApp messages through Twilio's REST API (`sms/twilio`,
+`whatsapp/twilio`): messages that are not a webhook's TwiML reply (document links,
+decisions).
+
+Uses the `twilio` package: `Client(GATEWAY_TWILIO_ACCOUNT_SID, GATEWAY_TWILIO_AUTH_TOKEN)`
+with its API domain's base URL set to `GATEWAY_TWILIO_API_URL` (tests point it at a fake),
+then `messages.create(to=..., body=..., messaging_service_sid=...)` when
+`GATEWAY_TWILIO_MESSAGING_SERVICE_SID` is set, else `from_=GATEWAY_TWILIO_FROM_NUMBER`.
+WhatsApp addresses are `whatsapp:+E164`, on both ends. The client is synchronous: each
+`Outgoing` is sent in a worker thread (`asyncio.to_thread`).
+
+Each reply is rendered for the channel (a link is written in the text) and cut into bodies
+of at most 1600 characters. `TwilioRestException` with status 429 or 5xx, and network
+failures, are worth a retry; other refusals (a wrong number, an unverified sender, bad
+credentials) are not. The message SID Twilio returns is what its status callbacks name
+(`twilio:<sid>` in the message log).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import requests
+
+# The twilio package ships no type information (no py.typed marker).
+from twilio.base.exceptions import TwilioRestException  # type: ignore[import-untyped]
+from twilio.http.http_client import TwilioHttpClient  # type: ignore[import-untyped]
+from twilio.rest import Client  # type: ignore[import-untyped]
+
+from dialogs.render import renderer_for
+from gateway.senders.base import Outgoing, SendContext, SendError
+from gateway.settings import Settings, secret
+
+logger = logging.getLogger(__name__)
+
+HTTP_TIMEOUT = 15.0
+WHATSAPP = "whatsapp:"
+MAX_BODY = 1600  # Twilio refuses longer bodies (SMS and WhatsApp)
+
+
+def chunks(text: str, limit: int = MAX_BODY) -> Iterator[str]:
+    """`text` in pieces Twilio accepts, cut at line ends where possible."""
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit + 1)
+        if cut <= 0:
+            cut = limit
+        yield text[:cut]
+        text = text[cut:].lstrip("\n")
+    if text:
+        yield text
+
+
+def bodies(outgoing: Outgoing, channel: str) -> Iterator[str]:
+    """The message bodies of an `Outgoing` rendered for `channel` ("sms" or "whatsapp")."""
+    renderer = renderer_for(channel)
+    for reply in outgoing.decoded():
+        rendered = renderer.render(reply)
+        text = rendered.text
+        if rendered.link and rendered.link not in text:
+            text = f"{text}\n{rendered.link}" if text else rendered.link
+        yield from chunks(text)
+
+
+def _whatsapp(address: str) -> str:
+    return address if address.startswith(WHATSAPP) else WHATSAPP + address
+
+
+def sender_args(settings: Settings, whatsapp: bool) -> dict[str, str]:
+    """`messaging_service_sid` when configured, else `from_`; SendError without either."""
+    if settings.twilio_messaging_service_sid:
+        return {"messaging_service_sid": settings.twilio_messaging_service_sid}
+    if settings.twilio_from_number:
+        number = settings.twilio_from_number
+        return {"from_": _whatsapp(number) if whatsapp else number}
+    raise SendError(
+        "set GATEWAY_TWILIO_MESSAGING_SERVICE_SID or GATEWAY_TWILIO_FROM_NUMBER", retry=False
+    )
+
+
+def client_for(settings: Settings) -> Any:
+    """A Twilio REST client whose API domain is `GATEWAY_TWILIO_API_URL`."""
+    token = secret(settings.twilio_auth_token)
+    if not settings.twilio_account_sid or not token:
+        raise SendError(
+            "GATEWAY_TWILIO_ACCOUNT_SID and GATEWAY_TWILIO_AUTH_TOKEN must be set", retry=False
+        )
+    http_client = TwilioHttpClient(timeout=HTTP_TIMEOUT)
+    client = Client(settings.twilio_account_sid, token, http_client=http_client)
+    client.api.base_url = settings.twilio_api_url.rstrip("/")
+    return client
+
+
+def _send_all(settings: Settings, to: str, texts: list[str], whatsapp: bool) -> list[str]:
+    """Blocking: create each message in order; their SIDs."""
+    origin = sender_args(settings, whatsapp)
+    client = client_for(settings)
+    sids: list[str] = []
+    try:
+        for text in texts:
+            try:
+                message = client.messages.create(to=to, body=text, **origin)
+            except TwilioRestException as exc:
+                retry = exc.status == 429 or exc.status >= 500
+                raise SendError(
+                    f"Twilio answered {exc.status} (code {exc.code}): {exc.msg}", retry=retry
+                ) from None
+            except requests.RequestException as exc:
+                raise SendError(f"Twilio unreachable: {type(exc).__name__}") from None
+            sids.append(str(message.sid))
+    finally:
+        session = getattr(client.http_client, "session", None)
+        if session is not None:
+            session.close()
+    return sids
+
+
+async def _send(outgoing: Outgoing, context: SendContext, channel: str) -> None:
+    whatsapp = channel == "whatsapp"
+    to = _whatsapp(outgoing.address) if whatsapp else outgoing.address
+    texts = list(bodies(outgoing, channel))
+    if not texts:
+        return
+    sids = await asyncio.to_thread(_send_all, context.settings, to, texts, whatsapp)
+    for sid in sids:
+        logger.info("Twilio accepted a %s message: twilio:%s", channel, sid)
+
+
+async def send_sms_twilio(outgoing: Outgoing, context: SendContext) -> None:
+    """Sends every reply of `outgoing` as SMS; `SendError` on the first failure."""
+    await _send(outgoing, context, "sms")
+
+
+async def send_whatsapp_twilio(outgoing: Outgoing, context: SendContext) -> None:
+    """Sends every reply of `outgoing` over WhatsApp; `SendError` on the first failure."""
+    await _send(outgoing, context, "whatsapp")
