@@ -27,6 +27,7 @@ from twilio.twiml.messaging_response import MessagingResponse  # type: ignore[im
 from dialogs.messages import Reply
 from dialogs.render import renderer_for
 from gateway.channels.base import refuse
+from gateway.senders.base import chunks as split_text
 from gateway.settings import Settings, secret
 
 MAX_BODY = 1600  # Twilio refuses longer message bodies (SMS and WhatsApp)
@@ -115,15 +116,8 @@ def phone(address: str, prefix: str = "") -> str:
 
 
 def chunks(text: str, limit: int = MAX_BODY) -> Iterator[str]:
-    """`text` in pieces Twilio accepts, cut at line ends where possible."""
-    while len(text) > limit:
-        cut = text.rfind("\n", 0, limit + 1)
-        if cut <= 0:
-            cut = limit
-        yield text[:cut]
-        text = text[cut:].lstrip("\n")
-    if text:
-        yield text
+    """`text` in pieces this provider accepts (see gateway.senders.base.chunks)."""
+    return split_text(text, limit)
 
 
 def twiml(replies: list[Reply], channel: str) -> Response:

@@ -7,7 +7,7 @@ it with that channel's registered `Sender`, retrying with backoff when the provi
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -55,3 +55,16 @@ class SendContext:
 
 
 Sender = Callable[[Outgoing, SendContext], Awaitable[None]]
+
+
+def chunks(text: str, limit: int) -> Iterator[str]:
+    """`text` in pieces of at most `limit` characters (a provider's body limit), cut at
+    line ends where possible so a menu line is never split."""
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit + 1)
+        if cut <= 0:
+            cut = limit
+        yield text[:cut]
+        text = text[cut:].lstrip("\n")
+    if text:
+        yield text

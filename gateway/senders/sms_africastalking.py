@@ -23,6 +23,7 @@ import httpx2 as httpx
 
 from dialogs.render import renderer_for
 from gateway.senders.base import Outgoing, SendContext, SendError
+from gateway.senders.base import chunks as split_text
 from gateway.settings import secret
 
 logger = logging.getLogger(__name__)
@@ -32,15 +33,8 @@ SUCCESS = frozenset({100, 101, 102})
 
 
 def chunks(text: str, limit: int = MAX_TEXT) -> Iterator[str]:
-    """`text` in pieces of at most `limit` characters, cut at line ends where possible."""
-    while len(text) > limit:
-        cut = text.rfind("\n", 0, limit + 1)
-        if cut <= 0:
-            cut = limit
-        yield text[:cut]
-        text = text[cut:].lstrip("\n")
-    if text:
-        yield text
+    """`text` in pieces this provider accepts (see gateway.senders.base.chunks)."""
+    return split_text(text, limit)
 
 
 def texts(outgoing: Outgoing) -> Iterator[str]:

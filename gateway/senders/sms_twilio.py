@@ -32,6 +32,7 @@ from twilio.rest import Client  # type: ignore[import-untyped]
 
 from dialogs.render import renderer_for
 from gateway.senders.base import Outgoing, SendContext, SendError
+from gateway.senders.base import chunks as split_text
 from gateway.settings import Settings, secret
 
 logger = logging.getLogger(__name__)
@@ -42,15 +43,8 @@ MAX_BODY = 1600  # Twilio refuses longer bodies (SMS and WhatsApp)
 
 
 def chunks(text: str, limit: int = MAX_BODY) -> Iterator[str]:
-    """`text` in pieces Twilio accepts, cut at line ends where possible."""
-    while len(text) > limit:
-        cut = text.rfind("\n", 0, limit + 1)
-        if cut <= 0:
-            cut = limit
-        yield text[:cut]
-        text = text[cut:].lstrip("\n")
-    if text:
-        yield text
+    """`text` in pieces this provider accepts (see gateway.senders.base.chunks)."""
+    return split_text(text, limit)
 
 
 def bodies(outgoing: Outgoing, channel: str) -> Iterator[str]:

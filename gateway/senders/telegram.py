@@ -16,6 +16,7 @@ import httpx2 as httpx
 
 from dialogs.render import renderer_for
 from gateway.senders.base import Outgoing, SendContext, SendError
+from gateway.senders.base import chunks as split_text
 from gateway.settings import secret
 
 logger = logging.getLogger(__name__)
@@ -24,15 +25,8 @@ MAX_TEXT = 4096
 
 
 def chunks(text: str, size: int = MAX_TEXT) -> list[str]:
-    """`text` in pieces Telegram accepts, split at line ends where possible."""
-    pieces: list[str] = []
-    while len(text) > size:
-        cut = text.rfind("\n", 0, size)
-        cut = cut if cut > 0 else size
-        pieces.append(text[:cut])
-        text = text[cut:].lstrip("\n")
-    pieces.append(text)
-    return pieces
+    """`text` in pieces Telegram accepts (an empty text is one empty piece)."""
+    return list(split_text(text, size)) or [text]
 
 
 async def call(context: SendContext, method: str, body: dict[str, Any]) -> dict[str, Any]:

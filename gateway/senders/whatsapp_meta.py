@@ -23,6 +23,7 @@ import httpx2 as httpx
 
 from dialogs.render import renderer_for
 from gateway.senders.base import Outgoing, SendContext, SendError
+from gateway.senders.base import chunks as split_text
 from gateway.settings import secret
 
 MAX_TEXT = 4096
@@ -32,15 +33,8 @@ THROTTLED = frozenset({4, 80007, 130429, 131048, 131056})
 
 
 def chunks(text: str, limit: int = MAX_TEXT) -> Iterator[str]:
-    """`text` in pieces of at most `limit` characters, cut at line ends where possible."""
-    while len(text) > limit:
-        cut = text.rfind("\n", 0, limit + 1)
-        if cut <= 0:
-            cut = limit
-        yield text[:cut]
-        text = text[cut:].lstrip("\n")
-    if text:
-        yield text
+    """`text` in pieces this provider accepts (see gateway.senders.base.chunks)."""
+    return split_text(text, limit)
 
 
 def filename(link: str) -> str:
