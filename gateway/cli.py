@@ -172,11 +172,28 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    access_log: Annotated[bool, typer.Option(help="Log every request.")] = False,
 ) -> None:
     """Start the gateway (FastAPI on uvicorn)."""
+    import socket
+
     import uvicorn
 
-    uvicorn.run("gateway.main:create_app", factory=True, host=host, port=port, workers=workers)
+    options: dict[str, object] = {"factory": True, "workers": workers, "access_log": access_log}
+    if workers == 1:
+        uvicorn.run("gateway.main:create_app", host=host, port=port, **options)  # type: ignore[arg-type]
+        return
+    # Several workers share one listening socket that we bind ourselves with TCP_NODELAY:
+    # Linux passes it on to every accepted connection. Bound by uvicorn, the shared socket
+    # reaches the workers without it, and each reply on a kept-alive connection then waits
+    # ~40 ms for the peer's delayed ACK (Nagle).
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    listener.bind((host, port))
+    listener.set_inheritable(True)
+    uvicorn.run("gateway.main:create_app", fd=listener.fileno(), **options)  # type: ignore[arg-type]
 
 
 @app.command()

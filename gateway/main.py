@@ -15,13 +15,16 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
+import httpx2 as httpx
 from fastapi import FastAPI
 
 from dialogs.text import localise
 from gateway.channels.whatsapp_meta import verification_router
 from gateway.conversations import Conversations
+from gateway.lookups import perform_lookup
 from gateway.outbox import Outbox
 from gateway.repository import load_repository
 from gateway.routes_admin import admin_router
@@ -59,9 +62,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             url = embedded.start()
         database = Database(database_url(settings.database_url, settings.var_dir))
         await database.migrate()
-        app.state.messages = MessageLog(database)
+        messages = MessageLog(database)
+        messages.start()
+        app.state.messages = messages
+        registries = httpx.AsyncClient()  # one client: TLS set-up once, connections reused
         store = SessionStore(connect(url))
-        conversations = Conversations(repository.catalog, store)
+        conversations = Conversations(
+            repository.catalog, store, lookup=partial(perform_lookup, client=registries)
+        )
         app.state.conversations = conversations
         queue_url = settings.queue_url or url
         outbox = Outbox(queue_url, settings.queue_name)
@@ -81,7 +89,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     await task
             await outbox.close()
             await store.close()
+            await messages.stop()
             await database.close()
+            await registries.aclose()
             if embedded is not None:
                 embedded.stop()
 

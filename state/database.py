@@ -7,17 +7,22 @@ machine and an old one end on the same schema.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import fcntl
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import DateTime, Integer, String, Text, select
+from sqlalchemy import DateTime, Integer, String, Text, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+logger = logging.getLogger(__name__)
 
 
 class Base(DeclarativeBase):
@@ -66,11 +71,33 @@ class Database:
     """An engine, its sessions, and the schema brought up to date."""
 
     def __init__(self, url: str) -> None:
-        self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=True)
+        sqlite = url.startswith("sqlite")
+        self.engine: AsyncEngine = create_async_engine(
+            url,
+            pool_pre_ping=True,
+            # SQLite: wait for a concurrent writer (another worker) instead of failing.
+            connect_args={"timeout": 15} if sqlite else {},
+        )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     async def migrate(self) -> None:
+        """Bring the schema to the newest migration; safe when several workers start at
+        once (they take turns: an advisory lock on PostgreSQL, a file lock on SQLite)."""
+        database = self.engine.url.database or ""
+        if self.engine.dialect.name == "sqlite" and database not in ("", ":memory:"):
+            with open(f"{database}.migrate-lock", "w") as lock:
+                await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_EX)
+                try:
+                    await self._upgrade()
+                finally:
+                    fcntl.flock(lock, fcntl.LOCK_UN)
+            return
+        await self._upgrade()
+
+    async def _upgrade(self) -> None:
         async with self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                await connection.execute(text("SELECT pg_advisory_xact_lock(72657)"))
             await connection.run_sync(_upgrade)
 
     async def close(self) -> None:
@@ -78,17 +105,68 @@ class Database:
 
 
 class MessageLog:
-    """Every message in and out, readable per address."""
+    """Every message in and out, readable per address.
+
+    Writes are batched: `record` queues rows and a flusher writes them together, every
+    `FLUSH_SECONDS` or `FLUSH_ROWS`, so a busy USSD hop never waits on a database write
+    (one transaction per hop made SQLite the bottleneck of the whole gateway).
+    """
+
+    FLUSH_SECONDS = 0.2
+    FLUSH_ROWS = 500
 
     def __init__(self, database: Database) -> None:
         self.database = database
+        self._pending: list[MessageRow] = []
+        self._wake = asyncio.Event()
+        self._flusher: asyncio.Task[None] | None = None
 
     async def record(self, rows: list[MessageRow]) -> None:
-        async with self.database.sessions() as session, session.begin():
-            session.add_all(rows)
+        """Queue rows for the next batch (written at once when no flusher runs)."""
+        if self._flusher is None:
+            await self._write(rows)
+            return
+        self._pending += rows
+        if len(self._pending) >= self.FLUSH_ROWS:
+            self._wake.set()
+
+    def start(self) -> None:
+        self._flusher = asyncio.create_task(self._flush_forever())
+
+    async def stop(self) -> None:
+        if self._flusher is not None:
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
+            self._flusher = None
+        await self.flush()
+
+    async def flush(self) -> None:
+        rows, self._pending = self._pending, []
+        if rows:
+            await self._write(rows)
+
+    async def _flush_forever(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.FLUSH_SECONDS)
+            self._wake.clear()
+            try:
+                await self.flush()
+            except Exception:  # the database is down: keep the rows for the next try
+                logger.warning("message log write failed; will retry", exc_info=True)
+
+    async def _write(self, rows: list[MessageRow]) -> None:
+        try:
+            async with self.database.sessions() as session, session.begin():
+                session.add_all(rows)
+        except Exception:
+            self._pending[:0] = rows  # not lost: retried with the next batch
+            raise
 
     async def set_status(self, provider_id: str, status: str) -> int:
         """Record a delivery report; how many messages it concerned."""
+        await self.flush()
         async with self.database.sessions() as session, session.begin():
             rows = (
                 await session.scalars(
@@ -100,6 +178,7 @@ class MessageLog:
             return len(rows)
 
     async def for_address(self, address: str, limit: int = 200) -> list[MessageRow]:
+        await self.flush()  # what was just recorded is visible at once
         async with self.database.sessions() as session:
             rows = await session.scalars(
                 select(MessageRow)
