@@ -7,7 +7,7 @@ changes a conversation in flight.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal, Self
 
 Mode = Literal["", "menu", "lang", "edit", "awaiting", "resume"]
@@ -36,9 +36,8 @@ class Snapshot:
     started: str = ""  # ISO time the conversation started
 
     def to_json(self) -> str:
-        data = asdict(self)
-        data["trail"] = list(self.trail)
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
+        # The fields as they are (json copies nothing): asdict would deep-copy the answers.
+        return json.dumps(self.__dict__, ensure_ascii=False, separators=(",", ":"), default=str)
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Self:

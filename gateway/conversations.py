@@ -16,7 +16,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,6 +39,7 @@ from dialogs.messages import (
 from dialogs.session import Snapshot
 from dialogs.text import localise
 from gateway.lookups import perform_lookup
+from gateway.senders.base import reply_dict
 from state.store import SessionRecord, SessionStore
 
 logger = logging.getLogger(__name__)
@@ -293,7 +294,7 @@ def expired_event(citizen: str, snapshot: Snapshot, now: float) -> dict[str, Any
 
 
 def encode_replies(replies: list[Reply]) -> str:
-    return json.dumps([asdict(reply) for reply in replies], ensure_ascii=False)
+    return json.dumps([reply_dict(reply) for reply in replies], ensure_ascii=False)
 
 
 def decode_replies(text: str) -> list[Reply]:

@@ -8,7 +8,7 @@ it with that channel's registered `Sender`, retrying with backoff when the provi
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx2 as httpx
@@ -29,7 +29,7 @@ class Outgoing:
 
     @staticmethod
     def encode(reply: Reply) -> dict[str, Any]:
-        return asdict(reply)
+        return reply_dict(reply)
 
     def decoded(self) -> list[Reply]:
         replies = []
@@ -68,3 +68,13 @@ def chunks(text: str, limit: int) -> Iterator[str]:
         text = text[cut:].lstrip("\n")
     if text:
         yield text
+
+
+def reply_dict(reply: Reply) -> dict[str, Any]:
+    """A reply as plain data (what `dataclasses.asdict` gives, without its deep copies)."""
+    return {
+        "text": reply.text,
+        "options": [{"key": o.key, "label": o.label, "nav": o.nav} for o in reply.options],
+        "link": reply.link,
+        "end": reply.end,
+    }
