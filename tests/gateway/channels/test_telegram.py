@@ -184,7 +184,7 @@ def test_replies_become_an_outgoing_for_the_chat() -> None:
         replies=[
             {
                 "text": "Type of business",
-                "options": ({"key": "1", "label": "Cottage", "nav": False},),
+                "options": [{"key": "1", "label": "Cottage", "nav": False}],
                 "link": None,
                 "end": False,
             }
