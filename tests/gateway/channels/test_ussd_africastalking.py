@@ -164,3 +164,14 @@ def test_sms_segments_and_ussd_screens_are_logged() -> None:
         ).json()
     assert [r["channel"] for r in rows] == ["ussd/africastalking"] * 2
     assert rows[1]["text"].startswith("Government services. Choose one:")
+
+
+def test_junk_and_huge_form_bodies_are_refused_clearly() -> None:
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    with gateway(DB) as (client, _):
+        junk = client.post("/channels/ussd/africastalking", content=b"\xff\xfe=\x00", headers=form)
+        huge = client.post(
+            "/channels/ussd/africastalking", content=b"text=" + b"1" * 70_000, headers=form
+        )
+    assert junk.status_code == 400
+    assert huge.status_code == 413
