@@ -13,10 +13,11 @@ import fcntl
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import DateTime, Integer, String, Text, select, text
+from sqlalchemy import DateTime, Integer, String, Text, insert, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -114,19 +115,21 @@ class MessageLog:
 
     FLUSH_SECONDS = 0.2
     FLUSH_ROWS = 500
+    MAX_PENDING = 200_000
 
     def __init__(self, database: Database) -> None:
         self.database = database
-        self._pending: list[MessageRow] = []
+        self._pending: list[dict[str, Any]] = []
         self._wake = asyncio.Event()
         self._flusher: asyncio.Task[None] | None = None
 
     async def record(self, rows: list[MessageRow]) -> None:
         """Queue rows for the next batch (written at once when no flusher runs)."""
+        values = [_values(row) for row in rows]
         if self._flusher is None:
-            await self._write(rows)
+            await self._write(values)
             return
-        self._pending += rows
+        self._pending += values
         if len(self._pending) >= self.FLUSH_ROWS:
             self._wake.set()
 
@@ -139,7 +142,10 @@ class MessageLog:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flusher
             self._flusher = None
-        await self.flush()
+        try:
+            await self.flush()
+        except Exception:  # shutting down: say what is lost, never fail the shutdown
+            logger.error("message log: %d rows could not be written", len(self._pending))
 
     async def flush(self) -> None:
         rows, self._pending = self._pending, []
@@ -156,12 +162,17 @@ class MessageLog:
             except Exception:  # the database is down: keep the rows for the next try
                 logger.warning("message log write failed; will retry", exc_info=True)
 
-    async def _write(self, rows: list[MessageRow]) -> None:
+    async def _write(self, rows: list[dict[str, Any]]) -> None:
         try:
-            async with self.database.sessions() as session, session.begin():
-                session.add_all(rows)
+            # Plain rows through Core: no ORM state to go stale if a batch has to wait.
+            async with self.database.engine.begin() as connection:
+                await connection.execute(insert(MessageRow), rows)
         except Exception:
             self._pending[:0] = rows  # not lost: retried with the next batch
+            if len(self._pending) > self.MAX_PENDING:  # a long outage: keep memory bounded
+                dropped = len(self._pending) - self.MAX_PENDING
+                del self._pending[:dropped]
+                logger.error("message log unavailable: %d oldest rows dropped", dropped)
             raise
 
     async def set_status(self, provider_id: str, status: str) -> int:
@@ -191,3 +202,22 @@ class MessageLog:
 
 def now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+_COLUMNS = [c for c in MessageRow.__table__.columns if c.name != "id"]
+_LIMITS = {
+    column.name: column.type.length
+    for column in MessageRow.__table__.columns
+    if isinstance(column.type, String) and column.type.length
+}
+
+
+def _values(row: MessageRow) -> dict[str, Any]:
+    # PostgreSQL refuses a value longer than its column, and one refused row would hold
+    # back its whole batch; a provider id built from a long USSD text can be that long.
+    values = {c.name: getattr(row, c.name) for c in _COLUMNS}
+    for name, limit in _LIMITS.items():
+        value = values.get(name)
+        if isinstance(value, str) and len(value) > limit:
+            values[name] = value[:limit]
+    return values

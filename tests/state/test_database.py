@@ -74,3 +74,13 @@ def test_urls_get_their_async_driver(tmp_path: Path) -> None:
     assert database_url("postgres://u@h/db", tmp_path) == "postgresql+asyncpg://u@h/db"
     assert database_url(None, tmp_path / "v").startswith("sqlite+aiosqlite:///")
     assert (tmp_path / "v").is_dir()
+
+
+async def test_values_longer_than_their_columns_are_cut_not_refused(database: Database) -> None:
+    log = MessageLog(database)
+    long = row("+97517123456", "in", "x", provider_id="at:" + "9" * 300)
+    long.status = "s" * 50
+    await log.record([long])
+    (found,) = await log.for_address("+97517123456")
+    assert found.provider_id == ("at:" + "9" * 300)[:128]
+    assert found.status == "s" * 20

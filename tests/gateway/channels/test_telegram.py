@@ -31,7 +31,7 @@ from tests.gateway.test_outbox import BOT_TOKEN, FakeTelegram, fake_telegram
 
 __all__ = ["fake_telegram"]  # the fixture, shared with the outbox tests
 
-DB = 5
+DB = 12  # its own database: test_outbox uses 5
 REDIS_URL = f"redis://127.0.0.1:6379/{DB}"
 SECRET = "gw-Xq3_vT9kLm2Pz8RbN4"
 PATH = "/channels/telegram"
