@@ -9,7 +9,7 @@ firing an event on a throwaway cursor object that is never registered with the m
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -147,21 +147,13 @@ class CompiledService:
                 return str(transition.dest)
         return None
 
-    def render(
-        self,
-        text: Text | None,
-        lang: str,
-        context: Mapping[str, Any] | Callable[[], Mapping[str, Any]],
-    ) -> str:
-        """A definition (or built-in) text in `lang`, with its template filled in.
-
-        `context` may be a function: most texts are plain and never need one built.
-        """
+    def render(self, text: Text | None, lang: str, context: Mapping[str, Any]) -> str:
+        """A definition (or built-in) text in `lang`, with its template filled in."""
         source = localise(text, lang)
         template = self.templates.get(source) or template_for(source)
         if template.render_fn is None:
             return source.strip()
-        return template.render(context() if callable(context) else context).strip()
+        return template.render(context).strip()
 
     def render_url(self, source: str, context: Mapping[str, Any]) -> str:
         return self.url_templates[source].render(context)

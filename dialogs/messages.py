@@ -32,6 +32,22 @@ class Reply:
     end: bool = False
 
 
+def reply_data(reply: Reply) -> dict[str, Any]:
+    """A reply as plain JSON-ready data (stored for redeliveries, queued for senders)."""
+    return {
+        "text": reply.text,
+        "options": [{"key": o.key, "label": o.label, "nav": o.nav} for o in reply.options],
+        "link": reply.link,
+        "end": reply.end,
+    }
+
+
+def reply_from_data(data: Mapping[str, Any]) -> Reply:
+    """The reply `reply_data` described."""
+    options = tuple(ReplyOption(**option) for option in data.get("options", ()))
+    return Reply(str(data["text"]), options, data.get("link"), bool(data.get("end", False)))
+
+
 @dataclass(frozen=True, slots=True)
 class LookupRequest:
     """Effect: call a registry and feed the outcome back as a `LookupResult`."""

@@ -32,14 +32,14 @@ from dialogs.messages import (
     LookupRequest,
     Outcome,
     Reply,
-    ReplyOption,
     Submission,
     SubmissionResult,
+    reply_data,
+    reply_from_data,
 )
 from dialogs.session import Snapshot
 from dialogs.text import localise
 from gateway.lookups import perform_lookup
-from gateway.senders.base import reply_dict
 from state.store import SessionRecord, SessionStore
 
 logger = logging.getLogger(__name__)
@@ -119,10 +119,10 @@ class Conversations:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 0.1)
                 continue
-            consent = self._consent(message, begun.opted_out)
+            consent = await self._consent(message, begun.opted_out)
             if consent is not None:
                 await self.store.release(message.citizen, begun.token)
-                return await consent
+                return consent
             try:
                 replies, record, events, ttl = await self._step(message, begun.record)
             except BaseException:
@@ -141,22 +141,15 @@ class Conversations:
                 return replies
             logger.warning("lock lost for a citizen's answer; running it again")
 
-    def _consent(self, message: Message, opted_out: bool) -> Awaitable[list[Reply]] | None:
+    async def _consent(self, message: Message, opted_out: bool) -> list[Reply] | None:
         """STOP / START on SMS and WhatsApp, before any conversation: an opted-out number
         gets nothing but the confirmation of its choice."""
         if message.channel not in OPT_OUT_CHANNELS:
             return None
         word = message.text.strip().casefold().strip(".!")
-        if word in OPT_OUT_WORDS:
-            return self._record_consent(message, opted_out=True)
-        if word in OPT_IN_WORDS:
-            return self._record_consent(message, opted_out=False)
-        if opted_out:
-            return self._nothing()
-        return None
-
-    async def _nothing(self) -> list[Reply]:
-        return []
+        if word in OPT_OUT_WORDS or word in OPT_IN_WORDS:
+            return await self._record_consent(message, opted_out=word in OPT_OUT_WORDS)
+        return [] if opted_out else None
 
     async def _record_consent(self, message: Message, *, opted_out: bool) -> list[Reply]:
         await self.store.set_opted_out(message.citizen, opted_out)
@@ -294,12 +287,8 @@ def expired_event(citizen: str, snapshot: Snapshot, now: float) -> dict[str, Any
 
 
 def encode_replies(replies: list[Reply]) -> str:
-    return json.dumps([reply_dict(reply) for reply in replies], ensure_ascii=False)
+    return json.dumps([reply_data(reply) for reply in replies], ensure_ascii=False)
 
 
 def decode_replies(text: str) -> list[Reply]:
-    replies = []
-    for item in json.loads(text):
-        options = tuple(ReplyOption(**option) for option in item.pop("options", []))
-        replies.append(Reply(options=options, **item))
-    return replies
+    return [reply_from_data(item) for item in json.loads(text)]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network
 from typing import ClassVar
 
 from fastapi import Request, Response
@@ -20,6 +22,7 @@ from gateway.channels.base import Received, form_fields, refuse
 from gateway.conversations import Message
 from gateway.settings import Settings, secret
 
+IPNetwork = IPv4Network | IPv6Network
 FIELDS = ("sessionId", "phoneNumber", "serviceCode", "text")
 
 
@@ -35,9 +38,21 @@ def check_access(request: Request, settings: Settings) -> None:
             address = ipaddress.ip_address(host)
         except ValueError as exc:
             raise refuse(403, "caller address not allowed") from exc
-        networks = [ipaddress.ip_network(n, strict=False) for n in settings.ussd_allowed_ips]
-        if not any(address in network for network in networks):
+        if not any(address in network for network in networks(tuple(settings.ussd_allowed_ips))):
             raise refuse(403, "caller address not allowed")
+
+
+@lru_cache(maxsize=8)
+def networks(allowed: tuple[str, ...]) -> tuple[IPNetwork, ...]:
+    """The allow-list parsed once (it is read on every USSD hop). An entry that is not an
+    address or network allows nothing, rather than failing every callback."""
+    parsed = []
+    for entry in allowed:
+        try:
+            parsed.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            continue
+    return tuple(parsed)
 
 
 def ussd_screen(replies: list[Reply]) -> tuple[str, bool]:

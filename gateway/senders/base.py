@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx2 as httpx
 
-from dialogs.messages import Reply, ReplyOption
+from dialogs.messages import Reply, reply_data, reply_from_data
 from gateway.settings import Settings
 
 
@@ -29,15 +29,10 @@ class Outgoing:
 
     @staticmethod
     def encode(reply: Reply) -> dict[str, Any]:
-        return reply_dict(reply)
+        return reply_data(reply)
 
     def decoded(self) -> list[Reply]:
-        replies = []
-        for item in self.replies:
-            data = dict(item)
-            options = tuple(ReplyOption(**option) for option in data.pop("options", []))
-            replies.append(Reply(options=options, **data))
-        return replies
+        return [reply_from_data(item) for item in self.replies]
 
 
 class SendError(Exception):
@@ -68,13 +63,3 @@ def chunks(text: str, limit: int) -> Iterator[str]:
         text = text[cut:].lstrip("\n")
     if text:
         yield text
-
-
-def reply_dict(reply: Reply) -> dict[str, Any]:
-    """A reply as plain data (what `dataclasses.asdict` gives, without its deep copies)."""
-    return {
-        "text": reply.text,
-        "options": [{"key": o.key, "label": o.label, "nav": o.nav} for o in reply.options],
-        "link": reply.link,
-        "end": reply.end,
-    }

@@ -175,3 +175,11 @@ def test_junk_and_huge_form_bodies_are_refused_clearly() -> None:
         )
     assert junk.status_code == 400
     assert huge.status_code == 413
+
+
+def test_the_allow_list_is_parsed_once_and_junk_entries_allow_nothing() -> None:
+    from gateway.channels.ussd_africastalking import networks
+
+    parsed = networks(("not-an-address", "196.201.214.0/24"))
+    assert [str(n) for n in parsed] == ["196.201.214.0/24"]
+    assert networks(("not-an-address", "196.201.214.0/24")) is parsed
