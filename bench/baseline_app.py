@@ -1,8 +1,8 @@
 """The benchmark's baseline: what any USSD endpoint must do at the least.
 
 `POST /ussd` parses the Africa's Talking form and does one Redis GET and one SET of the
-session (redis.asyncio on `GATEWAY_REDIS_URL`), on the same FastAPI and uvicorn as the
-gateway. Run: `uvicorn bench.baseline_app:app --workers N`.
+session on `GATEWAY_REDIS_URL`, with the gateway's own Redis client (`state.connect`), on
+the same FastAPI and uvicorn as the gateway. Run: `uvicorn bench.baseline_app:app --workers N`.
 """
 
 from __future__ import annotations
@@ -14,12 +14,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 from redis.asyncio import Redis
 
+from state.connect import connect
+
 URL = os.environ.get("GATEWAY_REDIS_URL", "redis://127.0.0.1:6379/1")
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    app.state.redis = Redis.from_url(URL)
+    app.state.redis = connect(URL)
     try:
         yield
     finally:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from dialogs.gsm import (
     GSM_PART,
@@ -69,8 +70,17 @@ def _line(option: ReplyOption) -> str:
     return f"{option.key}. {option.label}"
 
 
-def paginate(reply: Reply, profile: ChannelProfile, more_label: str) -> list[Reply]:
-    """The screens of `reply` in order; a single screen when it fits."""
+@lru_cache(maxsize=4096)
+def paginate(reply: Reply, profile: ChannelProfile, more_label: str) -> tuple[Reply, ...]:
+    """The screens of `reply` in order; a single screen when it fits.
+
+    Cached: most screens (a step's prompt and options in one language) are the same for
+    every citizen, and measuring them was a fifth of an engine step.
+    """
+    return tuple(_paginate(reply, profile, more_label))
+
+
+def _paginate(reply: Reply, profile: ChannelProfile, more_label: str) -> list[Reply]:
     budget = _budget(reply, profile, more_label)
     if budget.limit is None and budget.max_options is None:
         return [reply]

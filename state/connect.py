@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from redis.asyncio import Redis
+from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.connection import AbstractConnection
 from redis.asyncio.sentinel import Sentinel
 
 from state.store import Client
@@ -45,7 +46,28 @@ def connect(url: str) -> Client:
         )
         master: Redis = sentinel.master_for(service)
         return master
-    single: Redis = Redis.from_url(
+    pool = UncontendedPool.from_url(
         url, socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=SOCKET_TIMEOUT
     )
-    return single
+    return Redis.from_pool(pool)
+
+
+class UncontendedPool(ConnectionPool):
+    """redis-py 5's pool, without holding its lock while a connection is checked.
+
+    redis-py 5 (which arq pins) awaits the health check of a pooled connection inside the
+    pool's lock, so every concurrent command queues behind one another's socket poll: under
+    load that lock was the costliest part of a USSD hop. Taking a connection is synchronous
+    on one event loop; the check then runs outside any lock, as redis-py 6 does it.
+    """
+
+    async def get_connection(
+        self, command_name: object = None, *keys: object, **options: object
+    ) -> AbstractConnection:
+        connection: AbstractConnection = self.get_available_connection()  # type: ignore[no-untyped-call]
+        try:
+            await self.ensure_connection(connection)
+        except BaseException:
+            await self.release(connection)
+            raise
+        return connection

@@ -83,7 +83,7 @@ def test_twenty_dzongkhags_on_ussd() -> None:
 
 
 def test_sms_shows_the_twenty_at_once() -> None:
-    assert paginate(_menu(DZONGKHAGS), SMS, "More") == [_menu(DZONGKHAGS)]
+    assert paginate(_menu(DZONGKHAGS), SMS, "More") == (_menu(DZONGKHAGS),)
 
 
 def test_whatsapp_pages_hold_at_most_ten_options() -> None:
@@ -101,7 +101,7 @@ def test_a_reply_that_fits_is_one_page() -> None:
     reply = Reply("Type of business", (ReplyOption("1", "Cottage"), BACK))
     for profile in PROFILES.values():
         assert fits(reply, profile)
-        assert paginate(reply, profile, "More") == [reply]
+        assert paginate(reply, profile, "More") == (reply,)
 
 
 def test_long_text_is_split_at_spaces() -> None:

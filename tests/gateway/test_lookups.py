@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import httpx2 as httpx
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 from dialogs.messages import LookupRequest
 from gateway.lookups import perform_lookup
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def request(url: str, **changes: object) -> LookupRequest:
@@ -28,54 +31,74 @@ def request(url: str, **changes: object) -> LookupRequest:
     return LookupRequest(**{**base, **changes})  # type: ignore[arg-type]
 
 
-def registry(handler: httpx.MockTransport) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=handler)
+@asynccontextmanager
+async def registry(handler: Handler) -> AsyncIterator[TestServer]:
+    """A real HTTP registry on loopback answering every path with `handler`."""
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    server = TestServer(app)
+    await server.start_server()
+    try:
+        yield server
+    finally:
+        await server.close()
 
 
 async def test_json_reply_is_the_result(monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: list[httpx.Request] = []
+    seen: list[tuple[str, str, str, dict[str, object], dict[str, str]]] = []
 
-    def answer(req: httpx.Request) -> httpx.Response:
-        seen.append(req)
-        return httpx.Response(200, json={"name": "Pema Wangmo"})
+    async def answer(req: web.Request) -> web.Response:
+        seen.append((req.method, req.path, req.query_string, await req.json(), dict(req.headers)))
+        return web.json_response({"name": "Pema Wangmo"})
 
     monkeypatch.setenv("CENSUS_TOKEN", "s3cret")
-    result = await perform_lookup(
-        request(
-            "https://census.example/c/115",
-            method="POST",
-            body={"cid": "115"},
-            query={"full": "1"},
-            headers={"Authorization": "env:CENSUS_TOKEN", "X-Missing": "env:NOT_SET"},
-        ),
-        registry(httpx.MockTransport(answer)),
-    )
+    async with registry(answer) as server:
+        result = await perform_lookup(
+            request(
+                str(server.make_url("/c/115")),
+                method="POST",
+                body={"cid": "115"},
+                query={"full": "1"},
+                headers={"Authorization": "env:CENSUS_TOKEN", "X-Missing": "env:NOT_SET"},
+            )
+        )
     assert result.ok
     assert result.data == {"name": "Pema Wangmo"}
-    sent = seen[0]
-    assert sent.method == "POST"
-    assert str(sent.url) == "https://census.example/c/115?full=1"
-    assert json.loads(sent.content) == {"cid": "115"}
-    assert sent.headers["Authorization"] == "s3cret"
-    assert "X-Missing" not in sent.headers
+    ((method, path, query, body, headers),) = seen
+    assert (method, path, query, body) == ("POST", "/c/115", "full=1", {"cid": "115"})
+    assert headers["Authorization"] == "s3cret"
+    assert "X-Missing" not in headers
 
 
 @pytest.mark.parametrize(
-    ("response", "error"),
+    ("status", "body", "error"),
     [
-        (httpx.Response(404, json={"detail": "no such citizen"}), "HTTP 404"),
-        (httpx.Response(502, text="bad gateway"), "HTTP 502"),
-        (httpx.Response(200, text="<html>not json</html>"), "JSONDecodeError"),
-        (httpx.Response(200, content=b"[" + b"1," * 40_000 + b"1]"), "reply too large"),
-        (httpx.Response(200, content=b"[" * 30_000 + b"]" * 30_000), "RecursionError"),
+        (404, b'{"detail": "no such citizen"}', "HTTP 404"),
+        (502, b"bad gateway", "HTTP 502"),
+        (200, b"<html>not json</html>", "JSONDecodeError"),
+        (200, b"[" + b"1," * 40_000 + b"1]", "reply too large"),
+        (200, b"[" * 30_000 + b"]" * 30_000, "RecursionError"),
     ],
 )
-async def test_registry_failures_are_failed_lookups(response: httpx.Response, error: str) -> None:
-    result = await perform_lookup(
-        request("https://r.example/x"), registry(httpx.MockTransport(lambda _: response))
-    )
+async def test_registry_failures_are_failed_lookups(status: int, body: bytes, error: str) -> None:
+    async def answer(req: web.Request) -> web.Response:
+        return web.Response(status=status, body=body)
+
+    async with registry(answer) as server:
+        result = await perform_lookup(request(str(server.make_url("/x"))))
     assert not result.ok
     assert result.error == error
+
+
+async def test_an_unreachable_registry_is_a_failed_lookup() -> None:
+    async def answer(req: web.Request) -> web.Response:
+        return web.Response()
+
+    async with registry(answer) as server:
+        url = str(server.make_url("/x"))
+    result = await perform_lookup(request(url))  # the server is gone: connection refused
+    assert not result.ok
+    assert result.error == "ClientConnectorError"
 
 
 class _Slow(BaseHTTPRequestHandler):

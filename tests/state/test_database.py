@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, text
 
-from state.database import Database, MessageLog, MessageRow, database_url
+from state.database import Database, LogEntry, MessageLog, database_url
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -29,8 +30,8 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
     await db.close()
 
 
-def row(address: str, direction: str, body: str, provider_id: str | None = None) -> MessageRow:
-    return MessageRow(
+def row(address: str, direction: str, body: str, provider_id: str | None = None) -> LogEntry:
+    return LogEntry(
         at=datetime(2026, 11, 28, 9, 30),
         channel="sms",
         direction=direction,
@@ -78,8 +79,7 @@ def test_urls_get_their_async_driver(tmp_path: Path) -> None:
 
 async def test_values_longer_than_their_columns_are_cut_not_refused(database: Database) -> None:
     log = MessageLog(database)
-    long = row("+97517123456", "in", "x", provider_id="at:" + "9" * 300)
-    long.status = "s" * 50
+    long = replace(row("+97517123456", "in", "x", provider_id="at:" + "9" * 300), status="s" * 50)
     await log.record([long])
     (found,) = await log.for_address("+97517123456")
     assert found.provider_id == ("at:" + "9" * 300)[:128]
