@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.routing import APIRoute
-from starlette.background import BackgroundTask
+from starlette.background import BackgroundTask, BackgroundTasks
 
 from dialogs.gsm import sms_size
 from dialogs.messages import Reply
@@ -61,19 +61,25 @@ def _endpoint(channel: Channel, settings: Settings) -> Callable[[Request], Await
             response.background = BackgroundTask(record_statuses, log, channel, received)
             return response
         conversations: Conversations = request.app.state.conversations
-        replies = await conversations.handle(received.message)
         outgoing = getattr(channel, "outgoing", None)
-        queued = outgoing is not None and bool(replies)
-        if queued:
-            # The provider takes replies through its API: the worker sends them.
-            await request.app.state.outbox.send(outgoing(received, replies))  # type: ignore[misc]
-            response = channel.respond(received, [])
-        else:
+        if outgoing is None:
+            replies = await conversations.handle(received.message)
             response = channel.respond(received, replies)
-        # Recorded after the response is sent: the log never slows a USSD answer.
-        response.background = BackgroundTask(
-            record_messages, log, channel, received.message, replies, queued
-        )
+            # Recorded after the response is sent: the log never slows a USSD answer.
+            response.background = BackgroundTask(
+                record_messages, log, channel, received.message, replies, False
+            )
+            return response
+        # The provider takes replies through its API: the worker sends them.
+        background = BackgroundTasks()
+        for message in (received.message, *received.more):
+            replies = await conversations.handle(message)
+            if replies:
+                one = Received(message, received.context)
+                await request.app.state.outbox.send(outgoing(one, replies))
+            background.add_task(record_messages, log, channel, message, replies, True)
+        response = channel.respond(received, [])
+        response.background = background
         return response
 
     endpoint.__doc__ = (type(channel).__doc__ or channel.name).strip().splitlines()[0]

@@ -27,6 +27,7 @@ from arq.connections import RedisSettings
 from arq.worker import Worker, func
 
 from gateway.senders import SENDERS, Outgoing, SendContext, SendError
+from gateway.senders.base import Progress
 from gateway.settings import Settings
 from state.embedded import EmbeddedRedis
 
@@ -35,6 +36,7 @@ logger = logging.getLogger(__name__)
 DELIVER = "deliver"
 RESULT_SECONDS = 24 * 3600  # a finished job's id is remembered: a duplicate key is sent once
 HTTP_TIMEOUT = 15.0
+MAX_PROVIDER_WAIT = 3600.0  # a Retry-After longer than this is a provider bug
 CONTEXT_KEY = "gateway"
 
 
@@ -122,9 +124,33 @@ class Delivery:
     error: str = ""
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class JobProgress:
+    """The parts of a job's `Outgoing` already sent, in the queue's Redis, so that a retry
+    (on any worker) resumes after them."""
+
+    redis: Any  # arq's connection
+    key: str
+
+    async def sent(self) -> int:
+        value = await self.redis.get(self.key)
+        return int(value or 0)
+
+    async def mark(self, count: int) -> None:
+        await self.redis.set(self.key, count, ex=RESULT_SECONDS)
+
+
+def job_progress(ctx: dict[str, Any]) -> Progress | None:
+    redis, job_id = ctx.get("redis"), ctx.get("job_id")
+    return JobProgress(redis, f"gw:sent:{job_id}") if redis is not None and job_id else None
+
+
 async def deliver(ctx: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
     """The job: send one `Outgoing` with its channel's sender."""
     context: SendContext = ctx[CONTEXT_KEY]
+    progress = job_progress(ctx)
+    if progress is not None:
+        context = dataclasses.replace(context, progress=progress)
     settings = context.settings
     tries: int = ctx.get("job_try", 1)
     outgoing = Outgoing(**payload)
@@ -137,6 +163,7 @@ async def deliver(ctx: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any
     except SendError as exc:
         if exc.retry and tries < settings.send_max_tries:
             delay = backoff(tries, settings.send_retry_seconds, settings.send_retry_max_seconds)
+            delay = max(delay, min(exc.after, MAX_PROVIDER_WAIT))  # the provider's Retry-After
             logger.warning(
                 "%s send failed (try %d/%d): %s; retrying in %.1f s",
                 outgoing.channel,

@@ -25,6 +25,9 @@ class Received:
 
     message: Message | None
     context: dict[str, Any] = field(default_factory=dict)  # kept for the response
+    # Further messages of a webhook that batches several (Meta may): handled in order
+    # after `message`. Only channels that reply through an API batch.
+    more: tuple[Message, ...] = ()
 
 
 class Channel(Protocol):

@@ -117,17 +117,14 @@ class MetaWhatsApp:
                 logger.info("whatsapp status %s: %s", status["id"], status["status"])
         if not messages:
             return Received(None, context)
-        # The route runs one message per request. Meta sends one message per webhook in
-        # practice; should a webhook batch several, only the first is answered (Meta does
-        # not redeliver after a 200): the others are named in the context and logged.
-        if len(messages) > 1:
-            context["ignored_messages"] = [str(m.get("id", "")) for m, _ in messages[1:]]
-            logger.warning("whatsapp webhook with %d messages: first handled", len(messages))
+        # Meta may batch several messages (of one or several citizens) in one webhook and
+        # does not redeliver after a 200: every one is handled, in the order sent.
         first, value = messages[0]
         phone_number_id = value.get("metadata", {}).get("phone_number_id")
         if isinstance(phone_number_id, str) and phone_number_id:
             context["phone_number_id"] = phone_number_id
-        return Received(_message(first), context)
+        more = tuple(_message(message) for message, _ in messages[1:])
+        return Received(_message(first), context, more)
 
     def respond(self, received: Received, replies: list[Reply]) -> Response:
         # Meta only needs a 2xx quickly; replies go through the Cloud API (`outgoing`).

@@ -7,9 +7,9 @@ it with that channel's registered `Sender`, retrying with backoff when the provi
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import httpx2 as httpx
 
@@ -36,17 +36,61 @@ class Outgoing:
 
 
 class SendError(Exception):
-    """The provider refused or failed; `retry` says whether trying again can help."""
+    """The provider refused or failed; `retry` says whether trying again can help, and
+    `after` how many seconds the provider asked us to wait first (429 Retry-After)."""
 
-    def __init__(self, message: str, *, retry: bool = True) -> None:
+    def __init__(self, message: str, *, retry: bool = True, after: float = 0.0) -> None:
         super().__init__(message)
         self.retry = retry
+        self.after = after
+
+
+def retry_after(headers: Mapping[str, str]) -> float:
+    """A `Retry-After` header in seconds (0 when absent or given as a date)."""
+    value = headers.get("retry-after", "")
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return 0.0
+
+
+class Progress(Protocol):
+    """How many parts of one `Outgoing` the provider already accepted.
+
+    A reply can be several provider messages (a long text cut in parts, a document after
+    its text). When part 3 fails, the retry must not send parts 1 and 2 again: the
+    citizen would read them twice. Kept outside the job so a retry on another worker
+    sees it; a crash between a send and its mark still resends that one part
+    (at-least-once, never less).
+    """
+
+    async def sent(self) -> int: ...
+
+    async def mark(self, count: int) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
 class SendContext:
     settings: Settings
     http: httpx.AsyncClient
+    progress: Progress | None = None  # the job's, when the worker can resume a send
+
+
+Part = TypeVar("Part")
+
+
+async def send_in_order(
+    parts: Iterable[Part], context: SendContext, send: Callable[[Part], Awaitable[None]]
+) -> None:
+    """`send` each part in order, skipping those a previous try already delivered."""
+    progress = context.progress
+    done = await progress.sent() if progress is not None else 0
+    for index, part in enumerate(parts):
+        if index < done:
+            continue
+        await send(part)
+        if progress is not None:
+            await progress.mark(index + 1)
 
 
 Sender = Callable[[Outgoing, SendContext], Awaitable[None]]

@@ -22,7 +22,7 @@ from typing import Any
 import httpx2 as httpx
 
 from dialogs.render import renderer_for
-from gateway.senders.base import Outgoing, SendContext, SendError
+from gateway.senders.base import Outgoing, SendContext, SendError, retry_after, send_in_order
 from gateway.senders.base import chunks as split_text
 from gateway.settings import secret
 
@@ -64,7 +64,11 @@ async def send_sms(context: SendContext, to: str, message: str) -> str:
         raise SendError(f"Africa's Talking unreachable: {type(exc).__name__}") from None
     status = response.status_code
     if status == 429 or status >= 500:
-        raise SendError(f"Africa's Talking answered HTTP {status}", retry=True)
+        raise SendError(
+            f"Africa's Talking answered HTTP {status}",
+            retry=True,
+            after=retry_after(response.headers),
+        )
     if status >= 400:
         detail = response.text[:200].strip()
         raise SendError(f"Africa's Talking answered HTTP {status}: {detail}", retry=False)
@@ -97,6 +101,9 @@ def _recipient(response: httpx.Response, to: str) -> dict[str, Any]:
 
 async def send_sms_africastalking(outgoing: Outgoing, context: SendContext) -> None:
     """Sends every text of `outgoing` in order; `SendError` on the first failure."""
-    for text in texts(outgoing):
+
+    async def send(text: str) -> None:
         message_id = await send_sms(context, outgoing.address, text)
         logger.info("Africa's Talking accepted an SMS: at-sms:%s", message_id)
+
+    await send_in_order(texts(outgoing), context, send)

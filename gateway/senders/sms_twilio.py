@@ -31,7 +31,7 @@ from twilio.http.http_client import TwilioHttpClient  # type: ignore[import-unty
 from twilio.rest import Client  # type: ignore[import-untyped]
 
 from dialogs.render import renderer_for
-from gateway.senders.base import Outgoing, SendContext, SendError
+from gateway.senders.base import Outgoing, SendContext, SendError, send_in_order
 from gateway.senders.base import chunks as split_text
 from gateway.settings import Settings, secret
 
@@ -87,28 +87,18 @@ def client_for(settings: Settings) -> Any:
     return client
 
 
-def _send_all(settings: Settings, to: str, texts: list[str], whatsapp: bool) -> list[str]:
-    """Blocking: create each message in order; their SIDs."""
-    origin = sender_args(settings, whatsapp)
-    client = client_for(settings)
-    sids: list[str] = []
+def _create(client: Any, to: str, text: str, origin: dict[str, str]) -> str:
+    """Blocking: create one message; its SID. `SendError` says whether to retry."""
     try:
-        for text in texts:
-            try:
-                message = client.messages.create(to=to, body=text, **origin)
-            except TwilioRestException as exc:
-                retry = exc.status == 429 or exc.status >= 500
-                raise SendError(
-                    f"Twilio answered {exc.status} (code {exc.code}): {exc.msg}", retry=retry
-                ) from None
-            except requests.RequestException as exc:
-                raise SendError(f"Twilio unreachable: {type(exc).__name__}") from None
-            sids.append(str(message.sid))
-    finally:
-        session = getattr(client.http_client, "session", None)
-        if session is not None:
-            session.close()
-    return sids
+        message = client.messages.create(to=to, body=text, **origin)
+    except TwilioRestException as exc:
+        retry = exc.status == 429 or exc.status >= 500
+        raise SendError(
+            f"Twilio answered {exc.status} (code {exc.code}): {exc.msg}", retry=retry
+        ) from None
+    except requests.RequestException as exc:
+        raise SendError(f"Twilio unreachable: {type(exc).__name__}") from None
+    return str(message.sid)
 
 
 async def _send(outgoing: Outgoing, context: SendContext, channel: str) -> None:
@@ -117,9 +107,20 @@ async def _send(outgoing: Outgoing, context: SendContext, channel: str) -> None:
     texts = list(bodies(outgoing, channel))
     if not texts:
         return
-    sids = await asyncio.to_thread(_send_all, context.settings, to, texts, whatsapp)
-    for sid in sids:
+    origin = sender_args(context.settings, whatsapp)
+    client = client_for(context.settings)
+
+    async def send(text: str) -> None:
+        # The twilio package blocks: each message is created in a thread, in order.
+        sid = await asyncio.to_thread(_create, client, to, text, origin)
         logger.info("Twilio accepted a %s message: twilio:%s", channel, sid)
+
+    try:
+        await send_in_order(texts, context, send)
+    finally:
+        session = getattr(client.http_client, "session", None)
+        if session is not None:
+            session.close()
 
 
 async def send_sms_twilio(outgoing: Outgoing, context: SendContext) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import httpx2 as httpx
 
 from dialogs.render import renderer_for
-from gateway.senders.base import Outgoing, SendContext, SendError
+from gateway.senders.base import Outgoing, SendContext, SendError, send_in_order
 from gateway.senders.base import chunks as split_text
 from gateway.settings import secret
 
@@ -46,10 +46,19 @@ async def call(context: SendContext, method: str, body: dict[str, Any]) -> dict[
     description = data.get("description", "") if isinstance(data, dict) else ""
     status = response.status_code
     if status == 429 or status >= 500:
-        raise SendError(f"{method}: HTTP {status} {description}".strip(), retry=True)
+        raise SendError(
+            f"{method}: HTTP {status} {description}".strip(), retry=True, after=_retry_after(data)
+        )
     if status >= 400 or not (isinstance(data, dict) and data.get("ok")):
         raise SendError(f"{method}: HTTP {status} {description}".strip(), retry=False)
     return data
+
+
+def _retry_after(data: Any) -> float:
+    """Telegram's flood control: `{"parameters": {"retry_after": seconds}}` on a 429."""
+    parameters = data.get("parameters") if isinstance(data, dict) else None
+    seconds = parameters.get("retry_after") if isinstance(parameters, dict) else None
+    return float(seconds) if isinstance(seconds, int | float) and seconds > 0 else 0.0
 
 
 async def send_telegram(outgoing: Outgoing, context: SendContext) -> None:
@@ -64,6 +73,7 @@ async def send_telegram(outgoing: Outgoing, context: SendContext) -> None:
     renderer = renderer_for("telegram")
     address = outgoing.address
     chat_id: int | str = int(address) if address.lstrip("-").isdigit() else address
+    bodies: list[dict[str, Any]] = []
     for reply in outgoing.decoded():
         rendered = renderer.render(reply)
         pieces = chunks(rendered.text)
@@ -71,4 +81,9 @@ async def send_telegram(outgoing: Outgoing, context: SendContext) -> None:
             body: dict[str, Any] = {"chat_id": chat_id, "text": piece}
             if rendered.interactive and index == len(pieces) - 1:
                 body["reply_markup"] = rendered.interactive
-            await call(context, "sendMessage", body)
+            bodies.append(body)
+
+    async def send(body: dict[str, Any]) -> None:
+        await call(context, "sendMessage", body)
+
+    await send_in_order(bodies, context, send)

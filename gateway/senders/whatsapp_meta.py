@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import httpx2 as httpx
 
 from dialogs.render import renderer_for
-from gateway.senders.base import Outgoing, SendContext, SendError
+from gateway.senders.base import Outgoing, SendContext, SendError, retry_after, send_in_order
 from gateway.senders.base import chunks as split_text
 from gateway.settings import secret
 
@@ -77,19 +77,23 @@ async def send_whatsapp_meta(outgoing: Outgoing, context: SendContext) -> None:
         raise SendError("GATEWAY_META_PHONE_NUMBER_ID is not set", retry=False)
     url = f"{settings.meta_api_url.rstrip('/')}/{number}/messages"
     headers = {"Authorization": f"Bearer {token}"}
-    for payload in payloads(outgoing):
+
+    async def send(payload: dict[str, Any]) -> None:
         try:
             response = await context.http.post(url, json=payload, headers=headers)
         except httpx.HTTPError as exc:
             raise SendError(f"WhatsApp Cloud API unreachable: {type(exc).__name__}") from exc
         if response.is_success:
-            continue
+            return
         code, detail = _error(response)
         retry = response.status_code == 429 or response.status_code >= 500 or code in THROTTLED
         raise SendError(
             f"WhatsApp Cloud API answered {response.status_code} (code {code}): {detail}",
             retry=retry,
+            after=retry_after(response.headers),
         )
+
+    await send_in_order(payloads(outgoing), context, send)
 
 
 def _error(response: httpx.Response) -> tuple[int | None, str]:

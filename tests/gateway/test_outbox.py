@@ -22,6 +22,7 @@ from arq.jobs import Job
 from dialogs.messages import Reply, ReplyOption
 from gateway.outbox import Outbox, job_id
 from gateway.senders import Outgoing
+from gateway.senders.base import retry_after
 from gateway.settings import Settings
 from gateway.worker import QueueConfigError, backoff, build_worker, queue_url_for, redis_settings
 
@@ -233,6 +234,30 @@ async def test_a_failing_provider_is_retried_with_backoff_then_succeeds(
     assert gaps[2] >= 0.8
 
 
+async def test_a_retry_resumes_after_the_messages_already_sent(
+    outbox: Outbox, fake_telegram: FakeTelegram, flushed: redis.Redis
+) -> None:
+    fake_telegram.fail["sendMessage"] = [200, 502]  # the first message passes, the second not
+    item = outgoing()
+    await outbox.send(item)
+    done = await work(settings_for(fake_telegram))
+    assert done == {"complete": 1, "retried": 1, "failed": 0}
+    texts = [body["text"] for body in fake_telegram.sent()]
+    # The citizen reads "Welcome" once: the retry starts at the message that failed.
+    assert texts == ["Welcome Pema Wangmo", "Type of business", "Type of business"]
+
+
+async def test_flood_control_waits_as_long_as_telegram_asks(
+    outbox: Outbox, fake_telegram: FakeTelegram, flushed: redis.Redis
+) -> None:
+    fake_telegram.fail["sendMessage"] = [429]  # "retry_after": 1
+    await outbox.send(outgoing())
+    done = await work(settings_for(fake_telegram, send_retry_seconds=0.01))
+    assert done == {"complete": 1, "retried": 1, "failed": 0}
+    first, retried = fake_telegram.times[:2]
+    assert retried - first >= 1.0  # not the 0.01 s of our own backoff
+
+
 async def test_retries_stop_after_max_tries(
     outbox: Outbox, fake_telegram: FakeTelegram, flushed: redis.Redis
 ) -> None:
@@ -321,6 +346,12 @@ async def test_an_unreachable_queue_is_a_503() -> None:
         await box.send(outgoing())
     assert refused.value.status_code == 503
     await box.close()
+
+
+def test_retry_after_headers_are_read_in_seconds() -> None:
+    assert retry_after({"retry-after": "30"}) == 30.0
+    assert retry_after({"retry-after": "Wed, 21 Oct 2026 07:28:00 GMT"}) == 0.0  # a date
+    assert retry_after({}) == 0.0
 
 
 def test_backoff_grows_fourfold_and_is_capped() -> None:

@@ -373,6 +373,22 @@ def test_a_duplicate_delivery_queues_the_same_reply_and_has_one_effect(meta: Met
     assert len(meta.effects.submissions) == 1
 
 
+def test_a_webhook_batching_two_citizens_answers_both(meta: Meta) -> None:
+    other = {**text_message("Hi", "wamid.other"), "from": "97577654321"}
+    response = meta.post(inbound(text_message("Hi", "wamid.mine"), other))
+    assert response.status_code == 200
+    assert [(o.address, o.key) for o in meta.outbox.sent] == [
+        (CITIZEN, "wa:wamid.mine"),
+        ("+97577654321", "wa:wamid.other"),
+    ]
+    menus = [o.decoded()[0].text for o in meta.outbox.sent]
+    assert menus == ["Government services. Choose one:"] * 2
+    # Each goes on with its own conversation: the first citizen picks a service.
+    assert meta.send(list_message("2", "Register a business")).decoded()[0].text == (
+        "Enter your citizenship ID (11 digits)"
+    )
+
+
 def test_statuses_are_acknowledged_and_nothing_is_run(meta: Meta) -> None:
     for body in (statuses("sent"), statuses("delivered", "read"), statuses("failed")):
         response = meta.post(body)
@@ -513,12 +529,12 @@ async def test_statuses_are_handed_over_in_the_context() -> None:
     assert recorded[1]["errors"][0]["code"] == 131047
 
 
-async def test_a_batch_of_messages_answers_the_first_and_names_the_others() -> None:
+async def test_a_batch_of_messages_keeps_every_message_in_order() -> None:
     body = inbound(text_message("one", "wamid.1"), text_message("two", "wamid.2"))
     received = await receive(raw(body))
     assert received.message is not None
     assert received.message.text == "one"
-    assert received.context["ignored_messages"] == ["wamid.2"]
+    assert [(m.text, m.message_id) for m in received.more] == [("two", "wa:wamid.2")]
 
 
 async def test_no_app_secret_configured_refuses_every_webhook() -> None:
