@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 import redis
+from sqlalchemy import text
 
 from state.connect import connect
+from state.database import Database, database_url
 from state.embedded import EmbeddedRedis
 from state.store import SessionStore
 from tests.state import (
@@ -173,3 +175,23 @@ async def store(backend: Backend) -> AsyncIterator[SessionStore]:
         yield session_store
     finally:
         await session_store.close()
+
+
+POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+TABLES = "notifications, documents, reference_counters, submissions, messages, alembic_version"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """A migrated database: a new SQLite file, or the real PostgreSQL with a clean schema."""
+    if request.param == "sqlite":
+        url = database_url(None, tmp_path / "var")
+    else:
+        url = database_url(POSTGRES, tmp_path)
+    db = Database(url)
+    if request.param == "postgresql":
+        async with db.engine.begin() as connection:
+            await connection.execute(text(f"DROP TABLE IF EXISTS {TABLES} CASCADE"))
+    await db.migrate()
+    yield db
+    await db.close()

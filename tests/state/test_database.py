@@ -2,32 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect
 
 from state.database import Database, LogEntry, MessageLog, database_url
-
-POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
-    if request.param == "sqlite":
-        url = database_url(None, tmp_path / "var")
-    else:
-        url = database_url(POSTGRES, tmp_path)
-    db = Database(url)
-    if request.param == "postgresql":
-        async with db.engine.begin() as connection:  # a clean schema for this test
-            await connection.execute(text("DROP TABLE IF EXISTS messages, alembic_version"))
-    await db.migrate()
-    yield db
-    await db.close()
 
 
 def row(address: str, direction: str, body: str, provider_id: str | None = None) -> LogEntry:
