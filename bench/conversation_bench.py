@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from dialogs.messages import Inbound, LookupRequest, LookupResult, Submission, SubmissionResult
-from gateway.conversations import Conversations, Message
+from gateway.conversations import Applicant, Conversations, Message
 from gateway.repository import load_repository
 from state.connect import connect
 from state.embedded import EmbeddedRedis
@@ -28,7 +28,7 @@ async def lookup(request: LookupRequest) -> LookupResult:
     return LookupResult(ok=True, data={"name": "Pema Wangmo"})
 
 
-async def submit(submission: Submission) -> SubmissionResult:
+async def submit(submission: Submission, applicant: Applicant) -> SubmissionResult:
     return SubmissionResult(ok=True, reference="BR-2026-000123", status="issued")
 
 

@@ -52,6 +52,10 @@ BUILTIN_TEXTS: Final[dict[str, dict[str, str]]] = {
     "ended": {"en": "This conversation has ended. Send any message to start again."},
     "lookup_failed": {"en": "We could not check that right now."},
     "unavailable": {"en": "The service is temporarily unavailable, please try again later."},
+    "document_ready": {"en": "{{ title }} {{ reference }}:"},
+    "approved": {"en": "Your application {{ reference }} is approved."},
+    "approved_document": {"en": "Your application {{ reference }} is approved. {{ title }}:"},
+    "rejected": {"en": "Your application {{ reference }} is not approved: {{ reason }}"},
 }
 
 # Words that select "yes" / "no" in any language, besides the option numbers.

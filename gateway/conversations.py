@@ -49,7 +49,7 @@ WAIT_SECONDS = 8.0  # an answer waits this long for the citizen's previous one
 ENDED_TTL_SECONDS = 30 * 24 * 3600  # an ended conversation still remembers the language
 MENU_RESUME_SECONDS = 3600  # resume window at the main menu (no service chosen yet)
 
-Submit = Callable[[Submission], Awaitable[SubmissionResult]]
+Submit = Callable[[Submission, "Applicant"], Awaitable[SubmissionResult]]
 
 # Opt-out keywords on text channels (as carriers and Twilio use them); localised ones join.
 OPT_OUT_CHANNELS = frozenset({"sms", "whatsapp"})
@@ -57,7 +57,16 @@ OPT_OUT_WORDS = frozenset({"stop", "stopall", "unsubscribe", "optout", "opt out"
 OPT_IN_WORDS = frozenset({"start", "unstop", "subscribe", "optin", "opt in"})
 
 
-async def submissions_unavailable(submission: Submission) -> SubmissionResult:
+@dataclass(frozen=True, slots=True)
+class Applicant:
+    """Who submitted, and where to reach them."""
+
+    citizen: str  # E.164 phone number, or the channel's user id
+    channel: str  # ussd, sms, whatsapp, telegram, web
+    lang: str
+
+
+async def submissions_unavailable(submission: Submission, applicant: Applicant) -> SubmissionResult:
     """Until a submission store is configured, applications cannot be accepted: the
     citizen is told to try again, and the conversation keeps its answers."""
     return SubmissionResult(ok=False)
@@ -195,7 +204,8 @@ class Conversations:
             conversation_id=uuid.uuid4().hex,
             resume=resume,  # type: ignore[arg-type]
         )
-        outcome = await self._run(snapshot, inbound)
+        applicant = Applicant(message.citizen, message.channel, lang or "en")
+        outcome = await self._run(snapshot, inbound, applicant)
         new = outcome.snapshot
         if new.service is not None:
             self.version_use[(new.service, new.version)] = now
@@ -209,20 +219,22 @@ class Conversations:
         ttl = ENDED_TTL_SECONDS if new.ended else window
         return list(outcome.replies), stored, events, ttl
 
-    async def _run(self, snapshot: Snapshot | None, inbound: Inbound) -> Outcome:
+    async def _run(
+        self, snapshot: Snapshot | None, inbound: Inbound, applicant: Applicant
+    ) -> Outcome:
         turn = conversation_turn(self.catalog, snapshot, inbound)
         try:
             effect = next(turn)
             while True:
-                effect = turn.send(await self._perform(effect))
+                effect = turn.send(await self._perform(effect, applicant))
         except StopIteration as finished:
             outcome: Outcome = finished.value
             return outcome
 
-    async def _perform(self, effect: Effect) -> EffectResult:
+    async def _perform(self, effect: Effect, applicant: Applicant) -> EffectResult:
         if isinstance(effect, LookupRequest):
             return await self.lookup(effect)
-        return await self.submit(effect)
+        return await self.submit(effect, applicant)
 
     def _window(self, snapshot: Snapshot) -> int:
         service = self.catalog.get(snapshot.service, snapshot.version) if snapshot.service else None

@@ -16,6 +16,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -24,18 +25,22 @@ from fastapi import FastAPI
 from dialogs.text import localise
 from gateway.channels.whatsapp_meta import verification_router
 from gateway.conversations import Conversations
+from gateway.documents import store_from_settings
 from gateway.lookups import perform_lookup, registry_session
 from gateway.outbox import Outbox
 from gateway.repository import load_repository
 from gateway.routes_admin import admin_router
 from gateway.routes_channels import channel_router
 from gateway.routes_chat import chat_router
+from gateway.routes_documents import RateLimit, documents_router
 from gateway.settings import Settings
+from gateway.submissions import Submissions
 from gateway.worker import run_in_process
 from state.connect import connect
 from state.database import Database, MessageLog, database_url
 from state.embedded import EmbeddedRedis
 from state.store import SessionStore
+from state.submissions import SubmissionStore
 
 logger = logging.getLogger(__name__)
 GC_THRESHOLD = 10_000  # allocations between young collections (CPython's default: 700)
@@ -48,6 +53,22 @@ async def _sweep_forever(conversations: Conversations, every: float) -> None:
             await conversations.sweep()
         except Exception:  # Redis down: try again next time, never crash
             logger.warning("sweep failed; retrying in %s s", every, exc_info=True)
+
+
+async def _relay_forever(store: SubmissionStore, outbox: Outbox, every: float) -> None:
+    """Queue notifications still pending a while after their submission was stored: the
+    process that stored them may have died before queueing them. Queueing is idempotent
+    (one job id per notification), so offering one twice sends it once."""
+    while True:
+        try:
+            pending = await store.pending_notifications(timedelta(seconds=every))
+            if pending:
+                queued = await outbox.notify([row.id for row in pending])
+                if queued:
+                    logger.info("relay queued %d pending notifications", queued)
+        except Exception:  # database or queue down: next time
+            logger.warning("notification relay failed; retrying in %s s", every, exc_info=True)
+        await asyncio.sleep(every)
 
 
 def settle_heap() -> None:
@@ -80,18 +101,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         messages.start()
         app.state.messages = messages
         registries = registry_session()  # TLS set-up once, connections reused
-        store = SessionStore(connect(url))
-        conversations = Conversations(
-            repository.catalog, store, lookup=partial(perform_lookup, session=registries)
-        )
-        app.state.conversations = conversations
+        client = connect(url)
+        store = SessionStore(client)
         queue_url = settings.queue_url or url
         outbox = Outbox(queue_url, settings.queue_name)
         app.state.outbox = outbox
+        submission_store = SubmissionStore(database, settings.document_days)
+        app.state.submission_store = submission_store
+        submissions = Submissions(submission_store, settings, outbox.notify)
+        app.state.submissions = submissions
+        app.state.documents = store_from_settings(settings.documents_url, settings.var_dir)
+        app.state.rate_limit = RateLimit(client, settings.public_rate_per_minute)
+        conversations = Conversations(
+            repository.catalog,
+            store,
+            submit=submissions.submit,
+            lookup=partial(perform_lookup, session=registries),
+        )
+        app.state.conversations = conversations
         in_process = settings.worker_in_process
         if in_process is None:
             in_process = settings.redis_url is None
-        tasks = [asyncio.create_task(_sweep_forever(conversations, settings.sweep_seconds))]
+        tasks = [
+            asyncio.create_task(_sweep_forever(conversations, settings.sweep_seconds)),
+            asyncio.create_task(_relay_forever(submission_store, outbox, settings.relay_seconds)),
+        ]
         if in_process:
             tasks.append(asyncio.create_task(run_in_process(settings, queue_url)))
         settle_heap()
@@ -115,6 +149,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(verification_router(settings))
     app.include_router(admin_router(settings))
     app.include_router(chat_router())
+    app.include_router(documents_router(settings))
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

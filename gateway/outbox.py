@@ -11,13 +11,14 @@ import asyncio
 import dataclasses
 import hashlib
 import logging
+from collections.abc import Sequence
 
 from arq.connections import ArqRedis, create_pool
 from fastapi import HTTPException
 from redis.exceptions import RedisError
 
 from gateway.senders.base import Outgoing
-from gateway.worker import DELIVER, redis_settings
+from gateway.worker import DELIVER, NOTIFY, redis_settings
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +72,25 @@ class Outbox:
             logger.info("%s message %s already queued; skipped", outgoing.channel, outgoing.key)
             return False
         return True
+
+    async def notify(self, ids: Sequence[int], attempt: int = 0) -> int:
+        """Queue stored notifications for the worker; how many were not queued already.
+
+        The job id is the notification's (plus the operator's retry number), so the relay
+        may offer the same pending notification any number of times: it is queued once.
+        """
+        pool = await self._connected()
+        queued = 0
+        for notification_id in ids:
+            suffix = f":{attempt}" if attempt else ""
+            job = await pool.enqueue_job(
+                NOTIFY,
+                notification_id,
+                _job_id=f"notify:{notification_id}{suffix}",
+                _queue_name=self.queue_name,
+            )
+            queued += job is not None
+        return queued
 
     async def close(self) -> None:
         if self._pool is not None:

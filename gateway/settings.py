@@ -6,8 +6,9 @@ Secrets are `SecretStr`: they print as `**********`, so they never reach a log.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -58,6 +59,29 @@ class Settings(BaseSettings):
     send_max_tries: int = 8  # attempts per outgoing message before giving up
     send_retry_seconds: float = 5.0  # first backoff; then x4 each try (5 s, 20 s, 80 s...)
     send_retry_max_seconds: float = 3600.0  # backoff cap
+
+    # Submissions and documents.
+    link_url: str | None = None  # base of citizens' document links; unset: public_url
+    timezone: str = "Asia/Thimphu"  # dates printed on documents
+    document_days: int = 365  # a document link expires after this many days
+    documents_url: str | None = None  # unset: files under var_dir/documents; s3://bucket?...
+    # The sender that reaches a citizen on each channel, for messages that are not a
+    # reply (document links, decisions). USSD has no push: its citizens get an SMS.
+    senders: dict[str, str] = {
+        "ussd": "sms/africastalking",
+        "sms": "sms/africastalking",
+        "whatsapp": "whatsapp/meta",
+        "telegram": "telegram",
+    }
+    backoffice_webhook_url: Annotated[str, Field(max_length=200)] = ""  # POSTed on each new
+    # submission and decision (at most 200 characters: it is stored with each call)
+    backoffice_webhook_secret: SecretStr | None = None  # HMAC-SHA256 key of its signature
+    relay_seconds: float = 15.0  # how often pending notifications are queued again
+    public_rate_per_minute: int = 30  # /d/ and /verify/ requests per client address
+
+    @property
+    def link_base(self) -> str:
+        return self.link_url or self.public_url
 
 
 def secret(value: SecretStr | None) -> str | None:

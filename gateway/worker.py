@@ -26,14 +26,19 @@ from arq import Retry
 from arq.connections import RedisSettings
 from arq.worker import Worker, func
 
+from gateway.documents import DocumentStore, store_from_settings
+from gateway.notifications import NotifyContext, send_notification
 from gateway.senders import SENDERS, Outgoing, SendContext, SendError
 from gateway.senders.base import Progress
 from gateway.settings import Settings
+from state.database import Database, database_url
 from state.embedded import EmbeddedRedis
+from state.submissions import SubmissionStore
 
 logger = logging.getLogger(__name__)
 
 DELIVER = "deliver"
+NOTIFY = "notify"
 RESULT_SECONDS = 24 * 3600  # a finished job's id is remembered: a duplicate key is sent once
 HTTP_TIMEOUT = 15.0
 MAX_PROVIDER_WAIT = 3600.0  # a Retry-After longer than this is a provider bug
@@ -140,18 +145,60 @@ class JobProgress:
         await self.redis.set(self.key, count, ex=RESULT_SECONDS)
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class WorkerContext:
+    """What the jobs share in one worker: the HTTP client, the database, the documents."""
+
+    send: SendContext
+    database: Database
+    submissions: SubmissionStore
+    documents: DocumentStore
+
+    @classmethod
+    async def open(cls, settings: Settings) -> WorkerContext:
+        database = Database(database_url(settings.database_url, settings.var_dir))
+        await database.migrate()  # a worker may start before any `gateway serve`
+        return cls(
+            SendContext(settings, httpx.AsyncClient(timeout=HTTP_TIMEOUT)),
+            database,
+            SubmissionStore(database, settings.document_days),
+            store_from_settings(settings.documents_url, settings.var_dir),
+        )
+
+    async def close(self) -> None:
+        await self.send.http.aclose()
+        await self.database.close()
+
+
 def job_progress(ctx: dict[str, Any]) -> Progress | None:
     redis, job_id = ctx.get("redis"), ctx.get("job_id")
     return JobProgress(redis, f"gw:sent:{job_id}") if redis is not None and job_id else None
 
 
+def _send_context(ctx: dict[str, Any]) -> SendContext:
+    """The worker's context, with this job's progress when the queue can keep it."""
+    context: SendContext = ctx[CONTEXT_KEY].send
+    progress = job_progress(ctx)
+    return dataclasses.replace(context, progress=progress) if progress is not None else context
+
+
+def _retry_later(exc: SendError, tries: int, settings: Settings, what: str) -> Retry | None:
+    """arq's Retry for a failure worth another try (None: give up), logged either way."""
+    limit = settings.send_max_tries
+    if exc.retry and tries < limit:
+        delay = backoff(tries, settings.send_retry_seconds, settings.send_retry_max_seconds)
+        delay = max(delay, min(exc.after, MAX_PROVIDER_WAIT))  # the provider's Retry-After
+        logger.warning(
+            "%s failed (try %d/%d): %s; retrying in %.1f s", what, tries, limit, exc, delay
+        )
+        return Retry(defer=delay)
+    logger.error("%s failed (try %d/%d): %s; giving up", what, tries, limit, exc)
+    return None
+
+
 async def deliver(ctx: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
     """The job: send one `Outgoing` with its channel's sender."""
-    context: SendContext = ctx[CONTEXT_KEY]
-    progress = job_progress(ctx)
-    if progress is not None:
-        context = dataclasses.replace(context, progress=progress)
-    settings = context.settings
+    context = _send_context(ctx)
     tries: int = ctx.get("job_try", 1)
     outgoing = Outgoing(**payload)
     sender = SENDERS.get(outgoing.channel)
@@ -161,26 +208,34 @@ async def deliver(ctx: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any
     try:
         await sender(outgoing, context)
     except SendError as exc:
-        if exc.retry and tries < settings.send_max_tries:
-            delay = backoff(tries, settings.send_retry_seconds, settings.send_retry_max_seconds)
-            delay = max(delay, min(exc.after, MAX_PROVIDER_WAIT))  # the provider's Retry-After
-            logger.warning(
-                "%s send failed (try %d/%d): %s; retrying in %.1f s",
-                outgoing.channel,
-                tries,
-                settings.send_max_tries,
-                exc,
-                delay,
-            )
-            raise Retry(defer=delay) from exc
-        logger.error(
-            "%s send failed (try %d/%d): %s; giving up",
-            outgoing.channel,
-            tries,
-            settings.send_max_tries,
-            exc,
-        )
+        retry = _retry_later(exc, tries, context.settings, f"{outgoing.channel} send")
+        if retry is not None:
+            raise retry from exc
         return dataclasses.asdict(Delivery(False, tries, str(exc)))
+    return dataclasses.asdict(Delivery(True, tries))
+
+
+async def notify(ctx: dict[str, Any], notification_id: int) -> dict[str, Any]:
+    """The job: send one stored notification (a citizen's message, a webhook call) and
+    record the attempt; a notification sent already is not sent again."""
+    deps: WorkerContext = ctx[CONTEXT_KEY]
+    tries: int = ctx.get("job_try", 1)
+    notification = await deps.submissions.notification(notification_id)
+    if notification is None or notification.status != "pending":
+        return dataclasses.asdict(Delivery(False, tries, "not pending"))
+    context = NotifyContext(_send_context(ctx), deps.submissions, deps.documents)
+    what = f"notification {notification_id} ({notification.kind} {notification.channel})"
+    try:
+        await send_notification(notification, context)
+    except SendError as exc:
+        retry = _retry_later(exc, tries, deps.send.settings, what)
+        await deps.submissions.record_attempt(
+            notification_id, sent=False, error=str(exc), final=retry is None
+        )
+        if retry is not None:
+            raise retry from exc
+        return dataclasses.asdict(Delivery(False, tries, str(exc)))
+    await deps.submissions.record_attempt(notification_id, sent=True)
     return dataclasses.asdict(Delivery(True, tries))
 
 
@@ -235,15 +290,18 @@ def build_worker(
     _protect_logs()
 
     async def startup(ctx: dict[str, Any]) -> None:
-        ctx[CONTEXT_KEY] = SendContext(settings, httpx.AsyncClient(timeout=HTTP_TIMEOUT))
+        ctx[CONTEXT_KEY] = await WorkerContext.open(settings)
 
     async def shutdown(ctx: dict[str, Any]) -> None:
-        context: SendContext | None = ctx.pop(CONTEXT_KEY, None)
+        context: WorkerContext | None = ctx.pop(CONTEXT_KEY, None)
         if context is not None:
-            await context.http.aclose()
+            await context.close()
 
     return GatewayWorker(
-        functions=[func(deliver, name=DELIVER, max_tries=settings.send_max_tries + 1)],
+        functions=[
+            func(deliver, name=DELIVER, max_tries=settings.send_max_tries + 1),
+            func(notify, name=NOTIFY, max_tries=settings.send_max_tries + 1),
+        ],
         queue_name=settings.queue_name,
         redis_settings=redis_settings(queue_url),
         burst=burst,

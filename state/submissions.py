@@ -216,6 +216,21 @@ class SubmissionStore:
             )
             return row
 
+    async def by_id(self, submission_id: int) -> SubmissionRow | None:
+        async with self.database.sessions() as session:
+            return await session.get(SubmissionRow, submission_id)
+
+    async def live_document(self, submission_id: int) -> DocumentRow | None:
+        """The newest document of a submission that is not revoked."""
+        async with self.database.sessions() as session:
+            row: DocumentRow | None = await session.scalar(
+                select(DocumentRow)
+                .where(DocumentRow.submission_id == submission_id, DocumentRow.revoked_at.is_(None))
+                .order_by(DocumentRow.id.desc())
+                .limit(1)
+            )
+            return row
+
     async def token_for(self, submission_id: int) -> str | None:
         async with self.database.sessions() as session:
             return await self._live_token(session, submission_id)

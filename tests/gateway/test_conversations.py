@@ -25,7 +25,7 @@ from dialogs.messages import (
     SubmissionResult,
 )
 from dialogs.session import Snapshot
-from gateway.conversations import MENU_RESUME_SECONDS, Conversations, Message
+from gateway.conversations import MENU_RESUME_SECONDS, Applicant, Conversations, Message
 from state.connect import connect
 from state.store import SessionRecord, SessionStore
 from tests.dialogs.helpers import compile_yaml
@@ -85,7 +85,7 @@ class Registry:
         self.lookups.append(request)
         return LookupResult(ok=True, data={"name": "Pema Wangmo"})
 
-    async def submit(self, submission: Submission) -> SubmissionResult:
+    async def submit(self, submission: Submission, applicant: Applicant) -> SubmissionResult:
         self.submissions.append(submission)
         await asyncio.sleep(self.submit_delay)
         number = len(self.submissions)

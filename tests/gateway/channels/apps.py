@@ -12,6 +12,7 @@ import redis
 from fastapi.testclient import TestClient
 
 from dialogs.messages import LookupRequest, LookupResult, Submission, SubmissionResult
+from gateway.conversations import Applicant
 from gateway.main import create_app
 from gateway.settings import Settings
 
@@ -27,7 +28,7 @@ class Effects:
         self.lookups.append(request)
         return LookupResult(ok=True, data={"name": "Pema Wangmo"})
 
-    async def submit(self, submission: Submission) -> SubmissionResult:
+    async def submit(self, submission: Submission, applicant: Applicant) -> SubmissionResult:
         self.submissions.append(submission)
         return SubmissionResult(
             ok=True, reference="BR-2026-000123", status="issued", link="https://gw.bt/d/x"

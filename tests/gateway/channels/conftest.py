@@ -25,6 +25,7 @@ from fastapi.testclient import TestClient
 from dialogs.messages import LookupRequest, LookupResult, Submission, SubmissionResult
 from gateway.channels.base import Channel, Received
 from gateway.channels.twilio_common import compute_signature
+from gateway.conversations import Applicant
 from gateway.main import create_app
 from gateway.settings import Settings
 from state.store import SessionRecord
@@ -145,7 +146,7 @@ class Effects:
         self.lookups.append(request)
         return LookupResult(ok=True, data={"name": "Pema Wangmo"})
 
-    async def submit(self, submission: Submission) -> SubmissionResult:
+    async def submit(self, submission: Submission, applicant: Applicant) -> SubmissionResult:
         self.submissions.append(submission)
         return SubmissionResult(ok=True, reference=REFERENCE, status="issued", link=CERTIFICATE)
 

@@ -30,14 +30,12 @@ from gateway.main import create_app
 from gateway.senders import Outgoing
 from tests.dialogs.helpers import SERVICES_DIR
 from tests.gateway.channels.apps import Effects
+from tests.gateway.providers import FakeProvider, at_answer, at_recipient
 from tests.gateway.test_sms_senders import (
     AT_KEY,
     AT_USERNAME,
     DB,
     REDIS_URL,
-    FakeProvider,
-    at_answer,
-    at_recipient,
     at_settings,
     fake_at,
 )

@@ -1,0 +1,53 @@
+"""A submission's document as PDF bytes: made once, kept in the document store.
+
+Made by the worker before it sends a citizen's link, and by `GET /d/{token}` if someone
+follows the link first (or the worker was killed while making it): whoever comes first
+renders and stores it, later calls read it back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from zoneinfo import ZoneInfo
+
+from gateway.documents import DocumentStore, render_certificate
+from gateway.settings import Settings
+from state.submissions import DocumentRow, SubmissionRow
+
+CONTENT_TYPE = "application/pdf"
+
+
+def verify_url(settings: Settings, reference: str) -> str:
+    """The public page that tells whether a document is valid (its QR code points here)."""
+    return f"{settings.link_base.rstrip('/')}/verify/{reference}"
+
+
+def document_key(submission: SubmissionRow, document: DocumentRow) -> str:
+    return f"{submission.service}/{submission.reference}/{document.kind}-{document.id}.pdf"
+
+
+def filename(submission: SubmissionRow, document: DocumentRow) -> str:
+    return f"{submission.reference}-{document.kind}.pdf"
+
+
+async def document_bytes(
+    store: DocumentStore, settings: Settings, submission: SubmissionRow, document: DocumentRow
+) -> bytes:
+    """The stored PDF, rendered and stored first if it is not there yet."""
+    key = document_key(submission, document)
+    data = await store.get(key)
+    if data is not None:
+        return data
+    if submission.document is None:
+        raise ValueError(f"{submission.reference} has no document template")
+    data = await asyncio.to_thread(
+        render_certificate,
+        submission.document,
+        reference=submission.reference,
+        issued_at=document.created_at,
+        verify_url=verify_url(settings, submission.reference),
+        kind=document.kind,
+        timezone=ZoneInfo(settings.timezone),  # the date printed is the country's
+    )
+    await store.put(key, data, CONTENT_TYPE)
+    return data

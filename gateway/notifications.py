@@ -1,0 +1,133 @@
+"""Sending what a submission owes: the citizen's message, the back office's webhook.
+
+A notification row is sent by the worker's `notify` job. The citizen's message is written
+from the stored submission (its reference, its document link) and goes through the
+channel's sender; a document is rendered and stored before its link goes out. The back
+office's webhook is a signed JSON POST:
+
+    X-Gateway-Event: submitted | approved | rejected
+    X-Gateway-Delivery: <notification id>      (the same id on every retry: deduplicate)
+    X-Gateway-Timestamp: <unix seconds>
+    X-Gateway-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>" under the secret>
+
+The timestamp is signed with the body so a captured call cannot be replayed later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx2 as httpx
+
+from dialogs.messages import reply_data
+from gateway.documents import DocumentStore
+from gateway.issuing import document_bytes
+from gateway.senders import SENDERS, Outgoing, SendContext, SendError
+from gateway.settings import Settings, secret
+from gateway.submissions import link_for, message_for
+from state.submissions import NotificationRow, SubmissionRow, SubmissionStore
+
+SIGNATURE_HEADER = "X-Gateway-Signature"
+RETRYABLE = frozenset({408, 425, 429})
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyContext:
+    """What the `notify` job needs, made once per worker."""
+
+    send: SendContext
+    submissions: SubmissionStore
+    documents: DocumentStore
+
+
+def webhook_signature(key: str, timestamp: str, body: bytes) -> str:
+    """The `X-Gateway-Signature` of a webhook call (for back offices and tests)."""
+    digest = hmac.new(key.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return f"sha256={digest.hexdigest()}"
+
+
+def webhook_body(
+    notification: NotificationRow, row: SubmissionRow, settings: Settings, token: str | None
+) -> bytes:
+    submission: dict[str, Any] = {
+        "reference": row.reference,
+        "service": row.service,
+        "version": row.version,
+        "mode": row.mode,
+        "status": row.status,
+        "citizen": row.citizen,
+        "channel": row.channel,
+        "lang": row.lang,
+        "answers": row.answers,
+        "reason": row.reason,
+        "created_at": row.created_at.isoformat() + "Z",
+        "decided_at": row.decided_at.isoformat() + "Z" if row.decided_at else None,
+        "document_url": link_for(settings, token) if token else None,
+    }
+    event = {"event": notification.event, "delivery": notification.id, "submission": submission}
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+async def send_notification(notification: NotificationRow, context: NotifyContext) -> None:
+    """Send one notification; `SendError` says whether trying again can help."""
+    row = await context.submissions.by_id(notification.submission_id)
+    if row is None:
+        raise SendError(f"submission {notification.submission_id} is gone", retry=False)
+    if notification.kind == "webhook":
+        token = await context.submissions.token_for(row.id)
+        await _post_webhook(notification, row, context.send, token)
+    else:
+        await _message(notification, row, context)
+
+
+async def _message(
+    notification: NotificationRow, row: SubmissionRow, context: NotifyContext
+) -> None:
+    sender = SENDERS.get(notification.channel)
+    if sender is None:
+        raise SendError(f"no sender named {notification.channel!r}", retry=False)
+    settings = context.send.settings
+    if notification.payload.get("token"):
+        # The document exists before its link is read: the first click is instant.
+        document = await context.submissions.live_document(row.id)
+        if document is not None:
+            await document_bytes(context.documents, settings, row, document)
+    reply = message_for(row, notification.payload, settings)
+    outgoing = Outgoing(
+        channel=notification.channel,
+        address=notification.address,
+        replies=[reply_data(reply)],
+        key=f"notification:{notification.id}",
+    )
+    await sender(outgoing, context.send)
+
+
+async def _post_webhook(
+    notification: NotificationRow, row: SubmissionRow, context: SendContext, token: str | None
+) -> None:
+    settings = context.settings
+    body = webhook_body(notification, row, settings, token)
+    timestamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json",
+        "X-Gateway-Event": notification.event,
+        "X-Gateway-Delivery": str(notification.id),
+        "X-Gateway-Timestamp": timestamp,
+    }
+    key = secret(settings.backoffice_webhook_secret)
+    if key:
+        headers[SIGNATURE_HEADER] = webhook_signature(key, timestamp, body)
+    try:
+        response = await context.http.post(notification.address, content=body, headers=headers)
+    except httpx.HTTPError as exc:
+        raise SendError(f"back office unreachable: {type(exc).__name__}") from None
+    status = response.status_code
+    if 200 <= status < 300:
+        return
+    retry = status >= 500 or status in RETRYABLE
+    raise SendError(f"back office answered HTTP {status}", retry=retry)

@@ -1,0 +1,1 @@
+"""Tests of the documents a submission issues: PDF rendering and document stores."""
