@@ -19,7 +19,7 @@ local check = os.getenv("USSD_CHECK") ~= "0"  -- 0: the baseline, whose replies 
 local answers = { "11501001234", "Pema Tshering Shop", "1", "2", "14", "17123456", "1", "1" }
 -- What each hop's reply must contain (hop 2 shows that the census lookup worked).
 local expect = { "citizenship ID", "Welcome Pema Wangmo", "Type of business", "Main activity",
-  "Dzongkhag", "Contact mobile", "Check your details", "I declare", "" }
+  "Dzongkhag", "Contact mobile", "Check your details", "I declare", "END Registered! Number BR-" }
 
 local threads = {}
 local next_id = 0

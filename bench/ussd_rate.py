@@ -35,7 +35,7 @@ EXPECT = [
     "Contact mobile",
     "Check your details",
     "I declare",
-    "",
+    "END Registered! Number BR-",
 ]
 
 

@@ -56,11 +56,13 @@ async def _sweep_forever(conversations: Conversations, every: float) -> None:
 
 
 async def _relay_forever(store: SubmissionStore, outbox: Outbox, every: float) -> None:
-    """Queue notifications still pending a while after their submission was stored: the
-    process that stored them may have died before queueing them. Queueing is idempotent
-    (one job id per notification), so offering one twice sends it once."""
+    """Number submissions and queue notifications still waiting a while after their
+    submission was stored: the process that stored them may have died in between.
+    Queueing is idempotent (one job id per notification): offered twice, sent once."""
     while True:
         try:
+            for submission_id in await store.unnumbered(timedelta(seconds=every)):
+                await store.number(submission_id)
             pending = await store.pending_notifications(timedelta(seconds=every))
             if pending:
                 queued = await outbox.notify([row.id for row in pending])

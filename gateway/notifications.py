@@ -30,7 +30,7 @@ from gateway.issuing import document_bytes
 from gateway.senders import SENDERS, Outgoing, SendContext, SendError
 from gateway.settings import Settings, secret
 from gateway.submissions import link_for, message_for
-from state.submissions import NotificationRow, SubmissionRow, SubmissionStore
+from state.submissions import PLACEHOLDER, NotificationRow, SubmissionRow, SubmissionStore
 
 SIGNATURE_HEADER = "X-Gateway-Signature"
 RETRYABLE = frozenset({408, 425, 429})
@@ -78,6 +78,8 @@ async def send_notification(notification: NotificationRow, context: NotifyContex
     row = await context.submissions.by_id(notification.submission_id)
     if row is None:
         raise SendError(f"submission {notification.submission_id} is gone", retry=False)
+    if row.reference.startswith(PLACEHOLDER):  # stored by a process that died at once
+        row.reference = await context.submissions.number(row.id)
     if notification.kind == "webhook":
         token = await context.submissions.token_for(row.id)
         await _post_webhook(notification, row, context.send, token)

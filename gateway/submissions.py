@@ -10,6 +10,7 @@ whatever is still pending a little later, so a process killed in between loses n
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from functools import lru_cache
@@ -67,6 +68,7 @@ class Submissions:
         self.store = store
         self.settings = settings
         self.dispatch = dispatch
+        self._pending: set[asyncio.Task[None]] = set()
 
     async def submit(self, effect: Submission, applicant: Applicant) -> SubmissionResult:
         """The submit effect: stored once per idempotency key. A database outage is a
@@ -90,7 +92,7 @@ class Submissions:
         except (SQLAlchemyError, OSError) as exc:
             logger.warning("submission not stored (%s): %s", type(exc).__name__, exc)
             return SubmissionResult(ok=False)
-        await self._queue(stored)
+        self._queue_soon(stored)
         return SubmissionResult(
             ok=True,
             reference=stored.submission.reference,
@@ -111,6 +113,19 @@ class Submissions:
         if stored is not None:
             await self._queue(stored)
         return stored
+
+    @property
+    def queueing(self) -> int:
+        """How many submissions' notifications are being queued right now."""
+        return len(self._pending)
+
+    def _queue_soon(self, stored: Stored) -> None:
+        """Queue the notifications after the reply: the citizen's answer never waits for
+        the queue (under load an arq enqueue took 250 ms), and if this process dies first
+        the relay queues them."""
+        task = asyncio.create_task(self._queue(stored))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
 
     async def _queue(self, stored: Stored) -> None:
         if not stored.created or not stored.notifications:

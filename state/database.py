@@ -99,12 +99,16 @@ class Database:
 
     def __init__(self, url: str) -> None:
         sqlite = url.startswith("sqlite")
-        self.engine: AsyncEngine = create_async_engine(
-            url,
-            pool_pre_ping=not sqlite,  # a file has no connection to lose
-            # SQLite: wait for a concurrent writer (another worker) instead of failing.
-            connect_args={"timeout": 15} if sqlite else {},
-        )
+        # A pool as large as the concurrent transactions of a busy worker: opening a
+        # PostgreSQL connection costs more than a whole USSD hop.
+        options: dict[str, Any] = {"pool_pre_ping": True, "pool_size": 20, "max_overflow": 20}
+        if sqlite:
+            # One connection per process: SQLite has one writer at a time anyway, and two
+            # connections of one process waiting on each other sleep in SQLite's busy
+            # handler (up to 100 ms a turn) where waiting for the pool costs nothing.
+            # `timeout`: wait for another process's writer instead of failing.
+            options = {"pool_size": 1, "max_overflow": 0, "connect_args": {"timeout": 15}}
+        self.engine: AsyncEngine = create_async_engine(url, **options)
         if sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)

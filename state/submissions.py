@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
+from typing import cast as typed
 
 from sqlalchemy import (
     JSON,
@@ -28,20 +29,52 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
+    insert,
     select,
+    text,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from state.database import Base, Database
 
 Status = Literal["issued", "pending", "approved", "rejected"]
 TOKEN_BYTES = 16  # 128 bits: a document link cannot be guessed
+
+
+PLACEHOLDER = "~"  # "~BR~<random>": a submission stored, not numbered yet
+
+# Numbers one submission in one statement (run in autocommit): the counter row is locked
+# only for this statement and its commit. A submission numbered already takes no number.
+_NUMBER_PG = text(
+    """
+    WITH target AS (
+        SELECT id, split_part(reference, '~', 2) AS prefix,
+               CAST(EXTRACT(YEAR FROM created_at) AS INTEGER) AS year
+        FROM submissions WHERE id = :id AND reference LIKE '~%' FOR UPDATE
+    ), counter AS (
+        INSERT INTO reference_counters (prefix, year, value)
+        SELECT prefix, year, 1 FROM target
+        ON CONFLICT (prefix, year) DO UPDATE SET value = reference_counters.value + 1
+        RETURNING prefix, year, value
+    ), numbered AS (
+        UPDATE submissions
+        SET reference = counter.prefix || '-' || counter.year || '-'
+                        || lpad(counter.value::text, 6, '0')
+        FROM counter WHERE submissions.id = :id
+        RETURNING submissions.reference
+    )
+    SELECT reference FROM numbered
+    UNION ALL
+    SELECT reference FROM submissions WHERE id = :id AND NOT EXISTS (SELECT 1 FROM numbered)
+    """
+)
 
 
 def new_token() -> str:
@@ -115,6 +148,14 @@ class NotificationRow(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=False), nullable=True)
 
 
+# The tables, for Core statements (an ORM-enabled insert goes through the unit of work,
+# which cost more CPU than the rest of a USSD hop).
+SUBMISSIONS = typed(Table, SubmissionRow.__table__)
+COUNTERS = typed(Table, ReferenceCounter.__table__)
+DOCUMENTS = typed(Table, DocumentRow.__table__)
+NOTIFICATIONS = typed(Table, NotificationRow.__table__)
+
+
 @dataclass(frozen=True, slots=True)
 class NewSubmission:
     """What the conversation hands over for storing."""
@@ -165,40 +206,50 @@ class SubmissionStore:
         """Store `new` once (by its idempotency key) with its reference, its document under
         `token` (when given) and its notifications; a repeat returns what the first call
         stored (and `token` is not used)."""
-        existing = await self.by_key(new.idempotency_key)
-        if existing is not None:
-            return existing
+        # Core statements on one connection: the ORM's unit of work cost more CPU than
+        # the rest of a USSD hop, and a submission is written once and never updated here.
         try:
-            async with self.database.sessions() as session, session.begin():
+            async with self.database.engine.begin() as connection:
                 now = utcnow()
-                reference = await self._next_reference(session, new.reference_prefix, now.year)
-                row = SubmissionRow(
-                    reference=reference,
-                    idempotency_key=new.idempotency_key,
-                    service=new.service,
-                    version=new.version,
-                    mode=new.mode,
-                    status="issued" if new.mode == "instant" else "pending",
-                    citizen=new.citizen,
-                    channel=new.channel,
-                    lang=new.lang,
-                    answers=new.answers,
-                    document=new.document,
-                    created_at=now,
-                    updated_at=now,
+                # A placeholder reference holding the prefix: numbered after the commit.
+                placeholder = f"{PLACEHOLDER}{new.reference_prefix}{PLACEHOLDER}"
+                values = {**self._values(new, now), "reference": placeholder + secrets.token_hex(8)}
+                # A repeated key fails here (unique) before any number is taken.
+                submission_id = await connection.scalar(
+                    insert(SUBMISSIONS).values(values).returning(SUBMISSIONS.c.id)
                 )
-                session.add(row)
-                await session.flush()
+                assert submission_id is not None
                 if token is not None:
-                    self._add_document(session, row, "certificate", token, now)
-                ids = await self._add_notifications(session, row, "submitted", owed, now)
-            return Stored(row, token, True, ids)
+                    document = self._document(submission_id, "certificate", token, now)
+                    await connection.execute(insert(DOCUMENTS).values(document))
+                ids = await self._add_notifications(
+                    connection, submission_id, "submitted", owed, now
+                )
         except IntegrityError:
-            # The same final answer, submitted at the same moment by another worker.
+            # The same final answer again (a retry, or another worker at this moment)?
             again = await self.by_key(new.idempotency_key)
             if again is None:
-                raise
+                raise  # another constraint refused it: nothing was stored
             return again
+        values["reference"] = await self.number(submission_id)
+        return Stored(SubmissionRow(id=submission_id, **values), token, True, ids)
+
+    @staticmethod
+    def _values(new: NewSubmission, now: datetime) -> dict[str, Any]:
+        return {
+            "idempotency_key": new.idempotency_key,
+            "service": new.service,
+            "version": new.version,
+            "mode": new.mode,
+            "status": "issued" if new.mode == "instant" else "pending",
+            "citizen": new.citizen,
+            "channel": new.channel,
+            "lang": new.lang,
+            "answers": new.answers,
+            "document": new.document,
+            "created_at": now,
+            "updated_at": now,
+        }
 
     async def by_key(self, key: str) -> Stored | None:
         async with self.database.sessions() as session:
@@ -207,7 +258,10 @@ class SubmissionStore:
             )
             if row is None:
                 return None
-            return Stored(row, await self._live_token(session, row.id), False)
+            token = await self._live_token(session, row.id)
+        if row.reference.startswith(PLACEHOLDER):  # its first try died before numbering it
+            row.reference = await self.number(row.id)
+        return Stored(row, token, False)
 
     async def by_reference(self, reference: str) -> SubmissionRow | None:
         async with self.database.sessions() as session:
@@ -285,9 +339,12 @@ class SubmissionStore:
                 await session.refresh(row)
                 return Stored(row, await self._live_token(session, row.id), False)
             await session.refresh(row)
+            connection = await session.connection()
             if approve and token is not None:
-                self._add_document(session, row, "permit", token, now)
-            ids = await self._add_notifications(session, row, status, owed, now)
+                await connection.execute(
+                    insert(DOCUMENTS).values(self._document(row.id, "permit", token, now))
+                )
+            ids = await self._add_notifications(connection, row.id, status, owed, now)
             return Stored(row, token if approve else None, True, ids)
 
     # ------------------------------------------------------------------ documents
@@ -387,60 +444,116 @@ class SubmissionStore:
             return row
 
     # ------------------------------------------------------------------ internals
-    async def _next_reference(self, session: AsyncSession, prefix: str, year: int) -> str:
-        dialect = self.database.engine.dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = (
-            insert(ReferenceCounter)
-            .values(prefix=prefix, year=year, value=1)
-            .on_conflict_do_update(
-                index_elements=["prefix", "year"],
-                set_={"value": ReferenceCounter.value + 1},
-            )
-            .returning(ReferenceCounter.value)
-        )
-        value = (await session.execute(statement)).scalar_one()
-        return f"{prefix}-{year}-{value:06d}"
+    async def number(self, submission_id: int) -> str:
+        """The submission's reference, numbering it first if it has none yet.
 
-    def _add_document(
-        self, session: AsyncSession, row: SubmissionRow, kind: str, token: str, now: datetime
-    ) -> None:
-        session.add(
-            DocumentRow(
-                submission_id=row.id,
-                token=token,
-                kind=kind,
-                created_at=now,
-                expires_at=now + timedelta(days=self.document_days),
+        Numbers are taken after the submission is committed, in a statement of their
+        own: taking one locks the counter row of the service and year until that commit,
+        and every submission of the service queues behind it, so the lock must not wait
+        for the event loop's next turn. A submission stored by a process that died before
+        numbering it keeps a placeholder (`~...`) until `number` runs again (the next
+        retry of the final answer, the relay or the worker): no number is ever lost.
+        """
+        if self.database.engine.dialect.name == "postgresql":
+            async with self.database.engine.connect() as connection:
+                auto = await connection.execution_options(isolation_level="AUTOCOMMIT")
+                reference = str(
+                    (await auto.execute(_NUMBER_PG, {"id": submission_id})).scalar_one()
+                )
+                if reference.startswith(PLACEHOLDER):  # numbered meanwhile by another process
+                    reference = str(
+                        await auto.scalar(
+                            select(SUBMISSIONS.c.reference).where(SUBMISSIONS.c.id == submission_id)
+                        )
+                    )
+                return reference
+        # SQLite has one writer at a time: a short transaction does the same.
+        async with self.database.engine.begin() as connection:
+            row = (
+                await connection.execute(
+                    select(SUBMISSIONS.c.reference, SUBMISSIONS.c.created_at).where(
+                        SUBMISSIONS.c.id == submission_id
+                    )
+                )
+            ).one()
+            reference = str(row.reference)
+            if not reference.startswith(PLACEHOLDER):
+                return reference
+            prefix, year = reference.split(PLACEHOLDER)[1], row.created_at.year
+            value = (
+                await connection.execute(
+                    sqlite.insert(COUNTERS)
+                    .values(prefix=prefix, year=year, value=1)
+                    .on_conflict_do_update(
+                        index_elements=["prefix", "year"], set_={"value": COUNTERS.c.value + 1}
+                    )
+                    .returning(COUNTERS.c.value)
+                )
+            ).scalar_one()
+            reference = f"{prefix}-{year}-{value:06d}"
+            await connection.execute(
+                update(SUBMISSIONS)
+                .where(SUBMISSIONS.c.id == submission_id)
+                .values(reference=reference)
             )
-        )
+            return reference
+
+    async def unnumbered(self, older_than: timedelta, limit: int = 100) -> list[int]:
+        """Submissions stored but not numbered (their process died in between)."""
+        cutoff = utcnow() - older_than
+        async with self.database.sessions() as session:
+            rows = await session.scalars(
+                select(SubmissionRow.id)
+                .where(
+                    SubmissionRow.reference.startswith(PLACEHOLDER),
+                    SubmissionRow.created_at <= cutoff,
+                )
+                .order_by(SubmissionRow.id)
+                .limit(limit)
+            )
+            return list(rows.all())
+
+    def _document(self, submission_id: int, kind: str, token: str, now: datetime) -> dict[str, Any]:
+        return {
+            "submission_id": submission_id,
+            "token": token,
+            "kind": kind,
+            "created_at": now,
+            "expires_at": now + timedelta(days=self.document_days),
+        }
 
     async def _add_notifications(
         self,
-        session: AsyncSession,
-        row: SubmissionRow,
+        connection: AsyncConnection,
+        submission_id: int,
         event: str,
         owed: Sequence[Owed],
         now: datetime,
     ) -> tuple[int, ...]:
+        if not owed:
+            return ()
         rows = [
-            NotificationRow(
-                submission_id=row.id,
-                event=event,
-                kind=item.kind,
-                channel=item.channel,
-                address=item.address,
-                payload=item.payload,
-                status="pending",
-                attempts=0,
-                created_at=now,
-                updated_at=now,
-            )
+            {
+                "submission_id": submission_id,
+                "event": event,
+                "kind": item.kind,
+                "channel": item.channel,
+                "address": item.address,
+                "payload": item.payload,
+                "status": "pending",
+                "attempts": 0,
+                "created_at": now,
+                "updated_at": now,
+            }
             for item in owed
         ]
-        session.add_all(rows)
-        await session.flush()
-        return tuple(n.id for n in rows)
+        # One statement for all of them, ids in the order given.
+        result = await connection.execute(
+            insert(NOTIFICATIONS).returning(NOTIFICATIONS.c.id, sort_by_parameter_order=True),
+            rows,
+        )
+        ids = list(result.scalars())
+        return tuple(ids)
 
     async def _live_token(self, session: AsyncSession, submission_id: int) -> str | None:
         token: str | None = await session.scalar(

@@ -11,6 +11,7 @@ import hmac
 import json
 import re
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,7 +81,11 @@ class Gateway:
         return self.client.request(method, "/api/v1" + path, headers=headers, **options)
 
     def work(self) -> None:
-        """Run the worker until the queue is empty."""
+        """Run the worker until the queue is empty (once the app has queued everything)."""
+        submissions = self.client.app.state.submissions  # type: ignore[attr-defined]
+        deadline = time.monotonic() + 5
+        while submissions.queueing and time.monotonic() < deadline:
+            time.sleep(0.01)
 
         async def burst() -> None:
             worker = build_worker(self.settings, REDIS_URL, burst=True)

@@ -17,7 +17,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from state.database import Base, Database
 from state.submissions import (
@@ -300,13 +300,13 @@ async def test_concurrent_submits_of_the_same_key_create_one_submission(
 
 async def _fail_to_notify(
     self: SubmissionStore,
-    session: AsyncSession,
-    row: SubmissionRow,
+    connection: AsyncConnection,
+    submission_id: int,
     event: str,
     owed: Sequence[Owed],
     now: datetime,
 ) -> tuple[int, ...]:
-    await session.flush()  # the submission row is written, then the transaction fails
+    # The submission and document rows are written by now; then the transaction fails.
     raise RuntimeError("the notifications could not be written")
 
 
@@ -701,3 +701,32 @@ async def test_the_migrations_match_the_models(database: Database) -> None:
     async with database.engine.connect() as connection:
         differences = await connection.run_sync(_differences)
     assert differences == []
+
+
+# ---------------------------------------------------------------------- numbering
+
+
+async def test_a_submission_stored_by_a_process_that_died_is_numbered_later(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = SubmissionStore(database)
+
+    async def died(self: SubmissionStore, submission_id: int) -> str:
+        raise ConnectionError("the process died after its commit")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(SubmissionStore, "number", died)
+        with pytest.raises(ConnectionError):
+            await store.submit(new("orphan"), owed(), token="t-orphan")
+    # Stored, with its document and notifications, but not numbered yet.
+    (waiting,) = await store.unnumbered(timedelta(0))
+    assert await store.document("t-orphan") is not None
+    later = await store.submit(new("next"), owed(), token="t-next")  # another citizen
+    # The retried final answer (or the relay) numbers the first: no number lost or shared.
+    again = await store.submit(new("orphan"), owed(), token="t-other")
+    assert again.created is False
+    assert again.token == "t-orphan"
+    assert numbers([later, again]) == [1, 2]
+    assert await store.unnumbered(timedelta(0)) == []
+    assert await store.number(waiting) == again.submission.reference  # numbered once
+    assert numbers(await all_submissions(database)) == [1, 2]
