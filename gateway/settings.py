@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     send_max_tries: int = 8  # attempts per outgoing message before giving up
     send_retry_seconds: float = 5.0  # first backoff; then x4 each try (5 s, 20 s, 80 s...)
     send_retry_max_seconds: float = 3600.0  # backoff cap
+    job_timeout_seconds: float = 120.0  # a job running longer is cancelled; a job whose
+    # worker died is run again by another once this has passed
 
     # Submissions and documents.
     link_url: str | None = None  # base of citizens' document links; unset: public_url

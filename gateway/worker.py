@@ -311,7 +311,7 @@ def build_worker(
         poll_delay=settings.worker_poll_seconds,
         keep_result=RESULT_SECONDS,
         max_tries=settings.send_max_tries + 1,
-        job_timeout=120,
+        job_timeout=settings.job_timeout_seconds,
     )
 
 
