@@ -32,11 +32,14 @@ from dialogs.driver import run
 from dialogs.gsm import septets, sms_size
 from dialogs.loader import parse_yaml
 from dialogs.messages import (
+    Application,
     Effect,
     EffectResult,
     Inbound,
     LookupRequest,
     LookupResult,
+    StatusRequest,
+    StatusResult,
     Submission,
     SubmissionResult,
 )
@@ -151,6 +154,7 @@ def run_case(catalog: Catalog, service_id: str, case: Case, channel: str) -> Cas
     """Play one case on one channel and compare every screen with what was expected."""
     result = CaseResult(case.name, channel)
     submitted: list[Submission] = []  # successful submissions only
+    applications: list[Application] = []  # what STATUS lists, newest first
     service = catalog.get(service_id)
     if service is None:
         result.failures.append(f"unknown service {service_id!r}")
@@ -168,6 +172,8 @@ def run_case(catalog: Catalog, service_id: str, case: Case, channel: str) -> Cas
             if mock.error is not None:
                 return LookupResult(ok=False, error=mock.error)
             return LookupResult(ok=True, data=mock.data)
+        if isinstance(effect, StatusRequest):  # the applications submitted in this case
+            return StatusResult(ok=True, applications=tuple(applications))
         mock_sub = case.submission
         if mock_sub.ok:
             submitted.append(effect)
@@ -176,6 +182,8 @@ def run_case(catalog: Catalog, service_id: str, case: Case, channel: str) -> Cas
             "https://gw.example.gov.bt/d/TESTTOKEN" if effect.mode == "instant" else None
         )
         status = "issued" if effect.mode == "instant" else "pending"
+        if mock_sub.ok:
+            applications.insert(0, Application(reference, effect.service, status))
         return SubmissionResult(ok=mock_sub.ok, reference=reference, status=status, link=link)
 
     snapshot: Snapshot | None = None

@@ -35,6 +35,9 @@ class Commands(BaseModel):
         default=["stop", "cancel", "quit", "exit"], description="End the conversation."
     )
     more: list[str] = Field(default=["98", "more"], description="Next page of a long list.")
+    status: list[str] = Field(
+        default=["status", "གནས་སྟངས"], description="List the citizen's recent applications."
+    )
 
 
 class Limits(BaseModel):

@@ -23,6 +23,8 @@ from dialogs.messages import (
     Outcome,
     Reply,
     ReplyOption,
+    StatusRequest,
+    StatusResult,
     Submission,
     SubmissionResult,
 )
@@ -42,6 +44,8 @@ MAX_TRAIL = 60  # steps remembered for "back"; keeps snapshots small on looping 
 MAX_AUTO_STEPS = 200  # guard against a definition that loops without asking anything
 MAX_ANSWER_CHARS = 2000  # longer input is cut before parsing; no step accepts more
 LANGUAGE_KEY = "lang"
+STATUS_KEY = "status"
+STATUS_MODE = "status"  # waiting for the citizen's applications
 
 
 def step(catalog: Catalog, snapshot: Snapshot | None, inbound: Inbound) -> Outcome:
@@ -254,6 +258,7 @@ class _Turn:
         entries = [(s.id, localise(s.definition.title, self.lang)) for s in self.catalog.menu()]
         if self.profile.unicode and len(self.catalog.languages()) > 1:
             entries.append((LANGUAGE_KEY, localise(BUILTIN_TEXTS["language"], self.lang)))
+        entries.append((STATUS_KEY, self.builtin("my_applications")))
         return entries
 
     def menu_screen(self, head: str) -> Reply:
@@ -296,6 +301,8 @@ class _Turn:
         elif entries[index][0] == LANGUAGE_KEY:
             self.snap = self.snap.evolve(mode="lang", page=0)
             self.show()
+        elif entries[index][0] == STATUS_KEY:
+            self.request_status()
         else:
             service = self.catalog.get(entries[index][0])
             assert service is not None
@@ -354,7 +361,9 @@ class _Turn:
                     self.start(service)
                 return
         if self.inbound.result is not None:
-            if snapshot.mode == "awaiting":
+            if snapshot.mode == STATUS_MODE and isinstance(self.inbound.result, StatusResult):
+                self.status_result(self.inbound.result)
+            elif snapshot.mode == "awaiting" and not isinstance(self.inbound.result, StatusResult):
                 self.effect_result(self.inbound.result)
             return  # a late or repeated result for a step already left: nothing to do
         if self.inbound.resume and self._in_progress():
@@ -444,6 +453,8 @@ class _Turn:
                 self.service.definition.help if self.service else None
             )
             self.show(self.text(text) if text else self.builtin("help"))
+        elif word in commands.status:
+            self.request_status()
         elif word in commands.stop:
             self.event("stopped")
             self.say(Reply(self.builtin("goodbye"), end=True))
@@ -451,6 +462,38 @@ class _Turn:
         else:
             return False
         return True
+
+    # ----------------------------------------------------------------- status
+    def request_status(self) -> None:
+        """Ask the gateway for the citizen's applications (anywhere: a menu item, a word)."""
+        self.snap = self.snap.evolve(mode=STATUS_MODE, page=0)
+        self.effects.append(StatusRequest())
+
+    def status_result(self, result: StatusResult) -> None:
+        if not result.ok:
+            text = self.builtin("unavailable")
+        elif not result.applications:
+            text = self.builtin("no_applications")
+        else:
+            lines = [self.builtin("applications")]
+            for item in result.applications:
+                service = self.catalog.get(item.service)
+                title = localise(service.definition.title, self.lang) if service else item.service
+                state = self.builtin(f"status_{item.status}") if item.status else ""
+                lines.append(f"{item.reference} {title}: {state}")
+            text = "\n".join(lines)
+        if self.profile.name == "ussd":
+            # A USSD screen cannot list and go on: the list is the session's last screen.
+            self.say(Reply(text, end=True))
+            self.snap = self.snap.evolve(ended=True, mode="")
+            return
+        self.say(Reply(text))
+        if self.service is None:
+            self.snap = self.snap.evolve(mode="menu")
+            self.show_menu()
+        else:
+            self.snap = self.snap.evolve(mode="")
+            self.show()
 
     def _back_target(self) -> str | None:
         service = self.service

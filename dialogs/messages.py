@@ -75,7 +75,14 @@ class Submission:
     document: Mapping[str, Any] | None
 
 
-Effect = LookupRequest | Submission
+@dataclass(frozen=True, slots=True)
+class StatusRequest:
+    """Effect: the citizen's recent applications, fed back as a `StatusResult`."""
+
+    limit: int = 5
+
+
+Effect = LookupRequest | Submission | StatusRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +104,24 @@ class SubmissionResult:
     link: str | None = None
 
 
-EffectResult = LookupResult | SubmissionResult
+@dataclass(frozen=True, slots=True)
+class Application:
+    """One of the citizen's applications as the status list shows it."""
+
+    reference: str
+    service: str  # service id (the engine shows its title)
+    status: str  # issued, pending, approved, rejected
+
+
+@dataclass(frozen=True, slots=True)
+class StatusResult:
+    """Outcome of a StatusRequest: the applications, newest first."""
+
+    ok: bool
+    applications: tuple[Application, ...] = ()
+
+
+EffectResult = LookupResult | SubmissionResult | StatusResult
 
 
 @dataclass(frozen=True, slots=True)

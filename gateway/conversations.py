@@ -32,6 +32,8 @@ from dialogs.messages import (
     LookupRequest,
     Outcome,
     Reply,
+    StatusRequest,
+    StatusResult,
     Submission,
     SubmissionResult,
     reply_data,
@@ -50,6 +52,7 @@ ENDED_TTL_SECONDS = 30 * 24 * 3600  # an ended conversation still remembers the 
 MENU_RESUME_SECONDS = 3600  # resume window at the main menu (no service chosen yet)
 
 Submit = Callable[[Submission, "Applicant"], Awaitable[SubmissionResult]]
+Status = Callable[[StatusRequest, "Applicant"], Awaitable[StatusResult]]
 
 # Opt-out keywords on text channels (as carriers and Twilio use them); localised ones join.
 OPT_OUT_CHANNELS = frozenset({"sms", "whatsapp"})
@@ -70,6 +73,11 @@ async def submissions_unavailable(submission: Submission, applicant: Applicant) 
     """Until a submission store is configured, applications cannot be accepted: the
     citizen is told to try again, and the conversation keeps its answers."""
     return SubmissionResult(ok=False)
+
+
+async def status_unavailable(request: StatusRequest, applicant: Applicant) -> StatusResult:
+    """Without a submission store there is no list to show."""
+    return StatusResult(ok=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +105,7 @@ class Conversations:
     catalog: Catalog
     store: SessionStore
     submit: Submit = submissions_unavailable
+    status: Status = status_unavailable
     lookup: Callable[[LookupRequest], Awaitable[EffectResult]] = perform_lookup
     lock_ms: int = LOCK_MS
     wait_seconds: float = WAIT_SECONDS
@@ -234,6 +243,8 @@ class Conversations:
     async def _perform(self, effect: Effect, applicant: Applicant) -> EffectResult:
         if isinstance(effect, LookupRequest):
             return await self.lookup(effect)
+        if isinstance(effect, StatusRequest):
+            return await self.status(effect, applicant)
         return await self.submit(effect, applicant)
 
     def _window(self, snapshot: Snapshot) -> int:

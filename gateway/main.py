@@ -118,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             repository.catalog,
             store,
             submit=submissions.submit,
+            status=submissions.status,
             lookup=partial(perform_lookup, session=registries),
         )
         app.state.conversations = conversations

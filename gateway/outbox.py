@@ -15,10 +15,12 @@ from collections.abc import Sequence
 
 from arq.connections import ArqRedis, create_pool
 from fastapi import HTTPException
+from redis.asyncio import ConnectionPool
 from redis.exceptions import RedisError
 
 from gateway.senders.base import Outgoing
 from gateway.worker import DELIVER, NOTIFY, redis_settings
+from state.connect import UncontendedPool
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +54,9 @@ class Outbox:
     async def _connected(self) -> ArqRedis:
         async with self._lock:
             if self._pool is None:
-                self._pool = await create_pool(self.settings, default_queue_name=self.queue_name)
+                pool = await create_pool(self.settings, default_queue_name=self.queue_name)
+                uncontended(pool)
+                self._pool = pool
             return self._pool
 
     async def send(self, outgoing: Outgoing) -> bool:
@@ -96,3 +100,14 @@ class Outbox:
         if self._pool is not None:
             await self._pool.aclose(close_connection_pool=True)
             self._pool = None
+
+
+def uncontended(pool: ArqRedis) -> None:
+    """arq builds redis-py 5's own pool, which awaits each pooled connection's health
+    check inside the pool's lock (a read with a zero timeout: at least one turn of the
+    event loop). Every enqueue took that lock, so under load concurrent enqueues queued
+    behind each other one or two loop turns apiece (an enqueue took 250 ms, then seconds).
+    The session store's `UncontendedPool` takes connections without the lock; a
+    Sentinel's pool (another subclass) is left as it is."""
+    if type(pool.connection_pool) is ConnectionPool:
+        pool.connection_pool.__class__ = UncontendedPool

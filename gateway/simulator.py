@@ -23,6 +23,8 @@ from dialogs.messages import (
     Inbound,
     LookupRequest,
     LookupResult,
+    StatusRequest,
+    StatusResult,
     SubmissionResult,
 )
 from dialogs.profiles import PROFILES
@@ -61,6 +63,9 @@ def simulate(
             step = service.steps.get(effect.step)
             example = step.example if isinstance(step, LookupStep) else None
             return LookupResult(ok=example is not None, data=example, error="no example")
+        if isinstance(effect, StatusRequest):
+            typer.echo("  [status: no applications in a simulation]", err=True)
+            return StatusResult(ok=True)
         typer.echo(f"  [submit {effect.mode}: {dict(effect.answers)}]", err=True)
         link = "https://gw.example.gov.bt/d/SIMULATED" if effect.mode == "instant" else None
         return SubmissionResult(

@@ -20,7 +20,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from dialogs.builtin_texts import BUILTIN_TEXTS
 from dialogs.expressions import Template, compile_template
-from dialogs.messages import Reply, Submission, SubmissionResult
+from dialogs.messages import (
+    Application,
+    Reply,
+    StatusRequest,
+    StatusResult,
+    Submission,
+    SubmissionResult,
+)
 from dialogs.text import localise
 from gateway.conversations import Applicant
 from gateway.settings import Settings
@@ -98,6 +105,18 @@ class Submissions:
             reference=stored.submission.reference,
             status=stored.submission.status,
             link=link_for(self.settings, stored.token) if stored.token else None,
+        )
+
+    async def status(self, request: StatusRequest, applicant: Applicant) -> StatusResult:
+        """The citizen's recent applications, newest first (the STATUS keyword, the menu)."""
+        try:
+            rows = await self.store.listing(citizen=applicant.citizen, limit=request.limit)
+        except (SQLAlchemyError, OSError) as exc:
+            logger.warning("status not available (%s): %s", type(exc).__name__, exc)
+            return StatusResult(ok=False)
+        return StatusResult(
+            ok=True,
+            applications=tuple(Application(r.reference, r.service, r.status) for r in rows),
         )
 
     async def decide(self, reference: str, *, approve: bool, reason: str | None) -> Stored | None:

@@ -14,9 +14,12 @@ import pytest
 from dialogs.catalog import Catalog
 from dialogs.engine import MAX_ANSWER_CHARS, step
 from dialogs.messages import (
+    Application,
     Inbound,
     LookupRequest,
     LookupResult,
+    StatusRequest,
+    StatusResult,
     Submission,
     SubmissionResult,
 )
@@ -33,7 +36,10 @@ from tests.dialogs.helpers import (
     small_catalog,
 )
 
-MENU = "Government services. Choose one:\n1. Fishing permit\n2. Pet licence\n3. Language"
+MENU = (
+    "Government services. Choose one:\n1. Fishing permit\n2. Pet licence\n3. Language"
+    "\n4. My applications"
+)
 CID = "11512000123"
 
 
@@ -78,7 +84,7 @@ def test_menu_choice_starts_a_service(chat: Chat, typed: str, service: str) -> N
     assert outcome.events[0]["service"] == service
 
 
-@pytest.mark.parametrize("typed", ["4", "0x", "fishing", "", "-1"])
+@pytest.mark.parametrize("typed", ["5", "0x", "fishing", "", "-1"])
 def test_bad_menu_choice_shows_the_menu_again(chat: Chat, typed: str) -> None:
     chat.send("")
     chat.send(typed)
@@ -89,7 +95,59 @@ def test_bad_menu_choice_shows_the_menu_again(chat: Chat, typed: str) -> None:
 def test_ussd_menu_has_no_language_entry() -> None:
     chat = Chat(small_catalog(), channel="ussd")
     chat.send("")
-    assert chat.screen == "Government services. Choose one:\n1. Fishing permit\n2. Pet licence"
+    assert chat.screen == (
+        "Government services. Choose one:\n1. Fishing permit\n2. Pet licence\n3. My applications"
+    )
+
+
+# ------------------------------------------------------------------ status
+APPLICATIONS = StatusResult(
+    ok=True,
+    applications=(
+        Application("PL-2026-000002", "pet-licence", "pending"),
+        Application("FP-2026-000001", "fishing-permit", "approved"),
+    ),
+)
+LISTED = (
+    "Your applications:\nPL-2026-000002 Pet licence: under review\n"
+    "FP-2026-000001 Fishing permit: approved"
+)
+
+
+def test_the_ussd_menu_lists_the_citizens_applications_and_ends() -> None:
+    chat = Chat(small_catalog(), channel="ussd")
+    chat.send("")
+    outcome = chat.send("3")
+    assert outcome.effects == (StatusRequest(),)
+    answered = chat.send("", result=APPLICATIONS)
+    assert chat.screen == LISTED
+    assert answered.replies[-1].end
+    assert chat.snap.ended
+
+
+def test_the_status_word_works_in_the_middle_of_a_service(chat: Chat) -> None:
+    chat.send("", service="fishing-permit")
+    chat.send("Pema")
+    outcome = chat.send("STATUS")
+    assert outcome.effects == (StatusRequest(),)
+    answered = chat.send("", result=APPLICATIONS)
+    assert [r.text for r in answered.replies] == [LISTED, "Which river?"]
+    assert chat.snap.step == "river"  # the application in progress goes on
+    assert chat.snap.answers["holder"] == "Pema"
+
+
+def test_no_applications_and_an_unavailable_list_are_said_plainly(chat: Chat) -> None:
+    chat.send("")
+    chat.send("4")
+    none = chat.send("", result=StatusResult(ok=True))
+    assert [r.text for r in none.replies] == [
+        "You have no applications yet.",
+        "Government services. Choose one:",
+    ]
+    chat.send("status")
+    down = chat.send("", result=StatusResult(ok=False))
+    assert down.replies[0].text.startswith("The service is temporarily unavailable")
+    assert chat.snap.mode == "menu"
 
 
 def test_one_service_starts_directly() -> None:

@@ -25,6 +25,8 @@ from dialogs.messages import (
     LookupRequest,
     LookupResult,
     Reply,
+    StatusRequest,
+    StatusResult,
     Submission,
     SubmissionResult,
 )
@@ -111,6 +113,8 @@ class Registries:
         if isinstance(effect, Submission):
             number = f"{effect.reference_prefix}-2026-{self.calls:06d}"
             return SubmissionResult(ok=True, reference=number, status="issued", link=None)
+        if isinstance(effect, StatusRequest):
+            return StatusResult(ok=True)
         assert isinstance(effect, LookupRequest)
         self.calls += 1
         if self.calls % 2 == 0:

@@ -298,3 +298,18 @@ def test_a_delivery_that_keeps_failing_is_listed_and_can_be_retried(gw: Gateway)
 def test_the_admin_api_needs_the_token(gw: Gateway) -> None:
     assert gw.client.get("/api/v1/submissions").status_code == 403
     assert gw.client.get("/api/v1/notifications").status_code == 403
+
+
+def test_the_ussd_menu_lists_the_citizens_applications(gw: Gateway) -> None:
+    gw.ussd("*384*1#", "ATUid_8", REGISTRATION)
+    gw.ussd("*384*2#", "ATUid_9", DRONE)
+    menu = gw.ussd("*384#", "ATUid_10", [])
+    (item,) = [line.split(".")[0] for line in menu.splitlines() if "My applications" in line]
+    screen = gw.ussd("*384#", "ATUid_10", [item])
+    assert screen == (
+        "END Your applications:\n"
+        "DFA-2026-000001 Drone flight permit: under review\n"
+        "BR-2026-000001 Register a business: issued"
+    )
+    other = gw.ussd("*384#", "ATUid_11", [item], phone="+97577111222")
+    assert other == "END You have no applications yet."

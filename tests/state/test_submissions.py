@@ -711,11 +711,11 @@ async def test_a_submission_stored_by_a_process_that_died_is_numbered_later(
 ) -> None:
     store = SubmissionStore(database)
 
-    async def died(self: SubmissionStore, submission_id: int) -> str:
+    async def died(self: SubmissionStore, connection: AsyncConnection, submission_id: int) -> str:
         raise ConnectionError("the process died after its commit")
 
     with monkeypatch.context() as patch:
-        patch.setattr(SubmissionStore, "number", died)
+        patch.setattr(SubmissionStore, "_number", died)
         with pytest.raises(ConnectionError):
             await store.submit(new("orphan"), owed(), token="t-orphan")
     # Stored, with its document and notifications, but not numbered yet.
