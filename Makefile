@@ -53,6 +53,7 @@ bench: $(STAMP)
 		echo "wrk is missing ('sudo apt-get install -y wrk'): the USSD bench runs without it" >&2; \
 	fi
 	timeout 600 $(BIN)/python -m bench.ussd_load
+	timeout 600 $(BIN)/python -m bench.submission_bench
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -328,7 +328,8 @@ def bench_database(folder: Path) -> str:
     probe = [psql, *base, "-c", "SELECT 1"] if psql else []
     if not probe or subprocess.run(probe, capture_output=True).returncode:
         return f"sqlite:///{folder / 'gateway.db'}"
-    for sql in ("DROP DATABASE IF EXISTS gateway_bench", "CREATE DATABASE gateway_bench"):
+    drop = "DROP DATABASE IF EXISTS gateway_bench WITH (FORCE)"  # a crashed run may linger
+    for sql in (drop, "CREATE DATABASE gateway_bench"):
         subprocess.run([probe[0], *base, "-c", sql], check=True, capture_output=True)
     return "postgresql://postgres@127.0.0.1:5432/gateway_bench"
 

@@ -8,6 +8,8 @@ renders and stores it, later calls read it back.
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import Executor
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from gateway.documents import DocumentStore, render_certificate
@@ -31,16 +33,21 @@ def filename(submission: SubmissionRow, document: DocumentRow) -> str:
 
 
 async def document_bytes(
-    store: DocumentStore, settings: Settings, submission: SubmissionRow, document: DocumentRow
+    store: DocumentStore,
+    settings: Settings,
+    submission: SubmissionRow,
+    document: DocumentRow,
+    renderer: Executor | None = None,
 ) -> bytes:
-    """The stored PDF, rendered and stored first if it is not there yet."""
+    """The stored PDF, rendered (in `renderer`, default a thread) and stored first if it
+    is not there yet."""
     key = document_key(submission, document)
     data = await store.get(key)
     if data is not None:
         return data
     if submission.document is None:
         raise ValueError(f"{submission.reference} has no document template")
-    data = await asyncio.to_thread(
+    draw = partial(
         render_certificate,
         submission.document,
         reference=submission.reference,
@@ -49,5 +56,6 @@ async def document_bytes(
         kind=document.kind,
         timezone=ZoneInfo(settings.timezone),  # the date printed is the country's
     )
+    data = await asyncio.get_running_loop().run_in_executor(renderer, draw)
     await store.put(key, data, CONTENT_TYPE)
     return data

@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import json
 import time
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +44,7 @@ class NotifyContext:
     send: SendContext
     submissions: SubmissionStore
     documents: DocumentStore
+    renderer: Executor | None = None  # where PDFs are drawn (a process pool in the worker)
 
 
 def webhook_signature(key: str, timestamp: str, body: bytes) -> str:
@@ -93,13 +95,7 @@ async def _message(
     sender = SENDERS.get(notification.channel)
     if sender is None:
         raise SendError(f"no sender named {notification.channel!r}", retry=False)
-    settings = context.send.settings
-    if notification.payload.get("token"):
-        # The document exists before its link is read: the first click is instant.
-        document = await context.submissions.live_document(row.id)
-        if document is not None:
-            await document_bytes(context.documents, settings, row, document)
-    reply = message_for(row, notification.payload, settings)
+    reply = message_for(row, notification.payload, context.send.settings)
     outgoing = Outgoing(
         channel=notification.channel,
         address=notification.address,
@@ -107,6 +103,20 @@ async def _message(
         key=f"notification:{notification.id}",
     )
     await sender(outgoing, context.send)
+
+
+async def prepare_document(notification: NotificationRow, context: NotifyContext) -> None:
+    """Render and store the document a message links to, after the link went out: the
+    citizen never waits for a PDF to be drawn, and the first click finds it ready (until
+    then `GET /d/{token}` draws it itself)."""
+    if not notification.payload.get("token"):
+        return
+    row = await context.submissions.by_id(notification.submission_id)
+    document = await context.submissions.live_document(notification.submission_id)
+    if row is not None and document is not None:
+        await document_bytes(
+            context.documents, context.send.settings, row, document, context.renderer
+        )
 
 
 async def _post_webhook(

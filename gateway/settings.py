@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     queue_name: str = "gateway:outbox"
     worker_in_process: bool | None = None  # unset: in `gateway serve` when redis_url is unset
     worker_poll_seconds: float = 0.5  # how often the worker looks for due jobs
+    worker_jobs: int = 50  # jobs a worker runs at once (sends wait on providers, not CPU)
     send_max_tries: int = 8  # attempts per outgoing message before giving up
     send_retry_seconds: float = 5.0  # first backoff; then x4 each try (5 s, 20 s, 80 s...)
     send_retry_max_seconds: float = 3600.0  # backoff cap

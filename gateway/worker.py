@@ -16,8 +16,10 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import multiprocessing
 import re
 import signal
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -27,13 +29,13 @@ from arq.connections import RedisSettings
 from arq.worker import Worker, func
 
 from gateway.documents import DocumentStore, store_from_settings
-from gateway.notifications import NotifyContext, send_notification
+from gateway.notifications import NotifyContext, prepare_document, send_notification
 from gateway.senders import SENDERS, Outgoing, SendContext, SendError
 from gateway.senders.base import Progress
 from gateway.settings import Settings
 from state.database import Database, database_url
 from state.embedded import EmbeddedRedis
-from state.submissions import SubmissionStore
+from state.submissions import NotificationRow, SubmissionStore
 
 logger = logging.getLogger(__name__)
 
@@ -153,6 +155,7 @@ class WorkerContext:
     database: Database
     submissions: SubmissionStore
     documents: DocumentStore
+    renderer: ProcessPoolExecutor  # PDFs drawn beside the event loop, on every core
 
     @classmethod
     async def open(cls, settings: Settings) -> WorkerContext:
@@ -163,9 +166,11 @@ class WorkerContext:
             database,
             SubmissionStore(database, settings.document_days),
             store_from_settings(settings.documents_url, settings.var_dir),
+            ProcessPoolExecutor(mp_context=multiprocessing.get_context("spawn")),
         )
 
     async def close(self) -> None:
+        self.renderer.shutdown(wait=False, cancel_futures=True)
         await self.send.http.aclose()
         await self.database.close()
 
@@ -221,9 +226,12 @@ async def notify(ctx: dict[str, Any], notification_id: int) -> dict[str, Any]:
     deps: WorkerContext = ctx[CONTEXT_KEY]
     tries: int = ctx.get("job_try", 1)
     notification = await deps.submissions.notification(notification_id)
-    if notification is None or notification.status != "pending":
+    if notification is None:
+        return dataclasses.asdict(Delivery(False, tries, "no such notification"))
+    context = NotifyContext(_send_context(ctx), deps.submissions, deps.documents, deps.renderer)
+    if notification.status != "pending":  # sent by an earlier try that died afterwards
+        await _prepare(notification, context)
         return dataclasses.asdict(Delivery(False, tries, "not pending"))
-    context = NotifyContext(_send_context(ctx), deps.submissions, deps.documents)
     what = f"notification {notification_id} ({notification.kind} {notification.channel})"
     try:
         await send_notification(notification, context)
@@ -236,7 +244,15 @@ async def notify(ctx: dict[str, Any], notification_id: int) -> dict[str, Any]:
             raise retry from exc
         return dataclasses.asdict(Delivery(False, tries, str(exc)))
     await deps.submissions.record_attempt(notification_id, sent=True)
+    await _prepare(notification, context)
     return dataclasses.asdict(Delivery(True, tries))
+
+
+async def _prepare(notification: NotificationRow, context: NotifyContext) -> None:
+    try:
+        await prepare_document(notification, context)
+    except Exception:  # the link works anyway: GET /d/{token} draws the document itself
+        logger.warning("document of notification %d not prepared", notification.id, exc_info=True)
 
 
 class _RedactTokens(logging.Filter):
@@ -312,6 +328,7 @@ def build_worker(
         keep_result=RESULT_SECONDS,
         max_tries=settings.send_max_tries + 1,
         job_timeout=settings.job_timeout_seconds,
+        max_jobs=settings.worker_jobs,
     )
 
 
