@@ -5,7 +5,9 @@ On start it connects the session store (`GATEWAY_REDIS_URL`, or an embedded Redi
 webhooks call `app.state.conversations`; replies sent through a provider's API are queued
 on `app.state.outbox` (`GATEWAY_QUEUE_URL`, default the store's Redis). Under embedded
 defaults (or with `GATEWAY_WORKER_IN_PROCESS=true`) the worker that sends them runs in
-this process; otherwise run `gateway worker`.
+this process; otherwise run `gateway worker`. Submissions go to the database
+(`app.state.submissions`); a relay queues the notifications they owe that are still
+pending, and `/d/` and `/verify/` serve their documents.
 """
 
 from __future__ import annotations
