@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     send_retry_seconds: float = 5.0  # first backoff; then x4 each try (5 s, 20 s, 80 s...)
     send_retry_max_seconds: float = 3600.0  # backoff cap
     job_timeout_seconds: float = 120.0  # a job running longer is cancelled; a job whose
-    # worker died is run again by another once this has passed
+    # worker died is run again by another once this (and arq's 10 s margin) has passed
 
     # Submissions and documents.
     link_url: str | None = None  # base of citizens' document links; unset: public_url

@@ -222,9 +222,30 @@ async def deliver(ctx: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any
 
 async def notify(ctx: dict[str, Any], notification_id: int) -> dict[str, Any]:
     """The job: send one stored notification (a citizen's message, a webhook call) and
-    record the attempt; a notification sent already is not sent again."""
-    deps: WorkerContext = ctx[CONTEXT_KEY]
+    record the attempt; a notification sent already is not sent again. Anything but a
+    provider's answer (the database or the document store away) is tried again later with
+    the same backoff: the notification stays pending until it is sent."""
     tries: int = ctx.get("job_try", 1)
+    try:
+        return await _notify(ctx, notification_id, tries)
+    except Retry:
+        raise
+    except Exception as exc:
+        settings: Settings = ctx[CONTEXT_KEY].send.settings
+        delay = backoff(tries, settings.send_retry_seconds, settings.send_retry_max_seconds)
+        logger.warning(
+            "notification %d: %s (try %d); retrying in %.1f s",
+            notification_id,
+            type(exc).__name__,
+            tries,
+            delay,
+            exc_info=True,
+        )
+        raise Retry(defer=delay) from exc
+
+
+async def _notify(ctx: dict[str, Any], notification_id: int, tries: int) -> dict[str, Any]:
+    deps: WorkerContext = ctx[CONTEXT_KEY]
     notification = await deps.submissions.notification(notification_id)
     if notification is None:
         return dataclasses.asdict(Delivery(False, tries, "no such notification"))
@@ -243,6 +264,8 @@ async def notify(ctx: dict[str, Any], notification_id: int) -> dict[str, Any]:
         if retry is not None:
             raise retry from exc
         return dataclasses.asdict(Delivery(False, tries, str(exc)))
+    # Sent: recorded even if the database is away for a moment (a retry would find the
+    # message's parts already accepted, and send nothing twice).
     await deps.submissions.record_attempt(notification_id, sent=True)
     await _prepare(notification, context)
     return dataclasses.asdict(Delivery(True, tries))
