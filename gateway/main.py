@@ -57,11 +57,19 @@ async def _sweep_forever(conversations: Conversations, every: float) -> None:
             logger.warning("sweep failed; retrying in %s s", every, exc_info=True)
 
 
-async def _relay_forever(store: SubmissionStore, outbox: Outbox, every: float) -> None:
+async def _relay_forever(
+    store: SubmissionStore, outbox: Outbox, every: float, stopping: asyncio.Event
+) -> None:
     """Number submissions and queue notifications still waiting a while after their
     submission was stored: the process that stored them may have died in between.
     Queueing is idempotent (one job id per notification): offered twice, sent once."""
-    while True:
+    # Stopped by `stopping`, never cancelled: a database call cancelled half-way would
+    # leave its connection behind.
+    while not stopping.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), every)
+        if stopping.is_set():
+            return
         try:
             for submission_id in await store.unnumbered(timedelta(seconds=every)):
                 await store.number(submission_id)
@@ -72,7 +80,6 @@ async def _relay_forever(store: SubmissionStore, outbox: Outbox, every: float) -
                     logger.info("relay queued %d pending notifications", queued)
         except Exception:  # database or queue down: next time
             logger.warning("notification relay failed; retrying in %s s", every, exc_info=True)
-        await asyncio.sleep(every)
 
 
 def settle_heap() -> None:
@@ -127,16 +134,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         in_process = settings.worker_in_process
         if in_process is None:
             in_process = settings.redis_url is None
-        tasks = [
-            asyncio.create_task(_sweep_forever(conversations, settings.sweep_seconds)),
-            asyncio.create_task(_relay_forever(submission_store, outbox, settings.relay_seconds)),
-        ]
+        stopping = asyncio.Event()
+        relay = asyncio.create_task(
+            _relay_forever(submission_store, outbox, settings.relay_seconds, stopping)
+        )
+        tasks = [asyncio.create_task(_sweep_forever(conversations, settings.sweep_seconds))]
         if in_process:
             tasks.append(asyncio.create_task(run_in_process(settings, queue_url)))
         settle_heap()
         try:
             yield
         finally:
+            stopping.set()
+            await relay
             for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

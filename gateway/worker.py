@@ -17,6 +17,7 @@ import contextlib
 import dataclasses
 import logging
 import multiprocessing
+import os
 import re
 import signal
 from concurrent.futures import ProcessPoolExecutor
@@ -43,6 +44,7 @@ DELIVER = "deliver"
 NOTIFY = "notify"
 RESULT_SECONDS = 24 * 3600  # a finished job's id is remembered: a duplicate key is sent once
 HTTP_TIMEOUT = 15.0
+RENDER_NICENESS = 10  # PDF drawing processes yield the CPU to the worker's sends
 MAX_PROVIDER_WAIT = 3600.0  # a Retry-After longer than this is a provider bug
 CONTEXT_KEY = "gateway"
 
@@ -166,7 +168,12 @@ class WorkerContext:
             database,
             SubmissionStore(database, settings.document_days),
             store_from_settings(settings.documents_url, settings.var_dir),
-            ProcessPoolExecutor(mp_context=multiprocessing.get_context("spawn")),
+            # Below the sends in the CPU's queue: a link is never late for a PDF.
+            ProcessPoolExecutor(
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=os.nice,
+                initargs=(RENDER_NICENESS,),
+            ),
         )
 
     async def close(self) -> None:

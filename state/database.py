@@ -154,6 +154,7 @@ class MessageLog:
         self._pending: list[dict[str, Any]] = []
         self._wake = asyncio.Event()
         self._flusher: asyncio.Task[None] | None = None
+        self._stopping = False
 
     async def record(self, rows: list[LogEntry]) -> None:
         """Queue rows for the next batch (written at once when no flusher runs)."""
@@ -170,9 +171,10 @@ class MessageLog:
 
     async def stop(self) -> None:
         if self._flusher is not None:
-            self._flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._flusher
+            # Not cancelled: a write cancelled half-way would leave its connection behind.
+            self._stopping = True
+            self._wake.set()
+            await self._flusher
             self._flusher = None
         try:
             await self.flush()
@@ -185,10 +187,12 @@ class MessageLog:
             await self._write(rows)
 
     async def _flush_forever(self) -> None:
-        while True:
+        while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.FLUSH_SECONDS)
             self._wake.clear()
+            if self._stopping:
+                return  # `stop` writes what is left
             try:
                 await self.flush()
             except Exception:  # the database is down: keep the rows for the next try
