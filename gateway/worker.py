@@ -45,6 +45,7 @@ NOTIFY = "notify"
 RESULT_SECONDS = 24 * 3600  # a finished job's id is remembered: a duplicate key is sent once
 HTTP_TIMEOUT = 15.0
 RENDER_NICENESS = 10  # PDF drawing processes yield the CPU to the worker's sends
+DRAWERS = os.cpu_count() or 1  # documents drawn at once by one worker
 MAX_PROVIDER_WAIT = 3600.0  # a Retry-After longer than this is a provider bug
 CONTEXT_KEY = "gateway"
 
@@ -158,6 +159,7 @@ class WorkerContext:
     submissions: SubmissionStore
     documents: DocumentStore
     renderer: ProcessPoolExecutor  # PDFs drawn beside the event loop, on every core
+    drawing: asyncio.Semaphore  # one per drawing process: more would only queue
 
     @classmethod
     async def open(cls, settings: Settings) -> WorkerContext:
@@ -170,10 +172,12 @@ class WorkerContext:
             store_from_settings(settings.documents_url, settings.var_dir),
             # Below the sends in the CPU's queue: a link is never late for a PDF.
             ProcessPoolExecutor(
+                max_workers=DRAWERS,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=os.nice,
                 initargs=(RENDER_NICENESS,),
             ),
+            asyncio.Semaphore(DRAWERS),
         )
 
     async def close(self) -> None:
@@ -258,7 +262,7 @@ async def _notify(ctx: dict[str, Any], notification_id: int, tries: int) -> dict
         return dataclasses.asdict(Delivery(False, tries, "no such notification"))
     context = NotifyContext(_send_context(ctx), deps.submissions, deps.documents, deps.renderer)
     if notification.status != "pending":  # sent by an earlier try that died afterwards
-        await _prepare(notification, context)
+        await _prepare(notification, context, deps.drawing)
         return dataclasses.asdict(Delivery(False, tries, "not pending"))
     what = f"notification {notification_id} ({notification.kind} {notification.channel})"
     try:
@@ -274,15 +278,27 @@ async def _notify(ctx: dict[str, Any], notification_id: int, tries: int) -> dict
     # Sent: recorded even if the database is away for a moment (a retry would find the
     # message's parts already accepted, and send nothing twice).
     await deps.submissions.record_attempt(notification_id, sent=True)
-    await _prepare(notification, context)
+    await _prepare(notification, context, deps.drawing)
     return dataclasses.asdict(Delivery(True, tries))
 
 
-async def _prepare(notification: NotificationRow, context: NotifyContext) -> None:
-    try:
-        await prepare_document(notification, context)
-    except Exception:  # the link works anyway: GET /d/{token} draws the document itself
-        logger.warning("document of notification %d not prepared", notification.id, exc_info=True)
+async def _prepare(
+    notification: NotificationRow, context: NotifyContext, drawing: asyncio.Semaphore
+) -> None:
+    """Draw the document ahead of the first click, when a core is free for it. Under a
+    load of more PDFs than the cores can draw, jobs waiting to draw would hold every job
+    slot and the next citizens' links would wait: those documents are left to
+    `GET /d/{token}`, which draws on demand."""
+    if drawing.locked():
+        logger.info("document of notification %d left to its first click", notification.id)
+        return
+    async with drawing:
+        try:
+            await prepare_document(notification, context)
+        except Exception:  # the link works anyway: GET /d/{token} draws the document itself
+            logger.warning(
+                "document of notification %d not prepared", notification.id, exc_info=True
+            )
 
 
 class _RedactTokens(logging.Filter):
