@@ -102,7 +102,10 @@ async def census(request: LookupRequest) -> LookupResult:
 
 
 @pytest.fixture
-def gw() -> Iterator[Gateway]:
+def gw(request: pytest.FixtureRequest) -> Iterator[Gateway]:
+    """The app on Redis database 15; a test may add settings with
+    `@pytest.mark.parametrize("gw", [{...}], indirect=True)`."""
+    extra: dict[str, Any] = getattr(request, "param", {})
     redis.Redis(db=DB).flushdb()
     var = Path(tempfile.mkdtemp(prefix="gateway-var-"))
     with serving(FakeProvider(at_sent)) as sms, serving(FakeProvider(back_office_ok)) as hooks:
@@ -123,6 +126,7 @@ def gw() -> Iterator[Gateway]:
             worker_poll_seconds=0.01,
             send_retry_seconds=0.05,
             relay_seconds=3600,
+            **extra,
         )
         app = create_app(settings)
         with TestClient(app) as client:
@@ -210,6 +214,17 @@ def test_revoked_expired_and_unknown_links(gw: Gateway) -> None:
     assert "revoked" in gone.text
     assert "Revoked document" in gw.client.get("/verify/BR-2026-000001").text
     assert gw.client.get("/verify/BR-2026-999999").status_code == 404
+
+
+@pytest.mark.parametrize("gw", [{"document_days": 0}], indirect=True)
+def test_an_expired_link_says_so_and_the_document_stays_valid(gw: Gateway) -> None:
+    gw.ussd("*384*1#", "ATUid_12", REGISTRATION)
+    token = gw.admin("GET", "/submissions/BR-2026-000001").json()["document_token"]
+    expired = gw.client.get(f"/d/{token}")
+    assert expired.status_code == 410
+    assert "Link expired" in expired.text
+    assert "BR-2026-000001 is not affected" in expired.text
+    assert "Valid document" in gw.client.get("/verify/BR-2026-000001").text
 
 
 def test_links_and_pages_are_rate_limited(gw: Gateway) -> None:
