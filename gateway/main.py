@@ -82,6 +82,20 @@ async def _relay_forever(
             logger.warning("notification relay failed; retrying in %s s", every, exc_info=True)
 
 
+async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def _stop(task: asyncio.Task[None], stopping: asyncio.Event) -> None:
+    """Let a loop finish what it is doing (a database call cancelled half-way would
+    leave its connection behind), then wait for it."""
+    stopping.set()
+    await task
+
+
 def settle_heap() -> None:
     """Keep the garbage collector off what lives as long as the process.
 
@@ -101,63 +115,58 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        embedded = None
-        url = settings.redis_url
-        if not url:
-            embedded = EmbeddedRedis(settings.var_dir / "redis")
-            url = embedded.start()
-        database = Database(database_url(settings.database_url, settings.var_dir))
-        await database.migrate()
-        messages = MessageLog(database)
-        messages.start()
-        app.state.messages = messages
-        registries = registry_session()  # TLS set-up once, connections reused
-        client = connect(url)
-        store = SessionStore(client)
-        queue_url = settings.queue_url or url
-        outbox = Outbox(queue_url, settings.queue_name)
-        app.state.outbox = outbox
-        submission_store = SubmissionStore(database, settings.document_days)
-        app.state.submission_store = submission_store
-        submissions = Submissions(submission_store, settings, outbox.notify)
-        app.state.submissions = submissions
-        app.state.documents = store_from_settings(settings.documents_url, settings.var_dir)
-        app.state.rate_limit = RateLimit(client, settings.public_rate_per_minute)
-        conversations = Conversations(
-            repository.catalog,
-            store,
-            submit=submissions.submit,
-            status=submissions.status,
-            lookup=partial(perform_lookup, session=registries),
-        )
-        app.state.conversations = conversations
-        in_process = settings.worker_in_process
-        if in_process is None:
-            in_process = settings.redis_url is None
-        stopping = asyncio.Event()
-        relay = asyncio.create_task(
-            _relay_forever(submission_store, outbox, settings.relay_seconds, stopping)
-        )
-        tasks = [asyncio.create_task(_sweep_forever(conversations, settings.sweep_seconds))]
-        if in_process:
-            tasks.append(asyncio.create_task(run_in_process(settings, queue_url)))
-        settle_heap()
-        try:
+        # Every resource is released even when a later one fails to start (a bad queue
+        # URL must not leave the database's connections behind), in reverse order.
+        async with contextlib.AsyncExitStack() as resources:
+            url = settings.redis_url
+            if not url:
+                embedded = EmbeddedRedis(settings.var_dir / "redis")
+                url = embedded.start()
+                resources.callback(embedded.stop)
+            database = Database(database_url(settings.database_url, settings.var_dir))
+            resources.push_async_callback(database.close)
+            await database.migrate()
+            messages = MessageLog(database)
+            messages.start()
+            resources.push_async_callback(messages.stop)
+            app.state.messages = messages
+            registries = registry_session()  # TLS set-up once, connections reused
+            resources.push_async_callback(registries.close)
+            client = connect(url)
+            store = SessionStore(client)
+            resources.push_async_callback(store.close)
+            queue_url = settings.queue_url or url
+            outbox = Outbox(queue_url, settings.queue_name)
+            resources.push_async_callback(outbox.close)
+            app.state.outbox = outbox
+            submission_store = SubmissionStore(database, settings.document_days)
+            app.state.submission_store = submission_store
+            submissions = Submissions(submission_store, settings, outbox.notify)
+            app.state.submissions = submissions
+            app.state.documents = store_from_settings(settings.documents_url, settings.var_dir)
+            app.state.rate_limit = RateLimit(client, settings.public_rate_per_minute)
+            conversations = Conversations(
+                repository.catalog,
+                store,
+                submit=submissions.submit,
+                status=submissions.status,
+                lookup=partial(perform_lookup, session=registries),
+            )
+            app.state.conversations = conversations
+            in_process = settings.worker_in_process
+            if in_process is None:
+                in_process = settings.redis_url is None
+            tasks = [asyncio.create_task(_sweep_forever(conversations, settings.sweep_seconds))]
+            if in_process:
+                tasks.append(asyncio.create_task(run_in_process(settings, queue_url)))
+            resources.push_async_callback(_cancel, tasks)
+            stopping = asyncio.Event()
+            relay = asyncio.create_task(
+                _relay_forever(submission_store, outbox, settings.relay_seconds, stopping)
+            )
+            resources.push_async_callback(_stop, relay, stopping)
+            settle_heap()
             yield
-        finally:
-            stopping.set()
-            await relay
-            for task in tasks:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-            await outbox.close()
-            await store.close()
-            await messages.stop()
-            await database.close()
-            await registries.close()
-            if embedded is not None:
-                embedded.stop()
 
     app = FastAPI(title="Government services gateway", version="0.1.0", lifespan=lifespan)
     app.include_router(channel_router(settings))

@@ -164,12 +164,19 @@ class WorkerContext:
     @classmethod
     async def open(cls, settings: Settings) -> WorkerContext:
         database = Database(database_url(settings.database_url, settings.var_dir))
-        await database.migrate()  # a worker may start before any `gateway serve`
+        try:
+            await database.migrate()  # a worker may start before any `gateway serve`
+            documents = store_from_settings(settings.documents_url, settings.var_dir)
+        except BaseException:
+            # Stopped while starting (an in-process worker when its server stops at once)
+            # or misconfigured: the database's connection must not be left behind.
+            await asyncio.shield(database.close())
+            raise
         return cls(
             SendContext(settings, httpx.AsyncClient(timeout=HTTP_TIMEOUT)),
             database,
             SubmissionStore(database, settings.document_days),
-            store_from_settings(settings.documents_url, settings.var_dir),
+            documents,
             # Below the sends in the CPU's queue: a link is never late for a PDF.
             ProcessPoolExecutor(
                 max_workers=DRAWERS,
