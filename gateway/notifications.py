@@ -21,7 +21,6 @@ import json
 import time
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Any
 
 import httpx2 as httpx
 
@@ -30,7 +29,7 @@ from gateway.documents import DocumentStore
 from gateway.issuing import document_bytes
 from gateway.senders import SENDERS, Outgoing, SendContext, SendError
 from gateway.settings import Settings, secret
-from gateway.submissions import link_for, message_for
+from gateway.submissions import link_for, message_for, submission_data
 from state.submissions import PLACEHOLDER, NotificationRow, SubmissionRow, SubmissionStore
 
 SIGNATURE_HEADER = "X-Gateway-Signature"
@@ -56,21 +55,8 @@ def webhook_signature(key: str, timestamp: str, body: bytes) -> str:
 def webhook_body(
     notification: NotificationRow, row: SubmissionRow, settings: Settings, token: str | None
 ) -> bytes:
-    submission: dict[str, Any] = {
-        "reference": row.reference,
-        "service": row.service,
-        "version": row.version,
-        "mode": row.mode,
-        "status": row.status,
-        "citizen": row.citizen,
-        "channel": row.channel,
-        "lang": row.lang,
-        "answers": row.answers,
-        "reason": row.reason,
-        "created_at": row.created_at.isoformat() + "Z",
-        "decided_at": row.decided_at.isoformat() + "Z" if row.decided_at else None,
-        "document_url": link_for(settings, token) if token else None,
-    }
+    submission = submission_data(row)
+    submission["document_url"] = link_for(settings, token) if token else None
     event = {"event": notification.event, "delivery": notification.id, "submission": submission}
     return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode()
 

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Body, Depends, Header, HTTPException, Query, Requ
 from pydantic import BaseModel, Field
 
 from gateway.settings import Settings, secret
-from gateway.submissions import Submissions
+from gateway.submissions import Submissions, submission_data
 from state.submissions import NotificationRow, SubmissionRow, SubmissionStore
 
 
@@ -24,22 +24,8 @@ class Decision(BaseModel):
     reason: str | None = Field(default=None, max_length=500, description="Required to reject.")
 
 
-def submission_data(row: SubmissionRow, token: str | None = None) -> dict[str, Any]:
-    return {
-        "reference": row.reference,
-        "service": row.service,
-        "version": row.version,
-        "mode": row.mode,
-        "status": row.status,
-        "citizen": row.citizen,
-        "channel": row.channel,
-        "lang": row.lang,
-        "answers": row.answers,
-        "reason": row.reason,
-        "created_at": row.created_at.isoformat(),
-        "decided_at": row.decided_at.isoformat() if row.decided_at else None,
-        "document_token": token,
-    }
+def submission_with_token(row: SubmissionRow, token: str | None = None) -> dict[str, Any]:
+    return {**submission_data(row), "document_token": token}
 
 
 def notification_data(row: NotificationRow) -> dict[str, Any]:
@@ -103,7 +89,7 @@ def admin_router(settings: Settings) -> APIRouter:
         rows = await store.listing(
             service=service, status=status, citizen=citizen, limit=limit, offset=offset
         )
-        return [submission_data(row) for row in rows]
+        return [submission_with_token(row) for row in rows]
 
     @router.get("/submissions/{reference}")
     async def submission(request: Request, reference: str) -> dict[str, Any]:
@@ -112,7 +98,7 @@ def admin_router(settings: Settings) -> APIRouter:
         row = await store.by_reference(reference)
         if row is None:
             raise HTTPException(404, f"no submission {reference}")
-        return submission_data(row, await store.token_for(row.id))
+        return submission_with_token(row, await store.token_for(row.id))
 
     @router.post("/submissions/{reference}/decision")
     async def decide(
@@ -130,7 +116,7 @@ def admin_router(settings: Settings) -> APIRouter:
             raise HTTPException(404, f"no submission {reference}")
         if not stored.created:
             raise HTTPException(409, f"{reference} is {stored.submission.status} already")
-        return submission_data(stored.submission, stored.token)
+        return submission_with_token(stored.submission, stored.token)
 
     @router.post("/submissions/{reference}/revoke")
     async def revoke(request: Request, reference: str) -> dict[str, Any]:

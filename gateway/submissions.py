@@ -57,21 +57,33 @@ def message_for(row: SubmissionRow, payload: dict[str, Any], settings: Settings)
     return Reply(builtin(payload["text"], row.lang, **values), link=link)
 
 
+def submission_data(row: SubmissionRow) -> dict[str, Any]:
+    """A submission as the back office sees it (admin API and webhook), times in UTC."""
+    return {
+        "reference": row.reference,
+        "service": row.service,
+        "version": row.version,
+        "mode": row.mode,
+        "status": row.status,
+        "citizen": row.citizen,
+        "channel": row.channel,
+        "lang": row.lang,
+        "answers": row.answers,
+        "reason": row.reason,
+        "created_at": row.created_at.isoformat() + "Z",
+        "decided_at": row.decided_at.isoformat() + "Z" if row.decided_at else None,
+    }
+
+
 def link_for(settings: Settings, token: str) -> str:
     """The citizen's short link: `https://gw.gov.bt/d/<22 characters>`."""
     return f"{settings.link_base.rstrip('/')}/d/{token}"
 
 
-async def dispatch_nothing(ids: Sequence[int]) -> None:
-    """Without a queue, the relay sends pending notifications later."""
-
-
 class Submissions:
     """The submission store behind the conversation's submit effect and the back office."""
 
-    def __init__(
-        self, store: SubmissionStore, settings: Settings, dispatch: Dispatch = dispatch_nothing
-    ) -> None:
+    def __init__(self, store: SubmissionStore, settings: Settings, dispatch: Dispatch) -> None:
         self.store = store
         self.settings = settings
         self.dispatch = dispatch

@@ -20,8 +20,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
-from typing import cast as typed
+from typing import Any, Literal, cast
 
 from sqlalchemy import (
     JSON,
@@ -150,10 +149,10 @@ class NotificationRow(Base):
 
 # The tables, for Core statements (an ORM-enabled insert goes through the unit of work,
 # which cost more CPU than the rest of a USSD hop).
-SUBMISSIONS = typed(Table, SubmissionRow.__table__)
-COUNTERS = typed(Table, ReferenceCounter.__table__)
-DOCUMENTS = typed(Table, DocumentRow.__table__)
-NOTIFICATIONS = typed(Table, NotificationRow.__table__)
+SUBMISSIONS = cast(Table, SubmissionRow.__table__)
+COUNTERS = cast(Table, ReferenceCounter.__table__)
+DOCUMENTS = cast(Table, DocumentRow.__table__)
+NOTIFICATIONS = cast(Table, NotificationRow.__table__)
 
 # Built once: a statement made with `.values(...)` on every call coerced each value into
 # a bound parameter and computed a new cache key (a tenth of a submission's CPU).

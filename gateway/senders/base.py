@@ -14,6 +14,7 @@ from typing import Any, Protocol, TypeVar
 import httpx2 as httpx
 
 from dialogs.messages import Reply, reply_data, reply_from_data
+from dialogs.render import Rendered, renderer_for
 from gateway.settings import Settings
 
 
@@ -107,3 +108,20 @@ def chunks(text: str, limit: int) -> Iterator[str]:
         text = text[cut:].lstrip("\n")
     if text:
         yield text
+
+
+def with_link(rendered: Rendered) -> str:
+    """A rendered reply as plain text: its link written after the text, where a channel
+    cannot attach it (an SMS, a WhatsApp text message)."""
+    text, link = rendered.text, rendered.link
+    if link and link not in text:
+        return f"{text}\n{link}" if text else link
+    return text
+
+
+def plain_texts(outgoing: Outgoing, channel: str, limit: int) -> Iterator[str]:
+    """The text messages of `outgoing` rendered for `channel`, links written in, each at
+    most `limit` characters (the provider's body limit)."""
+    renderer = renderer_for(channel)
+    for reply in outgoing.decoded():
+        yield from chunks(with_link(renderer.render(reply)), limit)

@@ -21,8 +21,14 @@ from typing import Any
 
 import httpx2 as httpx
 
-from dialogs.render import renderer_for
-from gateway.senders.base import Outgoing, SendContext, SendError, retry_after, send_in_order
+from gateway.senders.base import (
+    Outgoing,
+    SendContext,
+    SendError,
+    plain_texts,
+    retry_after,
+    send_in_order,
+)
 from gateway.senders.base import chunks as split_text
 from gateway.settings import secret
 
@@ -39,13 +45,7 @@ def chunks(text: str, limit: int = MAX_TEXT) -> Iterator[str]:
 
 def texts(outgoing: Outgoing) -> Iterator[str]:
     """The SMS texts of an `Outgoing`, in sending order."""
-    renderer = renderer_for("sms")
-    for reply in outgoing.decoded():
-        rendered = renderer.render(reply)
-        text = rendered.text
-        if rendered.link and rendered.link not in text:
-            text = f"{text}\n{rendered.link}" if text else rendered.link
-        yield from chunks(text)
+    return plain_texts(outgoing, "sms", MAX_TEXT)
 
 
 async def send_sms(context: SendContext, to: str, message: str) -> str:

@@ -30,8 +30,7 @@ from twilio.base.exceptions import TwilioRestException  # type: ignore[import-un
 from twilio.http.http_client import TwilioHttpClient  # type: ignore[import-untyped]
 from twilio.rest import Client  # type: ignore[import-untyped]
 
-from dialogs.render import renderer_for
-from gateway.senders.base import Outgoing, SendContext, SendError, send_in_order
+from gateway.senders.base import Outgoing, SendContext, SendError, plain_texts, send_in_order
 from gateway.senders.base import chunks as split_text
 from gateway.settings import Settings, secret
 
@@ -49,13 +48,7 @@ def chunks(text: str, limit: int = MAX_BODY) -> Iterator[str]:
 
 def bodies(outgoing: Outgoing, channel: str) -> Iterator[str]:
     """The message bodies of an `Outgoing` rendered for `channel` ("sms" or "whatsapp")."""
-    renderer = renderer_for(channel)
-    for reply in outgoing.decoded():
-        rendered = renderer.render(reply)
-        text = rendered.text
-        if rendered.link and rendered.link not in text:
-            text = f"{text}\n{rendered.link}" if text else rendered.link
-        yield from chunks(text)
+    return plain_texts(outgoing, channel, MAX_BODY)
 
 
 def _whatsapp(address: str) -> str:

@@ -22,7 +22,14 @@ from urllib.parse import urlsplit
 import httpx2 as httpx
 
 from dialogs.render import renderer_for
-from gateway.senders.base import Outgoing, SendContext, SendError, retry_after, send_in_order
+from gateway.senders.base import (
+    Outgoing,
+    SendContext,
+    SendError,
+    retry_after,
+    send_in_order,
+    with_link,
+)
 from gateway.senders.base import chunks as split_text
 from gateway.settings import secret
 
@@ -53,10 +60,7 @@ def payloads(outgoing: Outgoing) -> Iterator[dict[str, Any]]:
         if rendered.interactive is not None:
             yield {**base, "type": "interactive", "interactive": rendered.interactive}
         else:
-            text = rendered.text
-            if rendered.link and rendered.link not in text:
-                text = f"{text}\n{rendered.link}" if text else rendered.link
-            for part in chunks(text):
+            for part in chunks(with_link(rendered)):
                 yield {**base, "type": "text", "text": {"body": part}}
         if rendered.link:
             caption = rendered.text.split("\n", 1)[0][:MAX_CAPTION]
