@@ -12,7 +12,6 @@ import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -25,6 +24,7 @@ from gateway.senders import Outgoing
 from gateway.senders.base import retry_after
 from gateway.settings import Settings
 from gateway.worker import QueueConfigError, backoff, build_worker, queue_url_for, redis_settings
+from tests.gateway.providers import FakeProvider, serving
 
 DB = 5
 REDIS_URL = f"redis://127.0.0.1:6379/{DB}"
@@ -88,31 +88,9 @@ class FakeTelegram:
 @pytest.fixture
 def fake_telegram() -> Iterator[FakeTelegram]:
     fake = FakeTelegram()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("content-length", "0")))
-            status, answer = fake.handle(self.path, body)
-            data = json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
-    thread.start()
-    try:
+    with serving(FakeProvider(lambda call, n: fake.handle(call.path, call.body))) as server:
+        fake.url = server.url
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 @pytest.fixture
