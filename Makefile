@@ -4,7 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest browser check-services bench clean
+# Rasa 3.6 (intent detection) needs Python 3.10 and dependencies of its own: it gets a
+# virtual environment of its own, outside the checkout so that every clone reuses it.
+RASA_VERSION := 3.6.21
+RASA_VENV ?= $(HOME)/.cache/gateway/rasa-$(RASA_VERSION)
+RASA_STAMP := $(RASA_VENV)/.installed
+PYENV_ROOT ?= $(HOME)/.pyenv
+
+.PHONY: run test lint typecheck pytest browser rasa check-services bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,8 +31,8 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) browser
-	$(BIN)/pytest -q
+pytest: $(STAMP) browser rasa
+	GATEWAY_RASA_HOME=$(RASA_VENV) $(BIN)/pytest -q
 
 # The web chat test drives Debian's Chromium (Playwright never downloads a browser here).
 browser:
@@ -37,14 +44,41 @@ browser:
 			"(the browser test fails without it)" >&2; \
 	fi
 
+# Installs once (about 3 minutes); reruns find the stamp. Python 3.10 comes from PATH or
+# pyenv (a pyenv shim that is not 3.10 is passed over). The build tools are upgraded only
+# in a new environment: upgraded later, they break the versions Rasa pins (packaging).
+rasa: $(RASA_STAMP)
+
+$(RASA_STAMP):
+	@python=""; \
+	for candidate in python3.10 $(PYENV_ROOT)/versions/3.10*/bin/python3.10; do \
+		if "$$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null; \
+		then python="$$candidate"; break; fi; \
+	done; \
+	if [ -z "$$python" ]; then \
+		echo "Rasa $(RASA_VERSION) needs Python 3.10: none on PATH nor in $(PYENV_ROOT)/versions" \
+			"(install it, e.g. 'pyenv install 3.10')" >&2; \
+		exit 1; \
+	fi; \
+	echo "Rasa $(RASA_VERSION) into $(RASA_VENV) with $$python"; \
+	set -e; \
+	if ! test -x $(RASA_VENV)/bin/python; then \
+		"$$python" -m venv $(RASA_VENV); \
+		$(RASA_VENV)/bin/python -m pip install --quiet --upgrade pip 'setuptools<70' wheel; \
+	fi; \
+	$(RASA_VENV)/bin/python -m pip install --quiet rasa==$(RASA_VERSION)
+	touch $(RASA_STAMP)
+
 check-services: $(STAMP)
 	$(BIN)/gateway check services
 	$(BIN)/gateway test services
 	$(BIN)/gateway docs --check
 
-bench: $(STAMP)
+bench: $(STAMP) rasa
 	$(BIN)/python -m bench.engine_bench
 	$(BIN)/python -m bench.conversation_bench
+	$(BIN)/python -m bench.nlu_bench
+	GATEWAY_RASA_HOME=$(RASA_VENV) timeout 900 $(BIN)/python -m bench.nlu_outage_bench
 	@if command -v wrk >/dev/null; then :; \
 	elif [ "$$(id -u)" = 0 ]; then \
 		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk) >/dev/null \

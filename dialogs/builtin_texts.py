@@ -63,6 +63,12 @@ BUILTIN_TEXTS: Final[dict[str, dict[str, str]]] = {
     "approved": {"en": "Your application {{ reference }} is approved."},
     "approved_document": {"en": "Your application {{ reference }} is approved. {{ title }}:"},
     "rejected": {"en": "Your application {{ reference }} is not approved: {{ reason }}"},
+    "greeting": {"en": "Kuzuzangpo!", "dz": "ཀུ་ཟུ་ཟང་པོ།"},
+    "not_understood": {"en": "Sorry, I did not understand that."},
+    "did_you_mean": {"en": "Did you mean: {{ title }}?"},
+    "switch_service": {"en": "Start {{ title }} instead? Your answers here will be lost."},
+    "confirm_stop": {"en": "Do you want to stop this application?"},
+    "prefilled": {"en": "{{ label }}: {{ value }}\nIs that right?"},
 }
 
 # Words that select "yes" / "no" in any language, besides the option numbers.

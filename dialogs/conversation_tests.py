@@ -21,6 +21,7 @@ Running a case is pure: lookups and submissions are answered from the case's moc
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
@@ -38,10 +39,12 @@ from dialogs.messages import (
     Inbound,
     LookupRequest,
     LookupResult,
+    Meaning,
     StatusRequest,
     StatusResult,
     Submission,
     SubmissionResult,
+    Understand,
 )
 from dialogs.problems import Problem
 from dialogs.profiles import PROFILES
@@ -150,7 +153,21 @@ def screen_problems(text: str, channel: str) -> list[str]:
     return found
 
 
-def run_case(catalog: Catalog, service_id: str, case: Case, channel: str) -> CaseResult:
+# Free text -> its meaning (the gateway passes its embedded classifier: `dialogs` has none).
+Understanding = Callable[[str, str], Meaning]
+
+
+def not_understood(text: str, lang: str) -> Meaning:
+    return Meaning(text)
+
+
+def run_case(
+    catalog: Catalog,
+    service_id: str,
+    case: Case,
+    channel: str,
+    understand: Understanding = not_understood,
+) -> CaseResult:
     """Play one case on one channel and compare every screen with what was expected."""
     result = CaseResult(case.name, channel)
     submitted: list[Submission] = []  # successful submissions only
@@ -174,6 +191,8 @@ def run_case(catalog: Catalog, service_id: str, case: Case, channel: str) -> Cas
             return LookupResult(ok=True, data=mock.data)
         if isinstance(effect, StatusRequest):  # the applications submitted in this case
             return StatusResult(ok=True, applications=tuple(applications))
+        if isinstance(effect, Understand):
+            return understand(effect.text, effect.lang)
         mock_sub = case.submission
         if mock_sub.ok:
             submitted.append(effect)
@@ -257,13 +276,14 @@ def run_file(
     catalog: Catalog,
     tests: TestFile,
     channels: list[str] | None = None,
+    understand: Understanding = not_understood,
 ) -> list[CaseResult]:
     """Every case of a tests file on each of its channels (optionally only `channels`)."""
     results = []
     for case in tests.cases:
         for channel in case.channels:
             if channels is None or channel in channels:
-                results.append(run_case(catalog, tests.service, case, channel))
+                results.append(run_case(catalog, tests.service, case, channel, understand))
     return results
 
 

@@ -15,11 +15,13 @@ from dialogs.builtin_texts import BUILTIN_TEXTS
 from dialogs.catalog import LANGUAGE_NAMES, Catalog
 from dialogs.compiler import BACK, EDIT, FAIL, NEXT, CompiledService, template_for
 from dialogs.definition import Commands
+from dialogs.intents import asks, is_sure, prefill_for, wanted_service, yes_or_no
 from dialogs.messages import (
     Effect,
     Inbound,
     LookupRequest,
     LookupResult,
+    Meaning,
     Outcome,
     Reply,
     ReplyOption,
@@ -27,6 +29,7 @@ from dialogs.messages import (
     StatusResult,
     Submission,
     SubmissionResult,
+    Understand,
 )
 from dialogs.paging import paginate
 from dialogs.profiles import BACK_KEY, MORE_KEY, profile_for
@@ -38,6 +41,7 @@ from dialogs.steps.end import EndStep
 from dialogs.steps.lookup import LookupStep
 from dialogs.steps.submit import SubmitStep
 from dialogs.steps.summary import CONFIRM, SummaryStep
+from dialogs.steps.yes_no import YesNoStep
 from dialogs.text import Text, localise
 
 MAX_TRAIL = 60  # steps remembered for "back"; keeps snapshots small on looping services
@@ -92,6 +96,8 @@ class _Turn:
         self.events: list[dict[str, Any]] = []
         self.service: CompiledService | None = None
         self.snap = snapshot or Snapshot(id=inbound.conversation_id, lang=inbound.lang or "en")
+        # The classifier's answer to an `Understand` this turn asked for (second pass).
+        self.meaning = inbound.result if isinstance(inbound.result, Meaning) else None
         self._at = ""
         self._context: dict[str, Any] | None = None
         self._lang_key: tuple[str, CompiledService | None] | None = None
@@ -221,6 +227,8 @@ class _Turn:
             return None
         notice = self.snap.notice
         head = f"{notice}\n" if notice else ""
+        if self.snap.mode in ("pick", "switch"):
+            return Reply(head + self.offer_question(), self.yes_no_options())
         if self.snap.service is None:
             return self.menu_screen(head)
         assert self.service is not None
@@ -228,6 +236,12 @@ class _Turn:
         if not isinstance(current, InputStep):
             return None
         ctx = self.step_context()
+        if self.snap.mode == "prefill":
+            value = current.parse(self.snap.prefill.get(current.id, ""), ctx)
+            shown = current.display(value.value, ctx) if isinstance(value, Accepted) else ""
+            label = self.field_label(current.id)
+            text = self.builtin("prefilled", {"label": label, "value": shown})
+            return Reply(head + text, self.yes_no_options())
         if self.snap.mode == "edit" and isinstance(current, SummaryStep):
             fields = self.summary_fields(current)
             options = self.numbered([self.field_label(name) for name in fields])
@@ -268,7 +282,11 @@ class _Turn:
         labels = [label for _, label in self.menu_entries()]
         return Reply(head + self.builtin("menu_title"), self.numbered(labels))
 
-    def show_menu(self) -> None:
+    def show_menu(self, notice: str = "") -> None:
+        self.to_menu()
+        self.show(notice)
+
+    def to_menu(self) -> None:
         self.service = None
         self.snap = self.snap.evolve(
             service=None,
@@ -281,8 +299,9 @@ class _Turn:
             return_to=None,
             submission=None,
             invalid=0,
+            offer="",
+            prefill={},
         )
-        self.show()
 
     def menu_answer(self, raw: str) -> None:
         if self.snap.mode == "lang":
@@ -297,7 +316,11 @@ class _Turn:
         entries = self.menu_entries()
         index = _pick(raw, [label for _, label in entries], [key for key, _ in entries])
         if index is None:
-            self.show(self.builtin("bad_choice"))
+            meaning = self.understood(raw)
+            if meaning is not None:
+                first = self.snap.mode == ""  # the conversation's first message
+                self.snap = self.snap.evolve(mode="menu")
+                self.act_at_menu(meaning, first=first)
         elif entries[index][0] == LANGUAGE_KEY:
             self.snap = self.snap.evolve(mode="lang", page=0)
             self.show()
@@ -326,9 +349,17 @@ class _Turn:
             self.say(Reply(self.builtin("no_services"), end=True))
             self.snap = self.snap.evolve(ended=True)
         else:
-            self.show_menu()
+            self.to_menu()
+            raw = _clean(inbound.text) if self.profile.free_text else ""
+            if not raw or (raw.isascii() and raw.isdigit()):
+                self.show()  # a dial, or an answer to a menu long gone: the menu
+            elif not self.command(raw):
+                # "I want to register my shop": nothing shown yet (mode "" marks that
+                # until the classifier's answer comes back in this turn).
+                self.snap = self.snap.evolve(mode="")
+                self.menu_answer(raw)
 
-    def start(self, service: CompiledService) -> None:
+    def start(self, service: CompiledService, prefill: dict[str, str] | None = None) -> None:
         self.service = service
         self.snap = self.snap.evolve(
             service=service.id,
@@ -343,6 +374,8 @@ class _Turn:
             ended=False,
             rewound=False,
             run=self.snap.run + 1,
+            offer="",
+            prefill=prefill or {},
         )
         self.snap = self.snap.evolve(step=service.start)
         self.event("started")
@@ -360,21 +393,30 @@ class _Turn:
                 else:
                     self.start(service)
                 return
-        if self.inbound.result is not None:
+        if self.meaning is not None:
+            raw = _clean(self.meaning.text)  # the message the classifier was asked about
+        elif self.inbound.result is not None:
             if snapshot.mode == STATUS_MODE and isinstance(self.inbound.result, StatusResult):
                 self.status_result(self.inbound.result)
-            elif snapshot.mode == "awaiting" and not isinstance(self.inbound.result, StatusResult):
+            elif snapshot.mode == "awaiting" and isinstance(
+                self.inbound.result, LookupResult | SubmissionResult
+            ):
                 self.effect_result(self.inbound.result)
             return  # a late or repeated result for a step already left: nothing to do
-        if self.inbound.resume and self._in_progress():
+        elif self.inbound.resume and self._in_progress():
             self.offer_resume()
             return
-        raw = self.inbound.choice if self.inbound.choice is not None else self.inbound.text
-        raw = _clean(raw)
+        else:
+            raw = self.inbound.choice if self.inbound.choice is not None else self.inbound.text
+            raw = _clean(raw)
         if self.command(raw):
             return
         if snapshot.mode == "resume":
             self.resume_answer(raw)
+        elif snapshot.mode in ("pick", "switch"):
+            self.offer_answer(raw)
+        elif snapshot.mode == "prefill":
+            self.prefill_answer(raw)
         elif snapshot.mode == "awaiting":
             self.enter(snapshot.step)  # e.g. a submission failed: try it again
         elif self.snap.service is None:
@@ -456,9 +498,7 @@ class _Turn:
         elif word in commands.status:
             self.request_status()
         elif word in commands.stop:
-            self.event("stopped")
-            self.say(Reply(self.builtin("goodbye"), end=True))
-            self.snap = self.snap.evolve(ended=True, mode="")
+            self.stop()
         else:
             return False
         return True
@@ -494,6 +534,144 @@ class _Turn:
         else:
             self.snap = self.snap.evolve(mode="")
             self.show()
+
+    # ----------------------------------------------------------------- free text
+    def understood(self, raw: str) -> Meaning | None:
+        """What free text asks for. None: an `Understand` effect was queued and the turn
+        must stop here unchanged; it runs again with the classifier's answer."""
+        if self.meaning is not None:
+            return self.meaning
+        if not self.profile.free_text or not raw or (raw.isascii() and raw.isdigit()):
+            return Meaning(raw)  # a keypad answer: nothing to understand
+        self.effects.append(Understand(raw, self.snap.lang))
+        return None
+
+    def noted(self, meaning: Meaning) -> None:
+        if meaning.source:  # classified, not a keypad answer
+            self.event(
+                "understood",
+                intent=meaning.intent,
+                confidence=round(meaning.confidence, 2),
+                source=meaning.source,
+            )
+
+    def act_at_menu(self, meaning: Meaning, *, first: bool) -> None:
+        """The first message, or free text at the menu: start what was asked for."""
+        self.noted(meaning)
+        service = wanted_service(self.catalog, meaning)
+        if service is not None:
+            prefill = prefill_for(service, meaning.entities)
+            if is_sure(meaning):
+                self.start(service, prefill)
+            else:
+                self.snap = self.snap.evolve(mode="pick", offer=service.id, prefill=prefill)
+                self.show()
+        elif asks(meaning, "help"):
+            self.show(self.builtin("help"))
+        elif asks(meaning, "status"):
+            self.request_status()
+        elif asks(meaning, "stop", sure=True):
+            self.stop()
+        elif asks(meaning, "greet") or asks(meaning, "menu") or first:
+            self.show(self.builtin("greeting") if asks(meaning, "greet") else "")
+        else:  # free text nobody understood, or a keypad answer that is not on the menu
+            self.show(self.builtin("not_understood" if meaning.source else "bad_choice"))
+
+    def act_in_service(self, meaning: Meaning) -> bool:
+        """Free text that fails a step but asks for something else; False: it did not."""
+        assert self.service is not None
+        self.noted(meaning)
+        service = wanted_service(self.catalog, meaning) if is_sure(meaning) else None
+        if service is not None and service.id != self.service.id:
+            # Only a clear request: a wrong guess here would interrupt an application.
+            self.snap = self.snap.evolve(mode="switch", offer=service.id, page=0, notice="")
+            self.snap = self.snap.evolve(prefill=prefill_for(service, meaning.entities))
+        elif asks(meaning, "stop"):
+            self.snap = self.snap.evolve(mode="switch", offer="stop", page=0, notice="")
+        elif asks(meaning, "help", sure=True):
+            self.command(self.commands().help[0])
+            return True
+        elif asks(meaning, "status", sure=True):
+            self.request_status()
+            return True
+        elif asks(meaning, "menu", sure=True) and len(self.catalog.menu()) > 1:
+            self.event("left")
+            self.show_menu()
+            return True
+        else:
+            return False
+        self.show()
+        return True
+
+    def offer_question(self) -> str:
+        if self.snap.offer == "stop":
+            return self.builtin("confirm_stop")
+        service = self.catalog.get(self.snap.offer)
+        title = localise(service.definition.title, self.lang) if service else self.snap.offer
+        key = "did_you_mean" if self.snap.mode == "pick" else "switch_service"
+        return self.builtin(key, {"title": title})
+
+    def yes_no_options(self) -> tuple[ReplyOption, ...]:
+        return self.numbered([self.builtin("yes"), self.builtin("no")])
+
+    def offer_answer(self, raw: str) -> None:
+        """Yes or no to "Did you mean...?" (at the menu) or "Start ... instead?"."""
+        yes = yes_or_no(raw, self.meaning)
+        if yes is None and self.meaning is None and self.profile.free_text:
+            if self.understood(raw) is None:
+                return  # "sure, go ahead": ask the classifier
+            yes = yes_or_no(raw, self.meaning)
+        offer, prefill = self.snap.offer, self.snap.prefill
+        self.snap = self.snap.evolve(offer="", prefill={}, mode="menu" if not self.service else "")
+        if yes is None:  # neither: an answer to the menu or the question, as if not asked
+            if self.service is None:
+                self.menu_answer(raw)
+            else:
+                self.answer(raw)
+            return
+        service = self.catalog.get(offer) if offer != "stop" else None
+        if not yes:
+            self.show()  # the menu, or the question the citizen was at
+        elif offer == "stop":
+            self.stop()
+        elif service is None:
+            self.show_menu()  # withdrawn meanwhile
+        else:
+            if self.service is not None:
+                self.event("switched", to=service.id)
+            self.start(service, prefill)
+
+    def _prefill_fits(self, current: StepBase) -> bool:
+        if not isinstance(current, InputStep):
+            return False
+        raw = self.snap.prefill.get(current.id, "")
+        return isinstance(current.parse(raw, self.step_context()), Accepted)
+
+    def prefill_answer(self, raw: str) -> None:
+        """Yes to "Citizenship ID: 11512000123. Is that right?" saves it; no asks the
+        question; anything else is taken as the answer itself."""
+        assert self.service is not None
+        current = self.service.steps[self.snap.step]
+        assert isinstance(current, InputStep)
+        prefill = dict(self.snap.prefill)
+        given = prefill.pop(current.id, "")
+        self.snap = self.snap.evolve(mode="", prefill=prefill)
+        yes = yes_or_no(raw)
+        if yes is None:
+            self.answer(raw)
+        elif not yes:
+            self.show()
+        else:
+            parsed = current.parse(given, self.step_context())
+            assert isinstance(parsed, Accepted)  # checked on arrival
+            self.snap = self.snap.evolve(answers={**self.snap.answers, current.id: parsed.value})
+            self.event("answered", prefilled=True)
+            self.advance(current.id, NEXT)
+
+    def stop(self) -> None:
+        self.event("stopped")
+        self.say(Reply(self.builtin("goodbye"), end=True))
+        self.snap = self.snap.evolve(ended=True, mode="", offer="", prefill={})
 
     def _back_target(self) -> str | None:
         service = self.service
@@ -543,6 +721,15 @@ class _Turn:
             self.edit_choice(current, raw)
             return
         parsed = current.parse(raw, self.step_context())
+        if not isinstance(parsed, Accepted):
+            meaning = self.understood(raw)
+            if meaning is None:
+                return  # asked the classifier; this turn goes on with its answer
+            if self.act_in_service(meaning):
+                return
+            if isinstance(current, YesNoStep):
+                yes = yes_or_no("", meaning)  # "sure, go ahead"
+                parsed = Accepted(yes) if yes is not None else parsed
         if not isinstance(parsed, Accepted):
             self.snap = self.snap.evolve(invalid=self.snap.invalid + 1, page=0)
             self.event("invalid", reason=parsed.reason)
@@ -628,6 +815,8 @@ class _Turn:
             else:
                 if isinstance(current, SummaryStep | SubmitStep):
                     self.prune_answers()
+                if name in self.snap.prefill and self._prefill_fits(current):
+                    self.snap = self.snap.evolve(mode="prefill")
                 self.show()
             return
         self.say(Reply(self.builtin("unavailable"), end=True))

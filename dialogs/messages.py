@@ -82,7 +82,15 @@ class StatusRequest:
     limit: int = 5
 
 
-Effect = LookupRequest | Submission | StatusRequest
+@dataclass(frozen=True, slots=True)
+class Understand:
+    """Effect: classify the citizen's free text; fed back as a `Meaning`."""
+
+    text: str
+    lang: str
+
+
+Effect = LookupRequest | Submission | StatusRequest | Understand
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +129,43 @@ class StatusResult:
     applications: tuple[Application, ...] = ()
 
 
-EffectResult = LookupResult | SubmissionResult | StatusResult
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """Something the citizen named in free text.
+
+    `kind` is `cid` (citizenship ID), `phone`, or the name of a shared list (e.g.
+    `dzongkhags`), whose option `value` is then the value.
+    """
+
+    kind: str
+    value: str
+
+
+# Intents every catalog understands besides one per service (named by the service id).
+BUILTIN_INTENTS = ("help", "status", "stop", "menu", "greet", "affirm", "deny")
+# Confidence bands, the same for every classifier: act at CONFIDENT and above, ask the
+# citizen to confirm from UNSURE, below that nothing was understood.
+CONFIDENT = 0.8
+UNSURE = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class Meaning:
+    """What a citizen's free text asks for, as a classifier understood it.
+
+    `intent` is a service id or one of `BUILTIN_INTENTS`; None when nothing was
+    understood. `ranking` lists the best intents with their confidence, best first.
+    """
+
+    text: str
+    intent: str | None = None
+    confidence: float = 0.0
+    ranking: tuple[tuple[str, float], ...] = ()
+    entities: tuple[Entity, ...] = ()
+    source: str = ""  # the classifier that answered: embedded, rasa
+
+
+EffectResult = LookupResult | SubmissionResult | StatusResult | Meaning
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,12 +19,15 @@ class ChannelProfile:
     max_options: int | None = None  # options per message, navigation rows included
     unicode: bool = True  # can carry non-GSM text (Dzongkha); USSD in practice cannot
     show_back: bool = False  # print "0 Back" on menus
+    free_text: bool = True  # citizens write sentences (intent detection); USSD: keypad only
 
 
 PROFILES: dict[str, ChannelProfile] = {
     profile.name: profile
     for profile in (
-        ChannelProfile("ussd", max_septets=USSD_MAX_SEPTETS, unicode=False, show_back=True),
+        ChannelProfile(
+            "ussd", max_septets=USSD_MAX_SEPTETS, unicode=False, show_back=True, free_text=False
+        ),
         ChannelProfile("sms", max_segments=3),
         ChannelProfile("whatsapp", max_options=10),
         ChannelProfile("telegram", max_options=24),

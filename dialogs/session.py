@@ -10,7 +10,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal, Self
 
-Mode = Literal["", "menu", "lang", "edit", "awaiting", "resume"]
+# "pick": asked whether the service understood from free text is the one wanted;
+# "switch": asked whether to leave the service for the one (or the stop) asked for;
+# "prefill": asked to confirm an answer the citizen gave up front.
+Mode = Literal["", "menu", "lang", "edit", "awaiting", "resume", "pick", "switch", "prefill"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,8 @@ class Snapshot:
     run: int = 0  # services started in this conversation: one submission per run
     rewound: bool = False  # went back or changed an answer: answers may be off the path
     started: str = ""  # ISO time the conversation started
+    offer: str = ""  # the service id (or "stop") a "pick"/"switch" question offers
+    prefill: dict[str, str] = field(default_factory=dict)  # step -> answer given up front
 
     def to_json(self) -> str:
         # The fields as they are (json copies nothing): asdict would deep-copy the answers.

@@ -12,10 +12,13 @@ from dialogs.conversation_tests import ALL_CHANNELS, parse_tests, run_file, unkn
 from dialogs.problems import has_errors
 from dialogs.profiles import PROFILES
 from dialogs.schema import json_schema_text
+from gateway.cli_nlu import app as nlu_app
 from gateway.repository import load_repository, test_files
 from gateway.settings import Settings
+from nlu.embedded import EmbeddedClassifier
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
+app.add_typer(nlu_app, name="nlu")
 
 Paths = Annotated[list[Path] | None, typer.Argument(help="Definition files or folders.")]
 
@@ -92,6 +95,8 @@ def run_tests(
     for problem in repository.problems:
         if problem.severity == "error":
             typer.echo(problem.format())
+    # Free text in a test is understood as the gateway understands it without Rasa.
+    understand = EmbeddedClassifier.from_catalog(repository.catalog).understand
     passed = failed = 0
     for path in test_files(chosen):
         tests, problems = parse_tests(path.read_text(encoding="utf-8"), str(path))
@@ -103,7 +108,7 @@ def run_tests(
         for name in unknown_steps(repository.catalog, tests):
             typer.echo(f"{path}: unknown service or step {name!r}")
             failed += 1
-        for result in run_file(repository.catalog, tests, channel):
+        for result in run_file(repository.catalog, tests, channel, understand):
             label = f"{path.name} :: {result.case} [{result.channel}]"
             if result.passed:
                 passed += 1

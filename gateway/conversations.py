@@ -30,12 +30,14 @@ from dialogs.messages import (
     EffectResult,
     Inbound,
     LookupRequest,
+    Meaning,
     Outcome,
     Reply,
     StatusRequest,
     StatusResult,
     Submission,
     SubmissionResult,
+    Understand,
     reply_data,
     reply_from_data,
 )
@@ -53,6 +55,7 @@ MENU_RESUME_SECONDS = 3600  # resume window at the main menu (no service chosen 
 
 Submit = Callable[[Submission, "Applicant"], Awaitable[SubmissionResult]]
 Status = Callable[[StatusRequest, "Applicant"], Awaitable[StatusResult]]
+Classify = Callable[[str, str], Awaitable[Meaning]]  # an nlu Classifier's `classify`
 
 # Opt-out keywords on text channels (as carriers and Twilio use them); localised ones join.
 OPT_OUT_CHANNELS = frozenset({"sms", "whatsapp"})
@@ -73,6 +76,11 @@ async def submissions_unavailable(submission: Submission, applicant: Applicant) 
     """Until a submission store is configured, applications cannot be accepted: the
     citizen is told to try again, and the conversation keeps its answers."""
     return SubmissionResult(ok=False)
+
+
+async def nothing_understood(text: str, lang: str) -> Meaning:
+    """Without a classifier, free text means nothing: menus and errors as before."""
+    return Meaning(text)
 
 
 async def status_unavailable(request: StatusRequest, applicant: Applicant) -> StatusResult:
@@ -107,6 +115,7 @@ class Conversations:
     submit: Submit = submissions_unavailable
     status: Status = status_unavailable
     lookup: Callable[[LookupRequest], Awaitable[EffectResult]] = perform_lookup
+    classify: Classify = nothing_understood
     lock_ms: int = LOCK_MS
     wait_seconds: float = WAIT_SECONDS
     clock: Callable[[], float] = time.time
@@ -245,6 +254,8 @@ class Conversations:
             return await self.lookup(effect)
         if isinstance(effect, StatusRequest):
             return await self.status(effect, applicant)
+        if isinstance(effect, Understand):
+            return await self.classify(effect.text, effect.lang)
         return await self.submit(effect, applicant)
 
     def _window(self, snapshot: Snapshot) -> int:

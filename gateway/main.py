@@ -37,6 +37,7 @@ from gateway.routes_chat import chat_router
 from gateway.routes_documents import RateLimit, documents_router
 from gateway.settings import Settings
 from gateway.submissions import Submissions
+from gateway.understanding import classifier_for
 from gateway.worker import run_in_process
 from state.connect import connect
 from state.database import Database, MessageLog, database_url
@@ -145,12 +146,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.submissions = submissions
             app.state.documents = store_from_settings(settings.documents_url, settings.var_dir)
             app.state.rate_limit = RateLimit(client, settings.public_rate_per_minute)
+            classifier = classifier_for(settings, repository.catalog, resources)
+            app.state.classifier = classifier
             conversations = Conversations(
                 repository.catalog,
                 store,
                 submit=submissions.submit,
                 status=submissions.status,
                 lookup=partial(perform_lookup, session=registries),
+                classify=classifier.classify,
             )
             app.state.conversations = conversations
             in_process = settings.worker_in_process

@@ -82,6 +82,14 @@ class Settings(BaseSettings):
     relay_seconds: float = 15.0  # how often pending notifications are queued again
     public_rate_per_minute: int = 30  # /d/ and /verify/ requests per client address
 
+    # Intent detection. Unset: the embedded classifier alone; set: Rasa's /model/parse,
+    # falling back to the embedded one when Rasa is slow or down.
+    rasa_url: str | None = None  # e.g. http://rasa:5005
+    rasa_token: SecretStr | None = None  # Rasa's --auth-token, sent as ?token=
+    rasa_timeout_seconds: float = 0.3  # a text hop waits no longer for Rasa
+    rasa_failures: int = 3  # failures in a row that stop calls to Rasa for a while
+    rasa_cooldown_seconds: float = 30.0  # how long Rasa is left alone after that
+
     @property
     def link_base(self) -> str:
         return self.link_url or self.public_url

@@ -26,11 +26,13 @@ from dialogs.messages import (
     StatusRequest,
     StatusResult,
     SubmissionResult,
+    Understand,
 )
 from dialogs.profiles import PROFILES
 from dialogs.render import renderer_for
 from dialogs.session import Snapshot
 from dialogs.steps.lookup import LookupStep
+from nlu.embedded import EmbeddedClassifier
 
 
 def screen_header(text: str, channel: str) -> str:
@@ -52,6 +54,7 @@ def simulate(
     service = catalog.get(service_id)
     assert service is not None
     year = datetime.now().year
+    classifier = EmbeddedClassifier.from_catalog(catalog)
 
     def perform(effect: Effect) -> EffectResult:
         if isinstance(effect, LookupRequest):
@@ -66,6 +69,10 @@ def simulate(
         if isinstance(effect, StatusRequest):
             typer.echo("  [status: no applications in a simulation]", err=True)
             return StatusResult(ok=True)
+        if isinstance(effect, Understand):
+            meaning = classifier.understand(effect.text, effect.lang)
+            typer.echo(f"  [understood: {meaning.intent} {meaning.confidence:.2f}]", err=True)
+            return meaning
         typer.echo(f"  [submit {effect.mode}: {dict(effect.answers)}]", err=True)
         link = "https://gw.example.gov.bt/d/SIMULATED" if effect.mode == "instant" else None
         return SubmissionResult(

@@ -139,3 +139,8 @@ class InputStep(StepBase):
     def max_display_length(self) -> int:
         """Worst-case length of `display`, used by the checker to size screens."""
         return 40
+
+    def entity(self) -> str | None:
+        """The kind of entity (see `dialogs.messages.Entity`) that can answer this step
+        when a citizen names it up front; None: none can."""
+        return None

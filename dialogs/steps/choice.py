@@ -84,6 +84,9 @@ class ChoiceStep(InputStep):
     def _shown(self) -> dict[str, list[Option]]:
         return {}
 
+    def entity(self) -> str | None:
+        return self.options_from  # a shared list is an entity kind (e.g. dzongkhags)
+
     def parse(self, raw: str, ctx: StepContext) -> Parsed:
         shown = self.choices(ctx)
         answer = raw.strip()

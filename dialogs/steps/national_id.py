@@ -30,5 +30,8 @@ class NationalIdStep(InputStep):
             return Rejected("bad_cid")
         return Accepted(digits)
 
+    def entity(self) -> str | None:
+        return "cid"
+
     def max_display_length(self) -> int:
         return CID_DIGITS

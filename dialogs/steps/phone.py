@@ -51,6 +51,9 @@ class PhoneStep(InputStep):
     def display(self, value: Any, ctx: StepContext) -> str:
         return str(value)
 
+    def entity(self) -> str | None:
+        return "phone"
+
     def max_display_length(self) -> int:
         return 16  # E.164: "+" and at most 15 digits
 

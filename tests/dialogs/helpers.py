@@ -24,12 +24,14 @@ from dialogs.messages import (
     Inbound,
     LookupRequest,
     LookupResult,
+    Meaning,
     Outcome,
     Reply,
     StatusRequest,
     StatusResult,
     Submission,
     SubmissionResult,
+    Understand,
 )
 from dialogs.problems import has_errors
 from dialogs.render import renderer_for
@@ -190,7 +192,8 @@ def screen_text(reply: Reply, channel: str) -> str:
 
 
 class Chat:
-    """One citizen's conversation, driven step by step through `dialogs.engine.step`."""
+    """One citizen's conversation, driven step by step through `dialogs.engine.step`
+    (`send`: effects come back as the test says; `run`: performed through the driver)."""
 
     def __init__(
         self,
@@ -236,11 +239,12 @@ class Chat:
         result: EffectResult | None = None,
         service: str | None = None,
     ) -> Outcome:
-        outcome = step(
-            self.catalog,
-            self.snapshot,
-            self.inbound(text, choice=choice, result=result, service=service),
-        )
+        inbound = self.inbound(text, choice=choice, result=result, service=service)
+        outcome = step(self.catalog, self.snapshot, inbound)
+        if outcome.effects and isinstance(outcome.effects[0], Understand):
+            # As a gateway without a classifier answers: the text means nothing more.
+            meaning = Meaning(outcome.effects[0].text)
+            outcome = step(self.catalog, outcome.snapshot, self.inbound(result=meaning))
         self.snapshot = outcome.snapshot
         self.last = outcome
         return outcome
@@ -276,14 +280,17 @@ class Chat:
 
 
 class Perform:
-    """A mock of the gateway's effects: registries and the submission store."""
+    """A mock of the gateway's effects: registries, the submission store, a classifier
+    (`meanings`: text -> what it means; other text means nothing)."""
 
     def __init__(
         self,
         lookups: Mapping[str, LookupResult] | None = None,
         submission: SubmissionResult | None = None,
+        meanings: Mapping[str, Meaning] | None = None,
     ) -> None:
         self.lookups = dict(lookups or {})
+        self.meanings = dict(meanings or {})
         self.submission = submission or SubmissionResult(
             ok=True, reference="REF-1", status="issued", link="https://docs.example/REF-1"
         )
@@ -295,5 +302,7 @@ class Perform:
             return self.lookups.get(effect.step, LookupResult(ok=True, data={"name": "Dorji"}))
         if isinstance(effect, StatusRequest):
             return StatusResult(ok=True)
+        if isinstance(effect, Understand):
+            return self.meanings.get(effect.text, Meaning(effect.text, source="test"))
         assert isinstance(effect, Submission)
         return self.submission

@@ -7,6 +7,7 @@ registries answer lookups alternately ok and failed; submissions succeed.
 from __future__ import annotations
 
 import math
+import zlib
 from datetime import date
 from typing import Any
 
@@ -19,16 +20,20 @@ from dialogs.compiler import CompiledService
 from dialogs.driver import run
 from dialogs.gsm import USSD_MAX_SEPTETS, is_gsm, septets, sms_size
 from dialogs.messages import (
+    BUILTIN_INTENTS,
     Effect,
     EffectResult,
+    Entity,
     Inbound,
     LookupRequest,
     LookupResult,
+    Meaning,
     Reply,
     StatusRequest,
     StatusResult,
     Submission,
     SubmissionResult,
+    Understand,
 )
 from dialogs.profiles import PROFILES
 from dialogs.render import RENDERERS
@@ -110,6 +115,8 @@ class Registries:
         self.snapshot: Snapshot | None = None
 
     def __call__(self, effect: Effect) -> EffectResult:
+        if isinstance(effect, Understand):
+            return self._meaning(effect.text)
         if isinstance(effect, Submission):
             number = f"{effect.reference_prefix}-2026-{self.calls:06d}"
             return SubmissionResult(ok=True, reference=number, status="issued", link=None)
@@ -120,6 +127,16 @@ class Registries:
         if self.calls % 2 == 0:
             return LookupResult(ok=False, error="timeout")
         return LookupResult(ok=True, data=self._example(effect.step))
+
+    def _meaning(self, text: str) -> Meaning:
+        """Any meaning at any confidence, chosen by the text: every offer and switch the
+        engine can make gets exercised."""
+        intents = [None, *(s.id for s in self.catalog.menu()), *BUILTIN_INTENTS]
+        digest = zlib.crc32(text.encode())
+        intent = intents[digest % len(intents)]
+        confidence = (0.3, 0.6, 0.9)[digest // len(intents) % 3]
+        entities = (Entity("cid", "11512000123"), Entity("dzongkhags", "paro"))
+        return Meaning(text, intent, confidence, (), entities[: digest % 3], "test")
 
     def _example(self, name: str) -> Any:
         for service in self.catalog.menu():

@@ -168,7 +168,7 @@ def test_replies_become_an_outgoing_for_the_sender() -> None:
 
 def test_a_business_registration_over_africastalking_sms(gw: Gateway) -> None:
     screens = ["\n".join(gw.sms(text)) for text in REGISTRATION]
-    assert screens[0].startswith("Government services. Choose one:\n")
+    assert screens[0].startswith("Kuzuzangpo!\nGovernment services. Choose one:\n")
     assert "2. Register a business" in screens[0]
     assert screens[1] == "Enter your citizenship ID (11 digits)"
     assert screens[2] == "Welcome Pema Wangmo. Enter the name of your business"
@@ -238,7 +238,7 @@ def test_a_failing_api_is_retried_until_it_sends(gw: Gateway) -> None:
     assert response.status_code == 200
     forms = gw.at.wait_for(3)
     assert forms[0] == forms[1] == forms[2]
-    assert forms[2]["message"].startswith("Government services")
+    assert forms[2]["message"].startswith("Kuzuzangpo!\nGovernment services")
 
 
 @pytest.mark.parametrize("token", [None, "", "wrong"])

@@ -157,7 +157,7 @@ def test_a_business_registration_over_sms(gw: Gateway) -> None:
         replies = messages(gw.sms(text))
         assert replies
         screens.append("\n".join(replies))
-    assert screens[0].startswith("Government services. Choose one:\n")
+    assert screens[0].startswith("Kuzuzangpo!\nGovernment services. Choose one:\n")
     assert "2. Register a business" in screens[0]
     assert screens[1] == "Enter your citizenship ID (11 digits)"
     assert screens[2] == "Welcome Pema Wangmo. Enter the name of your business"

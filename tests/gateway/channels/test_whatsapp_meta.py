@@ -310,7 +310,7 @@ def test_a_business_registration_over_whatsapp_cloud_api(meta: Meta) -> None:
     screens = [outgoing.decoded() for outgoing in queued]
     assert all(len(replies) == 1 for replies in screens)
     texts = [replies[0].text for replies in screens]
-    assert texts[0] == "Government services. Choose one:"
+    assert texts[0] == "Kuzuzangpo!\nGovernment services. Choose one:"
     assert texts[1] == "Enter your citizenship ID (11 digits)"
     assert texts[2] == "Welcome Pema Wangmo. Enter the name of your business"
     assert texts[3] == "Type of business"
@@ -382,7 +382,7 @@ def test_a_webhook_batching_two_citizens_answers_both(meta: Meta) -> None:
         ("+97577654321", "wa:wamid.other"),
     ]
     menus = [o.decoded()[0].text for o in meta.outbox.sent]
-    assert menus == ["Government services. Choose one:"] * 2
+    assert menus == ["Kuzuzangpo!\nGovernment services. Choose one:"] * 2
     # Each goes on with its own conversation: the first citizen picks a service.
     assert meta.send(list_message("2", "Register a business")).decoded()[0].text == (
         "Enter your citizenship ID (11 digits)"

@@ -74,7 +74,7 @@ def test_a_business_registration_over_whatsapp_with_quick_replies(gw: Gateway) -
         replies = messages(gw.whatsapp(body, payload))
         assert replies
         screens.append("\n".join(replies))
-    assert screens[0].startswith("Government services. Choose one:\n")
+    assert screens[0].startswith("Kuzuzangpo!\nGovernment services. Choose one:\n")
     assert screens[1] == "Enter your citizenship ID (11 digits)"
     assert screens[2] == "Welcome Pema Wangmo. Enter the name of your business"
     assert screens[3].startswith("Type of business\n1. Cottage\n2. Small\n3. Medium")
