@@ -453,6 +453,8 @@ class _Turn:
         assert self.service is not None
         labels = [self.builtin("continue"), self.builtin("start_again")]
         choice = _pick(raw, labels, ["continue", "restart"])
+        if choice is None and (yes := yes_or_no(raw)) is not None:
+            choice = 0 if yes else 1  # "Continue?" answered "yes" / "no"
         if choice is None:
             self.show_resume(self.builtin("bad_choice"))
         elif choice == 0:

@@ -6,6 +6,8 @@ of the engine is checked on its own. `tests/nlu` checks the classifiers themselv
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from dialogs.engine import step
@@ -39,6 +41,13 @@ MEANINGS = {
         meaning("back to the list of services", "menu", 0.9),
     )
 }
+
+
+def at_the_river(chat: Chat, perform: Perform) -> None:
+    """Fishing permit started in words, the name given: at the choice of river."""
+    chat.run("I want to go fishing", perform)
+    chat.run("Pema Wangmo", perform)
+    assert chat.snap.step == "river"
 
 
 @pytest.fixture
@@ -116,8 +125,7 @@ def test_help_and_status_in_words_at_the_start(chat: Chat, perform: Perform) -> 
 def test_free_text_that_fails_a_step_offers_the_service_asked_for(
     chat: Chat, perform: Perform
 ) -> None:
-    chat.run("I want to go fishing", perform)
-    chat.run("Pema Wangmo", perform)
+    at_the_river(chat, perform)
     assert chat.snap.step == "river"
     chat.run("a pet licence instead", perform)
     assert chat.snap.mode == "switch"
@@ -136,8 +144,7 @@ def test_free_text_that_fails_a_step_offers_the_service_asked_for(
 
 
 def test_cancel_in_words_asks_before_ending(chat: Chat, perform: Perform) -> None:
-    chat.run("I want to go fishing", perform)
-    chat.run("Pema Wangmo", perform)
+    at_the_river(chat, perform)
     chat.run("cancel this", perform)
     assert chat.screen == "Do you want to stop this application?\n1. Yes\n2. No"
     chat.run("yes", perform)
@@ -148,8 +155,7 @@ def test_cancel_in_words_asks_before_ending(chat: Chat, perform: Perform) -> Non
 def test_help_and_menu_in_words_act_anywhere_a_step_refuses_the_text(
     chat: Chat, perform: Perform
 ) -> None:
-    chat.run("I want to go fishing", perform)
-    chat.run("Pema Wangmo", perform)
+    at_the_river(chat, perform)
     chat.run("how does this work", perform)
     assert chat.screen.startswith("Service help.\nWhich river?")
     chat.run("back to the list of services", perform)
@@ -159,16 +165,14 @@ def test_help_and_menu_in_words_act_anywhere_a_step_refuses_the_text(
 def test_text_a_step_refuses_and_nobody_understands_gets_the_steps_error(
     chat: Chat, perform: Perform
 ) -> None:
-    chat.run("I want to go fishing", perform)
-    chat.run("Pema Wangmo", perform)
+    at_the_river(chat, perform)
     chat.run("qwerty", perform)
     assert chat.screen.startswith("Please reply with one of the numbers shown.\nWhich river?")
     assert chat.snap.invalid == 1
 
 
 def test_an_affirmation_answers_a_yes_no_question(chat: Chat, perform: Perform) -> None:
-    chat.run("I want to go fishing", perform)
-    chat.run("Pema Wangmo", perform)
+    at_the_river(chat, perform)
     chat.run("3", perform)  # Wang Chhu: asks about a boat
     assert chat.snap.step == "boat"
     chat.run("sure thing", perform)
@@ -250,8 +254,7 @@ def test_a_meaning_for_an_ended_conversation_is_ignored(chat: Chat, perform: Per
 def test_answering_the_question_instead_of_the_offer_answers_it(
     chat: Chat, perform: Perform
 ) -> None:
-    chat.run("I want to go fishing", perform)
-    chat.run("Pema Wangmo", perform)
+    at_the_river(chat, perform)
     chat.run("a pet licence instead", perform)
     chat.run("Mo Chhu", perform)  # the river asked before the offer
     assert (chat.snap.service, chat.snap.mode, chat.snap.offer) == ("fishing-permit", "", "")
@@ -261,8 +264,18 @@ def test_answering_the_question_instead_of_the_offer_answers_it(
 def test_a_middling_guess_mid_application_is_not_offered(chat: Chat) -> None:
     unsure = meaning("pets maybe", "pet-licence", 0.6)
     perform = Perform(meanings={**MEANINGS, unsure.text: unsure})
-    chat.run("I want to go fishing", perform)
-    chat.run("Pema Wangmo", perform)
+    at_the_river(chat, perform)
     chat.run("pets maybe", perform)
     assert chat.snap.mode == ""
     assert chat.screen.startswith("Please reply with one of the numbers shown.")
+
+
+@pytest.mark.parametrize(("answer", "step_after"), [("yes", "river"), ("no", "holder")])
+def test_continue_question_takes_yes_and_no(chat: Chat, answer: str, step_after: str) -> None:
+    chat.send("", service="fishing-permit")
+    chat.send("Pema Wangmo")
+    redial = replace(chat.inbound(""), resume="ask")
+    chat.snapshot = step(chat.catalog, chat.snap, redial).snapshot
+    assert chat.snap.mode == "resume"
+    chat.send(answer)
+    assert (chat.snap.mode, chat.snap.step) == ("", step_after)
