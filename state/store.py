@@ -27,6 +27,8 @@ from typing import Any, cast
 
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
+from redis.commands.core import AsyncScript
+from redis.exceptions import NoScriptError
 
 MESSAGE_TTL_SECONDS = 50 * 3600  # provider message ids are remembered > 48 h
 EXPIRY_INDEX = "gw:expiry"
@@ -164,7 +166,7 @@ class SessionStore:
         token = secrets.token_hex(8)
         keys = [*self.keys(citizen, message_id), self.preferences_key(citizen)]
         flag = "1" if message_id else "0"
-        result = await self._begin(keys=keys, args=[token, lock_ms, flag])
+        result = await self._run(self._begin, keys, [token, lock_ms, flag])
         status = _text(result[0])
         if status == "dup":
             return Begun(duplicate=_text(result[1]))
@@ -208,16 +210,25 @@ class SessionStore:
         if self.cluster:
             # The expiry index and the event stream live in other slots: a script cannot
             # touch them, so they are written after, and only when the commit held.
-            saved = bool(await self._commit(keys=keys, args=[*args, "0"]))
+            saved = bool(await self._run(self._commit, keys, [*args, "0"]))
             if saved:
                 await self._index(citizen, record, events)
             return saved
         # One server: everything in one script, so a lost lock writes nothing at all.
         encoded = [json.dumps(event, default=str) for event in events]
-        result = await self._commit(
-            keys=[*keys, EXPIRY_INDEX, EVENTS_STREAM], args=[*args, "1", citizen, *encoded]
+        result = await self._run(
+            self._commit, [*keys, EXPIRY_INDEX, EVENTS_STREAM], [*args, "1", citizen, *encoded]
         )
         return bool(result)
+
+    async def _run(self, script: AsyncScript, keys: list[str], args: list[Any]) -> Any:
+        """EVALSHA straight through the client (as `script(keys=..., args=...)` sends it,
+        without its per-call pipeline check, which costs more than the call's arguments);
+        a server that does not know the script yet gets it through `script`."""
+        try:
+            return await self.client.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
+        except NoScriptError:
+            return await script(keys=keys, args=args)
 
     def _queue_index(
         self, pipe: Any, citizen: str, record: SessionRecord | None, events: list[dict[str, Any]]

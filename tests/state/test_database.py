@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import inspect
 
-from state.database import Database, LogEntry, MessageLog, database_url
+from state.database import Database, LogEntry, MessageLog, MessageRow, _values, database_url
 
 
 def row(address: str, direction: str, body: str, provider_id: str | None = None) -> LogEntry:
@@ -65,3 +65,11 @@ async def test_values_longer_than_their_columns_are_cut_not_refused(database: Da
     (found,) = await log.for_address("+97517123456")
     assert found.provider_id == ("at:" + "9" * 300)[:128]
     assert found.status == "s" * 20
+
+
+def test_each_log_entry_field_is_a_column_written() -> None:
+    """`_values` names the fields one by one (it runs for every row): none is left out."""
+    entry = row("+97517123456", "in", "hello", provider_id="p1")
+    columns = {column.name for column in MessageRow.__table__.columns} - {"id"}
+    assert {f.name for f in fields(LogEntry)} == columns
+    assert _values(entry) == {f.name: getattr(entry, f.name) for f in fields(LogEntry)}

@@ -383,3 +383,20 @@ async def test_an_answer_costs_one_round_trip_to_begin_and_one_to_commit(
     assert isinstance(store.client, RedisCluster)
     nodes = {store.client.get_node_from_key(key).name for key in (EXPIRY_INDEX, EVENTS_STREAM)}
     assert trips.reset() == 1 + len(nodes)
+
+
+async def test_a_server_that_forgot_the_scripts_gets_them_again(store: SessionStore) -> None:
+    """After SCRIPT FLUSH (a restarted or failed-over server), EVALSHA is refused once and
+    the script is loaded again: the answer goes through."""
+    await store.client.script_flush()
+    begun = await store.begin("+97517123456", "m1", 5000)
+    assert begun.token
+    assert await store.commit(
+        "+97517123456",
+        begun.token,
+        SessionRecord("{}", "ussd", "S1", 0.0, ""),
+        ttl_seconds=60,
+        message_id="m1",
+        reply="[]",
+        events=[],
+    )

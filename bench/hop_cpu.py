@@ -1,0 +1,298 @@
+"""Server CPU per USSD hop on a fixed script, for before/after comparisons on a busy machine.
+
+Wall-clock benches need quiet cores; this measures what one hop costs the server instead:
+`gateway serve` (one worker, as `make bench` starts it: a private redis-server, the fake
+census, PostgreSQL when one answers, SQLite otherwise) gets a fixed number of full
+business registrations (9 hops each) over a few keep-alive connections, closed loop.
+
+- default: server CPU ms per hop (utime+stime from /proc), median of `--repeat` runs;
+- `--callgrind`: the server runs under `valgrind --tool=callgrind` with instrumentation
+  off until the warm-up is done, then the measured hops' instructions (Ir) are dumped:
+  instructions per hop, deterministic to about 1% whatever else runs on the machine;
+- `--py-spy FILE`: a py-spy profile (speedscope or flamegraph by extension) of the
+  measured hops (needs `py-spy` on PATH or `--py-spy-bin`).
+
+Run: `python -m bench.hop_cpu --citizens 100 [--callgrind] [--target baseline]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+from bench.ussd_load import (
+    BIN,
+    CODE,
+    ROOT,
+    TICK,
+    free_port,
+    redis_ping,
+    services_copy,
+    ticks,
+)
+from bench.ussd_rate import ANSWERS, EXPECT, request_bytes
+
+DATABASE = f"gateway_hop_cpu_{os.getpid()}"  # runs side by side do not collide
+PSQL = ["-h", "127.0.0.1", "-U", "postgres", "-q"]
+
+
+def database(folder: Path, sqlite: bool) -> str:
+    psql = shutil.which("psql")
+    base = PSQL
+    if (
+        sqlite
+        or not psql
+        or subprocess.run([psql, *base, "-c", "SELECT 1"], capture_output=True).returncode
+    ):
+        return f"sqlite:///{folder / 'gateway.db'}"
+    for sql in (f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)", f"CREATE DATABASE {DATABASE}"):
+        subprocess.run([psql, *base, "-c", sql], check=True, capture_output=True)
+    return f"postgresql://postgres@127.0.0.1:5432/{DATABASE}"
+
+
+def body(run: int, serial: int, hop: int) -> bytes:
+    text = "*".join(ANSWERS[:hop])
+    number = f"+9753{run % 10}{serial:07d}"
+    return (
+        f"sessionId=ATUidC_{run}_{serial}&phoneNumber={quote(number)}&networkCode=40201"
+        f"&serviceCode={quote(CODE)}&text={quote(text)}"
+    ).encode()
+
+
+async def drive(
+    port: int, path: str, run: int, citizens: int, connections: int, check: bool
+) -> int:
+    """`citizens` full registrations, `connections` at a time; hops sent."""
+    bad = 0
+    queue = list(range(citizens))
+
+    async def one_connection() -> None:
+        nonlocal bad
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            while queue:
+                serial = queue.pop()
+                for hop in range(len(ANSWERS) + 1):
+                    writer.write(request_bytes("127.0.0.1", port, path, body(run, serial, hop)))
+                    head = await reader.readuntil(b"\r\n\r\n")
+                    length = 0
+                    for line in head.split(b"\r\n"):
+                        if line[:15].lower() == b"content-length:":
+                            length = int(line[15:])
+                    reply = await reader.readexactly(length) if length else b""
+                    if head[9:12] != b"200" or (check and EXPECT[hop].encode() not in reply):
+                        bad += 1
+                        if bad == 1:
+                            print(
+                                f"unexpected reply at hop {hop + 1}: {head[:12]!r} {reply[:100]!r}"
+                            )
+        finally:
+            writer.close()
+
+    await asyncio.gather(*(one_connection() for _ in range(connections)))
+    if bad:
+        print(f"{bad} unexpected replies", file=sys.stderr)
+    return citizens * (len(ANSWERS) + 1)
+
+
+def wait_ready(port: int, process: subprocess.Popen[bytes], log: Path, probe: str) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{probe}", timeout=5):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError("server did not start")
+
+
+def callgrind_total(out: Path) -> int:
+    """Total Ir of the newest dump part."""
+    parts = sorted(out.parent.glob(out.name + "*"), key=lambda p: p.stat().st_mtime)
+    for line in parts[-1].read_text(errors="replace").splitlines():
+        if line.startswith(("summary:", "totals:")):
+            return int(line.split()[1])
+    raise RuntimeError(f"no totals in {parts[-1]}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--citizens", type=int, default=100, help="measured registrations")
+    parser.add_argument("--warmup", type=int, default=30, help="registrations before measuring")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--target", choices=["gateway", "baseline"], default="gateway")
+    parser.add_argument("--sqlite", action="store_true")
+    parser.add_argument("--callgrind", action="store_true")
+    parser.add_argument("--py-spy", dest="pyspy", default="")
+    parser.add_argument("--py-spy-bin", dest="pyspy_bin", default="py-spy")
+    args = parser.parse_args()
+
+    folder = Path(tempfile.mkdtemp(prefix="hop-cpu-"))
+    database_url = database(folder, args.sqlite)  # before anything is started
+    redis_port = free_port()
+    redis = subprocess.Popen(
+        ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", ""],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    census_port = free_port()
+    census = subprocess.Popen(
+        [sys.executable, "-m", "bench.fake_census", str(census_port)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+    )
+    assert census.stdout is not None
+    census.stdout.readline()
+    for _ in range(50):
+        if redis_ping(redis_port):
+            break
+        time.sleep(0.1)
+    env = {
+        **os.environ,
+        "GATEWAY_REDIS_URL": f"redis://127.0.0.1:{redis_port}/1",
+        "GATEWAY_WORKER_IN_PROCESS": "false",
+        "GATEWAY_DATABASE_URL": database_url,
+        "GATEWAY_SERVICES_DIR": str(services_copy(folder, census_port)),
+        "GATEWAY_VAR_DIR": str(folder / "var"),
+        "GATEWAY_USSD_CODES": json.dumps({CODE: "business-registration"}),
+        # The sweeper and the relay run on timers: under valgrind's slowdown they would
+        # land on the measured hops many times more often than at full speed.
+        "GATEWAY_SWEEP_SECONDS": "3600",
+        "GATEWAY_RELAY_SECONDS": "3600",
+        "PYTHONHASHSEED": "0",
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("GATEWAY_USSD_TOKEN", None)
+    env.pop("GATEWAY_USSD_ALLOWED_IPS", None)
+    port = free_port()
+    if args.target == "gateway":
+        command = [str(BIN / "gateway"), "serve", f"--port={port}"]
+        path, probe, check = "/channels/ussd/africastalking", "/healthz", True
+    else:
+        command = [str(BIN / "uvicorn"), "bench.baseline_app:app", f"--port={port}"]
+        path, probe, check = "/ussd", "/docs", False
+    out = folder / "callgrind.out"
+    if args.callgrind:
+        command = [
+            "valgrind",
+            "--tool=callgrind",
+            "--instr-atstart=no",
+            f"--callgrind-out-file={out}",
+            sys.executable,
+            *command,
+        ]
+    log = folder / "server.log"
+    server = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    run = int(time.time()) % 100000
+    results: list[float] = []
+    try:
+        wait_ready(port, server, log, probe)
+        asyncio.run(drive(port, path, run, args.warmup, args.connections, check))
+        for repeat in range(1 if args.callgrind else args.repeat):
+            run += 1
+            spy = None
+            if args.callgrind:
+                subprocess.run(
+                    ["callgrind_control", "-i", "on", str(server.pid)],
+                    check=True,
+                    capture_output=True,
+                )
+                subprocess.run(
+                    ["callgrind_control", "-z", str(server.pid)], check=True, capture_output=True
+                )
+            elif args.pyspy and repeat == 0:
+                fmt = {".json": "speedscope", ".txt": "raw"}.get(
+                    Path(args.pyspy).suffix, "flamegraph"
+                )
+                spy = subprocess.Popen(
+                    [
+                        args.pyspy_bin,
+                        "record",
+                        "-p",
+                        str(server.pid),
+                        "-o",
+                        args.pyspy,
+                        "-f",
+                        fmt,
+                        "-r",
+                        "500",
+                        "--nonblocking",
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+                time.sleep(1.0)
+            before = ticks(server.pid)
+            hops = asyncio.run(drive(port, path, run, args.citizens, args.connections, check))
+            used = ticks(server.pid) - before
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                spy.wait(timeout=60)
+            if args.callgrind:
+                time.sleep(0.5)  # the background log writes of the last hops
+                subprocess.run(
+                    ["callgrind_control", "-d", str(server.pid)], check=True, capture_output=True
+                )
+                total = callgrind_total(out)
+                print(f"{args.target}: {hops} hops, {total / hops / 1e6:.3f} M instructions/hop")
+            else:
+                ms = used / TICK * 1000 / hops
+                results.append(ms)
+                print(f"{args.target}: {hops} hops, {ms:.3f} ms CPU/hop", flush=True)
+        if results:
+            results.sort()
+            print(
+                f"{args.target}: median {results[len(results) // 2]:.3f} ms CPU/hop "
+                f"(min {results[0]:.3f}); load {os.getloadavg()[0]:.2f}"
+            )
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+        census.terminate()
+        redis.terminate()
+        if "postgresql" in env["GATEWAY_DATABASE_URL"]:
+            drop = f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"
+            subprocess.run(["psql", *PSQL, "-c", drop], capture_output=True)
+        census.wait()
+        redis.wait()
+        errors = [
+            line
+            for line in log.read_text(errors="replace").splitlines()
+            if "Traceback" in line or "ERROR" in line
+        ]
+        if errors:
+            print(f"server log: {len(errors)} error lines, e.g. {errors[0][:160]}")
+        if not args.callgrind:
+            shutil.rmtree(folder, ignore_errors=True)
+        else:
+            print(f"callgrind output in {folder}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
