@@ -13,12 +13,14 @@ from dialogs.problems import has_errors
 from dialogs.profiles import PROFILES
 from dialogs.schema import json_schema_text
 from gateway.cli_nlu import app as nlu_app
+from gateway.cli_report import report
 from gateway.repository import load_repository, test_files
 from gateway.settings import Settings
 from nlu.embedded import EmbeddedClassifier
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 app.add_typer(nlu_app, name="nlu")
+app.command("report")(report)
 
 Paths = Annotated[list[Path] | None, typer.Argument(help="Definition files or folders.")]
 

@@ -32,6 +32,7 @@ from gateway.lookups import perform_lookup, registry_session
 from gateway.outbox import Outbox
 from gateway.repository import load_repository
 from gateway.routes_admin import admin_router
+from gateway.routes_analytics import analytics_router
 from gateway.routes_channels import channel_router
 from gateway.routes_chat import chat_router
 from gateway.routes_documents import RateLimit, documents_router
@@ -42,6 +43,7 @@ from gateway.worker import run_in_process
 from state.connect import connect
 from state.database import Database, MessageLog, database_url
 from state.embedded import EmbeddedRedis
+from state.events import ARCHIVE_SECONDS, EventArchive, archive_forever
 from state.store import SessionStore
 from state.submissions import SubmissionStore
 
@@ -169,6 +171,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 _relay_forever(submission_store, outbox, settings.relay_seconds, stopping)
             )
             resources.push_async_callback(_stop, relay, stopping)
+            app.state.events = events = EventArchive(client, database)  # drained by the API too
+            archiving = asyncio.Event()
+            archiver = asyncio.create_task(
+                archive_forever(client, database, ARCHIVE_SECONDS, archiving, archive=events)
+            )
+            resources.push_async_callback(_stop, archiver, archiving)
             settle_heap()
             yield
 
@@ -176,6 +184,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(channel_router(settings))
     app.include_router(verification_router(settings))
     app.include_router(admin_router(settings))
+    app.include_router(analytics_router(settings))
     app.include_router(chat_router())
     app.include_router(documents_router(settings))
 

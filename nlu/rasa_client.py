@@ -6,6 +6,12 @@ answers 5xx (or another error status), or answers something that is not a parse 
 the fallback classifier (the embedded one) answers instead and the failure is counted;
 after `threshold` consecutive failures the circuit breaker stops calling Rasa for a
 cooldown, so an outage costs a few citizens the timeout once, not everyone every time.
+
+Rasa is sent `nlu.rasa_project.rasa_text` of the message, as its examples were written
+for training (Tibetan split into syllables, glossary and shorthand hints appended); the
+`Meaning` keeps the citizen's own text. The intents `nlu_fallback` (below the
+FallbackClassifier's threshold) and `out_of_scope` (trained on names, off-topic
+questions, gibberish...) both mean "not understood".
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import asyncio
 import json
 import logging
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import aiohttp
@@ -22,10 +28,12 @@ import aiohttp
 from dialogs.messages import Entity, Meaning
 from nlu.breaker import CircuitBreaker
 from nlu.classifier import Classifier
+from nlu.rasa_project import OUT_OF_SCOPE, original_length, rasa_text
 
 log = logging.getLogger(__name__)
 
 FALLBACK_INTENT = "nlu_fallback"  # Rasa's FallbackClassifier: nothing understood
+NOT_UNDERSTOOD = frozenset({FALLBACK_INTENT, OUT_OF_SCOPE, ""})
 # A parse result is a few kB (the ranking has ten intents): far more is not one.
 MAX_REPLY_BYTES = 1024 * 1024
 
@@ -115,7 +123,10 @@ class RasaClassifier:
 
     async def _parse(self, text: str) -> Meaning:
         async with self._client().post(
-            self.url, json={"text": text}, params=self._params
+            # Rasa reads a message starting with "/" as an intent name ("/stop"), not text.
+            self.url,
+            json={"text": rasa_text(sent := text.lstrip("/"))},
+            params=self._params,
         ) as response:
             body = bytearray()
             async for chunk in response.content.iter_chunked(64 * 1024):
@@ -128,14 +139,17 @@ class RasaClassifier:
             data = json.loads(body)
         except (ValueError, RecursionError) as exc:  # deep nesting exhausts the parser
             raise RasaError(f"not JSON: {bytes(body[:200])!r}") from exc
-        return meaning_from_parse(text, data)
+        return replace(meaning_from_parse(sent, data), text=text)
 
 
 def meaning_from_parse(text: str, data: Any) -> Meaning:
     """Rasa's parse result as a `Meaning`; `RasaError` when it is not one.
 
-    `nlu_fallback` (Rasa's "not understood") and an empty intent become no intent; the
-    ranking keeps the real intents so a caller can still offer the likely ones.
+    `nlu_fallback` (Rasa's "not understood"), `out_of_scope` and an empty intent become
+    no intent; the ranking keeps the real intents so a caller can still offer the likely
+    ones. `data` is the parse of `rasa_text(text)`: entities found in the hints appended
+    after the message are not the citizen's and are left out (entities are taken by
+    value, so the syllable marks made spaces do not matter).
     """
     if not isinstance(data, dict) or not isinstance(data.get("intent"), dict | None):
         raise RasaError(f"not a parse result: {str(data)[:200]}")
@@ -144,14 +158,18 @@ def meaning_from_parse(text: str, data: Any) -> Meaning:
     ranking = tuple(
         (str(item["name"]), _confidence(item.get("confidence")))
         for item in data.get("intent_ranking") or ()
-        if isinstance(item, dict) and item.get("name") and item["name"] != FALLBACK_INTENT
+        if isinstance(item, dict) and item.get("name") and item["name"] not in NOT_UNDERSTOOD
     )
     entities: list[Entity] = []
+    end = original_length(text)
     for item in _without_overlaps(data.get("entities") or ()):
+        span = _span(item)
+        if span is not None and span[0] >= end:  # in the appended hints
+            continue
         entity = _entity(str(item["entity"]), str(item["value"]))
         if entity not in entities:
             entities.append(entity)
-    understood = isinstance(name, str) and name not in ("", FALLBACK_INTENT)
+    understood = isinstance(name, str) and name not in NOT_UNDERSTOOD
     return Meaning(
         text=text,
         intent=name if understood else None,

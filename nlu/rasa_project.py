@@ -12,8 +12,24 @@ and any change always is.
 Names in Tibetan script (Dzongkha) cannot go into a lookup table: Rasa wraps lookup
 entries in `\b`, and Python's `\b` does not see Tibetan word edges (vowel signs and the
 syllable mark ་ are not word characters, so "སྤ་རོ་" never matches). They go into a
-regex of the same entity name instead, bounded by spaces and syllable marks, without
-their final ་ (the synonyms map that form).
+regex of the same entity name instead, bounded by spaces and syllable marks, written
+as `segment` gives them ("སྤ རོ", which the synonyms map).
+
+Every text Rasa sees, training example or citizen message, first goes through
+`rasa_text` (the client calls it too): Tibetan is segmented into syllables (the tsheg
+and shad become spaces), and the English words of the glossary entries
+(`nlu.glossary`: "ཆོག་ཐམ" -> permit) and texting shorthand (`nlu.shorthand`: "biz" ->
+business) it contains are appended, so a Dzongkha or abbreviated message meets the
+English phrases of the definitions, as in the embedded classifier. The message itself
+comes first and unchanged but for the syllable marks, so entities are found in it
+(`original_length` tells the client where it ends).
+
+Two kinds of generated examples complete the definitions' phrases: phrases asking about
+a service rather than for it ("status of my drone permit", "cancel my bus permit
+application") for the built-in `status` and `stop`, and an `out_of_scope` intent
+(`OUT_OF_SCOPE`) from the general lists of `nlu/out_of_scope.yaml` (names of people and
+firms, off-topic questions, numbers, random letters), which the client reads as "not
+understood": without it DIET puts every message into some intent, confidently.
 
 Rasa's RegexEntityExtractor only uses a lookup table or regex whose name is an entity
 annotated in some training example. Phrases of the definitions that name a list option
@@ -24,22 +40,38 @@ intent is tied to it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from dialogs.catalog import Catalog
+from dialogs.messages import BUILTIN_INTENTS
 from dialogs.steps.base import StepBase
 from dialogs.steps.choice import ChoiceStep
 from dialogs.steps.national_id import NationalIdStep
 from dialogs.steps.phone import PhoneStep
+from nlu.glossary import GLOSSARY, translate
+from nlu.normalise import is_tibetan, words
+from nlu.shorthand import SHORTHAND
+from nlu.stopwords import STOPWORDS
 from nlu.training import EntityList, IntentData, TrainingData, training_data
 
 RASA_VERSION = "3.6.21"
 TSHEG = "\u0f0b"  # ་ the Tibetan syllable mark
+OUT_OF_SCOPE = "out_of_scope"  # the intent of messages asking for nothing we offer
+# The syllable and phrase marks (tsheg, shad...), with the spaces around them.
+_SYLLABLE_BREAK = re.compile(r"\s*[\u0f0b-\u0f14][\s\u0f0b-\u0f14]*")
+_SPACES = re.compile(r"\s+")
+_TIBETAN_DIGITS = str.maketrans("༠༡༢༣༤༥༦༧༨༩", "0123456789")
 ASSISTANT_ID = "gov-gateway"
 PROJECT_FILES = ("config.yml", "domain.yml", "data/nlu.yml")
 HEADER = (
@@ -56,6 +88,25 @@ PATTERN_SAMPLES: dict[str, tuple[str, ...]] = {
 # Rasa wants every entity annotated in at least two examples.
 MIN_ANNOTATIONS = 2
 PATTERN_STEPS: dict[str, type[StepBase]] = {"cid": NationalIdStep, "phone": PhoneStep}
+# Phrases asking about a service rather than for it, made with each service's first
+# ABOUT_KEYWORDS short English keywords: the built-in intent's cue words must outweigh
+# the service's own ("status of my drone permit" is about status, not a new permit).
+ABOUT_SERVICES: dict[str, tuple[str, ...]] = {
+    "status": (
+        "status of my {}",
+        "is my {} approved yet",
+        "any update on my {} application",
+        "has my {} been issued",
+        "what happened to my {} request",
+    ),
+    "stop": (
+        "cancel my {} application",
+        "I no longer want the {}",
+        "stop my {} request",
+        "withdraw my {} application",
+    ),
+}
+ABOUT_KEYWORDS = 4
 
 CONFIG = """\
 recipe: default.v1
@@ -104,6 +155,36 @@ class _Name:
     value: str
 
 
+def segment(text: str) -> str:
+    """`text` with Tibetan split into syllables: each run of syllable or phrase marks (and
+    the spaces beside it) becomes one space; other spaces collapsed, the ends trimmed.
+    Tibetan digits become ASCII ones (numbers, IDs and phone numbers as Rasa knows them)."""
+    text = _SYLLABLE_BREAK.sub(" ", text.translate(_TIBETAN_DIGITS))
+    return _SPACES.sub(" ", text).strip()
+
+
+def hints(text: str) -> list[str]:
+    """The English words of the glossary entries and shorthand in `text` that it does not
+    already contain ("ཌྲོན་ཆོག་ཐམ" -> drone, permit; "biz lic" -> business, licence)."""
+    tokens = words(text)
+    present = set(tokens)
+    found = [word for token in tokens for word in SHORTHAND.get(token, ())]
+    found += translate(tokens)
+    return _unique(word for word in found if word not in present)
+
+
+def rasa_text(text: str) -> str:
+    """What Rasa is given for `text`, to train and to parse alike: the text segmented,
+    then its `hints`. Entities are in its first `original_length(text)` characters."""
+    extra = hints(text)
+    return " ".join([segment(text), *extra]) if extra else segment(text)
+
+
+def original_length(text: str) -> int:
+    """Where the message ends in `rasa_text(text)` (the hints follow)."""
+    return len(segment(text))
+
+
 def export_project(catalog: Catalog, directory: Path) -> list[Path]:
     """Write the Rasa project for `catalog` into `directory`; the files written."""
     written = []
@@ -129,6 +210,7 @@ def domain_yaml(data: TrainingData) -> str:
     entities = sorted({*data.patterns, *(item.name for item in data.lists)})
     lines = [HEADER.rstrip("\n"), 'version: "3.1"', "", "intents:"]
     lines += [f"  - {_scalar(item.intent)}" for item in data.intents]
+    lines += [f"  - {_scalar(OUT_OF_SCOPE)}"]
     lines += ["", "entities:"]
     lines += [f"  - {_scalar(name)}" for name in entities]
     lines += [
@@ -148,14 +230,17 @@ def nlu_yaml(data: TrainingData, entity_users: Mapping[str, list[str]]) -> str:
     """
     names = _names(data.lists)
     finders = [(_finder(name.text), name) for name in names]
-    intents = _examples(data.intents)
+    out_of_scope = IntentData(OUT_OF_SCOPE, examples={"": out_of_scope_examples()})
+    out_of_scope.examples["options"] = _bare_options(data, entity_users)
+    generated = [*_dzongkha_keywords(data), *_about_services(data), out_of_scope]
+    intents = _examples([*data.intents, *generated])
     annotated: dict[str, list[str]] = {}
     found: Counter[str] = Counter()
     for intent, examples in intents.items():
         annotated[intent] = []
         for text in examples:
-            marked, kinds = _annotate(text, finders)
-            annotated[intent].append(marked)
+            marked, kinds = _annotate(segment(text), finders)
+            annotated[intent].append(" ".join([marked, *hints(text)]))
             found.update(kinds)
     _carry_missing(data, entity_users, intents, annotated, found)
 
@@ -182,19 +267,128 @@ def nlu_yaml(data: TrainingData, entity_users: Mapping[str, list[str]]) -> str:
 
 def _examples(intents: Iterable[IntentData]) -> dict[str, list[str]]:
     """Intent -> its phrases, each once in the whole project (the first intent keeps it):
-    Rasa refuses to learn one text as two intents."""
+    Rasa refuses to learn one text as two intents, and two phrases differing only in
+    syllable marks are one text to it."""
     seen: set[str] = set()
     result: dict[str, list[str]] = {}
     for item in intents:
-        result[item.intent] = []
+        result.setdefault(item.intent, [])
         for _lang, text in item.phrases():
             if not isinstance(text, str):  # YAML made yes/no booleans: not a phrase
                 continue
             clean = _clean(text)
-            if clean and clean.casefold() not in seen:
-                seen.add(clean.casefold())
+            key = rasa_text(clean).casefold()
+            if key and key not in seen:
+                seen.add(key)
                 result[item.intent].append(clean)
     return result
+
+
+def _about_services(data: TrainingData) -> list[IntentData]:
+    """The phrases of `ABOUT_SERVICES`, the templates taken in turn."""
+    builtin = {*BUILTIN_INTENTS, OUT_OF_SCOPE}
+    services = [item for item in data.intents if item.intent not in builtin]
+    made: list[IntentData] = []
+    for intent, templates in ABOUT_SERVICES.items():
+        if data.intent(intent) is None:
+            continue
+        phrases: list[str] = []
+        for number, service in enumerate(services):
+            short = [k for k in service.keywords.get("en", []) if len(k.split()) <= 3]
+            for index, keyword in enumerate(short[:ABOUT_KEYWORDS]):
+                phrases.append(templates[(number + index) % len(templates)].format(keyword))
+        made.append(IntentData(intent, examples={"en": phrases}))
+    return made
+
+
+def _dzongkha_keywords(data: TrainingData) -> list[IntentData]:
+    """Each service's English keywords in Dzongkha script where the glossary has every
+    word but stopwords ("drone permit" -> "ཌོན་ཆོག་ཐམ"): most definitions have English
+    phrases only, and Dzongkha syllables alone would otherwise point at the intents that
+    have Dzongkha examples (the built-in ones)."""
+    dzongkha: dict[str, str] = {}
+    for key, english in GLOSSARY.items():
+        if len(english) == 1 and is_tibetan(key[0]):
+            dzongkha.setdefault(english[0], TSHEG.join(key))
+    made: list[IntentData] = []
+    for item in data.intents:
+        if item.intent in BUILTIN_INTENTS:
+            continue
+        phrases: list[str] = []
+        for keyword in item.keywords.get("en", []):
+            content = [w for w in words(keyword) if w not in STOPWORDS]
+            if content and all(w in dzongkha for w in content):
+                phrases.append(TSHEG.join(dzongkha[w] for w in content))
+        made.append(IntentData(item.intent, examples={"dz": phrases}))
+    return made
+
+
+def _bare_options(data: TrainingData, entity_users: Mapping[str, list[str]]) -> list[str]:
+    """Every third name (English) of the lists that several services ask for: an option
+    alone ("Thimphu") says where or what, not which service."""
+    shared = [e for e in data.lists if len(entity_users.get(e.name, [])) >= 2]
+    names = [labels[0] for e in shared for labels in e.values.values() if labels]
+    return [name for name in names[::3] if not _is_tibetan(name)]
+
+
+@lru_cache(maxsize=1)
+def _out_of_scope_lists() -> dict[str, Any]:
+    text = resources.files("nlu").joinpath("out_of_scope.yaml").read_text(encoding="utf-8")
+    data: dict[str, Any] = yaml.safe_load(text)
+    return data
+
+
+def out_of_scope_examples() -> list[str]:
+    """Examples of the `out_of_scope` intent from the lists of `nlu/out_of_scope.yaml`:
+    people (two given names; a few alone or with a phone number), firms, the same names
+    in Dzongkha, off-topic questions, numbers and random letters. Deterministic."""
+    lists = _out_of_scope_lists()
+    names: list[str] = lists["names"]
+    count = len(names)
+    people = [f"{first} {names[(i * 7 + 3) % count]}" for i, first in enumerate(names)]
+    people = [p for p in people if len(set(p.split())) == 2]
+    singles = names[1::8]
+    phones = PATTERN_SAMPLES["phone"]
+    contacts = [f"{names[i * 5 % count]}, {phone}" for i, phone in enumerate(phones)]
+    firms = []
+    prefixes: list[str] = lists["business_prefixes"]
+    for i, word in enumerate(lists["business_words"]):
+        owner = names[(i * 5 + 2) % count]
+        if i % 3 == 1:
+            owner = f"{prefixes[i // 3 % len(prefixes)]} {owner}"
+        firms.append(f"{owner} {word}")
+    tibetan: list[str] = lists["names_dz"]
+    pairs_dz = [(first, tibetan[(i * 5 + 2) % len(tibetan)]) for i, first in enumerate(tibetan)]
+    people_dz = [f"{first}{TSHEG}{second}" for first, second in pairs_dz if first != second]
+    gibberish = list(lists["gibberish"]) + [
+        _random_letters(i) for i in range(lists["gibberish_count"])
+    ]
+    numbers = [str(n) for n in lists["numbers"]]
+    return [
+        *people,
+        *singles,
+        *contacts,
+        *firms,
+        *people_dz,
+        *tibetan[::6],
+        *lists["off_topic"],
+        *numbers,
+        *gibberish,
+    ]
+
+
+def _random_letters(number: int) -> str:
+    """One or two made-up words of 3-7 letters, the same for the same `number`."""
+    digest = hashlib.sha256(f"out of scope {number}".encode()).digest()
+    letters = "bcdfghjklmnpqrstvwxzaeiouy"
+    result, position = [], 1
+    for _ in range(1 + digest[0] % 2):
+        size = 3 + digest[position] % 5
+        result.append(
+            "".join(letters[b % len(letters)] for b in digest[position + 1 : position + 1 + size])
+        )
+        position += size + 1
+    return " ".join(result)
 
 
 def _clean(text: str) -> str:
@@ -225,7 +419,7 @@ def _variants(value: str, labels: Iterable[str]) -> list[str]:
     for label in labels:
         label = _clean(label)
         if _is_tibetan(label):
-            found.append(label.rstrip(TSHEG))
+            found.append(segment(label))
             continue
         found.append(label)
         bare = re.sub(r"\s*\([^)]*\)", "", label).strip()
@@ -296,7 +490,7 @@ def _lead(data: TrainingData, intent: str, intents: Mapping[str, list[str]]) -> 
     """What a generated phrase of `intent` starts with: its first keyword, else phrase."""
     item = data.intent(intent)
     keywords = [k for words in (item.keywords.values() if item else []) for k in words]
-    return _clean(keywords[0]) if keywords else intents[intent][0]
+    return segment(_clean(keywords[0])) if keywords else segment(intents[intent][0])
 
 
 def _synonyms(names: Iterable[_Name]) -> dict[str, list[str]]:

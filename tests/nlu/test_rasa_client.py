@@ -20,6 +20,7 @@ from aiohttp.test_utils import TestServer
 from dialogs.messages import Entity, Meaning
 from nlu.breaker import CircuitBreaker
 from nlu.rasa_client import RasaClassifier, RasaError, meaning_from_parse
+from nlu.rasa_project import rasa_text
 from nlu.rasa_runtime import free_port
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -133,12 +134,35 @@ async def test_no_token_no_query_and_a_full_parse_url_is_kept() -> None:
     assert fake.requests == [("/model/parse", {}, {"text": "drone"})]
 
 
-@pytest.mark.parametrize("intent", ["nlu_fallback", "", None])
+async def test_rasa_is_sent_the_text_as_it_was_trained() -> None:
+    """Tibetan as syllables and English hints appended (`rasa_text`); the Meaning keeps
+    the citizen's own words."""
+    async with fake_rasa() as (fake, url), client(url) as rasa:
+        meaning = await rasa.classify("ཌྲོན་གི་ཆོག་ཐམ།", "dz")
+        await rasa.classify("biz reg pls", "en")
+    assert [body for _, _, body in fake.requests] == [
+        {"text": "ཌྲོན གི ཆོག ཐམ drone permit"},
+        {"text": "biz reg pls business register please"},
+    ]
+    assert meaning.text == "ཌྲོན་གི་ཆོག་ཐམ།"
+
+
+async def test_a_leading_slash_is_not_sent_as_an_intent_command() -> None:
+    """Rasa reads "/stop" as the intent `stop` given directly (confidence 1): a Telegram
+    command is classified as the words it is."""
+    async with fake_rasa() as (fake, url), client(url) as rasa:
+        meaning = await rasa.classify("/start", "en")
+    assert [body for _, _, body in fake.requests] == [{"text": "start"}]
+    assert meaning.text == "/start"
+
+
+@pytest.mark.parametrize("intent", ["nlu_fallback", "out_of_scope", "", None])
 def test_fallback_intent_or_none_is_not_understood(intent: str | None) -> None:
     data = parse_result("blah", intent)
     meaning = meaning_from_parse("blah", data)
     assert (meaning.intent, meaning.confidence) == (None, 0.0)
     assert ("nlu_fallback", 0.91) not in meaning.ranking
+    assert ("out_of_scope", 0.91) not in meaning.ranking
     assert ("bus-service-permit", 0.05) in meaning.ranking
     assert meaning.source == "rasa"
 
@@ -164,6 +188,28 @@ def test_entities_as_the_embedded_classifier_gives_them() -> None:
         Entity("phone", "77123456"),
         Entity("cid", "11512000123"),
         Entity("industrial_parks", "pasakha"),
+    )
+
+
+def test_entities_in_the_appended_hints_are_left_out() -> None:
+    """A shop is sent as "ཚོང ཁང shop": the one found in the hint is not the citizen's."""
+    text = "ཚོང་ཁང་ སྤ་རོ"
+    sent = "ཚོང ཁང སྤ རོ shop"
+    assert rasa_text(text) == sent
+    data = {
+        "text": sent,
+        "intent": {"name": "business-registration", "confidence": 0.9},
+        "entities": [
+            {"entity": "business_activities", "value": "general_shop", "start": 0, "end": 6},
+            {"entity": "dzongkhags", "value": "paro", "start": 7, "end": 12},
+            {"entity": "business_activities", "value": "hint", "start": 13, "end": 17},
+            {"entity": "dzongkhags", "value": "thimphu"},  # no span: kept
+        ],
+    }
+    assert meaning_from_parse(text, data).entities == (
+        Entity("business_activities", "general_shop"),
+        Entity("dzongkhags", "paro"),
+        Entity("dzongkhags", "thimphu"),
     )
 
 

@@ -123,6 +123,25 @@ async def test_rasa_understands_the_services(
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "Karma Wangchuk",  # a person's name (not a training example)
+        "vrotk bzemq",  # random letters
+        "who won the match yesterday",  # another topic
+    ],
+)
+async def test_rasa_understands_nothing_in_names_and_gibberish(
+    rasa: RasaClassifier, text: str
+) -> None:
+    """The `out_of_scope` intent (and the fallback threshold) read as no intent, where
+    DIET alone would pick a service with high confidence."""
+    meaning = await rasa.classify(text, "en")
+    assert meaning.source == "rasa"
+    assert (meaning.intent, meaning.confidence) == (None, 0.0), meaning.ranking[:3]
+    assert all(name != "out_of_scope" for name, _ in meaning.ranking)
+
+
+@pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("my cid is 11512000123", {Entity("cid", "11512000123")}),

@@ -15,7 +15,17 @@ import yaml
 
 from dialogs.catalog import Catalog
 from dialogs.messages import BUILTIN_INTENTS
-from nlu.rasa_project import HEADER, PROJECT_FILES, export_project, project_files
+from nlu.rasa_project import (
+    HEADER,
+    OUT_OF_SCOPE,
+    PROJECT_FILES,
+    export_project,
+    original_length,
+    out_of_scope_examples,
+    project_files,
+    rasa_text,
+    segment,
+)
 from nlu.rasa_runtime import RasaFailedError, RasaUnavailableError, project_hash, train
 from nlu.training import training_data
 
@@ -86,7 +96,7 @@ def test_domain_names_every_intent_and_entity(project: Path, services_catalog: C
     assert domain["version"] == "3.1"
     services = [s.id for s in services_catalog.menu()]
     assert len(services) >= 4
-    assert set(domain["intents"]) == {*services, *BUILTIN_INTENTS}
+    assert set(domain["intents"]) == {*services, *BUILTIN_INTENTS, OUT_OF_SCOPE}
     assert set(domain["entities"]) == {"cid", "phone", "dzongkhags", "business_activities"} | {
         e.name for e in training_data(services_catalog).lists
     }
@@ -97,7 +107,11 @@ def test_every_intent_has_examples_and_none_is_shared(
     project: Path, services_catalog: Catalog
 ) -> None:
     intents = sections(project, "intent")
-    assert set(intents) == {*(s.id for s in services_catalog.menu()), *BUILTIN_INTENTS}
+    assert set(intents) == {
+        *(s.id for s in services_catalog.menu()),
+        *BUILTIN_INTENTS,
+        OUT_OF_SCOPE,
+    }
     plain: dict[str, str] = {}
     for intent, examples in intents.items():
         assert len(examples) >= 2, intent
@@ -111,7 +125,81 @@ def test_definition_phrases_are_examples(project: Path) -> None:
     examples = sections(project, "intent")
     business = [ANNOTATION.sub(lambda m: m.group(1), e) for e in examples["business-registration"]]
     assert "I want to register my shop" in business
-    assert "ཚོང་ལས་ཐོ་བཀོད" in business  # Dzongkha keywords too
+    # Dzongkha keywords too, as Rasa is given them: syllables, then the English hints.
+    assert rasa_text("ཚོང་ལས་ཐོ་བཀོད") == "ཚོང ལས ཐོ བཀོད business register"
+    assert "ཚོང ལས ཐོ བཀོད business register" in business
+
+
+def test_segment_splits_tibetan_into_syllables() -> None:
+    assert segment("ཌྲོན་གཏང་ནིའི་ཆོག་ཐམ།") == "ཌྲོན གཏང ནིའི ཆོག ཐམ"
+    assert segment("ང་ལུ་ བཟོ་གྲྭ།  དགོ་།") == "ང ལུ བཟོ གྲྭ དགོ"
+    assert segment("  drone   permit in Paro ") == "drone permit in Paro"
+    assert segment("།") == ""
+    assert segment("ཁ་པར་༡༧༠༠༠༠༠༡") == "ཁ པར 17000001"  # Tibetan digits as ASCII
+
+
+def test_english_keywords_are_also_examples_in_dzongkha(project: Path) -> None:
+    """Where the glossary has every word: services defined in English only still have
+    Dzongkha examples."""
+    intents = sections(project, "intent")
+    assert "ཌོན ཆོག ཐམ drone permit" in intents["drone-flight-authorization"]
+    assert "བཱས ཆོག ཐམ bus permit" in intents["bus-service-permit"]
+    assert "གཡར ས ཆ lease land" in intents["industrial-park-lease"]
+
+
+def test_a_bare_option_of_a_shared_list_is_out_of_scope(project: Path) -> None:
+    """Dzongkhags are asked for by several services: "Gasa" alone names none of them."""
+    examples = sections(project, "intent")[OUT_OF_SCOPE]
+    assert '[Gasa]{"entity": "dzongkhags", "value": "gasa"}' in examples
+    assert not any("industrial_parks" in e or "business_activities" in e for e in examples)
+
+
+@pytest.mark.parametrize(
+    ("text", "sent"),
+    [
+        ("drone permit in paro", "drone permit in paro"),  # nothing to add
+        ("ཌྲོན་གི་ཆོག་ཐམ།", "ཌྲོན གི ཆོག ཐམ drone permit"),  # glossary
+        ("new biz lic pls", "new biz lic pls business licence please"),  # shorthand
+        ("tshong khang tho koed", "tshong khang tho koed shop register"),  # romanised
+        ("apply for a licence", "apply for a licence"),  # a hint it already has: none
+    ],
+)
+def test_rasa_text_appends_english_hints_after_the_message(text: str, sent: str) -> None:
+    assert rasa_text(text) == sent
+    assert sent[: original_length(text)] == segment(text)
+
+
+def test_out_of_scope_examples_are_general_and_deterministic(project: Path) -> None:
+    examples = out_of_scope_examples()
+    assert examples == out_of_scope_examples()
+    assert len(examples) == len(set(examples)) >= 100
+    assert "Wangchuk Sonam" in examples  # people
+    assert "Karma Enterprises" in examples  # firms
+    assert "ཀརྨ་བཟང་མོ" in examples  # people in Dzongkha
+    assert "tell me a joke" in examples  # off-topic
+    assert "25/11/2024" in examples  # numbers
+    assert "zxcvbn" in examples  # keyboard mashing
+    # The integration test asks about this name: it must not be learnt by heart.
+    assert "Karma Wangchuk" not in examples
+    # No example names a service, a list option or a command word.
+    service_words = re.compile(
+        r"\b(permit|licen[cs]e|regist\w*|shop|bus|drone|land|plot|help|status|cancel|stop|"
+        r"menu|yes|no)\b",
+        re.IGNORECASE,
+    )
+    assert [e for e in examples if service_words.search(e)] == []
+    intent = sections(project, "intent")[OUT_OF_SCOPE]
+    assert "Karma Enterprises" in intent
+    assert "ཀརྨ བཟང མོ" in intent
+
+
+def test_phrases_about_a_service_teach_status_and_stop(project: Path) -> None:
+    intents = sections(project, "intent")
+    assert "status of my bus permit" in intents["status"]
+    assert "cancel my bus permit application" in intents["stop"]
+    for intent in ("status", "stop"):
+        about = [e for e in intents[intent] if "drone" in e]
+        assert len(about) >= 3, (intent, about)
 
 
 def test_list_names_in_examples_are_annotated_with_the_option_value(project: Path) -> None:
@@ -152,8 +240,9 @@ def test_regexes_match_ids_and_phone_numbers(project: Path) -> None:
         ("drone PARO", "PARO"),
         ("bus to samdrup jongkhar tomorrow", "samdrup jongkhar"),
         ("Parody", None),  # whole words only
-        ("སྤ་རོ་", "སྤ་རོ"),  # Tibetan: at the end, without the final syllable mark
-        ("ང་སྤ་རོ་ལུ་འགྱོ་ནི", "སྤ་རོ"),  # inside a sentence without spaces
+        ("སྤ་རོ་", "སྤ རོ"),  # Tibetan: at the end, as syllables
+        ("ང་སྤ་རོ་ལུ་འགྱོ་ནི", "སྤ རོ"),  # inside a sentence without spaces
+        ("ང་ སྤ་རོ།", "སྤ རོ"),  # a shad, a space after a syllable mark
         ("སྤ་རོལ", None),  # not a syllable of its own
     ],
 )
@@ -161,7 +250,8 @@ def test_dzongkhag_names_are_found_as_rasa_matches_them(
     project: Path, text: str, found: str | None
 ) -> None:
     """Patterns built as Rasa's RegexEntityExtractor builds them (lookups in `\\b`,
-    regexes as written, any case)."""
+    regexes as written, any case), on the text the client sends."""
+    text = rasa_text(text)
     lookups = sections(project, "lookup")["dzongkhags"]
     patterns = [r"(\b" + r"\b|\b".join(re.escape(e) for e in lookups) + r"\b)"]
     patterns += sections(project, "regex")["dzongkhags"]
@@ -175,7 +265,7 @@ def test_lookups_and_synonyms_map_names_to_option_values(project: Path) -> None:
     assert {"Paro", "Samdrup Jongkhar", "Thimphu"} <= set(lookups["dzongkhags"])
     assert len(lookups["dzongkhags"]) == 20
     synonyms = sections(project, "synonym")
-    assert "སྤ་རོ" in synonyms["paro"]
+    assert "སྤ རོ" in synonyms["paro"]  # as `segment` gives it
     assert "Samdrup Jongkhar" in synonyms["samdrup_jongkhar"]
     # Every synonym is a name the lookup tables or the (Tibetan) regexes find.
     regexes = sections(project, "regex")

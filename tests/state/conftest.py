@@ -178,7 +178,9 @@ async def store(backend: Backend) -> AsyncIterator[SessionStore]:
 
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
-TABLES = "notifications, documents, reference_counters, submissions, messages, alembic_version"
+TABLES = (
+    "events, notifications, documents, reference_counters, submissions, messages, alembic_version"
+)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -15,6 +15,7 @@ from dialogs.messages import LookupRequest, LookupResult, Submission, Submission
 from gateway.conversations import Applicant
 from gateway.main import create_app
 from gateway.settings import Settings
+from state.store import EVENTS_STREAM
 
 
 class Effects:
@@ -47,3 +48,16 @@ def gateway(db: int, **settings: Any) -> Iterator[tuple[TestClient, Effects]]:
         app.state.conversations.lookup = effects.lookup
         app.state.conversations.submit = effects.submit
         yield client, effects
+
+
+def app_keys(client: redis.Redis) -> list[bytes]:
+    """Keys the app wrote for citizens: not the worker's health check, nor the event
+    stream while it is empty (the analytics archive creates it to read from it)."""
+    keys: list[bytes] = []
+    for key in client.scan_iter():
+        if key.endswith(b":health-check"):
+            continue
+        if key == EVENTS_STREAM.encode() and not client.xlen(key):
+            continue
+        keys.append(key)
+    return keys

@@ -29,7 +29,7 @@ from gateway.conversations import Message
 from gateway.main import create_app
 from gateway.senders import Outgoing
 from tests.dialogs.helpers import SERVICES_DIR
-from tests.gateway.channels.apps import Effects
+from tests.gateway.channels.apps import Effects, app_keys
 from tests.gateway.providers import FakeProvider, at_answer, at_recipient
 from tests.gateway.test_sms_senders import (
     AT_KEY,
@@ -114,7 +114,7 @@ class Gateway:
 
     def stored(self) -> list[bytes]:
         """The keys in the app's Redis database, but the worker's health check."""
-        return [key for key in self.redis.scan_iter() if not key.endswith(b":health-check")]
+        return app_keys(self.redis)
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from gateway.main import create_app
 from gateway.senders import Outgoing
 from gateway.settings import Settings
 from tests.dialogs.helpers import SERVICES_DIR
-from tests.gateway.channels.apps import Effects
+from tests.gateway.channels.apps import Effects, app_keys
 from tests.gateway.test_outbox import BOT_TOKEN, FakeTelegram, fake_telegram
 
 __all__ = ["fake_telegram"]  # the fixture, shared with the outbox tests
@@ -124,7 +124,7 @@ class Gateway:
 
     def stored(self) -> list[bytes]:
         """The keys in the app's Redis database, but the worker's health check."""
-        return [key for key in self.redis.scan_iter() if not key.endswith(b":health-check")]
+        return app_keys(self.redis)
 
     def screen(self, update: dict[str, Any]) -> list[dict[str, Any]]:
         """Post `update`; the sendMessage bodies it caused (waits for the worker)."""

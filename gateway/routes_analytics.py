@@ -1,0 +1,127 @@
+"""Drop-off analytics for civil servants: the funnel of a service as JSON and as a page.
+
+- `GET /api/v1/analytics/{service}`: the figures (`gateway/analytics.py`), behind the admin
+  API's bearer token (the very dependency of `gateway/routes_admin.py`, so the two can
+  never disagree on who is let in);
+- `GET /analytics/{service}`: a static page (`gateway/static/analytics.*`, no framework)
+  that asks for that token once, keeps it for the browser tab (sessionStorage), and draws
+  the funnel from the JSON. The page itself holds no figures, so it needs no token.
+
+The API drains the event stream before it counts, so a civil servant sees the
+conversations of a minute ago, not those of the last archiver pass.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from importlib.resources import files
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+
+from dialogs.catalog import Catalog
+from gateway.analytics import funnel
+from gateway.routes_admin import admin_router
+from gateway.routes_chat import CSP
+from gateway.settings import Settings
+from state.events import EventArchive
+
+logger = logging.getLogger(__name__)
+DRAIN_BATCHES = 20  # at most 10,000 entries read before answering; the archiver does the rest
+ASSETS = {
+    "analytics.html": "text/html; charset=utf-8",
+    "analytics.js": "text/javascript; charset=utf-8",
+    "analytics.css": "text/css; charset=utf-8",
+}
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """Stored times are naive UTC: an offset given in the query is converted to it."""
+    if value is None or value.tzinfo is None:
+        return value
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+def analytics_router(settings: Settings) -> APIRouter:
+    router = APIRouter(tags=["analytics"])
+    # The admin API's own bearer-token check, taken from its router rather than copied.
+    admin = admin_router(settings).dependencies
+
+    @router.get("/api/v1/analytics/{service}", dependencies=admin)
+    async def analytics(
+        request: Request,
+        service: str,
+        since: Annotated[
+            datetime | None, Query(description="Attempts started at or after (UTC).")
+        ] = None,
+        until: Annotated[datetime | None, Query(description="... and before (UTC).")] = None,
+        channel: Annotated[
+            str | None, Query(max_length=40, description="Only this channel (ussd, sms...).")
+        ] = None,
+    ) -> dict[str, Any]:
+        """The funnel of a service: attempts started and completed, and for each step
+        how many reached it, dropped there, answered wrongly, and the median time spent,
+        per channel."""
+        catalog: Catalog = request.app.state.conversations.catalog
+        compiled = catalog.get(service)
+        if compiled is None:
+            raise HTTPException(status_code=404, detail=f"unknown service {service!r}")
+        archive: EventArchive = request.app.state.events
+        try:
+            await archive.drain(max_batches=DRAIN_BATCHES)
+        except Exception:  # Redis down: the figures archived so far are still worth seeing
+            logger.warning("analytics: could not drain the event stream", exc_info=True)
+        result = await funnel(
+            archive.database,
+            service,
+            service=compiled,
+            since=_utc(since),
+            until=_utc(until),
+            channel=channel or None,
+        )
+        return result.to_data()
+
+    # The assets first: `/analytics/analytics.js` is not a service.
+    for name in ("analytics.js", "analytics.css"):
+        router.add_api_route(
+            f"/analytics/{name}", _asset(name), methods=["GET"], include_in_schema=False
+        )
+    page = _asset("analytics.html")
+
+    @router.get(
+        "/analytics/{service}",
+        response_class=Response,
+        responses={200: {"content": {"text/html": {}}}, 404: {}},
+        summary="Drop-off page of a service",
+    )
+    def analytics_page(request: Request, service: str) -> Response:
+        """The page civil servants open; it asks for the admin token and draws the funnel."""
+        if request.app.state.conversations.catalog.get(service) is None:
+            raise HTTPException(status_code=404, detail=f"unknown service {service!r}")
+        return page(request)
+
+    return router
+
+
+def _asset(name: str) -> Callable[[Request], Response]:
+    """A static file read once, with an ETag and the chat page's security headers."""
+    body = (files("gateway") / "static" / name).read_bytes()
+    etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
+    headers = {
+        "ETag": etag,
+        "Cache-Control": "no-cache",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": CSP,
+        "Referrer-Policy": "no-referrer",
+    }
+
+    def endpoint(request: Request) -> Response:
+        if etag in request.headers.get("if-none-match", ""):
+            return Response(status_code=304, headers=headers)
+        return Response(body, media_type=ASSETS[name], headers=headers)
+
+    endpoint.__name__ = "analytics_" + name.replace(".", "_")
+    return endpoint
