@@ -22,7 +22,7 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 
 from dialogs.text import localise
 from gateway.channels.whatsapp_meta import verification_router
@@ -30,6 +30,7 @@ from gateway.conversations import Conversations
 from gateway.documents import store_from_settings
 from gateway.lookups import perform_lookup, registry_session
 from gateway.outbox import Outbox
+from gateway.reload import follow_reloads
 from gateway.repository import load_repository
 from gateway.routes_admin import admin_router
 from gateway.routes_analytics import analytics_router
@@ -163,6 +164,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if in_process is None:
                 in_process = settings.redis_url is None
             tasks = [asyncio.create_task(_sweep_forever(conversations, settings.sweep_seconds))]
+            # A reload through another process's admin API reaches this one too.
+            tasks.append(asyncio.create_task(follow_reloads(conversations, settings.services_dir)))
             if in_process:
                 tasks.append(asyncio.create_task(run_in_process(settings, queue_url)))
             resources.push_async_callback(_cancel, tasks)
@@ -194,8 +197,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     @app.get("/api/v1/services", tags=["services"])
-    def services() -> list[dict[str, Any]]:
+    def services(request: Request) -> list[dict[str, Any]]:
         """Published services with their versions and languages."""
+        running = getattr(request.app.state, "conversations", None)  # reloads change it
+        catalog = running.catalog if running is not None else repository.catalog
         return [
             {
                 "id": s.id,
@@ -204,7 +209,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "languages": s.definition.languages,
                 "steps": len(s.order),
             }
-            for s in repository.catalog.menu()
+            for s in catalog.menu()
         ]
 
     @app.get("/api/v1/services/problems", tags=["services"])

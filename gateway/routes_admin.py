@@ -1,20 +1,33 @@
 """The admin API (bearer `GATEWAY_ADMIN_TOKEN`): the message log, the back office's
-submissions and decisions, and the notifications that could not be delivered.
+submissions and decisions, the notifications that could not be delivered, and the
+services with their versions and reload (`gateway/reload.py`).
 
 Without a configured token the admin API is closed (403), never open.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import logging
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Header, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from redis.exceptions import RedisError
 
+from dialogs.catalog import Catalog
+from dialogs.text import localise
+from gateway.conversations import Conversations
+from gateway.reload import announce, log_refusals, problem_data, reload_services
+from gateway.repository import Repository, load_repository
 from gateway.settings import Settings, secret
 from gateway.submissions import Submissions, submission_data
 from state.submissions import NotificationRow, SubmissionRow, SubmissionStore
+
+logger = logging.getLogger(__name__)
 
 
 class Decision(BaseModel):
@@ -42,6 +55,36 @@ def notification_data(row: NotificationRow) -> dict[str, Any]:
         "created_at": row.created_at.isoformat(),
         "sent_at": row.sent_at.isoformat() if row.sent_at else None,
     }
+
+
+def services_data(catalog: Catalog, folder: Repository) -> list[dict[str, Any]]:
+    """Every service running or in the folder: what runs, what the folder holds, and
+    what the checker says about its file."""
+    # An unreadable file's service is known only by the file name (the convention).
+    in_folder = {
+        (item.definition.id if item.definition else Path(item.file).stem): item
+        for item in folder.loaded
+    }
+    listed: list[dict[str, Any]] = []
+    for service_id in sorted(set(catalog.versions) | set(in_folder)):
+        running = sorted(catalog.versions.get(service_id, {}))
+        published = catalog.published.get(service_id)
+        loaded = in_folder.get(service_id)
+        definition = loaded.definition if loaded else None
+        shown = catalog.get(service_id, published or (running[-1] if running else None))
+        title = shown.definition.title if shown else definition.title if definition else ""
+        listed.append(
+            {
+                "id": service_id,
+                "title": localise(title, "en") if title else "",
+                "published": published,
+                "running": running,  # loaded: published, and older ones for pinned sessions
+                "file": loaded.file if loaded else None,
+                "folder_version": definition.version if definition else None,
+                "problems": [problem_data(p) for p in loaded.problems] if loaded else [],
+            }
+        )
+    return listed
 
 
 def admin_router(settings: Settings) -> APIRouter:
@@ -148,5 +191,34 @@ def admin_router(settings: Settings) -> APIRouter:
         if row.status == "pending":
             await request.app.state.outbox.notify([row.id], attempt=row.attempts)
         return notification_data(row)
+
+    @router.get("/admin/services")
+    async def services(request: Request) -> list[dict[str, Any]]:
+        """Every service: its published version, the versions still running (kept for the
+        conversations pinned to them), the version in the folder and its problems."""
+        conversations: Conversations = request.app.state.conversations
+        folder = await asyncio.to_thread(load_repository, [settings.services_dir])
+        return services_data(conversations.catalog, folder)
+
+    @router.post(
+        "/admin/services/reload",
+        responses={422: {"description": "Some definitions were refused; the rest applied."}},
+    )
+    async def reload(request: Request) -> JSONResponse:
+        """Publish `services/` as it is now, in this process and (through Redis) in every
+        other one. 200 when every definition was applied or unchanged; 422 with the same
+        report when some were refused (checker errors, a version number reused with other
+        content, a file unreadable): what could be applied was, the refused services go on
+        running their current version. `generation` is null when Redis could not be told:
+        other processes then catch up at the next reload."""
+        conversations: Conversations = request.app.state.conversations
+        report = await reload_services(conversations, settings.services_dir)
+        log_refusals(report)
+        try:
+            # Told even when nothing changed here: another process may be behind.
+            report.generation = await announce(conversations)
+        except (RedisError, OSError):
+            logger.warning("services reloaded here; other processes not told", exc_info=True)
+        return JSONResponse(report.data(), status_code=422 if report.refused else 200)
 
     return router

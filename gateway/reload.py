@@ -1,0 +1,259 @@
+"""Publishing `services/` without a restart, the same way in every process.
+
+`reload_services` reads the folder again and merges it into the running catalog, one
+definition at a time:
+
+- a definition with checker errors never replaces the running version (reported);
+- a new version number is published; the older versions stay loaded, so conversations
+  pinned to them go on (the engine resumes a snapshot on its own version);
+- the same version number with other content is refused ("raise the version"): two
+  processes, or a process and a restart, would otherwise run different services under
+  one number, and a pinned conversation could change under the citizen; a version lower
+  than the published one is refused too (roll back by publishing the old content as a
+  new version);
+- a service whose file is gone is withdrawn: no longer on the menu nor startable, while
+  its versions stay loaded for the conversations in flight (released later by the
+  sweeper like any unpublished version). This is what a restart would do, so processes
+  that reload and processes that restart agree. Nothing is withdrawn while a file of the
+  folder cannot be read at all: its service id is then unknown, and a typo must not take
+  a service off the air.
+
+The embedded intent classifier is trained again on the new catalog and swapped in.
+
+Several processes converge through Redis: the admin reload increments
+`gw:services:generation`, and `follow_reloads`, running in every API process, polls it
+and reloads when it moves. A counter rather than pub/sub: a process that was restarting
+or had lost Redis at the moment of the notice still sees that the number moved; reloading
+is idempotent, so a redundant reload changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from redis.exceptions import RedisError
+
+from dialogs.catalog import Catalog
+from dialogs.problems import Problem, has_errors
+from gateway.conversations import Conversations
+from gateway.repository import Repository, load_repository
+from gateway.understanding import embedded_for, swap_embedded
+
+logger = logging.getLogger(__name__)
+
+GENERATION_KEY = "gw:services:generation"
+FOLLOW_SECONDS = 3.0  # how often a process looks whether another one reloaded
+
+Outcome = Literal["published", "unchanged", "refused", "withdrawn", "kept"]
+REFUSED: frozenset[Outcome] = frozenset({"refused", "kept"})
+
+
+def problem_data(problem: Problem) -> dict[str, Any]:
+    return {
+        "file": problem.file,
+        "line": problem.line,
+        "col": problem.col,
+        "code": problem.code,
+        "severity": problem.severity,
+        "message": problem.message,
+        "hint": problem.hint,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceChange:
+    """What a reload did with one service."""
+
+    service: str
+    outcome: Outcome
+    version: int | None  # published after the reload (None: not published)
+    previous: int | None  # published before
+    file: str = ""
+    reason: str = ""
+    problems: tuple[Problem, ...] = ()
+
+    def data(self) -> dict[str, Any]:
+        return {
+            "service": self.service,
+            "outcome": self.outcome,
+            "version": self.version,
+            "previous": self.previous,
+            "file": self.file,
+            "reason": self.reason,
+            "problems": [problem_data(p) for p in self.problems],
+        }
+
+
+@dataclass(slots=True)
+class ReloadReport:
+    """Every service's outcome; `generation` once other processes were told."""
+
+    changes: list[ServiceChange] = field(default_factory=list)
+    generation: int | None = None
+
+    @property
+    def changed(self) -> bool:
+        return any(c.outcome in ("published", "withdrawn") for c in self.changes)
+
+    @property
+    def refused(self) -> list[ServiceChange]:
+        """Definitions of the folder that were not applied (the running ones go on)."""
+        return [c for c in self.changes if c.outcome in REFUSED]
+
+    def outcome(self, service: str) -> ServiceChange | None:
+        return next((c for c in self.changes if c.service == service), None)
+
+    def data(self) -> dict[str, Any]:
+        return {
+            "changed": self.changed,
+            "refused": [c.service for c in self.refused],
+            "generation": self.generation,
+            "services": [c.data() for c in self.changes],
+        }
+
+
+def merge(running: Catalog, folder: Repository) -> tuple[Catalog, ReloadReport]:
+    """The catalog to run once `folder` is merged into `running`, and what changed. Pure."""
+    catalog = running
+    report = ReloadReport()
+    seen: set[str] = set()
+    unreadable = False
+    for loaded in folder.loaded:
+        definition = loaded.definition
+        # An unreadable file's service is known only by the file name (the convention).
+        service_id = definition.id if definition is not None else Path(loaded.file).stem
+        unreadable |= definition is None
+        seen.add(service_id)
+        previous = running.published.get(service_id)
+        compiled = folder.catalog.get(service_id) if definition is not None else None
+        if compiled is None or has_errors(loaded.problems):
+            errors = tuple(p for p in loaded.problems if p.severity == "error")
+            reason = (
+                f"checker errors; version {previous} goes on"
+                if previous is not None
+                else "checker errors; not published"
+            )
+            report.changes.append(
+                ServiceChange(
+                    service_id, "refused", previous, previous, loaded.file, reason, errors
+                )
+            )
+            continue
+        version = compiled.version
+        loaded_already = running.get(service_id, version)
+        if loaded_already is not None and loaded_already.definition != compiled.definition:
+            reason = f"version {version} already runs with other content: raise the version"
+        elif previous is not None and version < previous:
+            reason = (
+                f"version {version} is older than the published {previous}: "
+                "publish the old content as a new version to roll back"
+            )
+        else:
+            reason = ""
+        if reason:
+            report.changes.append(
+                ServiceChange(service_id, "refused", previous, previous, loaded.file, reason)
+            )
+            continue
+        if previous == version:
+            outcome: Outcome = "unchanged"
+        else:
+            outcome = "published"
+            # The compiled service already loaded is kept when the content is the same
+            # (a withdrawn service published again): conversations share one object.
+            catalog = catalog.publish(loaded_already or compiled)
+        report.changes.append(
+            ServiceChange(service_id, outcome, version, previous, loaded.file, "")
+        )
+    for service_id, previous in sorted(running.published.items()):
+        if service_id in seen:
+            continue
+        if unreadable:
+            reason = "not in the folder; kept while a file of the folder cannot be read"
+            report.changes.append(ServiceChange(service_id, "kept", previous, previous, "", reason))
+            continue
+        published = {k: v for k, v in catalog.published.items() if k != service_id}
+        catalog = replace(catalog, published=published)
+        reason = "not in the folder; conversations in flight go on"
+        report.changes.append(ServiceChange(service_id, "withdrawn", None, previous, "", reason))
+    return catalog, report
+
+
+async def reload_services(conversations: Conversations, services_dir: Path) -> ReloadReport:
+    """Merge the folder into the running catalog of `conversations` and retrain the
+    embedded classifier. Never raises for a bad definition: it is reported and the
+    running version goes on."""
+    # Reading and compiling takes about 0.3 s: in a thread, so hops are not held up.
+    folder = await asyncio.to_thread(load_repository, [services_dir])
+    catalog, report = merge(conversations.catalog, folder)
+    if not report.changed:
+        return report
+    embedded = await asyncio.to_thread(embedded_for, catalog)
+    # Merged again against the catalog as it is now, with no await until it is in place:
+    # the sweeper (or a concurrent reload) may have changed it while the threads ran.
+    latest, report = merge(conversations.catalog, folder)
+    if latest.published != catalog.published:
+        embedded = embedded_for(latest)  # rare: trained again on what is published now
+    conversations.catalog = latest
+    conversations.classify = swap_embedded(conversations.classify, embedded)
+    for change in report.changes:
+        if change.outcome in ("published", "withdrawn"):
+            logger.info(
+                "service %s %s: version %s (was %s)",
+                change.service,
+                change.outcome,
+                change.version,
+                change.previous,
+            )
+    return report
+
+
+def log_refusals(report: ReloadReport) -> None:
+    for change in report.refused:
+        logger.warning("service %s not reloaded: %s", change.service, change.reason)
+
+
+async def announce(conversations: Conversations) -> int:
+    """Tell every process to reload: the new generation number."""
+    return int(await conversations.store.client.incr(GENERATION_KEY))
+
+
+async def generation(conversations: Conversations) -> int:
+    raw = await conversations.store.client.get(GENERATION_KEY)
+    return int(raw or 0)
+
+
+async def follow_reloads(
+    conversations: Conversations,
+    services_dir: Path,
+    every: float = FOLLOW_SECONDS,
+    *,
+    reloaded: Callable[[ReloadReport], None] | None = None,
+) -> None:
+    """Reload whenever `gw:services:generation` moves; run until cancelled.
+
+    The first look reloads when any generation was announced: this process loaded the
+    folder at start, and a reload announced while it started would otherwise be missed
+    (when nothing changed, the reload changes nothing).
+    """
+    seen: int | None = None
+    while True:
+        try:
+            current = await generation(conversations)
+            if current != seen and (seen is not None or current > 0):
+                report = await reload_services(conversations, services_dir)
+                report.generation = current
+                log_refusals(report)
+                if reloaded is not None:
+                    reloaded(report)
+            seen = current
+        except (RedisError, OSError):  # Redis down: look again next time
+            logger.warning("could not read the services generation; retrying", exc_info=True)
+        except Exception:  # a reload must never end the loop: the next look tries again
+            logger.exception("reloading services failed")
+        await asyncio.sleep(every)

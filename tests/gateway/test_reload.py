@@ -1,0 +1,407 @@
+"""Publishing `services/` without a restart: through the running app (web chat and the
+admin API, Redis database 14) on a copy of the shipped services, and two processes'
+conversation services converging through the generation counter on Redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from fastapi.testclient import TestClient
+
+from dialogs.session import Snapshot
+from gateway.conversations import Conversations, nothing_understood
+from gateway.reload import (
+    GENERATION_KEY,
+    ReloadReport,
+    announce,
+    follow_reloads,
+    merge,
+    reload_services,
+)
+from gateway.repository import load_repository
+from gateway.understanding import swap_embedded
+from nlu.embedded import EmbeddedClassifier
+from nlu.rasa_client import RasaClassifier
+from state.connect import connect
+from state.store import SessionStore
+from tests.gateway.channels.apps import gateway
+
+DB = 14
+REDIS_URL = f"redis://127.0.0.1:6379/{DB}"
+ROOT = Path(__file__).resolve().parents[2]
+ADMIN = "admin-reload-7d1e"
+AUTH = {"Authorization": f"Bearer {ADMIN}"}
+SERVICE = "business-registration"
+V1_TYPE = "Type of business"
+V2_TYPE = "Kind of business"
+NEW_PHRASE = "quokkadrome"  # in no definition until v2 adds it as an example
+# To the business name step, where the next screen is the type of business.
+TO_NAME = ["", "2", "11501001234"]
+
+
+@pytest.fixture
+def services(tmp_path: Path) -> Path:
+    folder = tmp_path / "services"
+    shutil.copytree(ROOT / "services", folder)
+    return folder
+
+
+def definition(folder: Path) -> Path:
+    return folder / f"{SERVICE}.yaml"
+
+
+def edit(folder: Path, old: str, new: str) -> None:
+    path = definition(folder)
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def version_2(folder: Path) -> None:
+    """A new version: another wording of the type question, and a new example phrase."""
+    edit(folder, "version: 1", "version: 2")
+    edit(folder, f"prompt: {{en: {V1_TYPE},", f"prompt: {{en: {V2_TYPE},")
+    edit(
+        folder,
+        "    - register a new business\n",
+        f"    - register a new business\n    - {NEW_PHRASE}\n",
+    )
+
+
+def broken_version_3(folder: Path) -> None:
+    """A checker error (E211: a template names no step) in an otherwise valid file."""
+    edit(folder, "version: 2", "version: 3")
+    edit(folder, f"prompt: {{en: {V2_TYPE},", 'prompt: {en: "Type {{ answers.nosuch }}",')
+
+
+def say(client: TestClient, user: str, text: str) -> list[str]:
+    response = client.post("/channels/web/messages", json={"user": user, "text": text})
+    assert response.status_code == 200, response.text
+    return [reply["text"] for reply in response.json()["replies"]]
+
+
+def pinned_version(client: TestClient, user: str) -> int:
+    assert client.portal is not None
+    store = client.app.state.conversations.store  # type: ignore[attr-defined]
+    record = client.portal.call(store.read, f"web:{user}")
+    assert record is not None
+    return Snapshot.from_json(record.snapshot).version
+
+
+def reload(client: TestClient) -> tuple[int, dict[str, Any]]:
+    response = client.post("/api/v1/admin/services/reload", headers=AUTH)
+    body: dict[str, Any] = response.json()
+    return response.status_code, body
+
+
+def outcome(body: dict[str, Any], service: str = SERVICE) -> dict[str, Any]:
+    found: dict[str, Any] = next(s for s in body["services"] if s["service"] == service)
+    return found
+
+
+def listing(client: TestClient) -> dict[str, dict[str, Any]]:
+    response = client.get("/api/v1/admin/services", headers=AUTH)
+    assert response.status_code == 200, response.text
+    return {s["id"]: s for s in response.json()}
+
+
+@contextlib.contextmanager
+def app(services: Path) -> Iterator[TestClient]:
+    with gateway(DB, services_dir=services, admin_token=ADMIN) as (client, _effects):
+        yield client
+    redis.Redis(db=DB).flushdb()
+
+
+# ---- through the app ----------------------------------------------------------------------
+
+
+def test_a_conversation_stays_on_its_version_while_a_new_citizen_gets_the_new_one(
+    services: Path,
+) -> None:
+    with app(services) as client:
+        for text in TO_NAME:
+            say(client, "citizen-early", text)
+        assert pinned_version(client, "citizen-early") == 1
+
+        version_2(services)
+        status, body = reload(client)
+        assert status == 200, body
+        assert outcome(body) | {"problems": []} == {
+            "service": SERVICE,
+            "outcome": "published",
+            "version": 2,
+            "previous": 1,
+            "file": str(definition(services)),
+            "reason": "",
+            "problems": [],
+        }
+        assert outcome(body, "drone-flight-authorization")["outcome"] == "unchanged"
+        assert body["refused"] == []
+        assert body["generation"] == 1
+
+        # Started on v1: it goes on with v1's wording, and stays pinned to v1.
+        assert say(client, "citizen-early", "Pema Store")[-1].startswith(V1_TYPE)
+        assert pinned_version(client, "citizen-early") == 1
+        # A citizen starting now gets v2.
+        for text in TO_NAME:
+            say(client, "citizen-late", text)
+        assert say(client, "citizen-late", "Dorji Store")[-1].startswith(V2_TYPE)
+        assert pinned_version(client, "citizen-late") == 2
+
+        # The early citizen finishes on v1.
+        for text in ["1", "2", "14", "17123456", "1"]:
+            say(client, "citizen-early", text)
+        assert say(client, "citizen-early", "1")[-1].startswith("Registered! Number")
+
+        services_now = listing(client)
+        assert services_now[SERVICE]["published"] == 2
+        assert services_now[SERVICE]["running"] == [1, 2]
+        assert services_now[SERVICE]["folder_version"] == 2
+        assert services_now[SERVICE]["title"] == "Register a business"
+        assert services_now["drone-flight-authorization"]["running"] == [1]
+
+
+def test_a_broken_definition_is_refused_and_the_running_version_goes_on(
+    services: Path,
+) -> None:
+    with app(services) as client:
+        version_2(services)
+        assert reload(client)[0] == 200
+        broken_version_3(services)
+
+        status, body = reload(client)
+
+        assert status == 422
+        assert body["refused"] == [SERVICE]
+        refused = outcome(body)
+        assert refused["outcome"] == "refused"
+        assert (refused["version"], refused["previous"]) == (2, 2)
+        assert [p["code"] for p in refused["problems"]] == ["E211"]
+        assert outcome(body, "bus-service-permit")["outcome"] == "unchanged"
+        for text in TO_NAME:
+            say(client, "citizen-1", text)
+        assert say(client, "citizen-1", "Pema Store")[-1].startswith(V2_TYPE)
+        shown = listing(client)[SERVICE]
+        assert (shown["published"], shown["running"], shown["folder_version"]) == (2, [1, 2], 3)
+        assert "E211" in [p["code"] for p in shown["problems"]]
+
+
+def test_an_unreadable_file_is_refused_and_withdraws_nothing(services: Path) -> None:
+    with app(services) as client:
+        definition(services).write_text("format: 1\nid: [unclosed\n", encoding="utf-8")
+        (services / "drone-flight-authorization.yaml").unlink()
+
+        status, body = reload(client)
+
+        assert status == 422
+        assert outcome(body)["outcome"] == "refused"
+        assert outcome(body)["problems"][0]["code"] == "E001"
+        kept = outcome(body, "drone-flight-authorization")
+        assert (kept["outcome"], kept["version"]) == ("kept", 1)
+        say(client, "citizen-1", "")
+        assert say(client, "citizen-1", "2") == ["Enter your citizenship ID (11 digits)"]
+
+
+def test_the_same_version_with_other_content_is_refused(services: Path) -> None:
+    with app(services) as client:
+        edit(services, f"prompt: {{en: {V1_TYPE},", f"prompt: {{en: {V2_TYPE},")
+
+        status, body = reload(client)
+
+        assert status == 422
+        refused = outcome(body)
+        assert (refused["outcome"], refused["version"]) == ("refused", 1)
+        assert "raise the version" in refused["reason"]
+        for text in TO_NAME:
+            say(client, "citizen-1", text)
+        assert say(client, "citizen-1", "Pema Store")[-1].startswith(V1_TYPE)
+
+
+def test_an_older_version_number_is_refused(services: Path) -> None:
+    with app(services) as client:
+        version_2(services)
+        reload(client)
+        edit(services, "version: 2", "version: 1")
+        edit(services, f"prompt: {{en: {V2_TYPE},", f"prompt: {{en: {V1_TYPE},")
+        edit(services, f"    - {NEW_PHRASE}\n", "")
+
+        status, body = reload(client)
+
+        assert status == 422
+        assert "older than the published 2" in outcome(body)["reason"]
+        assert listing(client)[SERVICE]["published"] == 2
+
+
+def test_a_removed_service_is_withdrawn_while_its_conversations_go_on(services: Path) -> None:
+    with app(services) as client:
+        for text in TO_NAME:
+            say(client, "citizen-early", text)
+        definition(services).unlink()
+
+        status, body = reload(client)
+
+        assert status == 200
+        assert outcome(body) | {"reason": ""} == {
+            "service": SERVICE,
+            "outcome": "withdrawn",
+            "version": None,
+            "previous": 1,
+            "file": "",
+            "reason": "",
+            "problems": [],
+        }
+        assert say(client, "citizen-early", "Pema Store")[-1].startswith(V1_TYPE)
+        menu = say(client, "citizen-new", "")[0]
+        assert "Register a business" not in menu
+        shown = listing(client)[SERVICE]
+        assert (shown["published"], shown["running"], shown["file"]) == (None, [1], None)
+
+
+def test_nothing_changed_is_a_200_that_changes_nothing(services: Path) -> None:
+    with app(services) as client:
+        before = client.app.state.conversations.catalog  # type: ignore[attr-defined]
+        status, body = reload(client)
+        assert status == 200
+        assert body["changed"] is False
+        assert {s["outcome"] for s in body["services"]} == {"unchanged"}
+        assert client.app.state.conversations.catalog is before  # type: ignore[attr-defined]
+
+
+def test_the_nlu_learns_new_example_phrases_on_reload(services: Path) -> None:
+    with app(services) as client:
+        assert say(client, "citizen-first", NEW_PHRASE)[0] == "Government services. Choose one:"
+        version_2(services)
+        assert reload(client)[0] == 200
+        assert say(client, "citizen-second", NEW_PHRASE) == [
+            "Enter your citizenship ID (11 digits)"
+        ]
+
+
+def test_the_admin_routes_need_the_token(services: Path) -> None:
+    with app(services) as client:
+        assert client.get("/api/v1/admin/services").status_code == 403
+        wrong = {"Authorization": "Bearer nope"}
+        assert client.post("/api/v1/admin/services/reload", headers=wrong).status_code == 403
+
+
+# ---- the classifier swap ------------------------------------------------------------------
+
+
+def test_behind_rasa_only_the_fallback_is_swapped(services: Path) -> None:
+    catalog = load_repository([services]).catalog
+    old, new = EmbeddedClassifier.from_catalog(catalog), EmbeddedClassifier.from_catalog(catalog)
+    rasa = RasaClassifier("http://127.0.0.1:9", fallback=old)
+    assert swap_embedded(rasa.classify, new) == rasa.classify
+    assert rasa.fallback is new
+    assert swap_embedded(old.classify, new) == new.classify
+    assert swap_embedded(nothing_understood, new) is nothing_understood
+
+
+def test_a_merge_is_pure(services: Path) -> None:
+    running = load_repository([services]).catalog
+    version_2(services)
+    merged, report = merge(running, load_repository([services]))
+    assert running.published[SERVICE] == 1
+    assert merged.published[SERVICE] == 2
+    assert sorted(merged.versions[SERVICE]) == [1, 2]
+    assert report.changed
+
+
+# ---- several processes ----------------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def process(services: Path) -> AsyncIterator[Conversations]:
+    """The conversation service of one API process, as main.py builds it."""
+    catalog = load_repository([services]).catalog
+    store = SessionStore(connect(REDIS_URL))
+    classifier = EmbeddedClassifier.from_catalog(catalog)
+    try:
+        yield Conversations(catalog, store, classify=classifier.classify)
+    finally:
+        await store.close()
+
+
+async def until(check: Any, timeout: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not check():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+def flushed() -> Iterator[None]:
+    redis.Redis(db=DB).flushdb()
+    yield
+    redis.Redis(db=DB).flushdb()
+
+
+@pytest.mark.usefixtures("flushed")
+async def test_another_process_follows_a_reload(services: Path) -> None:
+    async with process(services) as first, process(services) as second:
+        followed: list[ReloadReport] = []
+        follower = asyncio.create_task(
+            follow_reloads(second, services, 0.02, reloaded=followed.append)
+        )
+        try:
+            await asyncio.sleep(0.1)  # generation 0: nothing to catch up with
+            assert followed == []
+            version_2(services)
+            report = await reload_services(first, services)
+            assert report.outcome(SERVICE) is not None
+            assert await announce(first) == 1
+
+            await until(lambda: second.catalog.published.get(SERVICE) == 2)
+            assert sorted(second.catalog.versions[SERVICE]) == [1, 2]
+            meaning = await second.classify(NEW_PHRASE, "en")
+            assert meaning.intent == SERVICE
+            assert [r.generation for r in followed] == [1]
+
+            await announce(first)  # nothing new in the folder: a reload that changes nothing
+            await until(lambda: len(followed) == 2)
+            assert followed[1].changed is False
+        finally:
+            follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await follower
+
+
+@pytest.mark.usefixtures("flushed")
+async def test_a_process_starting_after_a_reload_catches_up(services: Path) -> None:
+    async with process(services) as late:  # loaded v1 at start...
+        version_2(services)
+        redis.Redis(db=DB).set(GENERATION_KEY, 5)  # ...while another process reloaded
+        follower = asyncio.create_task(follow_reloads(late, services, 0.02))
+        try:
+            await until(lambda: late.catalog.published.get(SERVICE) == 2)
+        finally:
+            follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await follower
+
+
+@pytest.mark.usefixtures("flushed")
+async def test_a_follower_survives_a_broken_folder(services: Path) -> None:
+    async with process(services) as first, process(services) as second:
+        follower = asyncio.create_task(follow_reloads(second, services, 0.02))
+        try:
+            version_2(services)
+            broken_version_3(services)
+            report = await reload_services(first, services)
+            assert [c.service for c in report.refused] == [SERVICE]
+            await announce(first)
+            await asyncio.sleep(0.2)
+            assert not follower.done()
+            assert second.catalog.published[SERVICE] == 1
+        finally:
+            follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await follower

@@ -1,0 +1,248 @@
+"""Two `gateway serve` processes and one `gateway worker` against one Redis and one
+PostgreSQL behave exactly like one process.
+
+A citizen's answers alternate between the two API processes, over Africa's Talking USSD,
+Africa's Talking SMS (replies sent by the worker) and the web chat API; every answer is
+also delivered a second time to the *other* process, as an aggregator retrying through
+another node of a load balancer would. The screens must be those one process gives
+another citizen, with one submission, one reference, one certificate SMS and a complete
+message log.
+
+The deployment is `tests/gateway/test_nothing_lost.py`'s: a private `redis-server`, a
+fresh PostgreSQL database dropped afterwards, the census faked by `bench/fake_census.py`
+and Africa's Talking's SMS API on loopback. Without Redis or PostgreSQL these tests fail,
+never skip (on CI and elsewhere), like that module's.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+from collections.abc import Callable
+from itertools import count
+from typing import Any
+
+from tests.gateway import test_nothing_lost as lost
+from tests.gateway.test_nothing_lost import Gateway, Stack, sql, wait_until
+
+# The fixtures of the deployment, found by pytest under these names.
+redis_port = lost.redis_port
+database = lost.database
+census_services = lost.census_services
+stack = lost.stack
+
+REGISTRATION = lost.REGISTRATION  # USSD answers after the code's first screen
+# On a text channel the main menu comes first: "2" picks the business registration.
+TEXT_REGISTRATION = ["hello", "2", *REGISTRATION]
+SMS_NUMBER = "21384"  # the gateway's short code
+REFERENCE = re.compile(r"BR-\d{4}-\d{6}")
+LINK = re.compile(r"/d/[A-Za-z0-9_-]{22}")
+
+Hop = Callable[[Gateway, str], str]  # one answer to one process: the citizen's screen
+
+
+def same_text(screen: str) -> str:
+    """A screen without what differs between two citizens' registrations."""
+    return LINK.sub("/d/<token>", REFERENCE.sub("<reference>", screen))
+
+
+def web(gateway: Gateway, user: str, text: str, message_id: str) -> str:
+    """The web chat API: the replies as one text (JSON of texts, options, links)."""
+    body = json.dumps({"user": user, "text": text, "id": message_id}).encode()
+    request = urllib.request.Request(
+        gateway.url + "/channels/web/messages",
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with lost.NO_PROXY.open(request, timeout=60) as answer:
+        assert answer.status == 200
+        return json.dumps(json.loads(answer.read()), ensure_ascii=False, sort_keys=True)
+
+
+CERTIFICATE = "Certificate of Business Registration"
+
+
+def sms_received(stack: Stack, phone: str, *, certificates: bool = False) -> list[str]:
+    """The SMS sent to `phone`: the replies, or the certificates (sent when the worker
+    gets to them, so never counted as a hop's reply)."""
+    sent = [form["message"] for form in stack.sms.forms() if form["to"] == phone]
+    return [text for text in sent if text.startswith(CERTIFICATE) == certificates]
+
+
+def queue_drained(stack: Stack) -> bool:
+    return stack.queued() == 0
+
+
+def sms(stack: Stack, gateway: Gateway, phone: str, text: str, message_id: str) -> str:
+    """Africa's Talking's inbound SMS callback; the replies the worker then sent."""
+    before = len(sms_received(stack, phone))
+    form = {
+        "from": phone,
+        "to": SMS_NUMBER,
+        "text": text,
+        "date": "2026-03-01 10:00:00",
+        "id": message_id,
+        "linkId": f"link-{message_id}",
+    }
+    answer = lost.http("POST", gateway.url + "/channels/sms/africastalking", form=form)
+    assert answer.status == 200, answer.text
+    wait_until(lambda: queue_drained(stack), "the worker to send the replies")
+    return "\n---\n".join(sms_received(stack, phone)[before:])
+
+
+def converse(
+    hop: Callable[[Gateway, int], str],
+    first: Gateway,
+    second: Gateway,
+    answers: int,
+    *,
+    alternate: bool,
+    again_shows: Callable[[str], str] = lambda screen: screen,
+) -> list[str]:
+    """Each answer to one process (alternating when asked), then delivered again to the
+    other one, which must show `again_shows(screen)`: the same screen, where the reply is
+    the response; nothing, where the worker sends it (sent once). The screens."""
+    screens: list[str] = []
+    for number in range(answers):
+        here, there = (first, second) if not alternate or number % 2 == 0 else (second, first)
+        screen = hop(here, number)
+        again = hop(there, number)
+        assert again == again_shows(screen), f"answer {number}: the redelivery differs"
+        screens.append(screen)
+    return screens
+
+
+def certificates_sent(stack: Stack) -> None:
+    """Every notification sent (the worker draws each PDF first: allow it time)."""
+    try:
+        wait_until(lambda: lost.sent(stack), "the certificates to be sent", timeout=60)
+    except AssertionError as failed:
+        raise AssertionError(f"{failed}\n{stack.tail()}") from None
+
+
+def deployment(stack: Stack) -> tuple[Gateway, Gateway]:
+    first, second = stack.serve(), stack.serve()
+    stack.worker()
+    return first, second
+
+
+def submissions_of(citizen: str) -> list[str]:
+    rows = sql(f"SELECT reference FROM submissions WHERE citizen = '{citizen}'")
+    return rows.splitlines()
+
+
+def logged(gateway: Gateway, address: str) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = gateway.admin(f"/messages?address={address.replace('+', '%2B')}")
+    return rows
+
+
+def assert_log_complete(gateway: Gateway, address: str, deliveries: int) -> None:
+    """Every delivery (redeliveries included) logged in, with at least one reply out."""
+
+    def complete() -> list[dict[str, Any]] | None:
+        rows = logged(gateway, address)
+        inbound = [r for r in rows if r["direction"] == "in"]
+        return rows if len(inbound) == deliveries else None
+
+    rows = wait_until(complete, f"{deliveries} messages in for {address} in the log")
+    inbound = [r for r in rows if r["direction"] == "in"]
+    outbound = [r for r in rows if r["direction"] == "out"]
+    assert len(outbound) >= deliveries, rows
+    assert all(r["provider_id"] for r in inbound), rows
+    assert len({r["provider_id"] for r in inbound}) == deliveries // 2  # each one twice
+
+
+def test_ussd_alternating_between_two_processes(stack: Stack) -> None:
+    first, second = deployment(stack)
+    sessions = count()
+
+    def dial(phone: str, session: str) -> Callable[[Gateway, int], str]:
+        def hop(gateway: Gateway, number: int) -> str:
+            return gateway.ussd(session, REGISTRATION[:number], phone)
+
+        return hop
+
+    steps = len(REGISTRATION) + 1
+    alternated = converse(
+        dial("+97517100001", f"ATUid_alt_{next(sessions)}"), first, second, steps, alternate=True
+    )
+    alone = converse(
+        dial("+97517100002", f"ATUid_one_{next(sessions)}"), first, first, steps, alternate=False
+    )
+
+    assert [same_text(s) for s in alternated] == [same_text(s) for s in alone]
+    assert alternated[-1].startswith("END Registered! Number BR-"), alternated[-1]
+    (reference,) = submissions_of("+97517100001")
+    assert reference in alternated[-1]
+    assert len(submissions_of("+97517100002")) == 1
+    # One certificate SMS each, sent once although the final answer came twice.
+    certificates_sent(stack)
+    (certificate,) = sms_received(stack, "+97517100001", certificates=True)
+    assert certificate.startswith(f"{CERTIFICATE} {reference}:")
+    assert len(sms_received(stack, "+97517100002", certificates=True)) == 1
+    assert sms_received(stack, "+97517100001") == []  # USSD replies are the responses
+    assert_log_complete(first, "+97517100001", 2 * steps)
+    assert_log_complete(second, "+97517100002", 2 * steps)
+
+
+def test_sms_and_web_chat_alternating_between_two_processes(stack: Stack) -> None:
+    first, second = deployment(stack)
+
+    def texting(phone: str) -> Callable[[Gateway, int], str]:
+        def hop(gateway: Gateway, number: int) -> str:
+            return sms(
+                stack, gateway, phone, TEXT_REGISTRATION[number], f"ATXid_{phone[1:]}_{number}"
+            )
+
+        return hop
+
+    def chatting(user: str) -> Callable[[Gateway, int], str]:
+        def hop(gateway: Gateway, number: int) -> str:
+            return web(gateway, user, TEXT_REGISTRATION[number], f"m{number}")
+
+        return hop
+
+    def nothing(screen: str) -> str:
+        return ""
+
+    def itself(screen: str) -> str:
+        return screen
+
+    steps = len(TEXT_REGISTRATION)
+    for hop, other, citizens, again in [
+        (
+            texting("+97517200001"),
+            texting("+97517200002"),
+            ("+97517200001", "+97517200002"),
+            nothing,
+        ),
+        (
+            chatting("u-alt-0001"),
+            chatting("u-one-0001"),
+            ("web:u-alt-0001", "web:u-one-0001"),
+            itself,
+        ),
+    ]:
+        alternated = converse(hop, first, second, steps, alternate=True, again_shows=again)
+        alone = converse(other, first, first, steps, alternate=False, again_shows=again)
+        assert [same_text(s) for s in alternated] == [same_text(s) for s in alone]
+        assert all(alternated), "every answer got a reply"
+        assert "Registered! Number BR-" in alternated[-1], alternated[-1]
+        (reference,) = submissions_of(citizens[0])
+        assert reference in alternated[-1]
+        assert len(submissions_of(citizens[1])) == 1
+        assert_log_complete(second, citizens[0], 2 * steps)
+        assert_log_complete(first, citizens[1], 2 * steps)
+
+        assert LINK.search(alternated[-1]), "the certificate's link is in the final reply"
+
+    # Each SMS reply was sent once (a redelivery sent nothing: see `converse`), and the
+    # link came in the final reply rather than as a certificate SMS.
+    certificates_sent(stack)
+    for phone in ("+97517200001", "+97517200002"):
+        assert sms_received(stack, phone, certificates=True) == []
+    # Exactly one reference each, numbered without gaps across both processes.
+    assert sql("SELECT count(DISTINCT reference) FROM submissions") == "4"
+    assert sql("SELECT value FROM reference_counters") == "4"
