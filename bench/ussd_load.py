@@ -544,6 +544,12 @@ def main() -> int:
             spread = max(r.shares) - min(r.shares)
             state = "balanced" if spread < 30 else "UNBALANCED (keep-alive trap)"
             print(f"  {r.label}: worker CPU shares {r.shares[0]:.0f}/{r.shares[-1]:.0f}%: {state}")
+    # Scale-out: what a second worker adds, for the gateway and the baseline alike.
+    closed = {r.label.split(" wrk")[0]: r for kind, r, _ in results if kind == "closed"}
+    for name in ("gateway", "baseline"):
+        one, two = closed.get(f"{name} w1"), closed.get(f"{name} w2")
+        if one is not None and two is not None and one.rate:
+            print(f"  {name}: 2 workers vs 1: {two.rate / one.rate:.2f}x hops/s")
     shutil.rmtree(folder, ignore_errors=True)
     return 0
 
