@@ -285,6 +285,21 @@ def test_mounted_services_folder_loads_without_errors(tmp_path: Path) -> None:
     assert settings["GATEWAY_SERVICES_DIR"] == mount["mountPath"]
 
 
+def test_services_configmaps_are_the_services_folder_as_it_is() -> None:
+    """A stale snapshot would deploy yesterday's services: regenerate it with the commands
+    in its header whenever `services/` changes."""
+    configmaps = by_kind("ConfigMap")
+    for name, folder in (
+        ("gateway-services", ROOT / "services"),
+        ("gateway-service-lists", ROOT / "services" / "lists"),
+    ):
+        files = {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.yaml"))}
+        assert configmaps[name]["data"] == files, (
+            f"deploy/k8s/services-configmap.yaml ({name}) differs from {folder.relative_to(ROOT)}/:"
+            " regenerate it (see its header)"
+        )
+
+
 def test_kubernetes_settings_are_real_and_parse(monkeypatch: pytest.MonkeyPatch) -> None:
     environ = {
         **by_kind("ConfigMap")["gateway-settings"]["data"],
