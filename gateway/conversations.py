@@ -44,6 +44,7 @@ from dialogs.messages import (
 from dialogs.session import Snapshot
 from dialogs.text import localise
 from gateway.lookups import perform_lookup
+from gateway.metrics import count_error, count_nlu_answer, hop_metrics
 from state.store import SessionRecord, SessionStore
 
 logger = logging.getLogger(__name__)
@@ -123,11 +124,20 @@ class Conversations:
 
     async def handle(self, message: Message) -> list[Reply]:
         """The replies to send for `message`; never raises for an unreachable store."""
+        # Measured here, the one place every channel's hop goes through. Cheap: a dict
+        # lookup for the channel's metrics, two increments and an observation.
+        metrics = hop_metrics(message.channel)
+        metrics.received.inc()
+        started = time.perf_counter()
         try:
-            return await self._handle(message)
+            replies = await self._handle(message)
         except (RedisError, OSError) as exc:
+            count_error("store_unavailable")
             logger.warning("session store unavailable (%s): %s", type(exc).__name__, exc)
-            return [self.unavailable(message)]
+            replies = [self.unavailable(message)]
+        metrics.seconds.observe(time.perf_counter() - started)
+        metrics.replied.inc(len(replies))
+        return replies
 
     def unavailable(self, message: Message) -> Reply:
         text = localise(BUILTIN_TEXTS["unavailable"], message.lang or "en")
@@ -142,6 +152,7 @@ class Conversations:
                 return decode_replies(begun.duplicate)
             if begun.busy:
                 if time.monotonic() - started > self.wait_seconds:
+                    count_error("citizen_busy")
                     return [self.unavailable(message)]
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 0.1)
@@ -255,7 +266,9 @@ class Conversations:
         if isinstance(effect, StatusRequest):
             return await self.status(effect, applicant)
         if isinstance(effect, Understand):
-            return await self.classify(effect.text, effect.lang)
+            meaning = await self.classify(effect.text, effect.lang)
+            count_nlu_answer(meaning.source, meaning.intent is not None)
+            return meaning
         return await self.submit(effect, applicant)
 
     def _window(self, snapshot: Snapshot) -> int:

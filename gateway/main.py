@@ -28,6 +28,7 @@ from dialogs.text import localise
 from gateway.channels.whatsapp_meta import verification_router
 from gateway.conversations import Conversations
 from gateway.documents import store_from_settings
+from gateway.logs import configure_logging
 from gateway.lookups import perform_lookup, registry_session
 from gateway.outbox import Outbox
 from gateway.reload import follow_reloads
@@ -37,6 +38,7 @@ from gateway.routes_analytics import analytics_router
 from gateway.routes_channels import channel_router
 from gateway.routes_chat import chat_router
 from gateway.routes_documents import RateLimit, documents_router
+from gateway.routes_ops import count_unhandled_exceptions, ops_router
 from gateway.settings import Settings
 from gateway.submissions import Submissions
 from gateway.understanding import classifier_for
@@ -114,6 +116,8 @@ def settle_heap() -> None:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    # Here, not at import: uvicorn configures its own logging before calling the factory.
+    configure_logging()  # JSON lines on stderr, phone and ID numbers masked
     settings = settings or Settings()
     repository = load_repository([settings.services_dir])
 
@@ -190,6 +194,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(analytics_router(settings))
     app.include_router(chat_router())
     app.include_router(documents_router(settings))
+    # Rasa is reported but optional: when it is down the embedded classifier answers, so
+    # it must not take every API pod out of service.
+    app.include_router(ops_router(optional=("rasa",)))
+    count_unhandled_exceptions(app)  # 500s by route template
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

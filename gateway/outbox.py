@@ -18,8 +18,9 @@ from fastapi import HTTPException
 from redis.asyncio import ConnectionPool
 from redis.exceptions import RedisError
 
+from gateway.metrics import count_error
 from gateway.senders.base import Outgoing
-from gateway.worker import DELIVER, NOTIFY, redis_settings
+from gateway.worker import DELIVER, JOB_EVENTS_KEY, NOTIFY, redis_settings
 from state.connect import UncontendedPool
 
 logger = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ class Outbox:
                 _queue_name=self.queue_name,
             )
         except (TimeoutError, RedisError, OSError) as exc:
+            count_error("queue_unavailable")
             logger.warning("could not queue a %s message: %s", outgoing.channel, exc)
             raise OutboxUnavailable() from exc
         if job is None:
@@ -96,6 +98,24 @@ class Outbox:
             queued += job is not None
         return queued
 
+    async def ping(self) -> bool:
+        """Whether the queue's Redis answers (readiness)."""
+        pool = await self._connected()
+        return bool(await pool.ping())
+
+    async def depth(self) -> int:
+        """Jobs in the queue: arq keeps them in a sorted set named after the queue (waiting,
+        deferred for a retry, and running until done)."""
+        pool = await self._connected()
+        return int(await pool.zcard(self.queue_name))
+
+    async def worker_events(self) -> dict[str, int]:
+        """Retries and give-ups counted by every worker (`gateway.worker.count_job_event`)."""
+        pool = await self._connected()
+        # redis-py types its commands for sync and async clients at once.
+        counts: dict[bytes, bytes] = await pool.hgetall(JOB_EVENTS_KEY)  # type: ignore[misc]
+        return {_text(field): int(value) for field, value in counts.items()}
+
     async def close(self) -> None:
         if self._pool is not None:
             await self._pool.aclose(close_connection_pool=True)
@@ -111,3 +131,7 @@ def uncontended(pool: ArqRedis) -> None:
     Sentinel's pool (another subclass) is left as it is."""
     if type(pool.connection_pool) is ConnectionPool:
         pool.connection_pool.__class__ = UncontendedPool
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

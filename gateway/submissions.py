@@ -30,6 +30,7 @@ from dialogs.messages import (
 )
 from dialogs.text import localise
 from gateway.conversations import Applicant
+from gateway.metrics import count_error, count_submission
 from gateway.settings import Settings
 from state.submissions import NewSubmission, Owed, Stored, SubmissionRow, SubmissionStore, new_token
 
@@ -109,8 +110,12 @@ class Submissions:
         try:
             stored = await self.store.submit(new, self._owed_on_submit(new, token), token=token)
         except (SQLAlchemyError, OSError) as exc:
+            count_error("database_unavailable")
+            count_submission(effect.service, "failed")
             logger.warning("submission not stored (%s): %s", type(exc).__name__, exc)
             return SubmissionResult(ok=False)
+        if stored.created:  # a retried final answer finds the first one: counted once
+            count_submission(stored.submission.service, stored.submission.status)
         self._queue_soon(stored)
         return SubmissionResult(
             ok=True,
@@ -142,6 +147,8 @@ class Submissions:
             reference, approve=approve, reason=reason, owed=owed, token=token
         )
         if stored is not None:
+            if stored.created:  # decided already: the first decision was counted
+                count_submission(stored.submission.service, stored.submission.status)
             await self._queue(stored)
         return stored
 

@@ -30,6 +30,7 @@ from arq.connections import RedisSettings
 from arq.worker import Worker, func
 
 from gateway.documents import DocumentStore, store_from_settings
+from gateway.logs import configure_logging
 from gateway.notifications import NotifyContext, prepare_document, send_notification
 from gateway.senders import SENDERS, Outgoing, SendContext, SendError
 from gateway.senders.base import Progress
@@ -48,6 +49,10 @@ RENDER_NICENESS = 10  # PDF drawing processes yield the CPU to the worker's send
 DRAWERS = os.cpu_count() or 1  # documents drawn at once by one worker
 MAX_PROVIDER_WAIT = 3600.0  # a Retry-After longer than this is a provider bug
 CONTEXT_KEY = "gateway"
+# Retries and give-ups, counted in the queue's Redis (a hash: "retry:deliver" -> n) rather
+# than in this process: `gateway worker` runs apart from the web processes, and every
+# gateway's /metrics reads the same figures from here.
+JOB_EVENTS_KEY = "gw:metrics:jobs"
 
 
 class QueueConfigError(ValueError):
@@ -205,8 +210,23 @@ def _send_context(ctx: dict[str, Any]) -> SendContext:
     return dataclasses.replace(context, progress=progress) if progress is not None else context
 
 
-def _retry_later(exc: SendError, tries: int, settings: Settings, what: str) -> Retry | None:
-    """arq's Retry for a failure worth another try (None: give up), logged either way."""
+async def count_job_event(ctx: dict[str, Any], event: str, job: str) -> None:
+    """One more `event` ("retry", "gave_up") of `job` in the queue's Redis, for /metrics.
+    A figure lost when Redis is away matters less than the job: never raises."""
+    redis = ctx.get("redis")
+    if redis is None:
+        return
+    try:
+        await redis.hincrby(JOB_EVENTS_KEY, f"{event}:{job}", 1)
+    except Exception:
+        logger.debug("could not count a %s of %s", event, job, exc_info=True)
+
+
+async def _retry_later(
+    ctx: dict[str, Any], job: str, exc: SendError, tries: int, settings: Settings, what: str
+) -> Retry | None:
+    """arq's Retry for a failure worth another try (None: give up), logged and counted
+    either way."""
     limit = settings.send_max_tries
     if exc.retry and tries < limit:
         delay = backoff(tries, settings.send_retry_seconds, settings.send_retry_max_seconds)
@@ -214,8 +234,10 @@ def _retry_later(exc: SendError, tries: int, settings: Settings, what: str) -> R
         logger.warning(
             "%s failed (try %d/%d): %s; retrying in %.1f s", what, tries, limit, exc, delay
         )
+        await count_job_event(ctx, "retry", job)
         return Retry(defer=delay)
     logger.error("%s failed (try %d/%d): %s; giving up", what, tries, limit, exc)
+    await count_job_event(ctx, "gave_up", job)
     return None
 
 
@@ -227,11 +249,14 @@ async def deliver(ctx: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any
     sender = SENDERS.get(outgoing.channel)
     if sender is None:
         logger.error("no sender for channel %r; dropping %s", outgoing.channel, ctx.get("job_id"))
+        await count_job_event(ctx, "gave_up", DELIVER)
         return dataclasses.asdict(Delivery(False, tries, f"no sender for {outgoing.channel}"))
     try:
         await sender(outgoing, context)
     except SendError as exc:
-        retry = _retry_later(exc, tries, context.settings, f"{outgoing.channel} send")
+        retry = await _retry_later(
+            ctx, DELIVER, exc, tries, context.settings, f"{outgoing.channel} send"
+        )
         if retry is not None:
             raise retry from exc
         return dataclasses.asdict(Delivery(False, tries, str(exc)))
@@ -259,6 +284,7 @@ async def notify(ctx: dict[str, Any], notification_id: int) -> dict[str, Any]:
             delay,
             exc_info=True,
         )
+        await count_job_event(ctx, "retry", NOTIFY)
         raise Retry(defer=delay) from exc
 
 
@@ -275,7 +301,7 @@ async def _notify(ctx: dict[str, Any], notification_id: int, tries: int) -> dict
     try:
         await send_notification(notification, context)
     except SendError as exc:
-        retry = _retry_later(exc, tries, deps.send.settings, what)
+        retry = await _retry_later(ctx, NOTIFY, exc, tries, deps.send.settings, what)
         await deps.submissions.record_attempt(
             notification_id, sent=False, error=str(exc), final=retry is None
         )
@@ -405,6 +431,7 @@ async def run_in_process(settings: Settings, queue_url: str, restart_seconds: fl
 def run_forever(settings: Settings, queue_url: str, *, burst: bool = False) -> int:
     """`gateway worker`: run in the foreground until SIGINT/SIGTERM (or the queue is empty
     with `burst`); returns how many jobs failed."""
+    configure_logging()  # the worker's own process: JSON lines, numbers masked
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:

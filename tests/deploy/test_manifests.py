@@ -52,9 +52,6 @@ GATEWAY_IMAGE = "gov-gateway"
 RASA_IMAGE = "rasa/rasa:3.6.21-full"
 # The oldest Kubernetes minor we support, and the newest the validator ships.
 KUBERNETES_VERSIONS = ["1.30", kubernetes_validate.utils.latest_version()]
-# Routes a manifest may name before the app has them: /readyz is being added (readiness
-# checks Redis, the database, the queue and Rasa). Drop it from here once it exists.
-PENDING_ROUTES = {"/readyz"}
 ENV_NAME = re.compile(r"\bGATEWAY_[A-Z0-9_]+\b")
 OTHER_VARIABLES = {  # names in deploy/ that are not the gateway's settings, and whose
     "POSTGRES_PASSWORD",  # compose.yml: PostgreSQL's password
@@ -176,8 +173,7 @@ def test_api_probes_point_at_routes_the_app_has(app_client: TestClient) -> None:
         if probe in api
     }
     missing = {path for path in paths if not is_routed(app_client, path)}
-    # Only the routes known to be on their way may be missing (see PENDING_ROUTES).
-    assert missing <= PENDING_ROUTES, f"probes on routes the app lacks: {missing}"
+    assert not missing, f"probes on routes the app lacks: {missing}"
 
 
 def test_ingress_exposes_only_public_routes(app_client: TestClient) -> None:

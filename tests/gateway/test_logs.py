@@ -1,0 +1,162 @@
+"""Structured logs: JSON lines on stderr, every path through one configuration, phone and
+citizenship ID numbers masked wherever they appear."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import structlog
+
+from gateway.logs import HANDLER_NAME, UVICORN_LOGGERS, configure_logging, mask, mask_text
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    """Leave logging as the test found it (other tests' caplog relies on it)."""
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    uvicorn = {name: logging.getLogger(name) for name in UVICORN_LOGGERS}
+    saved = {name: (lg.handlers[:], lg.propagate) for name, lg in uvicorn.items()}
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, (old, propagate) in saved.items():
+        uvicorn[name].handlers[:] = old
+        uvicorn[name].propagate = propagate
+    structlog.reset_defaults()
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("+97517123456", "+975*****456"),
+        ("whatsapp:+97517123456", "whatsapp:+975*****456"),
+        ("tel:+97577123456", "tel:+975*****456"),
+        ("tel:17123456", "tel:*****456"),
+        ("sms from 77123456 and 16123456", "sms from *****456 and *****456"),
+        ("+975 17 12 34 56", "+975*****456"),
+        ("+14155550123", "+********123"),  # other countries: the country code goes too
+        ("CID 11501001234.", "CID ********234."),
+        ("97517123456", "********456"),  # Meta's recipient_id, without the +
+        ("gw:{+97517123456}:lock", "gw:{+975*****456}:lock"),
+        ("/api/v1/messages?address=%2B97517123456", "/api/v1/messages?address=%2B********456"),
+        # Not numbers of a citizen: left alone.
+        ("BR-2026-000123", "BR-2026-000123"),
+        ("2026-01-15T10:00:00.123456Z", "2026-01-15T10:00:00.123456Z"),
+        ("took 12345678 ns", "took 12345678 ns"),  # 8 digits, not a Bhutanese mobile prefix
+        ("id 123456789012", "id 123456789012"),  # 12 digits: neither a CID nor a mobile
+    ],
+)
+def test_numbers_are_masked_keeping_the_last_three_digits(text: str, masked: str) -> None:
+    assert mask_text(text) == masked
+
+
+def test_nested_values_are_masked_and_other_types_kept() -> None:
+    value = {
+        "citizen": "+97517123456",
+        "answers": {"cid": "11501001234", "mobile": ["17123456", ("tel:77123456",)]},
+        "+97517999999": 3,
+        "count": 17123456,  # an int is a count, not something a citizen typed
+        "none": None,
+    }
+    assert mask(value) == {
+        "citizen": "+975*****456",
+        "answers": {"cid": "********234", "mobile": ["*****456", ("tel:*****456",)]},
+        "+975*****999": 3,
+        "count": 17123456,
+        "none": None,
+    }
+
+
+def lines(err: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in err.splitlines() if line.strip()]
+
+
+def test_stdlib_records_become_masked_json_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging(json=True)
+    logging.getLogger("gateway.conversations").warning(
+        "lock lost for %s", "+97517123456", extra={"answers": {"cid": "11501001234"}}
+    )
+    logging.getLogger("gateway.conversations").debug("below the level: not written")
+    (line,) = lines(capsys.readouterr().err)
+    assert line["event"] == "lock lost for +975*****456"
+    assert line["level"] == "warning"
+    assert line["logger"] == "gateway.conversations"
+    assert line["timestamp"].endswith("Z")
+    assert line["answers"] == {"cid": "********234"}
+
+
+def test_structlog_events_and_tracebacks_are_masked(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging(json=True)
+    log = structlog.get_logger("gateway.worker")
+    log.info("sent", to="whatsapp:+97517123456", parts=[{"to": "tel:17123456"}], tries=2)
+    try:
+        raise ValueError("no census record for 11501001234")
+    except ValueError:
+        logging.getLogger("gateway.lookups").exception("lookup failed for %s", "17123456")
+    sent, failed = lines(capsys.readouterr().err)
+    assert sent["event"] == "sent"
+    assert sent["to"] == "whatsapp:+975*****456"
+    assert sent["parts"] == [{"to": "tel:*****456"}]
+    assert sent["tries"] == 2
+    assert failed["event"] == "lookup failed for *****456"
+    assert "ValueError: no census record for ********234" in failed["exception"]
+    assert "11501001234" not in json.dumps(failed)
+
+
+def test_uvicorn_logs_go_through_the_same_handler(capsys: pytest.CaptureFixture[str]) -> None:
+    access = logging.getLogger("uvicorn.access")
+    access.addHandler(logging.StreamHandler())  # as uvicorn's own configuration leaves it
+    access.propagate = False
+    configure_logging(json=True)
+    access.setLevel(logging.INFO)
+    access.info(
+        '%s - "%s %s HTTP/%s" %d',
+        "10.0.0.7:51234",
+        "GET",
+        "/api/v1/messages?address=%2B97517123456",
+        "1.1",
+        200,
+    )
+    (line,) = lines(capsys.readouterr().err)
+    assert line["logger"] == "uvicorn.access"
+    assert (
+        line["event"]
+        == '10.0.0.7:51234 - "GET /api/v1/messages?address=%2B********456 HTTP/1.1" 200'
+    )
+
+
+def test_configuring_twice_keeps_one_handler(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging(json=True)
+    configure_logging(json=True)
+    ours = [h for h in logging.getLogger().handlers if h.get_name() == HANDLER_NAME]
+    assert len(ours) == 1
+    logging.getLogger("gateway").warning("once")
+    assert len(lines(capsys.readouterr().err)) == 1
+
+
+def test_a_level_set_lower_before_is_kept() -> None:
+    logging.getLogger().setLevel(logging.DEBUG)
+    configure_logging("INFO", json=True)
+    assert logging.getLogger().level == logging.DEBUG
+    logging.getLogger().setLevel(logging.WARNING)
+    configure_logging("INFO", json=True)
+    assert logging.getLogger().level == logging.INFO
+
+
+def test_console_rendering_is_masked_too(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging(json=False)
+    logging.getLogger("gateway").warning("citizen %s", "+97517123456")
+    err = capsys.readouterr().err
+    assert "citizen +975*****456" in err
+    assert not err.lstrip().startswith("{")
+
+
+def test_stderr_is_json_when_not_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging()  # pytest's captured stderr is not a terminal
+    logging.getLogger("gateway").warning("hello")
+    assert lines(capsys.readouterr().err)[0]["event"] == "hello"

@@ -1,0 +1,160 @@
+"""GET /readyz on the real app against a redis-server of the test's own (stopped, frozen
+and started again), a real database and a Rasa that answers or does not."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.gateway.test_metrics import grew, ops_gateway, scrape
+from tests.state import RedisServer, free_port
+
+TIMEOUT = 0.3  # each check's limit in these tests
+QUICK = TIMEOUT + 0.7  # a readiness answer never takes much longer than one check's limit
+UNAVAILABLE = "The service is temporarily unavailable, please try again later."
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[RedisServer]:
+    redis_server = RedisServer(tmp_path / "redis", free_port(), ["--save", ""])
+    redis_server.start()
+    try:
+        yield redis_server
+    finally:
+        if redis_server.process is not None:
+            os.kill(redis_server.process.pid, signal.SIGCONT)
+        redis_server.stop()
+
+
+def ready(client: TestClient) -> tuple[int, dict[str, Any], float]:
+    started = time.monotonic()
+    response = client.get("/readyz")
+    body: dict[str, Any] = response.json()
+    return response.status_code, body, time.monotonic() - started
+
+
+def test_ready_when_redis_the_database_and_the_queue_answer(server: RedisServer) -> None:
+    with ops_gateway(server.url, ops={"timeout": TIMEOUT}) as (client, _):
+        status, body, _took = ready(client)
+    assert status == 200
+    assert body["status"] == "ok"
+    assert body["failed"] == []
+    assert set(body["checks"]) == {"redis", "database", "queue"}  # no Rasa configured
+    for check in body["checks"].values():
+        assert check["ok"] is True
+        assert 0 <= check["ms"] < TIMEOUT * 1000
+        assert "error" not in check
+
+
+def test_unready_while_redis_is_stopped_and_ready_again_after(server: RedisServer) -> None:
+    with ops_gateway(server.url, ops={"timeout": TIMEOUT}) as (client, _):
+        assert ready(client)[0] == 200
+        before = scrape(client)
+        server.stop()
+        status, body, took = ready(client)
+        assert status == 503
+        assert body["status"] == "unavailable"
+        assert sorted(body["failed"]) == ["queue", "redis"]
+        assert body["checks"]["database"]["ok"] is True
+        assert body["checks"]["redis"]["ok"] is False
+        assert "Connection" in body["checks"]["redis"]["error"]
+        assert took < QUICK
+        # Meanwhile a citizen gets the polite answer, counted as a store outage.
+        reply = client.post("/channels/web/messages", json={"user": "u-5f1c2a9b", "text": ""})
+        assert reply.json()["replies"][0]["text"] == UNAVAILABLE
+        after = scrape(client)  # answers without Redis: its figures are left out
+        assert grew(before, after, "gateway_errors_total", kind="store_unavailable") == 1
+        assert ("gateway_active_conversations", frozenset()) not in after
+        assert ("gateway_queue_depth", frozenset()) not in after
+        server.start()
+        status, body, _took = ready(client)
+        assert status == 200, body
+        assert ("gateway_active_conversations", frozenset()) in scrape(client)
+
+
+def test_a_frozen_redis_never_makes_readyz_hang(server: RedisServer) -> None:
+    """A Redis that takes connections but never answers (SIGSTOP): each check gives up
+    after its timeout, and a second probe waits for the first one's check instead of
+    starting another."""
+    with ops_gateway(server.url, ops={"timeout": TIMEOUT}) as (client, _):
+        assert ready(client)[0] == 200
+        assert server.process is not None
+        os.kill(server.process.pid, signal.SIGSTOP)
+        try:
+            for _ in range(2):
+                status, body, took = ready(client)
+                assert status == 503
+                assert sorted(body["failed"]) == ["queue", "redis"]
+                assert body["checks"]["redis"]["error"] == f"no answer within {TIMEOUT:g} s"
+                assert took < QUICK
+        finally:
+            os.kill(server.process.pid, signal.SIGCONT)
+        deadline = time.monotonic() + 5
+        while ready(client)[0] != 200:  # the abandoned checks finish; new ones pass
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+
+
+class FakeRasa:
+    """Rasa's root endpoint on a loopback port (`GET /`: "Hello from Rasa")."""
+
+    def __init__(self) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                data = b"Hello from Rasa: 3.6.21"
+                self.send_response(200)
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> FakeRasa:
+        threading.Thread(target=self.server.serve_forever, args=(0.01,), daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_rasa_is_checked_when_configured() -> None:
+    with (
+        FakeRasa() as rasa,
+        ops_gateway(rasa_url=rasa.url, ops={"timeout": TIMEOUT}) as (
+            client,
+            _,
+        ),
+    ):
+        status, body, _took = ready(client)
+    assert status == 200
+    assert body["checks"]["rasa"]["ok"] is True
+    assert body["checks"]["rasa"]["breaker"] == "closed"
+
+
+def test_a_dead_rasa_makes_the_gateway_unready_unless_optional() -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    with ops_gateway(rasa_url=dead, ops={"timeout": TIMEOUT}) as (client, _):
+        status, body, took = ready(client)
+    assert status == 503
+    assert body["failed"] == ["rasa"]
+    assert body["checks"]["rasa"]["ok"] is False
+    assert took < QUICK
+    optional = {"timeout": TIMEOUT, "optional": ("rasa",)}
+    with ops_gateway(rasa_url=dead, ops=optional) as (client, _):
+        status, body, _took = ready(client)
+    assert status == 200  # the embedded classifier answers while Rasa is away
+    assert body["checks"]["rasa"]["ok"] is False
