@@ -13,11 +13,8 @@ conversations of a minute ago, not those of the last archiver pass.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-from collections.abc import Callable
 from datetime import UTC, datetime
-from importlib.resources import files
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
@@ -25,17 +22,12 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from dialogs.catalog import Catalog
 from gateway.analytics import funnel
 from gateway.routes_admin import admin_router
-from gateway.routes_chat import CSP
 from gateway.settings import Settings
+from gateway.static_assets import static_asset
 from state.events import EventArchive
 
 logger = logging.getLogger(__name__)
 DRAIN_BATCHES = 20  # at most 10,000 entries read before answering; the archiver does the rest
-ASSETS = {
-    "analytics.html": "text/html; charset=utf-8",
-    "analytics.js": "text/javascript; charset=utf-8",
-    "analytics.css": "text/css; charset=utf-8",
-}
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -87,9 +79,9 @@ def analytics_router(settings: Settings) -> APIRouter:
     # The assets first: `/analytics/analytics.js` is not a service.
     for name in ("analytics.js", "analytics.css"):
         router.add_api_route(
-            f"/analytics/{name}", _asset(name), methods=["GET"], include_in_schema=False
+            f"/analytics/{name}", static_asset(name), methods=["GET"], include_in_schema=False
         )
-    page = _asset("analytics.html")
+    page = static_asset("analytics.html")
 
     @router.get(
         "/analytics/{service}",
@@ -104,24 +96,3 @@ def analytics_router(settings: Settings) -> APIRouter:
         return page(request)
 
     return router
-
-
-def _asset(name: str) -> Callable[[Request], Response]:
-    """A static file read once, with an ETag and the chat page's security headers."""
-    body = (files("gateway") / "static" / name).read_bytes()
-    etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
-    headers = {
-        "ETag": etag,
-        "Cache-Control": "no-cache",
-        "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": CSP,
-        "Referrer-Policy": "no-referrer",
-    }
-
-    def endpoint(request: Request) -> Response:
-        if etag in request.headers.get("if-none-match", ""):
-            return Response(status_code=304, headers=headers)
-        return Response(body, media_type=ASSETS[name], headers=headers)
-
-    endpoint.__name__ = "analytics_" + name.replace(".", "_")
-    return endpoint
