@@ -147,6 +147,9 @@ def configure_logging(level: int | str = logging.INFO, *, json: bool | None = No
     wanted = logging.getLevelNamesMapping()[level.upper()] if isinstance(level, str) else level
     if root.level == logging.NOTSET or root.level > wanted:
         root.setLevel(wanted)
+    # Alembic announces its context and every migration at each start: noise, once the
+    # schema is current; its warnings and errors still come through.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     # uvicorn installs its own handlers (plain text, unmasked) before it loads the app:
     # its records go to the root handler instead.
     for name in UVICORN_LOGGERS:

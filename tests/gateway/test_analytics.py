@@ -255,7 +255,7 @@ def test_gateway_report_prints_the_funnel(run: Run) -> None:
     }
     result = CliRunner().invoke(cli, ["report", SERVICE], env=env)
     assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
+    lines = result.stdout.splitlines()  # logs go to stderr
     assert lines[0] == "Register a business (business-registration)"
     assert lines[1] == "started 6, completed 2, completion rate 33.3 %"
     assert "  ussd: started 1, completed 0, completion rate 0.0 %" in lines
@@ -271,7 +271,7 @@ def test_gateway_report_prints_the_funnel(run: Run) -> None:
         cli, ["report", SERVICE, "--channel", "ussd", "--since", "2027-01-15"], env=env
     )
     assert ussd_only.exit_code == 0, ussd_only.output
-    assert "started 1, completed 0, completion rate 0.0 %" in ussd_only.output
+    assert "started 1, completed 0, completion rate 0.0 %" in ussd_only.stdout
 
     unknown = CliRunner().invoke(cli, ["report", "no-such-service"], env=env)
     assert unknown.exit_code == 2
