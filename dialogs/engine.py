@@ -300,6 +300,7 @@ class _Turn:
             submission=None,
             invalid=0,
             offer="",
+            offered={},
             prefill={},
         )
 
@@ -375,6 +376,7 @@ class _Turn:
             rewound=False,
             run=self.snap.run + 1,
             offer="",
+            offered={},
             prefill=prefill or {},
         )
         self.snap = self.snap.evolve(step=service.start)
@@ -410,6 +412,8 @@ class _Turn:
             raw = self.inbound.choice if self.inbound.choice is not None else self.inbound.text
             raw = _clean(raw)
         if self.command(raw):
+            if self.snap.offer and self.snap.mode not in ("pick", "switch"):
+                self.snap = self.snap.evolve(offer="", offered={})  # left by back, status...
             return
         if snapshot.mode == "resume":
             self.resume_answer(raw)
@@ -492,11 +496,7 @@ class _Turn:
                 self.event("restarted")
                 self.start(service)
         elif word in commands.help:
-            current = self.service.steps.get(self.snap.step) if self.service else None
-            text = getattr(current, "help", None) or (
-                self.service.definition.help if self.service else None
-            )
-            self.show(self.text(text) if text else self.builtin("help"))
+            self.show_help()
         elif word in commands.status:
             self.request_status()
         elif word in commands.stop:
@@ -504,6 +504,14 @@ class _Turn:
         else:
             return False
         return True
+
+    def show_help(self) -> None:
+        """The step's help, else the service's, else the built-in one, above the screen."""
+        current = self.service.steps.get(self.snap.step) if self.service else None
+        text = getattr(current, "help", None) or (
+            self.service.definition.help if self.service else None
+        )
+        self.show(self.text(text) if text else self.builtin("help"))
 
     # ----------------------------------------------------------------- status
     def request_status(self) -> None:
@@ -566,7 +574,7 @@ class _Turn:
             if is_sure(meaning):
                 self.start(service, prefill)
             else:
-                self.snap = self.snap.evolve(mode="pick", offer=service.id, prefill=prefill)
+                self.snap = self.snap.evolve(mode="pick", offer=service.id, offered=prefill)
                 self.show()
         elif asks(meaning, "help"):
             self.show(self.builtin("help"))
@@ -586,12 +594,14 @@ class _Turn:
         service = wanted_service(self.catalog, meaning) if is_sure(meaning) else None
         if service is not None and service.id != self.service.id:
             # Only a clear request: a wrong guess here would interrupt an application.
-            self.snap = self.snap.evolve(mode="switch", offer=service.id, page=0, notice="")
-            self.snap = self.snap.evolve(prefill=prefill_for(service, meaning.entities))
+            offered = prefill_for(service, meaning.entities)  # kept apart: not this service's
+            self.snap = self.snap.evolve(
+                mode="switch", offer=service.id, offered=offered, page=0, notice=""
+            )
         elif asks(meaning, "stop"):
             self.snap = self.snap.evolve(mode="switch", offer="stop", page=0, notice="")
         elif asks(meaning, "help", sure=True):
-            self.command(self.commands().help[0])
+            self.show_help()
             return True
         elif asks(meaning, "status", sure=True):
             self.request_status()
@@ -623,8 +633,8 @@ class _Turn:
             if self.understood(raw) is None:
                 return  # "sure, go ahead": ask the classifier
             yes = yes_or_no(raw, self.meaning)
-        offer, prefill = self.snap.offer, self.snap.prefill
-        self.snap = self.snap.evolve(offer="", prefill={}, mode="menu" if not self.service else "")
+        offer, offered = self.snap.offer, self.snap.offered
+        self.snap = self.snap.evolve(offer="", offered={}, mode="menu" if not self.service else "")
         if yes is None:  # neither: an answer to the menu or the question, as if not asked
             if self.service is None:
                 self.menu_answer(raw)
@@ -641,7 +651,7 @@ class _Turn:
         else:
             if self.service is not None:
                 self.event("switched", to=service.id)
-            self.start(service, prefill)
+            self.start(service, offered)
 
     def _prefill_fits(self, current: StepBase) -> bool:
         if not isinstance(current, InputStep):
@@ -655,10 +665,15 @@ class _Turn:
         assert self.service is not None
         current = self.service.steps[self.snap.step]
         assert isinstance(current, InputStep)
+        yes = yes_or_no(raw, self.meaning)
+        typed = isinstance(current.parse(raw, self.step_context()), Accepted)  # the answer
+        if yes is None and self.meaning is None and not typed:
+            if self.understood(raw) is None:
+                return  # "yes that's right": ask the classifier, change nothing yet
+            yes = yes_or_no(raw, self.meaning)
         prefill = dict(self.snap.prefill)
         given = prefill.pop(current.id, "")
         self.snap = self.snap.evolve(mode="", prefill=prefill)
-        yes = yes_or_no(raw)
         if yes is None:
             self.answer(raw)
         elif not yes:
@@ -673,7 +688,7 @@ class _Turn:
     def stop(self) -> None:
         self.event("stopped")
         self.say(Reply(self.builtin("goodbye"), end=True))
-        self.snap = self.snap.evolve(ended=True, mode="", offer="", prefill={})
+        self.snap = self.snap.evolve(ended=True, mode="", offer="", offered={}, prefill={})
 
     def _back_target(self) -> str | None:
         service = self.service

@@ -38,6 +38,7 @@ class Snapshot:
     rewound: bool = False  # went back or changed an answer: answers may be off the path
     started: str = ""  # ISO time the conversation started
     offer: str = ""  # the service id (or "stop") a "pick"/"switch" question offers
+    offered: dict[str, str] = field(default_factory=dict)  # answers given for `offer`
     prefill: dict[str, str] = field(default_factory=dict)  # step -> answer given up front
 
     def to_json(self) -> str:

@@ -139,7 +139,11 @@ class RasaClassifier:
             data = json.loads(body)
         except (ValueError, RecursionError) as exc:  # deep nesting exhausts the parser
             raise RasaError(f"not JSON: {bytes(body[:200])!r}") from exc
-        return replace(meaning_from_parse(sent, data), text=text)
+        try:
+            meaning = meaning_from_parse(sent, data)
+        except (TypeError, KeyError, AttributeError, ValueError) as exc:  # JSON of another shape
+            raise RasaError(f"not a parse result: {exc}") from exc
+        return replace(meaning, text=text)
 
 
 def meaning_from_parse(text: str, data: Any) -> Meaning:

@@ -10,9 +10,17 @@ from dataclasses import replace
 
 import pytest
 
+from dialogs.catalog import Catalog
 from dialogs.engine import step
 from dialogs.messages import Entity, Meaning, StatusRequest, Understand
-from tests.dialogs.helpers import Chat, Perform, small_catalog
+from tests.dialogs.helpers import (
+    FISHING_V1,
+    PET_LICENCE,
+    Chat,
+    Perform,
+    compile_yaml,
+    small_catalog,
+)
 
 CID = "11512000123"
 MENU = (
@@ -279,3 +287,35 @@ def test_continue_question_takes_yes_and_no(chat: Chat, answer: str, step_after:
     assert chat.snap.mode == "resume"
     chat.send(answer)
     assert (chat.snap.mode, chat.snap.step) == ("", step_after)
+
+
+def test_a_yes_in_words_confirms_an_answer_given_up_front(chat: Chat) -> None:
+    said = "my dog needs a licence, cid " + CID
+    sure = meaning("yes that's right", "affirm", 0.95)
+    perform = Perform(meanings={**MEANINGS, sure.text: sure})
+    chat.run(said, perform)
+    chat.run("yes that's right", perform)
+    assert chat.snap.answers["cid"] == CID
+
+
+def test_leaving_an_offer_by_a_command_forgets_it_and_its_answers(chat: Chat) -> None:
+    other = meaning("pet licence for cid 10101000001", "pet-licence", 0.9, Entity("cid", "1" * 11))
+    perform = Perform(meanings={**MEANINGS, other.text: other})
+    at_the_river(chat, perform)
+    chat.run(other.text, perform)
+    assert (chat.snap.mode, chat.snap.offered) == ("switch", {"cid": "1" * 11})
+    assert chat.snap.prefill == {}  # the fishing permit's own answers are untouched
+    chat.run("back", perform)
+    assert (chat.snap.offer, chat.snap.offered, chat.snap.prefill) == ("", {}, {})
+
+
+@pytest.mark.parametrize("words", ["[]", "[Aide]"])
+def test_the_help_intent_needs_no_help_word(words: str) -> None:
+    """The service's own help words may be none, or capitalised: help in words still
+    shows the help (it once replayed the first help word as a command)."""
+    fishing = FISHING_V1.replace("steps:", f"commands: {{help: {words}}}\nsteps:", 1)
+    chat = Chat(Catalog.of([compile_yaml(fishing), compile_yaml(PET_LICENCE)]))
+    perform = Perform(meanings=MEANINGS)
+    at_the_river(chat, perform)
+    chat.run("how does this work", perform)
+    assert chat.screen.startswith("Service help.\nWhich river?")

@@ -264,11 +264,13 @@ async def slow_headers_then_close(request: web.Request) -> web.StreamResponse:
         (answer(200, b"<html>not json</html>", "text/html"), False),
         (answer(200, b'{"intent": '), False),
         (answer(200, b'["a", "list"]'), False),
+        (answer(200, b'{"intent": null, "intent_ranking": 5}'), False),
         (answer(200, b"[" * 100_000 + b"]" * 100_000), False),
         (answer(200, b'{"text": "' + b"x" * 2_000_000 + b'"}'), False),
     ],
     ids=[
         *("hang", "stalled-body", "500", "503", "401", "html", "truncated", "list"),
+        "ranking-not-a-list",
         *("deep", "huge"),
     ],
 )
