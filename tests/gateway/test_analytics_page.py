@@ -10,24 +10,17 @@ through the web chat API first: one registers a business, one stops at its name.
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
-import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from gateway.main import create_app
 from gateway.settings import Settings
-from tests.gateway.channels.apps import Effects
 from tests.gateway.test_chat_page import CHROMIUM_FLAGS, Live, chromium
-from tests.state import missing
+from tests.gateway.test_chat_page import live_gateway as serve_live
 
 ROOT = Path(__file__).resolve().parents[2]
 DB = 12
@@ -40,35 +33,10 @@ STOPS = ["", "2", "11501001234", "stop"]
 
 @contextmanager
 def live_gateway(**settings: Any) -> Iterator[Live]:
-    """The gateway served by uvicorn in a thread on a free loopback port."""
-    try:
-        with redis.Redis.from_url(REDIS_URL, socket_timeout=2) as client:
-            client.flushdb()
-    except redis.RedisError:
-        missing("Redis at 127.0.0.1:6379")
-    app = create_app(Settings(redis_url=REDIS_URL, services_dir=ROOT / "services", **settings))
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", loop="asyncio", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert thread.is_alive(), "the gateway did not start"
-        assert time.monotonic() < deadline, "the gateway did not start in 15 s"
-        time.sleep(0.02)
-    effects = Effects()
-    app.state.conversations.lookup = effects.lookup  # no census on this machine's network
-    app.state.conversations.submit = effects.submit
-    try:
-        yield Live(f"http://127.0.0.1:{port}", effects)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        sock.close()
+    """The gateway served by uvicorn in a thread (as for the chat page), on database 12."""
+    config = Settings(redis_url=REDIS_URL, services_dir=ROOT / "services", **settings)
+    with serve_live(config) as running:
+        yield running
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -125,14 +126,17 @@ def chromium() -> str:
     return found
 
 
-@pytest.fixture
-def live() -> Iterator[Live]:
+@contextmanager
+def live_gateway(settings: Settings) -> Iterator[Live]:
+    """The gateway served by uvicorn in a thread on a free loopback port, its Redis
+    database flushed, the census lookup and the submission store faked."""
+    assert settings.redis_url is not None
     try:
-        with redis.Redis.from_url(REDIS_URL, socket_timeout=2) as client:
+        with redis.Redis.from_url(settings.redis_url, socket_timeout=2) as client:
             client.flushdb()
     except redis.RedisError:
         missing("Redis at 127.0.0.1:6379")
-    app = create_app(settings())
+    app = create_app(settings)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -155,6 +159,12 @@ def live() -> Iterator[Live]:
         server.should_exit = True
         thread.join(timeout=15)
         sock.close()
+
+
+@pytest.fixture
+def live() -> Iterator[Live]:
+    with live_gateway(settings()) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
