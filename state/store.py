@@ -250,9 +250,10 @@ class SessionStore:
     async def _index(
         self, citizen: str, record: SessionRecord | None, events: list[dict[str, Any]]
     ) -> None:
-        pipe = self.client.pipeline(transaction=False)
-        self._queue_index(pipe, citizen, record, events)
-        await pipe.execute()
+        # `async with`: a cancelled execute (shutdown) still gives the connection back.
+        async with self.client.pipeline(transaction=False) as pipe:
+            self._queue_index(pipe, citizen, record, events)
+            await pipe.execute()
 
     async def release(self, citizen: str, token: str) -> None:
         """Give the lock back without saving (the step failed)."""
@@ -285,15 +286,15 @@ class SessionStore:
         return Expired(citizen, _text(value))
 
     async def append_events(self, events: list[dict[str, Any]]) -> None:
-        pipe = self.client.pipeline(transaction=False)
-        for event in events:
-            pipe.xadd(
-                EVENTS_STREAM,
-                {"e": json.dumps(event, default=str)},
-                maxlen=EVENTS_MAXLEN,
-                approximate=True,
-            )
-        await pipe.execute()
+        async with self.client.pipeline(transaction=False) as pipe:
+            for event in events:
+                pipe.xadd(
+                    EVENTS_STREAM,
+                    {"e": json.dumps(event, default=str)},
+                    maxlen=EVENTS_MAXLEN,
+                    approximate=True,
+                )
+            await pipe.execute()
 
     async def events(self, count: int = 1000) -> list[dict[str, Any]]:
         """The newest events, oldest first (analytics read these)."""
