@@ -8,7 +8,9 @@ Run: `python -m bench.fake_census PORT` (prints "ready" once listening).
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import sys
+from pathlib import Path
 
 BODY = b'{"name": "Pema Wangmo"}'
 REPLY = (
@@ -42,6 +44,21 @@ async def main(port: int) -> None:
     print("ready", flush=True)
     async with server:
         await server.serve_forever()
+
+
+def spawn(port: int) -> subprocess.Popen[bytes]:
+    """This server in a process of its own on `port`, returned once it listens."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.fake_census", str(port)],
+        cwd=Path(__file__).resolve().parents[1],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    assert process.stdout is not None
+    if process.stdout.readline().strip() != b"ready":
+        process.kill()
+        raise RuntimeError("the fake census did not start")
+    return process
 
 
 if __name__ == "__main__":

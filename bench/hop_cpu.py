@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
+from bench import fake_census
 from bench.ussd_load import (
     BIN,
     CODE,
@@ -151,13 +152,7 @@ def main() -> int:
         stderr=subprocess.DEVNULL,
     )
     census_port = free_port()
-    census = subprocess.Popen(
-        [sys.executable, "-m", "bench.fake_census", str(census_port)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-    )
-    assert census.stdout is not None
-    census.stdout.readline()
+    census = fake_census.spawn(census_port)
     for _ in range(50):
         if redis_ping(redis_port):
             break

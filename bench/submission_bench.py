@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote
 
+from bench import fake_census
 from bench.ussd_load import BIN, ROOT, bench_database, free_port, redis_flush, services_copy
 from bench.ussd_rate import ANSWERS, read_reply, request_bytes
 from gateway.documents import render_certificate
@@ -161,13 +162,7 @@ def main() -> int:
     folder = Path(tempfile.mkdtemp(prefix="submission-bench-"))
     redis_flush(6379, 0)
     census_port = free_port()
-    census = subprocess.Popen(
-        [sys.executable, "-m", "bench.fake_census", str(census_port)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-    )
-    assert census.stdout is not None
-    census.stdout.readline()
+    census = fake_census.spawn(census_port)
     sms = SmsApi()
     port = free_port()
     env = {

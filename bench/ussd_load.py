@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+from bench import fake_census
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 LUA = ROOT / "bench" / "ussd.lua"
@@ -389,14 +391,7 @@ def main() -> int:
             time.sleep(0.1)
         print(f"no Redis on 127.0.0.1:6379: started a private redis-server on {redis_port}")
     census_port = free_port()
-    census = subprocess.Popen(
-        [sys.executable, "-m", "bench.fake_census", str(census_port)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    assert census.stdout is not None
-    census.stdout.readline()
+    census = fake_census.spawn(census_port)
     services = services_copy(folder, census_port)
     redis_url = f"redis://127.0.0.1:{redis_port}/1"
     env = {

@@ -48,6 +48,7 @@ import redis
 from arq.constants import result_key_prefix
 from arq.jobs import JobResult, deserialize_result
 
+from bench import fake_census
 from tests.gateway.providers import FakeProvider, at_sent, serving
 
 T = TypeVar("T")
@@ -485,15 +486,8 @@ def database() -> Iterator[str]:
 def census_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The shipped services, their census lookup pointed at `bench/fake_census.py`."""
     port = free_port()
-    census = subprocess.Popen(
-        [sys.executable, "-m", "bench.fake_census", str(port)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    assert census.stdout is not None
+    census = fake_census.spawn(port)
     try:
-        assert census.stdout.readline().strip() == b"ready"
         target = tmp_path_factory.mktemp("nothing-lost") / "services"
         shutil.copytree(ROOT / "services", target)
         for path in target.glob("*.yaml"):
@@ -505,7 +499,8 @@ def census_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     finally:
         census.terminate()
         census.wait(timeout=10)
-        census.stdout.close()
+        if census.stdout is not None:
+            census.stdout.close()
 
 
 @pytest.fixture
