@@ -37,6 +37,14 @@ class Catalog:
         published = {**self.published, service.id: service.version}
         return replace(self, versions=versions, published=published)
 
+    def keep(self, service: CompiledService) -> Catalog:
+        """Load a version for the conversations pinned to it, without publishing it."""
+        if self.get(service.id, service.version) is not None:
+            return self
+        versions = {k: dict(v) for k, v in self.versions.items()}
+        versions.setdefault(service.id, {})[service.version] = service
+        return replace(self, versions=versions)
+
     def release(self, service_id: str, version: int) -> Catalog:
         """Forget a version that is no longer published nor used by any conversation."""
         if self.published.get(service_id) == version:

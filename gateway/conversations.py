@@ -45,6 +45,7 @@ from dialogs.session import Snapshot
 from dialogs.text import localise
 from gateway.lookups import perform_lookup
 from gateway.metrics import count_error, count_nlu_answer, hop_metrics
+from gateway.versions import restore_version
 from state.store import SessionRecord, SessionStore
 
 logger = logging.getLogger(__name__)
@@ -234,6 +235,8 @@ class Conversations:
             resume=resume,  # type: ignore[arg-type]
         )
         applicant = Applicant(message.citizen, message.channel, lang or "en")
+        if snapshot is not None and snapshot.service is not None and not snapshot.ended:
+            await self._hold_version(snapshot.service, snapshot.version)
         outcome = await self._run(snapshot, inbound, applicant)
         new = outcome.snapshot
         if new.service is not None:
@@ -247,6 +250,17 @@ class Conversations:
         stored = SessionRecord(new.to_json(), message.channel, message.session, deadline, context)
         ttl = ENDED_TTL_SECONDS if new.ended else window
         return list(outcome.replies), stored, events, ttl
+
+    async def _hold_version(self, service_id: str, version: int) -> None:
+        """Load the version a conversation is pinned to when this process lacks it (it
+        started after a reload, or released the version): from the archive every process
+        writes (`gateway.versions`). One dict lookup on the usual path."""
+        if self.catalog.get(service_id, version) is not None:
+            return
+        restored = await restore_version(self.store.client, service_id, version)
+        if restored is not None:
+            self.catalog = self.catalog.keep(restored)
+            logger.info("service %s version %s loaded from the archive", service_id, version)
 
     async def _run(
         self, snapshot: Snapshot | None, inbound: Inbound, applicant: Applicant

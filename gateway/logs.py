@@ -33,7 +33,8 @@ UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
 # number is often glued to letters or punctuation (`gw:{+97517123456}:lock`, `CID11501001234`).
 _NUMBERS = re.compile(
     r"""
-    (?P<e164>\+\d(?:[ -]?\d){6,14})(?!\d)      # +975 17 12 34 56, +14155550123
+    # +975 17 12 34 56, +14155550123, +1 (415) 555-0123, +44.20.7946.0958
+    (?P<e164>\+[ ]?\(?\d(?:(?:[ .-]|[ ]?[()][ ]?)?\d){6,14})(?!\d)
     | (?<!\d)(?P<cid>\d{11})(?!\d)            # citizenship ID (also 975... without +)
     | (?<!\d)(?P<mobile>(?:1[67]|[78]7)\d{6})(?!\d)  # Bhutanese mobile (phonenumbers' BT pattern)
     """,

@@ -42,6 +42,7 @@ from gateway.routes_ops import count_unhandled_exceptions, ops_router
 from gateway.settings import Settings
 from gateway.submissions import Submissions
 from gateway.understanding import classifier_for
+from gateway.versions import archive_versions
 from gateway.worker import run_in_process
 from state.connect import connect
 from state.database import Database, MessageLog, database_url
@@ -164,6 +165,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 classify=classifier.classify,
             )
             app.state.conversations = conversations
+            # Before serving: a process started later can then continue citizens pinned
+            # to these versions after a reload has replaced them.
+            await archive_versions(client, repository.catalog)
             in_process = settings.worker_in_process
             if in_process is None:
                 in_process = settings.redis_url is None

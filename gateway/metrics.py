@@ -33,6 +33,8 @@ from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 
+from state.events import Backlog
+
 MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 
 # A USSD screen must come back within the aggregator's budget (a few seconds, of which the
@@ -174,6 +176,7 @@ class Shared:
     active_conversations: int | None = None
     queue_depth: int | None = None
     queue_events: dict[str, int] | None = None  # "retry:deliver": n, "gave_up:notify": n
+    events_backlog: Backlog | None = None  # the analytics archive's
 
 
 class SharedCollector(Collector):
@@ -196,6 +199,17 @@ class SharedCollector(Collector):
                 "gateway_queue_depth",
                 "Jobs in the outbound queue (waiting, deferred for a retry, or running).",
                 value=shared.queue_depth,
+            )
+        if shared.events_backlog is not None:
+            yield GaugeMetricFamily(
+                "gateway_events_unarchived",
+                "Conversation events in the Redis stream not archived into the database yet.",
+                value=shared.events_backlog.entries,
+            )
+            yield GaugeMetricFamily(
+                "gateway_events_archive_delay_seconds",
+                "How long the oldest event not archived yet has waited (0: none waits).",
+                value=shared.events_backlog.oldest_seconds,
             )
         if shared.queue_events is not None:
             retries = CounterMetricFamily(

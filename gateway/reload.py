@@ -24,7 +24,10 @@ Several processes converge through Redis: the admin reload increments
 `gw:services:generation`, and `follow_reloads`, running in every API process, polls it
 and reloads when it moves. A counter rather than pub/sub: a process that was restarting
 or had lost Redis at the moment of the notice still sees that the number moved; reloading
-is idempotent, so a redundant reload changes nothing.
+is idempotent, so a redundant reload changes nothing. The digest of the folder that was
+published goes with it: a process whose own copy differs (a mounted ConfigMap reaches
+each machine up to a minute or two apart) waits for its files to catch up rather than
+reloading the old ones and taking the generation as seen.
 """
 
 from __future__ import annotations
@@ -41,13 +44,18 @@ from redis.exceptions import RedisError
 from dialogs.catalog import Catalog
 from dialogs.problems import Problem, has_errors
 from gateway.conversations import Conversations
-from gateway.repository import Repository, load_repository
+from gateway.repository import Repository, folder_digest, load_repository
 from gateway.understanding import embedded_for, swap_embedded
+from gateway.versions import archive_versions
 
 logger = logging.getLogger(__name__)
 
 GENERATION_KEY = "gw:services:generation"
+DIGEST_KEY = "gw:services:digest"  # of the folder the last reload published
 FOLLOW_SECONDS = 3.0  # how often a process looks whether another one reloaded
+# How long a process waits for its folder to match the published one before reloading
+# what it has (with a warning): kubelet refreshes mounted ConfigMaps within ~2 minutes.
+LAG_SECONDS = 300.0
 
 Outcome = Literal["published", "unchanged", "refused", "withdrawn", "kept"]
 REFUSED: frozenset[Outcome] = frozenset({"refused", "kept"})
@@ -95,6 +103,7 @@ class ReloadReport:
 
     changes: list[ServiceChange] = field(default_factory=list)
     generation: int | None = None
+    digest: str = ""  # of the folder as read
 
     @property
     def changed(self) -> bool:
@@ -191,16 +200,19 @@ async def reload_services(conversations: Conversations, services_dir: Path) -> R
     # Reading and compiling takes about 0.3 s: in a thread, so hops are not held up.
     folder = await asyncio.to_thread(load_repository, [services_dir])
     catalog, report = merge(conversations.catalog, folder)
+    report.digest = folder.digest
     if not report.changed:
         return report
     embedded = await asyncio.to_thread(embedded_for, catalog)
     # Merged again against the catalog as it is now, with no await until it is in place:
     # the sweeper (or a concurrent reload) may have changed it while the threads ran.
     latest, report = merge(conversations.catalog, folder)
+    report.digest = folder.digest
     if latest.published != catalog.published:
         embedded = embedded_for(latest)  # rare: trained again on what is published now
     conversations.catalog = latest
     conversations.classify = swap_embedded(conversations.classify, embedded)
+    await archive_versions(conversations.store.client, latest)
     for change in report.changes:
         if change.outcome in ("published", "withdrawn"):
             logger.info(
@@ -218,14 +230,23 @@ def log_refusals(report: ReloadReport) -> None:
         logger.warning("service %s not reloaded: %s", change.service, change.reason)
 
 
-async def announce(conversations: Conversations) -> int:
-    """Tell every process to reload: the new generation number."""
-    return int(await conversations.store.client.incr(GENERATION_KEY))
+async def announce(conversations: Conversations, digest: str) -> int:
+    """Tell every process to reload the folder whose digest is `digest`: the new
+    generation number."""
+    # The digest first: whoever sees the new number sees a digest at least as new. Not a
+    # transaction: both keys are then free to live on different Redis Cluster nodes.
+    async with conversations.store.client.pipeline(transaction=False) as pipe:
+        pipe.set(DIGEST_KEY, digest)
+        pipe.incr(GENERATION_KEY)
+        _, current = await pipe.execute()
+    return int(current)
 
 
-async def generation(conversations: Conversations) -> int:
-    raw = await conversations.store.client.get(GENERATION_KEY)
-    return int(raw or 0)
+async def published(conversations: Conversations) -> tuple[int, str]:
+    """The generation and the digest of the folder it published ("" before any)."""
+    raw, digest = await conversations.store.client.mget([GENERATION_KEY, DIGEST_KEY])
+    text = digest.decode() if isinstance(digest, bytes) else digest
+    return int(raw or 0), text or ""
 
 
 async def follow_reloads(
@@ -234,18 +255,36 @@ async def follow_reloads(
     every: float = FOLLOW_SECONDS,
     *,
     reloaded: Callable[[ReloadReport], None] | None = None,
+    lag_seconds: float = LAG_SECONDS,
 ) -> None:
     """Reload whenever `gw:services:generation` moves; run until cancelled.
 
     The first look reloads when any generation was announced: this process loaded the
     folder at start, and a reload announced while it started would otherwise be missed
-    (when nothing changed, the reload changes nothing).
+    (when nothing changed, the reload changes nothing). While this process's folder
+    differs from the published one it waits, up to `lag_seconds`.
     """
     seen: int | None = None
+    waiting: tuple[int, float] | None = None  # (generation, since when)
+    loop = asyncio.get_running_loop()
     while True:
         try:
-            current = await generation(conversations)
+            current, digest = await published(conversations)
             if current != seen and (seen is not None or current > 0):
+                local = await asyncio.to_thread(folder_digest, [services_dir])
+                if digest and local != digest:
+                    if waiting is None or waiting[0] != current:
+                        waiting = (current, loop.time())
+                        logger.info("services generation %s: waiting for this folder", current)
+                    if loop.time() - waiting[1] < lag_seconds:
+                        await asyncio.sleep(every)
+                        continue
+                    logger.warning(
+                        "services folder still differs from the one published %.0f s later; "
+                        "reloading it as it is",
+                        lag_seconds,
+                    )
+                waiting = None
                 report = await reload_services(conversations, services_dir)
                 report.generation = current
                 log_refusals(report)

@@ -5,6 +5,7 @@ This is where files are read; `dialogs` itself only ever sees their text.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +52,20 @@ def test_files(paths: Sequence[Path]) -> list[Path]:
     return found
 
 
+def folder_digest(paths: Sequence[Path]) -> str:
+    """A hash of what a load reads (definitions and shared lists): processes whose folders
+    hold the same files agree on it, so one can tell its copy is not up to date yet (a
+    mounted ConfigMap reaches each machine a minute or so apart)."""
+    digest = hashlib.sha256()
+    files = definition_files(paths)
+    lists = {path.parent / LISTS_DIRNAME for path in files}
+    for path in files + sorted(p for d in lists for p in d.glob("*.yaml")):
+        content = path.read_bytes()
+        digest.update(f"{path.name}:{len(content)}:".encode())
+        digest.update(content)
+    return digest.hexdigest()
+
+
 def load_file(path: Path) -> Loaded:
     """Load one definition with the shared lists of its folder, and check it."""
     lists, list_problems = load_lists(path.parent / LISTS_DIRNAME)
@@ -67,6 +82,7 @@ class Repository:
 
     loaded: list[Loaded] = field(default_factory=list)
     catalog: Catalog = field(default_factory=Catalog)
+    digest: str = ""  # of the files as they were read (`folder_digest`)
 
     @property
     def problems(self) -> list[Problem]:
@@ -85,7 +101,7 @@ class Repository:
 
 def load_repository(paths: Sequence[Path]) -> Repository:
     """Load, check and compile every definition under `paths`."""
-    repository = Repository()
+    repository = Repository(digest=folder_digest(paths))
     compiled: list[CompiledService] = []
     for path in definition_files(paths):
         loaded = load_file(path)

@@ -216,7 +216,7 @@ def admin_router(settings: Settings) -> APIRouter:
         log_refusals(report)
         try:
             # Told even when nothing changed here: another process may be behind.
-            report.generation = await announce(conversations)
+            report.generation = await announce(conversations, report.digest)
         except (RedisError, OSError):
             logger.warning("services reloaded here; other processes not told", exc_info=True)
         return JSONResponse(report.data(), status_code=422 if report.refused else 200)

@@ -32,6 +32,7 @@ from sqlalchemy import text
 
 from gateway.metrics import Shared, count_unhandled, exposition, record_rasa
 from nlu.rasa_client import RasaClassifier
+from state.events import Backlog, backlog
 from state.store import EXPIRY_INDEX
 
 logger = logging.getLogger(__name__)
@@ -151,14 +152,23 @@ async def _shared(state: Any, probes: Probes) -> Shared:
         found: dict[str, int] = await _needed(state, "outbox").worker_events()
         return found
 
+    async def archive() -> Backlog:
+        return await backlog(_needed(state, "conversations").store.client, time.time())
+
     results = await asyncio.gather(
         probes.value("metrics:active", active),
         probes.value("metrics:depth", depth),
         probes.value("metrics:jobs", events),
+        probes.value("metrics:archive", archive),
         return_exceptions=True,
     )
     answers = [None if isinstance(result, BaseException) else result for result in results]
-    shared.active_conversations, shared.queue_depth, shared.queue_events = answers
+    (
+        shared.active_conversations,
+        shared.queue_depth,
+        shared.queue_events,
+        shared.events_backlog,
+    ) = answers
     return shared
 
 

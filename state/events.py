@@ -259,6 +259,49 @@ class EventArchive:
             await connection.execute(statement, rows)
 
 
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """What the archive has still to do: an alert on `oldest_seconds` sees a stuck
+    archiver (database down, every process failing) before the capped stream drops
+    events that were never archived."""
+
+    entries: int  # in the stream and not archived yet: never read, or read and not acked
+    oldest_seconds: float  # how long the oldest of them has waited; 0 when none
+
+
+async def backlog(client: Client, now: float) -> Backlog:
+    """The archive's backlog at `now` (seconds since the epoch)."""
+    try:
+        groups: Any = await client.xinfo_groups(EVENTS_STREAM)
+    except ResponseError:  # no stream: nothing was ever written
+        return Backlog(0, 0.0)
+    group = next((g for g in groups if _text(g["name"]) == GROUP), None)
+    if group is None:  # nothing read yet: the whole stream waits
+        first: Any = await client.xrange(EVENTS_STREAM, count=1)
+        waiting = int(await client.xlen(EVENTS_STREAM)) if first else 0
+        return Backlog(waiting, _age(first[0][0], now) if first else 0.0)
+    pending = int(group["pending"])
+    lag = group.get("lag")
+    # Redis cannot tell the lag once entries past the last delivered one were trimmed:
+    # then the whole stream is unread.
+    unread = int(lag) if lag is not None else int(await client.xlen(EVENTS_STREAM))
+    oldest: list[float] = []
+    if pending:
+        summary: Any = await client.xpending(EVENTS_STREAM, GROUP)
+        oldest.append(_age(summary["min"], now))
+    if unread:
+        after = "(" + _text(group["last-delivered-id"])
+        following: Any = await client.xrange(EVENTS_STREAM, min=after, count=1)
+        if following:
+            oldest.append(_age(following[0][0], now))
+    return Backlog(pending + unread, max(oldest, default=0.0))
+
+
+def _age(stream_id: Any, now: float) -> float:
+    milliseconds, _ = stream_order(_text(stream_id))
+    return max(0.0, now - milliseconds / 1000)
+
+
 async def archive_forever(
     client: Client,
     database: Database,

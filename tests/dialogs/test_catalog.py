@@ -31,6 +31,17 @@ def test_release_drops_an_old_version_only() -> None:
     assert catalog.release("unknown", 1).published == catalog.published
 
 
+def test_keep_loads_a_version_without_publishing_it() -> None:
+    v1, v2 = compile_yaml(FISHING_V1), compile_yaml(FISHING_V2)
+    catalog = Catalog.of([v2])
+    kept = catalog.keep(v1)
+    assert kept.get("fishing-permit", 1) is v1
+    assert kept.published == {"fishing-permit": 2}
+    assert [s.version for s in kept.menu()] == [2]
+    assert catalog.get("fishing-permit", 1) is None  # not mutated
+    assert kept.keep(compile_yaml(FISHING_V1)).get("fishing-permit", 1) is v1  # first stays
+
+
 def test_get_unknown() -> None:
     catalog = Catalog.of([compile_yaml(PET_LICENCE)])
     assert catalog.get("nothing") is None

@@ -22,10 +22,11 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.main import create_app
-from gateway.metrics import HOP_BUCKETS, hop_metrics
+from gateway.metrics import HOP_BUCKETS, Shared, exposition, hop_metrics
 from gateway.routes_ops import ops_router
 from gateway.settings import Settings
 from gateway.worker import build_worker
+from state.events import Backlog
 from tests.gateway.channels.apps import Effects
 from tests.gateway.providers import FakeProvider, serving
 from tests.gateway.test_outbox import BOT_TOKEN, FakeTelegram, outgoing
@@ -139,6 +140,30 @@ def test_active_conversations_and_queue_are_read_from_redis_at_scrape_time() -> 
         # Ended and swept conversations leave the index: the figure is live, not a count.
         redis.Redis(db=DB).zrem("gw:expiry", f"web:{USER}")
         assert value(scrape(client), "gateway_active_conversations") == 2
+
+
+def test_the_event_archive_backlog_is_read_at_scrape_time() -> None:
+    with ops_gateway() as (client, _):
+        for n, text in enumerate(REGISTRATION[:3]):
+            web(client, text, n)
+        events = client.app.state.events  # type: ignore[attr-defined]
+        portal(client).call(events.drain)
+        samples = scrape(client)
+    assert ("gateway_events_unarchived", frozenset()) in samples
+    assert value(samples, "gateway_events_unarchived") == 0
+    assert value(samples, "gateway_events_archive_delay_seconds") == 0
+
+
+def test_the_backlog_figures_as_exposed() -> None:
+    text = exposition(Shared(events_backlog=Backlog(3, 12.5))).decode()
+    families = {
+        sample.name: sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+    assert families["gateway_events_unarchived"] == 3
+    assert families["gateway_events_archive_delay_seconds"] == 12.5
+    assert "gateway_queue_depth" not in families  # unreadable figures are left out
 
 
 @pytest.fixture

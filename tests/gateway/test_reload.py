@@ -17,7 +17,7 @@ import redis
 from fastapi.testclient import TestClient
 
 from dialogs.session import Snapshot
-from gateway.conversations import Conversations, nothing_understood
+from gateway.conversations import Conversations, Message, nothing_understood
 from gateway.reload import (
     GENERATION_KEY,
     ReloadReport,
@@ -26,13 +26,14 @@ from gateway.reload import (
     merge,
     reload_services,
 )
-from gateway.repository import load_repository
+from gateway.repository import folder_digest, load_repository
 from gateway.understanding import swap_embedded
+from gateway.versions import VERSIONS_KEY, archive_versions
 from nlu.embedded import EmbeddedClassifier
 from nlu.rasa_client import RasaClassifier
 from state.connect import connect
 from state.store import SessionStore
-from tests.gateway.channels.apps import gateway
+from tests.gateway.channels.apps import Effects, gateway
 
 DB = 14
 REDIS_URL = f"redis://127.0.0.1:6379/{DB}"
@@ -325,9 +326,22 @@ async def process(services: Path) -> AsyncIterator[Conversations]:
     store = SessionStore(connect(REDIS_URL))
     classifier = EmbeddedClassifier.from_catalog(catalog)
     try:
-        yield Conversations(catalog, store, classify=classifier.classify)
+        await archive_versions(store.client, catalog)
+        effects = Effects()
+        yield Conversations(
+            catalog,
+            store,
+            submit=effects.submit,
+            lookup=effects.lookup,
+            classify=classifier.classify,
+        )
     finally:
         await store.close()
+
+
+async def answer(conversations: Conversations, citizen: str, text: str) -> str:
+    replies = await conversations.handle(Message(citizen, "web", text))
+    return replies[-1].text
 
 
 async def until(check: Any, timeout: float = 10.0) -> None:
@@ -357,15 +371,18 @@ async def test_another_process_follows_a_reload(services: Path) -> None:
             version_2(services)
             report = await reload_services(first, services)
             assert report.outcome(SERVICE) is not None
-            assert await announce(first) == 1
+            assert await announce(first, report.digest) == 1
 
-            await until(lambda: second.catalog.published.get(SERVICE) == 2)
+            await until(lambda: len(followed) == 1)
+            assert second.catalog.published.get(SERVICE) == 2
             assert sorted(second.catalog.versions[SERVICE]) == [1, 2]
             meaning = await second.classify(NEW_PHRASE, "en")
             assert meaning.intent == SERVICE
             assert [r.generation for r in followed] == [1]
 
-            await announce(first)  # nothing new in the folder: a reload that changes nothing
+            await announce(
+                first, report.digest
+            )  # nothing new in the folder: a reload that changes nothing
             await until(lambda: len(followed) == 2)
             assert followed[1].changed is False
         finally:
@@ -389,6 +406,60 @@ async def test_a_process_starting_after_a_reload_catches_up(services: Path) -> N
 
 
 @pytest.mark.usefixtures("flushed")
+async def test_a_follower_whose_folder_lags_waits_for_it(services: Path, tmp_path: Path) -> None:
+    """Kubernetes updates a mounted ConfigMap on each machine up to minutes apart: a
+    process still holding the old files must not reload them and take the news as seen."""
+    lagging = tmp_path / "lagging"
+    shutil.copytree(services, lagging)
+    async with process(services) as first, process(lagging) as second:
+        followed: list[ReloadReport] = []
+        follower = asyncio.create_task(
+            follow_reloads(second, lagging, 0.02, reloaded=followed.append)
+        )
+        try:
+            version_2(services)
+            report = await reload_services(first, services)
+            assert report.digest == folder_digest([services]) != folder_digest([lagging])
+            await announce(first, report.digest)
+            await asyncio.sleep(0.3)  # fifteen looks: each finds the old files
+            assert followed == []
+            assert second.catalog.published[SERVICE] == 1
+
+            version_2(lagging)  # the new files arrive
+            await until(lambda: len(followed) == 1)
+            assert second.catalog.published[SERVICE] == 2
+            assert followed[0].generation == 1
+        finally:
+            follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await follower
+
+
+@pytest.mark.usefixtures("flushed")
+async def test_a_folder_that_never_catches_up_is_reloaded_as_it_is(
+    services: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    other = tmp_path / "other"
+    shutil.copytree(services, other)
+    async with process(services) as first, process(other) as second:
+        followed: list[ReloadReport] = []
+        follower = asyncio.create_task(
+            follow_reloads(second, other, 0.02, reloaded=followed.append, lag_seconds=0.2)
+        )
+        try:
+            version_2(services)
+            report = await reload_services(first, services)
+            await announce(first, report.digest)
+            await until(lambda: len(followed) == 1)
+            assert second.catalog.published[SERVICE] == 1  # what its folder holds
+            assert "still differs from the one published" in caplog.text
+        finally:
+            follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await follower
+
+
+@pytest.mark.usefixtures("flushed")
 async def test_a_follower_survives_a_broken_folder(services: Path) -> None:
     async with process(services) as first, process(services) as second:
         follower = asyncio.create_task(follow_reloads(second, services, 0.02))
@@ -397,7 +468,7 @@ async def test_a_follower_survives_a_broken_folder(services: Path) -> None:
             broken_version_3(services)
             report = await reload_services(first, services)
             assert [c.service for c in report.refused] == [SERVICE]
-            await announce(first)
+            await announce(first, report.digest)
             await asyncio.sleep(0.2)
             assert not follower.done()
             assert second.catalog.published[SERVICE] == 1
@@ -405,3 +476,45 @@ async def test_a_follower_survives_a_broken_folder(services: Path) -> None:
             follower.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await follower
+
+
+@pytest.mark.usefixtures("flushed")
+async def test_a_process_started_after_a_reload_continues_conversations_pinned_to_the_old(
+    services: Path,
+) -> None:
+    """A new replica (autoscaling, a restart) loads only the folder's v2; the citizen who
+    started on v1 elsewhere continues on v1 there, from the archive, not afresh."""
+    async with process(services) as first:
+        for text in TO_NAME:
+            await answer(first, "early", text)
+        version_2(services)
+        await reload_services(first, services)
+    archived: Any = redis.Redis(db=DB).hkeys(VERSIONS_KEY)
+    assert {f"{SERVICE}@1".encode(), f"{SERVICE}@2".encode()} <= set(archived)
+
+    async with process(services) as late:
+        assert sorted(late.catalog.versions[SERVICE]) == [2]
+        assert (await answer(late, "early", "Pema Store")).startswith(V1_TYPE)
+        assert sorted(late.catalog.versions[SERVICE]) == [1, 2]
+        assert late.catalog.published[SERVICE] == 2
+        for text in TO_NAME:
+            await answer(late, "newcomer", text)
+        assert (await answer(late, "newcomer", "Dorji Store")).startswith(V2_TYPE)
+        for text in ["1", "2", "14", "17123456", "1"]:
+            await answer(late, "early", text)
+        assert (await answer(late, "early", "1")).startswith("Registered! Number")
+
+
+@pytest.mark.usefixtures("flushed")
+async def test_a_version_missing_from_the_archive_starts_the_citizen_afresh(
+    services: Path,
+) -> None:
+    async with process(services) as first:
+        for text in TO_NAME:
+            await answer(first, "early", text)
+    version_2(services)
+    redis.Redis(db=DB).delete(VERSIONS_KEY)  # e.g. written before archives existed
+    async with process(services) as late:
+        reply = await answer(late, "early", "Pema Store")
+        assert not reply.startswith(V1_TYPE)
+        assert sorted(late.catalog.versions[SERVICE]) == [2]

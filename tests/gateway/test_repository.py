@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
-from gateway.repository import definition_files, load_repository
+from gateway.repository import definition_files, folder_digest, load_repository
 from gateway.repository import test_files as find_test_files
 
 
@@ -35,3 +36,19 @@ def test_a_broken_definition_is_reported_and_not_published(services_dir: Path) -
     )
     assert repository.service("zz") is None
     assert repository.service("greeting") is not None
+
+
+def test_the_folder_digest_follows_definitions_and_lists_only(
+    services_dir: Path, tmp_path: Path
+) -> None:
+
+    copy = tmp_path / "copy"
+    shutil.copytree(services_dir, copy)
+    first = folder_digest([services_dir])
+    assert first == folder_digest([copy]) == load_repository([copy]).digest
+    (copy / "greeting.tests.yaml").write_text("# a test changed\n", encoding="utf-8")
+    assert folder_digest([copy]) == first  # tests are not published
+    lists = sorted((copy / "lists").glob("*.yaml"))
+    assert lists, "the fixture folder has a shared list"
+    lists[0].write_text(lists[0].read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert folder_digest([copy]) != first

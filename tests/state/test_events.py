@@ -21,7 +21,16 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from state.connect import connect
 from state.database import Database, database_url
-from state.events import EVENTS, GROUP, EventArchive, archive_forever, row_values, stream_order
+from state.events import (
+    EVENTS,
+    GROUP,
+    Backlog,
+    EventArchive,
+    archive_forever,
+    backlog,
+    row_values,
+    stream_order,
+)
 from state.store import EVENTS_STREAM, Client, SessionStore
 from tests.state import SHARED_HOST, SHARED_PORT, missing
 
@@ -179,6 +188,30 @@ async def test_an_entry_inserted_but_not_acknowledged_is_not_counted_twice(
     assert await survivor.drain() == 30  # claimed, inserted again (a no-op), acknowledged
     assert await count(database) == 30
     assert await pending(client) == 0
+
+
+async def test_the_backlog_counts_unread_and_unacknowledged_entries_and_their_age(
+    client: Client, database: Database
+) -> None:
+    assert await backlog(client, 1e10) == Backlog(0, 0.0)  # no stream at all
+    first = await client.xadd(EVENTS_STREAM, {"e": json.dumps(event("started", "a", "x"))})
+    created = stream_order(first.decode())[0] / 1000
+    await append(client, 9)
+    assert await backlog(client, created + 7) == Backlog(10, 7.0)  # no group yet
+
+    dead = EventArchive(client, database, consumer="dead")
+    await dead.ensure_group()
+    await client.xreadgroup(GROUP, "dead", {EVENTS_STREAM: ">"}, count=4)  # then died
+    late = await backlog(client, created + 30)
+    assert late.entries == 10
+    assert late.oldest_seconds == pytest.approx(30, abs=0.01)  # the dead one's first
+
+    rescuer = EventArchive(client, database, consumer="rescuer", claim_idle_ms=0)
+    assert await rescuer.drain() == 10
+    assert await backlog(client, created + 60) == Backlog(0, 0.0)
+    newest = await client.xadd(EVENTS_STREAM, {"e": json.dumps(event("started", "b", "x"))})
+    at = stream_order(newest.decode())[0] / 1000
+    assert await backlog(client, at + 2) == Backlog(1, 2.0)
 
 
 async def test_a_second_consumer_reclaims_a_dead_ones_entries(
