@@ -47,7 +47,7 @@ from gateway.worker import run_in_process
 from state.connect import connect
 from state.database import Database, MessageLog, database_url
 from state.embedded import EmbeddedRedis
-from state.events import ARCHIVE_SECONDS, EventArchive, archive_forever
+from state.events import ArchiveLoop, EventArchive
 from state.store import SessionStore
 from state.submissions import SubmissionStore
 
@@ -182,12 +182,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 _relay_forever(submission_store, outbox, settings.relay_seconds, stopping)
             )
             resources.push_async_callback(_stop, relay, stopping)
-            app.state.events = events = EventArchive(client, database)  # drained by the API too
-            archiving = asyncio.Event()
-            archiver = asyncio.create_task(
-                archive_forever(client, database, ARCHIVE_SECONDS, archiving, archive=events)
-            )
-            resources.push_async_callback(_stop, archiver, archiving)
+            # The analytics API drains the stream before it counts; the archiving loop
+            # runs beside the job worker (`gateway worker` in production), off the hops.
+            app.state.events = events = EventArchive(client, database)
+            if in_process:
+                archiving = ArchiveLoop.start(client, database, archive=events)
+                resources.push_async_callback(archiving.stop)
             settle_heap()
             yield
 

@@ -7,7 +7,9 @@ after 5 s, 20 s, 80 s... (capped) up to `GATEWAY_SEND_MAX_TRIES`; a refusal
 (`retry=False`: 4xx) is logged and given up at once.
 
 `gateway worker` runs it alone; under embedded defaults `gateway serve` runs it inside the
-server process (`GATEWAY_WORKER_IN_PROCESS` decides either way).
+server process (`GATEWAY_WORKER_IN_PROCESS` decides either way). Where the worker runs,
+the conversation events are archived for the analytics too: background work kept off
+the processes that answer citizens.
 """
 
 from __future__ import annotations
@@ -35,8 +37,10 @@ from gateway.notifications import NotifyContext, prepare_document, send_notifica
 from gateway.senders import SENDERS, Outgoing, SendContext, SendError
 from gateway.senders.base import Progress
 from gateway.settings import Settings
+from state.connect import connect
 from state.database import Database, database_url
 from state.embedded import EmbeddedRedis
+from state.events import ArchiveLoop
 from state.submissions import NotificationRow, SubmissionStore
 
 logger = logging.getLogger(__name__)
@@ -49,6 +53,7 @@ RENDER_NICENESS = 10  # PDF drawing processes yield the CPU to the worker's send
 DRAWERS = os.cpu_count() or 1  # documents drawn at once by one worker
 MAX_PROVIDER_WAIT = 3600.0  # a Retry-After longer than this is a provider bug
 CONTEXT_KEY = "gateway"
+ARCHIVE_KEY = "gateway:archive"
 # Retries and give-ups, counted in the queue's Redis (a hash: "retry:deliver" -> n) rather
 # than in this process: `gateway worker` runs apart from the web processes, and every
 # gateway's /metrics reads the same figures from here.
@@ -123,6 +128,15 @@ def queue_url_for(settings: Settings) -> str:
         url = embedded.url
     redis_settings(url)  # refuses what arq cannot use
     return url
+
+
+def events_url_for(settings: Settings) -> str | None:
+    """The session store's Redis, whose event stream `gateway worker` archives: the
+    configured one, else a `gateway serve`'s embedded one in the same directory."""
+    if settings.redis_url:
+        return settings.redis_url
+    embedded = EmbeddedRedis(settings.var_dir / "redis")
+    return embedded.url if embedded.socket.exists() else None
 
 
 def backoff(tries: int, first: float, cap: float) -> float:
@@ -380,14 +394,22 @@ def build_worker(
     *,
     burst: bool = False,
     handle_signals: bool = False,
+    events_url: str | None = None,
 ) -> GatewayWorker:
-    """An arq worker for the outbox queue at `queue_url`."""
+    """An arq worker for the outbox queue at `queue_url`; with `events_url` (the session
+    store's Redis) it also archives the conversation events for the analytics."""
     _protect_logs()
 
     async def startup(ctx: dict[str, Any]) -> None:
-        ctx[CONTEXT_KEY] = await WorkerContext.open(settings)
+        ctx[CONTEXT_KEY] = context = await WorkerContext.open(settings)
+        if events_url is not None:
+            ctx[ARCHIVE_KEY] = ArchiveLoop.start(connect(events_url), context.database)
 
     async def shutdown(ctx: dict[str, Any]) -> None:
+        archiving: ArchiveLoop | None = ctx.pop(ARCHIVE_KEY, None)
+        if archiving is not None:
+            await archiving.stop()
+            await archiving.client.aclose()
         context: WorkerContext | None = ctx.pop(CONTEXT_KEY, None)
         if context is not None:
             await context.close()
@@ -435,7 +457,13 @@ def run_forever(settings: Settings, queue_url: str, *, burst: bool = False) -> i
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
-        worker = build_worker(settings, queue_url, burst=burst, handle_signals=True)
+        worker = build_worker(
+            settings,
+            queue_url,
+            burst=burst,
+            handle_signals=True,
+            events_url=events_url_for(settings),
+        )
         worker.run()
         return worker.jobs_failed
     finally:

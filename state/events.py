@@ -327,3 +327,31 @@ async def archive_forever(
             logger.warning("event archive failed; retrying in %s s", every, exc_info=True)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stopping.wait(), every)
+
+
+@dataclass
+class ArchiveLoop:
+    """`archive_forever` in the background of a process, stopped without cancelling."""
+
+    client: Client
+    task: asyncio.Task[None]
+    stopping: asyncio.Event
+
+    @classmethod
+    def start(
+        cls,
+        client: Client,
+        database: Database,
+        every: float = ARCHIVE_SECONDS,
+        *,
+        archive: EventArchive | None = None,
+    ) -> ArchiveLoop:
+        stopping = asyncio.Event()
+        task = asyncio.create_task(
+            archive_forever(client, database, every, stopping, archive=archive)
+        )
+        return cls(client, task, stopping)
+
+    async def stop(self) -> None:
+        self.stopping.set()
+        await self.task

@@ -185,6 +185,12 @@ def test_ussd_alternating_between_two_processes(stack: Stack) -> None:
     assert sms_received(stack, "+97517100001") == []  # USSD replies are the responses
     assert_log_complete(first, "+97517100001", 2 * steps)
     assert_log_complete(second, "+97517100002", 2 * steps)
+    # The worker archived both conversations' events for the analytics, each once.
+    wait_until(
+        lambda: sql("SELECT count(*) FROM events WHERE event = 'completed'") == "2",
+        "the worker to archive the events",
+    )
+    assert sql("SELECT count(*) - count(DISTINCT stream_id) FROM events") == "0"
 
 
 def test_sms_and_web_chat_alternating_between_two_processes(stack: Stack) -> None:
