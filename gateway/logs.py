@@ -152,8 +152,11 @@ def configure_logging(level: int | str = logging.INFO, *, json: bool | None = No
     # schema is current; its warnings and errors still come through.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     # uvicorn installs its own handlers (plain text, unmasked) before it loads the app:
-    # its records go to the root handler instead.
+    # its records go to the root handler instead. A logger uvicorn switched off (the
+    # access log without `--access-log`: no handlers, not propagating) stays off; turned
+    # back on, it wrote a JSON line for every USSD hop, about 7% of the hop's CPU.
     for name in UVICORN_LOGGERS:
         uvicorn_logger = logging.getLogger(name)
+        switched_off = not uvicorn_logger.handlers and not uvicorn_logger.propagate
         uvicorn_logger.handlers.clear()
-        uvicorn_logger.propagate = True
+        uvicorn_logger.propagate = not switched_off

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import structlog
+import uvicorn
 
 from gateway.logs import HANDLER_NAME, UVICORN_LOGGERS, configure_logging, mask, mask_text
 
@@ -132,6 +133,19 @@ def test_uvicorn_logs_go_through_the_same_handler(capsys: pytest.CaptureFixture[
         line["event"]
         == '10.0.0.7:51234 - "GET /api/v1/messages?address=%2B********456 HTTP/1.1" 200'
     )
+
+
+def test_an_access_log_uvicorn_switched_off_stays_off(capsys: pytest.CaptureFixture[str]) -> None:
+    uvicorn.Config("gateway.main:create_app", access_log=False).configure_logging()
+    configure_logging(json=True)
+    configure_logging(json=True)
+    access = logging.getLogger("uvicorn.access")
+    # What uvicorn's HTTP protocol asks before it logs each request.
+    assert access.hasHandlers() is False
+    access.info("GET /channels/ussd/africastalking 200")
+    assert capsys.readouterr().err == ""
+    logging.getLogger("uvicorn.error").info("Application startup complete.")
+    assert lines(capsys.readouterr().err)[0]["logger"] == "uvicorn.error"
 
 
 def test_configuring_twice_keeps_one_handler(capsys: pytest.CaptureFixture[str]) -> None:
