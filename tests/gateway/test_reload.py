@@ -351,6 +351,25 @@ async def until(check: Any, timeout: float = 10.0) -> None:
         await asyncio.sleep(0.01)
 
 
+@contextlib.asynccontextmanager
+async def following(
+    conversations: Conversations, folder: Path, **options: Any
+) -> AsyncIterator[list[ReloadReport]]:
+    """`follow_reloads` running for `conversations` (looking every 20 ms): the reports of
+    the reloads it made."""
+    followed: list[ReloadReport] = []
+    follower = asyncio.create_task(
+        follow_reloads(conversations, folder, 0.02, reloaded=followed.append, **options)
+    )
+    try:
+        yield followed
+        assert not follower.done(), "the follower must never stop on its own"
+    finally:
+        follower.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await follower
+
+
 @pytest.fixture
 def flushed() -> Iterator[None]:
     redis.Redis(db=DB).flushdb()
@@ -360,35 +379,29 @@ def flushed() -> Iterator[None]:
 
 @pytest.mark.usefixtures("flushed")
 async def test_another_process_follows_a_reload(services: Path) -> None:
-    async with process(services) as first, process(services) as second:
-        followed: list[ReloadReport] = []
-        follower = asyncio.create_task(
-            follow_reloads(second, services, 0.02, reloaded=followed.append)
-        )
-        try:
-            await asyncio.sleep(0.1)  # generation 0: nothing to catch up with
-            assert followed == []
-            version_2(services)
-            report = await reload_services(first, services)
-            assert report.outcome(SERVICE) is not None
-            assert await announce(first, report.digest) == 1
+    async with (
+        process(services) as first,
+        process(services) as second,
+        following(second, services) as followed,
+    ):
+        await asyncio.sleep(0.1)  # generation 0: nothing to catch up with
+        assert followed == []
+        version_2(services)
+        report = await reload_services(first, services)
+        assert report.outcome(SERVICE) is not None
+        assert await announce(first, report.digest) == 1
 
-            await until(lambda: len(followed) == 1)
-            assert second.catalog.published.get(SERVICE) == 2
-            assert sorted(second.catalog.versions[SERVICE]) == [1, 2]
-            meaning = await second.classify(NEW_PHRASE, "en")
-            assert meaning.intent == SERVICE
-            assert [r.generation for r in followed] == [1]
+        await until(lambda: len(followed) == 1)
+        assert second.catalog.published.get(SERVICE) == 2
+        assert sorted(second.catalog.versions[SERVICE]) == [1, 2]
+        meaning = await second.classify(NEW_PHRASE, "en")
+        assert meaning.intent == SERVICE
+        assert [r.generation for r in followed] == [1]
 
-            await announce(
-                first, report.digest
-            )  # nothing new in the folder: a reload that changes nothing
-            await until(lambda: len(followed) == 2)
-            assert followed[1].changed is False
-        finally:
-            follower.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await follower
+        # Nothing new in the folder: a reload that changes nothing.
+        await announce(first, report.digest)
+        await until(lambda: len(followed) == 2)
+        assert followed[1].changed is False
 
 
 @pytest.mark.usefixtures("flushed")
@@ -396,13 +409,8 @@ async def test_a_process_starting_after_a_reload_catches_up(services: Path) -> N
     async with process(services) as late:  # loaded v1 at start...
         version_2(services)
         redis.Redis(db=DB).set(GENERATION_KEY, 5)  # ...while another process reloaded
-        follower = asyncio.create_task(follow_reloads(late, services, 0.02))
-        try:
+        async with following(late, services):
             await until(lambda: late.catalog.published.get(SERVICE) == 2)
-        finally:
-            follower.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await follower
 
 
 @pytest.mark.usefixtures("flushed")
@@ -411,28 +419,23 @@ async def test_a_follower_whose_folder_lags_waits_for_it(services: Path, tmp_pat
     process still holding the old files must not reload them and take the news as seen."""
     lagging = tmp_path / "lagging"
     shutil.copytree(services, lagging)
-    async with process(services) as first, process(lagging) as second:
-        followed: list[ReloadReport] = []
-        follower = asyncio.create_task(
-            follow_reloads(second, lagging, 0.02, reloaded=followed.append)
-        )
-        try:
-            version_2(services)
-            report = await reload_services(first, services)
-            assert report.digest == folder_digest([services]) != folder_digest([lagging])
-            await announce(first, report.digest)
-            await asyncio.sleep(0.3)  # fifteen looks: each finds the old files
-            assert followed == []
-            assert second.catalog.published[SERVICE] == 1
+    async with (
+        process(services) as first,
+        process(lagging) as second,
+        following(second, lagging) as followed,
+    ):
+        version_2(services)
+        report = await reload_services(first, services)
+        assert report.digest == folder_digest([services]) != folder_digest([lagging])
+        await announce(first, report.digest)
+        await asyncio.sleep(0.3)  # fifteen looks: each finds the old files
+        assert followed == []
+        assert second.catalog.published[SERVICE] == 1
 
-            version_2(lagging)  # the new files arrive
-            await until(lambda: len(followed) == 1)
-            assert second.catalog.published[SERVICE] == 2
-            assert followed[0].generation == 1
-        finally:
-            follower.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await follower
+        version_2(lagging)  # the new files arrive
+        await until(lambda: len(followed) == 1)
+        assert second.catalog.published[SERVICE] == 2
+        assert followed[0].generation == 1
 
 
 @pytest.mark.usefixtures("flushed")
@@ -441,41 +444,33 @@ async def test_a_folder_that_never_catches_up_is_reloaded_as_it_is(
 ) -> None:
     other = tmp_path / "other"
     shutil.copytree(services, other)
-    async with process(services) as first, process(other) as second:
-        followed: list[ReloadReport] = []
-        follower = asyncio.create_task(
-            follow_reloads(second, other, 0.02, reloaded=followed.append, lag_seconds=0.2)
-        )
-        try:
-            version_2(services)
-            report = await reload_services(first, services)
-            await announce(first, report.digest)
-            await until(lambda: len(followed) == 1)
-            assert second.catalog.published[SERVICE] == 1  # what its folder holds
-            assert "still differs from the one published" in caplog.text
-        finally:
-            follower.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await follower
+    async with (
+        process(services) as first,
+        process(other) as second,
+        following(second, other, lag_seconds=0.2) as followed,
+    ):
+        version_2(services)
+        report = await reload_services(first, services)
+        await announce(first, report.digest)
+        await until(lambda: len(followed) == 1)
+        assert second.catalog.published[SERVICE] == 1  # what its folder holds
+        assert "still differs from the one published" in caplog.text
 
 
 @pytest.mark.usefixtures("flushed")
 async def test_a_follower_survives_a_broken_folder(services: Path) -> None:
-    async with process(services) as first, process(services) as second:
-        follower = asyncio.create_task(follow_reloads(second, services, 0.02))
-        try:
-            version_2(services)
-            broken_version_3(services)
-            report = await reload_services(first, services)
-            assert [c.service for c in report.refused] == [SERVICE]
-            await announce(first, report.digest)
-            await asyncio.sleep(0.2)
-            assert not follower.done()
-            assert second.catalog.published[SERVICE] == 1
-        finally:
-            follower.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await follower
+    async with (
+        process(services) as first,
+        process(services) as second,
+        following(second, services),
+    ):
+        version_2(services)
+        broken_version_3(services)
+        report = await reload_services(first, services)
+        assert [c.service for c in report.refused] == [SERVICE]
+        await announce(first, report.digest)
+        await asyncio.sleep(0.2)
+        assert second.catalog.published[SERVICE] == 1
 
 
 @pytest.mark.usefixtures("flushed")
