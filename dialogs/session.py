@@ -10,6 +10,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal, Self
 
+from dialogs import json_text
+
 # "pick": asked whether the service understood from free text is the one wanted;
 # "switch": asked whether to leave the service for the one (or the stop) asked for;
 # "prefill": asked to confirm an answer the citizen gave up front.
@@ -43,7 +45,7 @@ class Snapshot:
 
     def to_json(self) -> str:
         # The fields as they are (json copies nothing): asdict would deep-copy the answers.
-        return json.dumps(self.__dict__, ensure_ascii=False, separators=(",", ":"), default=str)
+        return json_text.dumps(self.__dict__)
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Self:

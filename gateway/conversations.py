@@ -22,6 +22,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
+from dialogs import json_text
 from dialogs.builtin_texts import BUILTIN_TEXTS
 from dialogs.catalog import Catalog
 from dialogs.driver import conversation_turn
@@ -348,7 +349,7 @@ def expired_event(citizen: str, snapshot: Snapshot, now: float) -> dict[str, Any
 
 
 def encode_replies(replies: list[Reply]) -> str:
-    return json.dumps([reply_data(reply) for reply in replies], ensure_ascii=False)
+    return json_text.dumps([reply_data(reply) for reply in replies])
 
 
 def decode_replies(text: str) -> list[Reply]:

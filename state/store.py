@@ -30,6 +30,8 @@ from redis.asyncio.cluster import RedisCluster
 from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError
 
+from dialogs import json_text
+
 MESSAGE_TTL_SECONDS = 50 * 3600  # provider message ids are remembered > 48 h
 EXPIRY_INDEX = "gw:expiry"
 EVENTS_STREAM = "gw:events"
@@ -215,7 +217,7 @@ class SessionStore:
                 await self._index(citizen, record, events)
             return saved
         # One server: everything in one script, so a lost lock writes nothing at all.
-        encoded = [json.dumps(event, default=str) for event in events]
+        encoded = [json_text.dumps(event) for event in events]
         result = await self._run(
             self._commit, [*keys, EXPIRY_INDEX, EVENTS_STREAM], [*args, "1", citizen, *encoded]
         )
@@ -242,7 +244,7 @@ class SessionStore:
         for event in events:
             pipe.xadd(
                 EVENTS_STREAM,
-                {"e": json.dumps(event, default=str)},
+                {"e": json_text.dumps(event)},
                 maxlen=EVENTS_MAXLEN,
                 approximate=True,
             )
@@ -290,7 +292,7 @@ class SessionStore:
             for event in events:
                 pipe.xadd(
                     EVENTS_STREAM,
-                    {"e": json.dumps(event, default=str)},
+                    {"e": json_text.dumps(event)},
                     maxlen=EVENTS_MAXLEN,
                     approximate=True,
                 )
