@@ -142,7 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             registries = registry_session()  # TLS set-up once, connections reused
             resources.push_async_callback(registries.close)
             client = connect(url)
-            store = SessionStore(client)
+            store = SessionStore(client, hop_client=connect(url, socket_timeout=None))
             resources.push_async_callback(store.close)
             queue_url = settings.queue_url or url
             outbox = Outbox(queue_url, settings.queue_name)

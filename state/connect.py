@@ -20,13 +20,16 @@ from state.store import Client
 SOCKET_TIMEOUT = 2.0
 
 
-def connect(url: str) -> Client:
-    """A client for `url` (see the module docstring for the forms understood)."""
+def connect(url: str, *, socket_timeout: float | None = SOCKET_TIMEOUT) -> Client:
+    """A client for `url` (see the module docstring for the forms understood).
+
+    `socket_timeout=None` is for callers that bound each call themselves (the session
+    store's per-answer calls): see `SessionStore`."""
     parts = urlsplit(url)
     if parts.scheme == "redis+cluster":
         cluster: RedisCluster = RedisCluster.from_url(
             url.replace("redis+cluster://", "redis://", 1),
-            socket_timeout=SOCKET_TIMEOUT,
+            socket_timeout=socket_timeout,
             socket_connect_timeout=SOCKET_TIMEOUT,
         )
         return cluster
@@ -39,7 +42,7 @@ def connect(url: str) -> Client:
         options = parse_qs(parts.query)
         sentinel = Sentinel(  # type: ignore[no-untyped-call]
             hosts,
-            socket_timeout=SOCKET_TIMEOUT,
+            socket_timeout=socket_timeout,
             socket_connect_timeout=SOCKET_TIMEOUT,
             password=unquote(parts.password) if parts.password else None,
             db=int(options.get("db", ["0"])[0]),
@@ -47,7 +50,7 @@ def connect(url: str) -> Client:
         master: Redis = sentinel.master_for(service)
         return master
     pool = UncontendedPool.from_url(
-        url, socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=SOCKET_TIMEOUT
+        url, socket_timeout=socket_timeout, socket_connect_timeout=SOCKET_TIMEOUT
     )
     return Redis.from_pool(pool)
 

@@ -20,6 +20,7 @@ The lock expires by itself (a crashed worker frees the citizen after `lock_ms`).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ EXPIRY_INDEX = "gw:expiry"
 EVENTS_STREAM = "gw:events"
 EVENTS_MAXLEN = 1_000_000
 EXPIRY_GRACE_SECONDS = 3600  # the key outlives its deadline so the sweeper can see it
+CALL_TIMEOUT = 2.0  # an answer's Redis call, as the clients' socket timeout elsewhere
 
 _BEGIN = """
 if ARGV[3] == '1' then
@@ -136,8 +138,15 @@ class Expired:
 class SessionStore:
     """Sessions, locks and provider message ids in Redis (server, Sentinel or Cluster)."""
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: Client, hop_client: Client | None = None) -> None:
         self.client = client
+        # An answer's two round trips (`begin`, `commit`) go through `hop_client` when
+        # given: a client without socket timeouts, each call bounded here by one deadline
+        # instead. With a socket timeout, redis-py runs every write in a task of its own
+        # (asyncio.wait_for) and every read under a timer: 4.5% of a USSD hop's
+        # instructions (bench/hop_cpu.py --callgrind). Everything else keeps `client`,
+        # whose socket timeouts protect the background loops.
+        self.hop = hop_client or client
         self.cluster = isinstance(client, RedisCluster)
         # RedisCluster's register_script is Redis's, typed for Redis only (redis-py 5).
         scripts = cast(Redis, client)
@@ -227,10 +236,13 @@ class SessionStore:
         """EVALSHA straight through the client (as `script(keys=..., args=...)` sends it,
         without its per-call pipeline check, which costs more than the call's arguments);
         a server that does not know the script yet gets it through `script`."""
-        try:
-            return await self.client.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
-        except NoScriptError:
-            return await script(keys=keys, args=args)
+        async with asyncio.timeout(CALL_TIMEOUT):  # a frozen Redis: TimeoutError
+            try:
+                return await self.hop.execute_command(
+                    "EVALSHA", script.sha, len(keys), *keys, *args
+                )
+            except NoScriptError:
+                return await script(keys=keys, args=args)
 
     def _queue_index(
         self, pipe: Any, citizen: str, record: SessionRecord | None, events: list[dict[str, Any]]
@@ -310,8 +322,9 @@ class SessionStore:
         return bool(await self.client.ping())
 
     async def close(self) -> None:
-        await self.client.aclose()
-        # A Sentinel-managed client also holds connections to the sentinels themselves.
-        manager = getattr(getattr(self.client, "connection_pool", None), "sentinel_manager", None)
-        for sentinel in getattr(manager, "sentinels", []):
-            await sentinel.aclose()
+        for client in [self.client] if self.hop is self.client else [self.hop, self.client]:
+            await client.aclose()
+            # A Sentinel-managed client also holds connections to the sentinels themselves.
+            manager = getattr(getattr(client, "connection_pool", None), "sentinel_manager", None)
+            for sentinel in getattr(manager, "sentinels", []):
+                await sentinel.aclose()

@@ -7,6 +7,8 @@ an append-only file synced on every write, so the state survives the restart.
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -19,7 +21,7 @@ from dialogs.messages import EffectResult, LookupRequest, LookupResult, Reply
 from dialogs.session import Snapshot
 from gateway.conversations import Conversations, Message
 from state.connect import connect
-from state.store import SessionStore
+from state.store import CALL_TIMEOUT, SessionStore
 from tests.state import RedisServer, free_port
 
 CITIZEN = "+97517123456"
@@ -43,7 +45,10 @@ def server(tmp_path: Path) -> Iterator[RedisServer]:
 
 @pytest.fixture
 async def store(server: RedisServer) -> AsyncIterator[SessionStore]:
-    session_store = SessionStore(connect(server.url))
+    # As gateway.main builds it: the answers' calls on a client without socket timeouts.
+    session_store = SessionStore(
+        connect(server.url), hop_client=connect(server.url, socket_timeout=None)
+    )
     try:
         yield session_store
     finally:
@@ -143,3 +148,22 @@ async def test_the_sweeper_fails_without_harm_while_redis_is_down(
         await conversations.sweep()
     server.start()
     assert await conversations.sweep() == 0
+
+
+async def test_a_frozen_redis_is_a_polite_reply_within_seconds(
+    services_catalog: Catalog, store: SessionStore, server: RedisServer
+) -> None:
+    """Redis takes connections but answers nothing (SIGSTOP): each call of an answer has
+    its own deadline, as the socket timeout gives every other call."""
+    conversations = Conversations(services_catalog, store, lookup=census, lock_ms=1000)
+    await conversations.handle(sms("hi", "SM1"))
+    os.kill(server.process.pid, signal.SIGSTOP)
+    try:
+        replies, elapsed = await timed(conversations, sms("11501001234", "SM2"))
+    finally:
+        os.kill(server.process.pid, signal.SIGCONT)
+    assert replies == [Reply(UNAVAILABLE, end=True)]
+    assert CALL_TIMEOUT <= elapsed < QUICK
+    # Resumed, Redis ran the call it held and took the lock: the retry waits it out.
+    again = await conversations.handle(sms("11501001234", "SM2"))
+    assert again[0].text.startswith("Welcome Pema Wangmo")
