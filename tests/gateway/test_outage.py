@@ -157,11 +157,13 @@ async def test_a_frozen_redis_is_a_polite_reply_within_seconds(
     its own deadline, as the socket timeout gives every other call."""
     conversations = Conversations(services_catalog, store, lookup=census, lock_ms=1000)
     await conversations.handle(sms("hi", "SM1"))
-    os.kill(server.process.pid, signal.SIGSTOP)
+    assert server.process is not None
+    pid = server.process.pid
+    os.kill(pid, signal.SIGSTOP)
     try:
         replies, elapsed = await timed(conversations, sms("11501001234", "SM2"))
     finally:
-        os.kill(server.process.pid, signal.SIGCONT)
+        os.kill(pid, signal.SIGCONT)
     assert replies == [Reply(UNAVAILABLE, end=True)]
     assert CALL_TIMEOUT <= elapsed < QUICK
     # Resumed, Redis ran the call it held and took the lock: the retry waits it out.
