@@ -112,6 +112,15 @@ def pid_of(comm: str) -> int | None:
     return None
 
 
+def postmaster() -> int | None:
+    """The PostgreSQL server's root process (its backends are its children), if any."""
+    table = proc_table()
+    for pid, (ppid, _, name) in table.items():
+        if name == "postgres" and table.get(ppid, (0, 0, ""))[2] != "postgres":
+            return pid
+    return None
+
+
 def ticks(pid: int) -> int:
     try:
         raw = Path(f"/proc/{pid}/stat").read_text()
@@ -213,6 +222,8 @@ def measured(server: Server, label: str, run: Callable[[], Result]) -> Result:
     before = tree_cpu(server.process.pid)
     redis_pid = pid_of("redis-server")
     redis_before = ticks(redis_pid) if redis_pid else 0
+    postgres = postmaster()
+    postgres_before = tree_cpu(postgres) if postgres else {}
     result = run()
     after = tree_cpu(server.process.pid)
     used = sum(after.values()) - sum(before.get(pid, 0) for pid in after)
@@ -221,6 +232,11 @@ def measured(server: Server, label: str, run: Callable[[], Result]) -> Result:
         if redis_pid:
             redis_ms = (ticks(redis_pid) - redis_before) / TICK * 1000 / result.hops
             result.extra["redis_cpu_ms"] = round(redis_ms, 3)
+        if postgres:
+            postgres_now = tree_cpu(postgres)
+            # Backends come and go: a new one counts from zero.
+            ticks_used = sum(v - postgres_before.get(pid, 0) for pid, v in postgres_now.items())
+            result.extra["postgres_cpu_ms"] = round(ticks_used / TICK * 1000 / result.hops, 3)
     if len(workers) > 1:
         spent = [after.get(pid, 0) - before.get(pid, 0) for pid in workers]
         total = sum(spent) or 1
@@ -522,6 +538,13 @@ def main() -> int:
     ]
     if redis_extra:
         print("Redis CPU ms per hop (closed loop): " + ", ".join(redis_extra))
+    postgres_extra = [
+        f"{r.label.split(' wrk')[0].split(' 1')[0]}: {r.extra['postgres_cpu_ms']}"
+        for kind, r, _ in results
+        if kind == "closed" and "postgres_cpu_ms" in r.extra and r.label.startswith("gateway")
+    ]
+    if postgres_extra:
+        print("PostgreSQL CPU ms per hop (closed loop): " + ", ".join(postgres_extra))
     print("targets: gateway >= 50% of baseline hops/s; p99 <= 10 ms at 1000 hops/s offered;")
     print("p99 <= 50 ms with 500 sessions open. The last hop of each citizen submits (stored,")
     print("reference, document link, SMS queued).")
