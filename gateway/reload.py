@@ -244,7 +244,11 @@ async def announce(conversations: Conversations, digest: str) -> int:
 
 async def published(conversations: Conversations) -> tuple[int, str]:
     """The generation and the digest of the folder it published ("" before any)."""
-    raw, digest = await conversations.store.client.mget([GENERATION_KEY, DIGEST_KEY])
+    # Two GETs in a pipeline rather than MGET: on a Redis Cluster the keys' slots differ.
+    async with conversations.store.client.pipeline(transaction=False) as pipe:
+        pipe.get(GENERATION_KEY)
+        pipe.get(DIGEST_KEY)
+        raw, digest = await pipe.execute()
     text = digest.decode() if isinstance(digest, bytes) else digest
     return int(raw or 0), text or ""
 

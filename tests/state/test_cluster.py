@@ -16,6 +16,8 @@ from redis.crc import key_slot
 from dialogs.catalog import Catalog
 from dialogs.messages import EffectResult, LookupRequest, LookupResult
 from gateway.conversations import Conversations, Message
+from gateway.reload import DIGEST_KEY, GENERATION_KEY, announce, published
+from gateway.versions import archive_versions, restore_version
 from state.connect import connect
 from state.store import EVENTS_STREAM, EXPIRY_INDEX, SessionRecord, SessionStore
 from tests.state import SHARED_HOST
@@ -108,3 +110,19 @@ async def test_a_conversation_runs_on_the_cluster(
     assert await cluster_store.due(saved.deadline) == [citizen]
     kinds = [event["event"] for event in await cluster_store.events()]
     assert kinds == ["started", "answered", "lookup", "answered"]
+
+
+async def test_reload_notices_and_the_version_archive_work_on_a_cluster(
+    cluster_store: SessionStore, services_catalog: Catalog
+) -> None:
+    assert key_slot(GENERATION_KEY.encode()) != key_slot(DIGEST_KEY.encode())
+    conversations = Conversations(services_catalog, cluster_store)
+    assert await published(conversations) == (0, "")
+    assert await announce(conversations, "f00d") == 1
+    assert await published(conversations) == (1, "f00d")
+
+    await archive_versions(cluster_store.client, services_catalog)
+    for service in services_catalog.menu():
+        restored = await restore_version(cluster_store.client, service.id, service.version)
+        assert restored is not None
+        assert restored.definition == service.definition
