@@ -15,7 +15,9 @@ form parse + one Redis GET + one SET). For 1 and 2 workers:
 - constant rate (`bench/ussd_rate.py`): 1,000 hops/s offered over 500 open sessions,
   latency from the timetable;
 - with 2 workers, each worker's share of the CPU, with many and with few keep-alive
-  connections (the aggregators' way), and a 500-connection closed loop.
+  connections (the aggregators' way), and a 500-connection closed loop;
+- paired: one worker of each up at once, short closed-loop runs alternating between
+  them, so that both see the same machine (its speed drifts from minute to minute).
 All traffic goes to 127.0.0.1; every run is bounded in time.
 """
 
@@ -49,6 +51,7 @@ CONNECTIONS = 64  # wrk's closed loop
 RATE = 1000.0  # constant-rate offered load, hops/s
 SESSIONS = 500  # open sessions in the constant-rate run
 FEW = 4  # aggregator-like: few long keep-alive connections
+PAIRS = 3  # alternations of the paired one-worker comparison
 
 
 def free_port() -> int:
@@ -167,6 +170,53 @@ def cmdline(pid: int) -> str:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     except OSError:
         return ""
+
+
+def server_command(name: str, port: int, workers: int) -> tuple[list[str], str, bool]:
+    """How to start `name` ("gateway" or "baseline"): the command, the USSD path, and
+    whether wrk checks the screens (the baseline's are not a registration)."""
+    if name == "gateway":
+        command = [str(BIN / "gateway"), "serve", f"--port={port}", f"--workers={workers}"]
+        return command, "/channels/ussd/africastalking", True
+    command = [
+        str(BIN / "uvicorn"),
+        "bench.baseline_app:app",
+        "--host=127.0.0.1",
+        f"--port={port}",
+        f"--workers={workers}",
+    ]
+    return command, "/ussd", False
+
+
+def paired_ratios(env: dict[str, str], folder: Path, first_run: int) -> list[float]:
+    """One worker each, both servers up at once, closed-loop runs alternating between
+    them `PAIRS` times: gateway hops/s over the baseline's of the run just before.
+
+    The main runs measure each server for a minute in turn, and this machine's speed
+    drifts by tens of percent between minutes; runs seconds apart share the drift."""
+    servers: list[tuple[Server, str, bool]] = []
+    ratios: list[float] = []
+    run_id = first_run
+    folder.mkdir(exist_ok=True)
+    try:
+        for name in ("baseline", "gateway"):
+            port = free_port()
+            command, path, check = server_command(name, port, 1)
+            servers.append((start(name, command, env, port, 1, folder), path, check))
+        for server, path, check in servers:
+            run_id += 1
+            wrk(server.port, path, 16, 2, run_id, check)  # warm-up
+        for _ in range(PAIRS):
+            rates = []
+            for server, path, check in servers:
+                run_id += 1
+                rates.append(wrk(server.port, path, CONNECTIONS, SECONDS / 2, run_id, check).rate)
+            if rates[0] > 0:
+                ratios.append(rates[1] / rates[0])
+    finally:
+        for server, _, _ in servers:
+            server.stop()
+    return ratios
 
 
 def start(
@@ -423,6 +473,7 @@ def main() -> int:
     env.pop("GATEWAY_USSD_TOKEN", None)
     env.pop("GATEWAY_USSD_ALLOWED_IPS", None)
     results: list[tuple[str, Result, Result | None]] = []
+    paired: list[float] = []
     run_id = 0
     census_before = ticks(census.pid)
     total_gateway_hops = 0
@@ -437,19 +488,7 @@ def main() -> int:
             for name in ("baseline", "gateway"):
                 redis_flush(redis_port, 1)
                 port = free_port()
-                if name == "gateway":
-                    command = [str(BIN / "gateway"), "serve", f"--port={port}"]
-                    command.append(f"--workers={workers}")
-                    path, check = "/channels/ussd/africastalking", True
-                else:
-                    command = [
-                        str(BIN / "uvicorn"),
-                        "bench.baseline_app:app",
-                        "--host=127.0.0.1",
-                        f"--port={port}",
-                        f"--workers={workers}",
-                    ]
-                    path, check = "/ussd", False
+                command, path, check = server_command(name, port, workers)
                 server = start(name, command, env, port, workers, folder)
                 try:
                     tag = f"{name} w{workers}"
@@ -509,6 +548,9 @@ def main() -> int:
                 if errors:
                     first = errors[0][:120]
                     print(f"{name} w{workers}: {len(errors)} error lines in its log, e.g. {first}")
+        if have_wrk:
+            redis_flush(redis_port, 1)
+            paired = paired_ratios(env, folder / "paired", run_id)
     finally:
         census_ms = (ticks(census.pid) - census_before) / TICK * 1000
         census.terminate()
@@ -562,6 +604,14 @@ def main() -> int:
             spread = max(r.shares) - min(r.shares)
             state = "balanced" if spread < 30 else "UNBALANCED (keep-alive trap)"
             print(f"  {r.label}: worker CPU shares {r.shares[0]:.0f}/{r.shares[-1]:.0f}%: {state}")
+    if paired:
+        middle = sorted(paired)[len(paired) // 2]
+        verdict = "met" if middle >= 0.5 else "MISSED"
+        each = ", ".join(f"{ratio:.0%}" for ratio in paired)
+        print(
+            f"  w1 paired ({len(paired)} alternating closed-loop runs of {SECONDS / 2:g} s): "
+            f"gateway/baseline {each}; median {middle:.0%} of baseline throughput: {verdict}"
+        )
     # Scale-out: what a second worker adds, for the gateway and the baseline alike.
     closed = {r.label.split(" wrk")[0]: r for kind, r, _ in results if kind == "closed"}
     for name in ("gateway", "baseline"):
