@@ -8,7 +8,7 @@ business registrations (9 hops each) over a few keep-alive connections, closed l
 - default: server CPU ms per hop (utime+stime from /proc), median of `--repeat` runs;
 - `--callgrind`: the server runs under `valgrind --tool=callgrind` with instrumentation
   off until the warm-up is done, then the measured hops' instructions (Ir) are dumped:
-  instructions per hop, deterministic to about 1% whatever else runs on the machine;
+  instructions per hop, which repeat within 0.3% whatever else runs on the machine;
 - `--py-spy FILE`: a py-spy profile (speedscope or flamegraph by extension) of the
   measured hops (needs `py-spy` on PATH or `--py-spy-bin`).
 
@@ -32,18 +32,21 @@ from urllib.parse import quote
 
 from bench import fake_census
 from bench.ussd_load import (
-    BIN,
     CODE,
+    PROBES,
+    PSQL,
     ROOT,
     TICK,
+    bench_database,
     free_port,
     redis_ping,
+    server_command,
     services_copy,
+    wait_answering,
 )
 from bench.ussd_rate import ANSWERS, EXPECT, request_bytes
 
 DATABASE = f"gateway_hop_cpu_{os.getpid()}"  # runs side by side do not collide
-PSQL = ["-h", "127.0.0.1", "-U", "postgres", "-q"]
 
 
 def user_system(pid: int) -> tuple[int, int]:
@@ -52,20 +55,6 @@ def user_system(pid: int) -> tuple[int, int]:
     raw = Path(f"/proc/{pid}/stat").read_text()
     rest = raw[raw.rindex(")") + 2 :].split()
     return int(rest[11]), int(rest[12])
-
-
-def database(folder: Path, sqlite: bool) -> str:
-    psql = shutil.which("psql")
-    base = PSQL
-    if (
-        sqlite
-        or not psql
-        or subprocess.run([psql, *base, "-c", "SELECT 1"], capture_output=True).returncode
-    ):
-        return f"sqlite:///{folder / 'gateway.db'}"
-    for sql in (f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)", f"CREATE DATABASE {DATABASE}"):
-        subprocess.run([psql, *base, "-c", sql], check=True, capture_output=True)
-    return f"postgresql://postgres@127.0.0.1:5432/{DATABASE}"
 
 
 def body(run: int, serial: int, hop: int) -> bytes:
@@ -113,21 +102,6 @@ async def drive(
     return citizens * (len(ANSWERS) + 1)
 
 
-def wait_ready(port: int, process: subprocess.Popen[bytes], log: Path, probe: str) -> None:
-    import urllib.request
-
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited: {log.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}{probe}", timeout=5):
-                return
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError("server did not start")
-
-
 def callgrind_total(out: Path) -> int:
     """Total Ir of the newest dump part."""
     parts = sorted(out.parent.glob(out.name + "*"), key=lambda p: p.stat().st_mtime)
@@ -151,7 +125,7 @@ def main() -> int:
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="hop-cpu-"))
-    database_url = database(folder, args.sqlite)  # before anything is started
+    database_url = bench_database(folder, DATABASE, sqlite=args.sqlite)  # before any start
     redis_port = free_port()
     redis = subprocess.Popen(
         ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", ""],
@@ -182,12 +156,7 @@ def main() -> int:
     env.pop("GATEWAY_USSD_TOKEN", None)
     env.pop("GATEWAY_USSD_ALLOWED_IPS", None)
     port = free_port()
-    if args.target == "gateway":
-        command = [str(BIN / "gateway"), "serve", f"--port={port}"]
-        path, probe, check = "/channels/ussd/africastalking", "/healthz", True
-    else:
-        command = [str(BIN / "uvicorn"), "bench.baseline_app:app", f"--port={port}"]
-        path, probe, check = "/ussd", "/docs", False
+    command, path, check = server_command(args.target, port, 1)
     out = folder / "callgrind.out"
     if args.callgrind:
         command = [
@@ -210,7 +179,9 @@ def main() -> int:
     run = int(time.time()) % 100000
     results: list[float] = []
     try:
-        wait_ready(port, server, log, probe)
+        # Under callgrind the server is ~50 times slower: patient requests.
+        url = f"http://127.0.0.1:{port}{PROBES[args.target]}"
+        wait_answering(server, log, url, 600, request_seconds=5)
         asyncio.run(drive(port, path, run, args.warmup, args.connections, check))
         for repeat in range(1 if args.callgrind else args.repeat):
             run += 1

@@ -52,6 +52,8 @@ RATE = 1000.0  # constant-rate offered load, hops/s
 SESSIONS = 500  # open sessions in the constant-rate run
 FEW = 4  # aggregator-like: few long keep-alive connections
 PAIRS = 3  # alternations of the paired one-worker comparison
+PSQL = ["-h", "127.0.0.1", "-U", "postgres", "-q"]  # the machine's PostgreSQL, trust auth
+PROBES = {"gateway": "/healthz", "baseline": "/docs"}  # answers once the server is up
 
 
 def free_port() -> int:
@@ -232,22 +234,45 @@ def start(
         start_new_session=True,
     )
     server = Server(name, workers, port, process, log)
-    probe = "/healthz" if name == "gateway" else "/docs"
-    deadline = time.monotonic() + 60
+    try:
+        wait_answering(
+            process,
+            log,
+            f"http://127.0.0.1:{port}{PROBES[name]}",
+            60,
+            ready=lambda: workers == 1 or len(server.workers_pids()) >= workers,
+        )
+    except RuntimeError:
+        server.stop()
+        raise
+    time.sleep(0.5 * workers)  # every worker through its start-up
+    return server
+
+
+def wait_answering(
+    process: subprocess.Popen[bytes],
+    log: Path,
+    url: str,
+    seconds: float,
+    *,
+    request_seconds: float = 1.0,
+    ready: Callable[[], bool] = lambda: True,
+) -> None:
+    """Until `url` answers and `ready()` holds; RuntimeError with the log's tail when the
+    process exits first or `seconds` pass."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"{name} exited: {log.read_text()[-2000:]}")
+            raise RuntimeError(f"{url}: the server exited: {log.read_text()[-2000:]}")
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}{probe}", timeout=1):
+            with urllib.request.urlopen(url, timeout=request_seconds):
                 pass
-            if workers == 1 or len(server.workers_pids()) >= workers:
-                time.sleep(0.5 * workers)  # every worker through its start-up
-                return server
+            if ready():
+                return
         except OSError:
             pass
         time.sleep(0.2)
-    server.stop()
-    raise RuntimeError(f"{name} did not answer within 60 s: {log.read_text()[-2000:]}")
+    raise RuntimeError(f"{url} did not answer within {seconds:g} s: {log.read_text()[-2000:]}")
 
 
 # ---- generators ------------------------------------------------------------------------
@@ -388,18 +413,17 @@ def rate_run(port: int, path: str, run: int, check: bool, seconds: float) -> Res
 # ---- the run ---------------------------------------------------------------------------
 
 
-def bench_database(folder: Path) -> str:
+def bench_database(folder: Path, name: str = "gateway_bench", *, sqlite: bool = False) -> str:
     """PostgreSQL, as deployed, when one answers on 127.0.0.1:5432 (a fresh database
-    `gateway_bench`); otherwise SQLite in the run's folder."""
+    `name`); otherwise (or with `sqlite`) SQLite in the run's folder."""
     psql = shutil.which("psql")
-    base = ["-h", "127.0.0.1", "-U", "postgres", "-q"]
-    probe = [psql, *base, "-c", "SELECT 1"] if psql else []
+    probe = [psql, *PSQL, "-c", "SELECT 1"] if psql and not sqlite else []
     if not probe or subprocess.run(probe, capture_output=True).returncode:
         return f"sqlite:///{folder / 'gateway.db'}"
-    drop = "DROP DATABASE IF EXISTS gateway_bench WITH (FORCE)"  # a crashed run may linger
-    for sql in (drop, "CREATE DATABASE gateway_bench"):
-        subprocess.run([probe[0], *base, "-c", sql], check=True, capture_output=True)
-    return "postgresql://postgres@127.0.0.1:5432/gateway_bench"
+    drop = f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"  # a crashed run may linger
+    for sql in (drop, f"CREATE DATABASE {name}"):
+        subprocess.run([probe[0], *PSQL, "-c", sql], check=True, capture_output=True)
+    return f"postgresql://postgres@127.0.0.1:5432/{name}"
 
 
 def services_copy(folder: Path, census_port: int) -> Path:

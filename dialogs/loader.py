@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any
 
 import yaml
@@ -78,6 +79,14 @@ class Loaded:
     locator: Locator
     problems: list[Problem] = field(default_factory=list)
     raw: Any = None
+
+    @property
+    def service_id(self) -> str:
+        """The definition's id; for a file that could not be read, its name without the
+        extension (the naming convention), so that it is still reported by service."""
+        if self.definition is not None:
+            return self.definition.id
+        return PurePath(self.file).stem
 
     def at(
         self,

@@ -6,7 +6,7 @@ Codes starting with E are errors (the service cannot be published); W are warnin
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
 
@@ -25,6 +25,18 @@ class Problem:
     @property
     def severity(self) -> Severity:
         return "error" if self.code.startswith("E") else "warning"
+
+    def data(self) -> dict[str, Any]:
+        """As the API reports it (the admin routes, `/api/v1/services/problems`)."""
+        return {
+            "file": self.file,
+            "line": self.line,
+            "col": self.col,
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "hint": self.hint,
+        }
 
     def format(self) -> str:
         text = f"{self.file}:{self.line}:{self.col}: {self.code} {self.severity}: {self.message}"

@@ -1,8 +1,8 @@
 """`gateway report SERVICE`: the drop-off funnel of a service as a table in the terminal.
 
 Reads the archived events from the database of the settings (`GATEWAY_DATABASE_URL`, or
-SQLite under `GATEWAY_VAR_DIR`): what `gateway serve` has drained from the event stream,
-at most `state.events.ARCHIVE_SECONDS` behind the conversations.
+SQLite under `GATEWAY_VAR_DIR`): what the worker has drained from the event stream (or
+`gateway serve`, when it runs the worker), `state.events.ARCHIVE_SECONDS` behind at most.
 """
 
 from __future__ import annotations

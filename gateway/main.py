@@ -227,17 +227,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/api/v1/services/problems", tags=["services"])
     def problems() -> list[dict[str, Any]]:
         """What `gateway check` reports for the loaded folder."""
-        return [
-            {
-                "file": p.file,
-                "line": p.line,
-                "col": p.col,
-                "code": p.code,
-                "severity": p.severity,
-                "message": p.message,
-                "hint": p.hint,
-            }
-            for p in repository.problems
-        ]
+        return [p.data() for p in repository.problems]
 
     return app

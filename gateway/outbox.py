@@ -22,6 +22,7 @@ from gateway.metrics import count_error
 from gateway.senders.base import Outgoing
 from gateway.worker import DELIVER, JOB_EVENTS_KEY, NOTIFY, redis_settings
 from state.connect import UncontendedPool
+from state.store import text_of
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +115,7 @@ class Outbox:
         pool = await self._connected()
         # redis-py types its commands for sync and async clients at once.
         counts: dict[bytes, bytes] = await pool.hgetall(JOB_EVENTS_KEY)  # type: ignore[misc]
-        return {_text(field): int(value) for field, value in counts.items()}
+        return {text_of(field): int(value) for field, value in counts.items()}
 
     async def close(self) -> None:
         if self._pool is not None:
@@ -131,7 +132,3 @@ def uncontended(pool: ArqRedis) -> None:
     Sentinel's pool (another subclass) is left as it is."""
     if type(pool.connection_pool) is ConnectionPool:
         pool.connection_pool.__class__ = UncontendedPool
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

@@ -47,6 +47,7 @@ from gateway.conversations import Conversations
 from gateway.repository import Repository, folder_digest, load_repository
 from gateway.understanding import embedded_for, swap_embedded
 from gateway.versions import archive_versions
+from state.store import text_of
 
 logger = logging.getLogger(__name__)
 
@@ -59,18 +60,6 @@ LAG_SECONDS = 300.0
 
 Outcome = Literal["published", "unchanged", "refused", "withdrawn", "kept"]
 REFUSED: frozenset[Outcome] = frozenset({"refused", "kept"})
-
-
-def problem_data(problem: Problem) -> dict[str, Any]:
-    return {
-        "file": problem.file,
-        "line": problem.line,
-        "col": problem.col,
-        "code": problem.code,
-        "severity": problem.severity,
-        "message": problem.message,
-        "hint": problem.hint,
-    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +82,7 @@ class ServiceChange:
             "previous": self.previous,
             "file": self.file,
             "reason": self.reason,
-            "problems": [problem_data(p) for p in self.problems],
+            "problems": [p.data() for p in self.problems],
         }
 
 
@@ -134,8 +123,7 @@ def merge(running: Catalog, folder: Repository) -> tuple[Catalog, ReloadReport]:
     unreadable = False
     for loaded in folder.loaded:
         definition = loaded.definition
-        # An unreadable file's service is known only by the file name (the convention).
-        service_id = definition.id if definition is not None else Path(loaded.file).stem
+        service_id = loaded.service_id
         unreadable |= definition is None
         seen.add(service_id)
         previous = running.published.get(service_id)
@@ -249,8 +237,7 @@ async def published(conversations: Conversations) -> tuple[int, str]:
         pipe.get(GENERATION_KEY)
         pipe.get(DIGEST_KEY)
         raw, digest = await pipe.execute()
-    text = digest.decode() if isinstance(digest, bytes) else digest
-    return int(raw or 0), text or ""
+    return int(raw or 0), text_of(digest) if digest is not None else ""
 
 
 async def follow_reloads(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Header, HTTPException, Query, Request
@@ -21,7 +20,7 @@ from redis.exceptions import RedisError
 from dialogs.catalog import Catalog
 from dialogs.text import localise
 from gateway.conversations import Conversations
-from gateway.reload import announce, log_refusals, problem_data, reload_services
+from gateway.reload import announce, log_refusals, reload_services
 from gateway.repository import Repository, load_repository
 from gateway.settings import Settings, secret
 from gateway.submissions import Submissions, submission_data
@@ -60,11 +59,7 @@ def notification_data(row: NotificationRow) -> dict[str, Any]:
 def services_data(catalog: Catalog, folder: Repository) -> list[dict[str, Any]]:
     """Every service running or in the folder: what runs, what the folder holds, and
     what the checker says about its file."""
-    # An unreadable file's service is known only by the file name (the convention).
-    in_folder = {
-        (item.definition.id if item.definition else Path(item.file).stem): item
-        for item in folder.loaded
-    }
+    in_folder = {item.service_id: item for item in folder.loaded}
     listed: list[dict[str, Any]] = []
     for service_id in sorted(set(catalog.versions) | set(in_folder)):
         running = sorted(catalog.versions.get(service_id, {}))
@@ -81,20 +76,26 @@ def services_data(catalog: Catalog, folder: Repository) -> list[dict[str, Any]]:
                 "running": running,  # loaded: published, and older ones for pinned sessions
                 "file": loaded.file if loaded else None,
                 "folder_version": definition.version if definition else None,
-                "problems": [problem_data(p) for p in loaded.problems] if loaded else [],
+                "problems": [p.data() for p in loaded.problems] if loaded else [],
             }
         )
     return listed
 
 
-def admin_router(settings: Settings) -> APIRouter:
+def admin_auth(settings: Settings) -> list[Any]:
+    """Route dependencies that demand the admin bearer token (`GATEWAY_ADMIN_TOKEN`)."""
+
     def authorised(authorization: Annotated[str, Header()] = "") -> None:
         token = secret(settings.admin_token)
         given = authorization.removeprefix("Bearer ").strip()
         if token is None or not hmac.compare_digest(given.encode(), token.encode()):
             raise HTTPException(status_code=403, detail="a valid admin bearer token is required")
 
-    router = APIRouter(prefix="/api/v1", tags=["admin"], dependencies=[Depends(authorised)])
+    return [Depends(authorised)]
+
+
+def admin_router(settings: Settings) -> APIRouter:
+    router = APIRouter(prefix="/api/v1", tags=["admin"], dependencies=admin_auth(settings))
 
     @router.get("/messages")
     async def messages(

@@ -21,7 +21,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from dialogs.catalog import Catalog
 from gateway.analytics import funnel
-from gateway.routes_admin import admin_router
+from gateway.routes_admin import admin_auth
 from gateway.settings import Settings
 from gateway.static_assets import static_asset
 from state.events import EventArchive
@@ -39,8 +39,7 @@ def _utc(value: datetime | None) -> datetime | None:
 
 def analytics_router(settings: Settings) -> APIRouter:
     router = APIRouter(tags=["analytics"])
-    # The admin API's own bearer-token check, taken from its router rather than copied.
-    admin = admin_router(settings).dependencies
+    admin = admin_auth(settings)  # the admin API's bearer token
 
     @router.get("/api/v1/analytics/{service}", dependencies=admin)
     async def analytics(

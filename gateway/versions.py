@@ -22,7 +22,7 @@ from redis.exceptions import RedisError
 from dialogs.catalog import Catalog
 from dialogs.compiler import CompiledService, compile_service
 from dialogs.definition import ServiceDefinition
-from state.store import Client
+from state.store import Client, text_of
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ async def archive_versions(client: Client, catalog: Catalog) -> None:
         logger.warning("could not archive service versions (%s): %s", type(exc).__name__, exc)
         return
     for service, text, stored in zip(services, dumps, kept, strict=True):
-        if stored is not None and _text(stored) != text:
+        if stored is not None and text_of(stored) != text:
             logger.warning(
                 "service %s version %s differs from the one published before under that "
                 "number; conversations pinned to it continue on the earlier content: "
@@ -82,7 +82,3 @@ async def restore_version(client: Client, service_id: str, version: int) -> Comp
 
 def dump(service: CompiledService) -> str:
     return service.definition.model_dump_json(by_alias=True)
-
-
-def _text(raw: bytes | str) -> str:
-    return raw.decode() if isinstance(raw, bytes) else raw

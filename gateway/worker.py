@@ -117,15 +117,12 @@ def redis_settings(url: str) -> RedisSettings:
 def queue_url_for(settings: Settings) -> str:
     """The queue `gateway worker` serves: GATEWAY_QUEUE_URL, else GATEWAY_REDIS_URL, else
     the embedded Redis of a `gateway serve` running from the same directory."""
-    url = settings.queue_url or settings.redis_url
+    url = settings.queue_url or events_url_for(settings)
     if url is None:
-        embedded = EmbeddedRedis(settings.var_dir / "redis")
-        if not embedded.socket.exists():
-            raise QueueConfigError(
-                "no queue: set GATEWAY_QUEUE_URL or GATEWAY_REDIS_URL (under embedded "
-                "defaults `gateway serve` runs the worker itself)"
-            )
-        url = embedded.url
+        raise QueueConfigError(
+            "no queue: set GATEWAY_QUEUE_URL or GATEWAY_REDIS_URL (under embedded "
+            "defaults `gateway serve` runs the worker itself)"
+        )
     redis_settings(url)  # refuses what arq cannot use
     return url
 

@@ -38,12 +38,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
 from state.database import Base, Database
-from state.store import EVENTS_STREAM, Client
+from state.store import EVENTS_STREAM, Client, text_of
 
 logger = logging.getLogger(__name__)
 
 GROUP = "archive"
-ARCHIVE_SECONDS = 5.0  # how often `gateway serve` drains the stream
+ARCHIVE_SECONDS = 5.0  # how often the worker (or `gateway serve` running it) drains
 BATCH = 500  # entries a read; one insert statement each
 CLAIM_IDLE_MS = 60_000  # a consumer silent this long with entries pending is presumed dead
 STALE_CONSUMER_MS = 24 * 3600 * 1000  # consumers idle this long with nothing pending: removed
@@ -83,10 +83,6 @@ def stream_order(stream_id: str) -> tuple[int, int]:
     return int(millis), int(sequence or 0)
 
 
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
 def _time(value: Any, stream_id: str) -> datetime:
     """The event's own time (naive UTC, as the engine writes it); the stream id's
     milliseconds when it has none or an unreadable one."""
@@ -107,7 +103,7 @@ def row_values(stream_id: str, fields: Any) -> dict[str, Any] | None:
     if isinstance(fields, dict):
         raw = fields.get(b"e", fields.get("e"))
     try:
-        event = json.loads(_text(raw)) if raw is not None else None
+        event = json.loads(text_of(raw)) if raw is not None else None
     except ValueError:
         event = None
     if not isinstance(event, dict) or not isinstance(event.get("event"), str):
@@ -213,7 +209,7 @@ class EventArchive:
                 start_id=cursor,
                 count=self.batch,
             )
-            cursor = _text(reply[0])
+            cursor = text_of(reply[0])
             # Redis 6.2 returns trimmed entries as (id, None); 7 lists them apart and
             # drops them from the pending list itself.
             done += await self._archive(reply[1] or [])
@@ -225,7 +221,7 @@ class EventArchive:
     async def _forget_stale_consumers(self) -> None:
         consumers: Any = await self.client.xinfo_consumers(EVENTS_STREAM, GROUP)
         for consumer in consumers:
-            name = _text(consumer.get("name", ""))
+            name = text_of(consumer.get("name", ""))
             if (
                 name != self.consumer
                 and int(consumer.get("pending", 0)) == 0
@@ -239,7 +235,7 @@ class EventArchive:
         and the unique stream id makes the second insert a no-op."""
         if not entries:
             return 0
-        ids = [_text(entry_id) for entry_id, _ in entries]
+        ids = [text_of(entry_id) for entry_id, _ in entries]
         rows = []
         for (_, fields), stream_id in zip(entries, ids, strict=True):
             values = row_values(stream_id, fields) if fields is not None else None
@@ -275,7 +271,7 @@ async def backlog(client: Client, now: float) -> Backlog:
         groups: Any = await client.xinfo_groups(EVENTS_STREAM)
     except ResponseError:  # no stream: nothing was ever written
         return Backlog(0, 0.0)
-    group = next((g for g in groups if _text(g["name"]) == GROUP), None)
+    group = next((g for g in groups if text_of(g["name"]) == GROUP), None)
     if group is None:  # nothing read yet: the whole stream waits
         first: Any = await client.xrange(EVENTS_STREAM, count=1)
         waiting = int(await client.xlen(EVENTS_STREAM)) if first else 0
@@ -290,7 +286,7 @@ async def backlog(client: Client, now: float) -> Backlog:
         summary: Any = await client.xpending(EVENTS_STREAM, GROUP)
         oldest.append(_age(summary["min"], now))
     if unread:
-        after = "(" + _text(group["last-delivered-id"])
+        after = "(" + text_of(group["last-delivered-id"])
         following: Any = await client.xrange(EVENTS_STREAM, min=after, count=1)
         if following:
             oldest.append(_age(following[0][0], now))
@@ -298,7 +294,7 @@ async def backlog(client: Client, now: float) -> Backlog:
 
 
 def _age(stream_id: Any, now: float) -> float:
-    milliseconds, _ = stream_order(_text(stream_id))
+    milliseconds, _ = stream_order(text_of(stream_id))
     return max(0.0, now - milliseconds / 1000)
 
 

@@ -98,12 +98,21 @@ return 1
 Client = Redis | RedisCluster
 
 
+def _queue_events(pipe: Any, events: list[dict[str, Any]]) -> None:
+    """Append `events` to the capped stream the analytics archive drains."""
+    for event in events:
+        pipe.xadd(
+            EVENTS_STREAM, {"e": json_text.dumps(event)}, maxlen=EVENTS_MAXLEN, approximate=True
+        )
+
+
 def citizen_key(citizen: str) -> str:
     """The hash-tag part of a citizen's keys (braces would break the tag, so none)."""
     return "{" + citizen.replace("{", "(").replace("}", ")") + "}"
 
 
-def _text(value: Any) -> str:
+def text_of(value: Any) -> str:
+    """A Redis reply as text (clients here return bytes)."""
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
@@ -178,12 +187,12 @@ class SessionStore:
         keys = [*self.keys(citizen, message_id), self.preferences_key(citizen)]
         flag = "1" if message_id else "0"
         result = await self._run(self._begin, keys, [token, lock_ms, flag])
-        status = _text(result[0])
+        status = text_of(result[0])
         if status == "dup":
-            return Begun(duplicate=_text(result[1]))
+            return Begun(duplicate=text_of(result[1]))
         if status == "busy":
             return Begun(busy=True)
-        snapshot, channel, session, deadline, context, opted_out = (_text(v) for v in result[1:7])
+        snapshot, channel, session, deadline, context, opted_out = (text_of(v) for v in result[1:7])
         record = (
             SessionRecord(snapshot, channel, session, float(deadline or 0), context)
             if snapshot
@@ -253,13 +262,7 @@ class SessionStore:
             pipe.zadd(EXPIRY_INDEX, {citizen: record.deadline})
         else:  # ended or forgotten: nothing to expire
             pipe.zrem(EXPIRY_INDEX, citizen)
-        for event in events:
-            pipe.xadd(
-                EVENTS_STREAM,
-                {"e": json_text.dumps(event)},
-                maxlen=EVENTS_MAXLEN,
-                approximate=True,
-            )
+        _queue_events(pipe, events)
 
     async def _index(
         self, citizen: str, record: SessionRecord | None, events: list[dict[str, Any]]
@@ -280,41 +283,35 @@ class SessionStore:
         )
         if not fields[0]:
             return None
-        snapshot, channel, session, deadline, context = (_text(v) if v else "" for v in fields)
+        snapshot, channel, session, deadline, context = (text_of(v) if v else "" for v in fields)
         return SessionRecord(snapshot, channel, session, float(deadline or 0), context)
 
     async def due(self, now: float, limit: int = 100) -> list[str]:
         """Citizens whose conversations passed their deadline (from the expiry index)."""
         members = await self.client.zrangebyscore(EXPIRY_INDEX, "-inf", now, start=0, num=limit)
-        return [_text(m) for m in members]
+        return [text_of(m) for m in members]
 
     async def expire(self, citizen: str, now: float) -> Expired | None:
         """End one abandoned conversation; None if it was answered meanwhile or is gone."""
         session, lock, _ = self.keys(citizen)
         status, value = await self._expire(keys=[session, lock], args=[now])
-        if _text(status) == "alive":
+        if text_of(status) == "alive":
             return None  # answered meanwhile, or being answered: the index stays for later
         await self._unindex(keys=[EXPIRY_INDEX], args=[citizen, now])
-        if _text(status) != "expired":
+        if text_of(status) != "expired":
             return None
-        return Expired(citizen, _text(value))
+        return Expired(citizen, text_of(value))
 
     async def append_events(self, events: list[dict[str, Any]]) -> None:
         async with self.client.pipeline(transaction=False) as pipe:
-            for event in events:
-                pipe.xadd(
-                    EVENTS_STREAM,
-                    {"e": json_text.dumps(event)},
-                    maxlen=EVENTS_MAXLEN,
-                    approximate=True,
-                )
+            _queue_events(pipe, events)
             await pipe.execute()
 
     async def events(self, count: int = 1000) -> list[dict[str, Any]]:
         """The newest events, oldest first (analytics read these)."""
         entries: Any = await self.client.xrevrange(EVENTS_STREAM, count=count)
         return [
-            json.loads(_text(fields.get(b"e", fields.get("e"))))
+            json.loads(text_of(fields.get(b"e", fields.get("e"))))
             for _, fields in reversed(entries or [])
         ]
 
