@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import PurePath
 from typing import Any
 
 import yaml
@@ -86,7 +85,8 @@ class Loaded:
         extension (the naming convention), so that it is still reported by service."""
         if self.definition is not None:
             return self.definition.id
-        return PurePath(self.file).stem
+        name = self.file.replace("\\", "/").rsplit("/", 1)[-1]
+        return name.rsplit(".", 1)[0] if "." in name[1:] else name
 
     def at(
         self,
