@@ -31,8 +31,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Unbuffered: a log cut short (a CI time limit) still ends at the test that was running.
 pytest: $(STAMP) browser rasa
-	GATEWAY_RASA_HOME=$(RASA_VENV) $(BIN)/pytest -q
+	PYTHONUNBUFFERED=1 GATEWAY_RASA_HOME=$(RASA_VENV) $(BIN)/pytest -q
 
 # The web chat test drives Debian's Chromium (Playwright never downloads a browser here).
 browser:

@@ -33,6 +33,7 @@ from nlu.rasa_project import PROJECT_FILES, RASA_VERSION
 DEFAULT_HOME = Path.home() / ".cache" / "gateway" / f"rasa-{RASA_VERSION}"
 DEFAULT_MODELS = Path.home() / ".cache" / "gateway" / "rasa-models"
 START_TIMEOUT = 300.0  # loading TensorFlow and the model: 15-60 s on two busy cores
+TRAIN_TIMEOUT = 900.0  # a training takes 1-3 minutes of both cores; a stuck one is stopped
 
 
 class RasaUnavailableError(RuntimeError):
@@ -143,9 +144,23 @@ def _train_into(executable: Path, project: Path, model: Path) -> None:
         ]
         env = rasa_environment() | {"RASA_CACHE_DIRECTORY": str(work / "cache")}
         with log.open("wb") as output:
-            code = subprocess.call(
-                command, cwd=work, env=env, stdout=output, stderr=subprocess.STDOUT
+            process = subprocess.Popen(
+                command,
+                cwd=work,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
+        try:
+            code = process.wait(timeout=TRAIN_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise RasaFailedError(
+                f"`rasa train nlu` did not finish in {TRAIN_TIMEOUT:.0f} s:\n{_tail(log)}"
+            ) from None
+        finally:
+            _stop(process)
         trained = work / "model.tar.gz"
         if code != 0 or not trained.is_file():
             raise RasaFailedError(f"`rasa train nlu` failed (exit {code}):\n{_tail(log)}")
