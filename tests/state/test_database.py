@@ -6,7 +6,8 @@ from dataclasses import fields, replace
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import inspect
+import pytest
+from sqlalchemy import inspect, text
 
 from state.database import Database, LogEntry, MessageLog, MessageRow, _values, database_url
 
@@ -73,3 +74,20 @@ def test_each_log_entry_field_is_a_column_written() -> None:
     columns = {column.name for column in MessageRow.__table__.columns} - {"id"}
     assert {f.name for f in fields(LogEntry)} == columns
     assert _values(entry) == {f.name: getattr(entry, f.name) for f in fields(LogEntry)}
+
+
+async def test_a_batch_the_database_refused_is_written_with_the_next(database: Database) -> None:
+    """Rows are never lost to an outage: a failed batch waits for the next write, in
+    order, written whole (PostgreSQL takes batches by COPY, SQLite by INSERT)."""
+    log = MessageLog(database)
+    async with database.engine.begin() as connection:
+        await connection.execute(text("ALTER TABLE messages RENAME TO messages_away"))
+    with pytest.raises(Exception, match="messages"):
+        await log.record([row("+97517123456", "in", "first"), row("+97517123456", "out", "A")])
+    async with database.engine.begin() as connection:
+        await connection.execute(text("ALTER TABLE messages_away RENAME TO messages"))
+    await log.record([row("+97517123456", "in", "second")])
+    found = await log.for_address("+97517123456")
+    assert [m.text for m in found] == ["first", "A", "second"]
+    assert [m.segments for m in found] == [1, 1, 1]
+    assert all(m.at == datetime(2026, 11, 28, 9, 30) for m in found)
