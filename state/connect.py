@@ -14,6 +14,7 @@ from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.connection import AbstractConnection
 from redis.asyncio.sentinel import Sentinel
 
+from state.packing import packed
 from state.store import Client
 
 # Fail fast: a webhook must answer the provider within seconds even when Redis is down.
@@ -52,6 +53,7 @@ def connect(url: str, *, socket_timeout: float | None = SOCKET_TIMEOUT) -> Clien
     pool = UncontendedPool.from_url(
         url, socket_timeout=socket_timeout, socket_connect_timeout=SOCKET_TIMEOUT
     )
+    pool.connection_class = packed(pool.connection_class)  # the URL chose TCP, TLS or Unix
     return Redis.from_pool(pool)
 
 

@@ -11,6 +11,7 @@ from redis.asyncio.sentinel import SentinelConnectionPool
 
 from state.connect import SOCKET_TIMEOUT, connect
 from state.embedded import EmbeddedRedis
+from state.packing import PACKED
 from tests.state import shared_url
 from tests.state.conftest import Cluster
 
@@ -24,7 +25,7 @@ async def test_a_redis_url_is_one_server_with_short_timeouts() -> None:
     client = connect("redis://cache.internal:6380/3")
     try:
         assert isinstance(client, Redis)
-        assert client.connection_pool.connection_class is Connection
+        assert client.connection_pool.connection_class is PACKED[Connection]
         options = pool_options(client)
         assert (options["host"], options["port"], options["db"]) == ("cache.internal", 6380, 3)
         assert options["socket_timeout"] == SOCKET_TIMEOUT
@@ -39,10 +40,10 @@ async def test_rediss_is_tls_and_unix_is_a_socket_path() -> None:
     local = connect("unix:///run/redis/redis.sock")
     try:
         assert isinstance(secure, Redis)
-        assert secure.connection_pool.connection_class is SSLConnection
+        assert secure.connection_pool.connection_class is PACKED[SSLConnection]
         assert pool_options(secure)["password"] == "secret"
         assert isinstance(local, Redis)
-        assert local.connection_pool.connection_class is UnixDomainSocketConnection
+        assert local.connection_pool.connection_class is PACKED[UnixDomainSocketConnection]
         assert pool_options(local)["path"] == "/run/redis/redis.sock"
         assert pool_options(local)["socket_timeout"] == SOCKET_TIMEOUT
     finally:
