@@ -24,6 +24,8 @@ from gateway.senders import Outgoing
 from gateway.senders.base import retry_after
 from gateway.settings import Settings
 from gateway.worker import QueueConfigError, backoff, build_worker, queue_url_for, redis_settings
+from state.connect import UncontendedPool
+from state.packing import PackedConnection
 from tests.gateway.providers import FakeProvider, serving
 
 DB = 5
@@ -193,6 +195,17 @@ async def test_the_outbox_queues_and_the_worker_sends(
         },
     }
     assert await result(flushed, item) == {"sent": True, "tries": 1, "error": ""}
+
+
+async def test_the_queue_connections_are_the_session_stores_kind(
+    outbox: Outbox, flushed: redis.Redis
+) -> None:
+    """No pool lock around health checks, commands packed by hiredis: and jobs queue."""
+    assert await outbox.send(outgoing(key="update-77"))
+    pool = (await outbox._connected()).connection_pool
+    assert type(pool) is UncontendedPool
+    assert pool.connection_class is PackedConnection
+    assert await outbox.depth() == 1
 
 
 async def test_a_failing_provider_is_retried_with_backoff_then_succeeds(
