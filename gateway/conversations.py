@@ -13,8 +13,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import secrets
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -232,7 +232,7 @@ class Conversations:
             choice=message.choice,
             lang=lang,
             service=message.service,
-            conversation_id=uuid.uuid4().hex,
+            conversation_id=secrets.token_hex(16),  # used when one starts; uuid4 cost more
             resume=resume,  # type: ignore[arg-type]
         )
         applicant = Applicant(message.citizen, message.channel, lang or "en")
