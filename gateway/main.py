@@ -35,7 +35,7 @@ from gateway.reload import follow_reloads
 from gateway.repository import load_repository
 from gateway.routes_admin import admin_router
 from gateway.routes_analytics import analytics_router
-from gateway.routes_channels import channel_router
+from gateway.routes_channels import add_channel_routes
 from gateway.routes_chat import chat_router
 from gateway.routes_documents import RateLimit, documents_router
 from gateway.routes_ops import count_unhandled_exceptions, ops_router
@@ -192,7 +192,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
 
     app = FastAPI(title="Government services gateway", version="0.1.0", lifespan=lifespan)
-    app.include_router(channel_router(settings))
+    add_channel_routes(app, settings)  # first: the routes every hop is matched against
     app.include_router(verification_router(settings))
     app.include_router(admin_router(settings))
     app.include_router(analytics_router(settings))
