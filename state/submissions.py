@@ -246,6 +246,14 @@ class SubmissionStore:
     def __init__(self, database: Database, document_days: int = 365) -> None:
         self.database = database
         self.document_days = document_days
+        # PostgreSQL: a submission's statements (`_SUBMIT_PG`, `_NUMBER_PG`) are each
+        # atomic alone and run in autocommit, on connections checked out that way.
+        self.postgresql = database.engine.dialect.name == "postgresql"
+        self._statements = (
+            database.engine.execution_options(isolation_level="AUTOCOMMIT")
+            if self.postgresql
+            else database.engine
+        )
 
     async def submit(
         self, new: NewSubmission, owed: Sequence[Owed], *, token: str | None
@@ -263,9 +271,9 @@ class SubmissionStore:
         placeholder = f"{PLACEHOLDER}{new.reference_prefix}{PLACEHOLDER}"
         values = {**self._values(new, now), "reference": placeholder + secrets.token_hex(8)}
         try:
-            async with self.database.engine.connect() as connection:
+            async with self._statements.connect() as connection:
                 # A repeated key fails here (unique) before any number is taken.
-                if connection.dialect.name == "postgresql":
+                if self.postgresql:
                     submission_id, ids = await self._insert_pg(connection, values, owed, token)
                 else:
                     async with connection.begin():
@@ -294,8 +302,8 @@ class SubmissionStore:
         owed: Sequence[Owed],
         token: str | None,
     ) -> tuple[int, tuple[int, ...]]:
-        """`_SUBMIT_PG`: the submission's id and its notifications' ids."""
-        auto = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        """`_SUBMIT_PG` on an autocommit connection: the submission's id and its
+        notifications' ids."""
         params = {
             **values,
             "token": token,
@@ -305,8 +313,7 @@ class SubmissionStore:
             "addresses": [item.address for item in owed],
             "payloads": [json.dumps(item.payload) for item in owed],
         }
-        row = (await auto.execute(_SUBMIT_PG, params)).one()
-        await auto.commit()  # SQLAlchemy's own bookkeeping: autocommit sends nothing
+        row = (await connection.execute(_SUBMIT_PG, params)).one()
         return int(row.id), tuple(row.notifications)
 
     @staticmethod
@@ -529,17 +536,17 @@ class SubmissionStore:
         numbering it keeps a placeholder (`~...`) until `number` runs again (the next
         retry of the final answer, the relay or the worker): no number is ever lost.
         """
-        async with self.database.engine.connect() as connection:
+        async with self._statements.connect() as connection:
             return await self._number(connection, submission_id)
 
     async def _number(self, connection: AsyncConnection, submission_id: int) -> str:
-        """`number` on a connection outside any transaction."""
-        if connection.dialect.name == "postgresql":
-            auto = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            reference = str((await auto.execute(_NUMBER_PG, {"id": submission_id})).scalar_one())
+        """`number` on a connection of `_statements` outside any transaction."""
+        if self.postgresql:
+            numbered = await connection.execute(_NUMBER_PG, {"id": submission_id})
+            reference = str(numbered.scalar_one())
             if reference.startswith(PLACEHOLDER):  # numbered meanwhile by another process
                 reference = str(
-                    await auto.scalar(
+                    await connection.scalar(
                         select(SUBMISSIONS.c.reference).where(SUBMISSIONS.c.id == submission_id)
                     )
                 )
