@@ -51,7 +51,7 @@ CONNECTIONS = 64  # wrk's closed loop
 RATE = 1000.0  # constant-rate offered load, hops/s
 SESSIONS = 500  # open sessions in the constant-rate run
 FEW = 4  # aggregator-like: few long keep-alive connections
-PAIRS = 3  # alternations of the paired one-worker comparison
+PAIRS = 5  # alternations of the paired one-worker comparison
 PSQL = ["-h", "127.0.0.1", "-U", "postgres", "-q"]  # the machine's PostgreSQL, trust auth
 PROBES = {"gateway": "/healthz", "baseline": "/docs"}  # answers once the server is up
 
@@ -192,7 +192,7 @@ def server_command(name: str, port: int, workers: int) -> tuple[list[str], str, 
 
 def paired_ratios(env: dict[str, str], folder: Path, first_run: int) -> list[float]:
     """One worker each, both servers up at once, closed-loop runs alternating between
-    them `PAIRS` times: gateway hops/s over the baseline's of the run just before.
+    them `PAIRS` times: gateway hops/s over the baseline's in the same pair.
 
     The main runs measure each server for a minute in turn, and this machine's speed
     drifts by tens of percent between minutes; runs seconds apart share the drift."""
@@ -208,13 +208,16 @@ def paired_ratios(env: dict[str, str], folder: Path, first_run: int) -> list[flo
         for server, path, check in servers:
             run_id += 1
             wrk(server.port, path, 16, 2, run_id, check)  # warm-up
-        for _ in range(PAIRS):
-            rates = []
-            for server, path, check in servers:
+        for pair in range(PAIRS):
+            # Baseline first, then gateway first: a drift within a pair favours neither.
+            order = servers if pair % 2 == 0 else servers[::-1]
+            rates = {}
+            for server, path, check in order:
                 run_id += 1
-                rates.append(wrk(server.port, path, CONNECTIONS, SECONDS / 2, run_id, check).rate)
-            if rates[0] > 0:
-                ratios.append(rates[1] / rates[0])
+                rates[path] = wrk(server.port, path, CONNECTIONS, SECONDS / 2, run_id, check).rate
+            baseline_rate, gateway_rate = (rates[path] for _, path, _ in servers)
+            if baseline_rate > 0:
+                ratios.append(gateway_rate / baseline_rate)
     finally:
         for server, _, _ in servers:
             server.stop()
