@@ -264,6 +264,11 @@ _LIMITS = {
 
 
 _COPIED = [column.name for column in MessageRow.__table__.columns if column.name != "id"]
+_TEXTS = [
+    column.name
+    for column in MessageRow.__table__.columns
+    if isinstance(column.type, String)  # Text is a String too
+]
 
 
 def _values(row: LogEntry) -> dict[str, Any]:
@@ -285,4 +290,10 @@ def _values(row: LogEntry) -> dict[str, Any]:
         value = values[name]
         if isinstance(value, str) and len(value) > limit:
             values[name] = value[:limit]
+    # Nor does it take a NUL character in any text, which anyone can type into a web chat
+    # or percent-encode into an SMS callback: shown as the replacement character.
+    for name in _TEXTS:
+        value = values[name]
+        if isinstance(value, str) and "\x00" in value:
+            values[name] = value.replace("\x00", "\ufffd")
     return values

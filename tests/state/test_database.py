@@ -91,3 +91,18 @@ async def test_a_batch_the_database_refused_is_written_with_the_next(database: D
     assert [m.text for m in found] == ["first", "A", "second"]
     assert [m.segments for m in found] == [1, 1, 1]
     assert all(m.at == datetime(2026, 11, 28, 9, 30) for m in found)
+
+
+async def test_a_nul_character_is_recorded_as_the_replacement_character(
+    database: Database,
+) -> None:
+    """PostgreSQL refuses NUL in text: one such message (a web chat, a percent-encoded
+    SMS callback) must not hold the log back."""
+    log = MessageLog(database)
+    await log.record([row("+97517123456", "in", "Druk\x00Bakery", provider_id="SM\x001")])
+    await log.record([row("+97517123456", "out", "Type of business")])
+    found = await log.for_address("+97517123456")
+    assert [(m.text, m.provider_id) for m in found] == [
+        ("Druk\ufffdBakery", "SM\ufffd1"),
+        ("Type of business", None),
+    ]
