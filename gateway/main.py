@@ -44,6 +44,7 @@ from gateway.submissions import Submissions
 from gateway.understanding import classifier_for
 from gateway.versions import archive_versions
 from gateway.worker import run_in_process
+from state.cancellation import raise_if_cancelled
 from state.connect import connect
 from state.database import Database, MessageLog, database_url
 from state.embedded import EmbeddedRedis
@@ -62,6 +63,7 @@ async def _sweep_forever(conversations: Conversations, every: float) -> None:
             await conversations.sweep()
         except Exception:  # Redis down: try again next time, never crash
             logger.warning("sweep failed; retrying in %s s", every, exc_info=True)
+        raise_if_cancelled()  # a cancellation redis-py's wait_for lost (state.cancellation)
 
 
 async def _relay_forever(

@@ -134,6 +134,9 @@ def as_the_store_does(pool: ArqRedis) -> None:
     - commands packed by hiredis (`state.packing`): an enqueue is a WATCH, two EXISTS and
       a MULTI/EXEC of the job, 0.64 M instructions in Python, 3% of a USSD hop.
 
+    Not the store's retry (a WATCH cannot be sent again on another connection): an
+    enqueue that meets a connection Redis closed a moment ago fails, and the relay queues
+    the notification later, or the provider redelivers the webhook after its 503.
     A Sentinel's pool (another subclass) is left as it is."""
     if type(pool.connection_pool) is ConnectionPool:
         pool.connection_pool.__class__ = UncontendedPool

@@ -47,6 +47,7 @@ from gateway.conversations import Conversations
 from gateway.repository import Repository, folder_digest, load_repository
 from gateway.understanding import embedded_for, swap_embedded
 from gateway.versions import archive_versions
+from state.cancellation import raise_if_cancelled
 from state.store import text_of
 
 logger = logging.getLogger(__name__)
@@ -286,4 +287,5 @@ async def follow_reloads(
             logger.warning("could not read the services generation; retrying", exc_info=True)
         except Exception:  # a reload must never end the loop: the next look tries again
             logger.exception("reloading services failed")
+        raise_if_cancelled()  # a cancellation redis-py's wait_for lost (state.cancellation)
         await asyncio.sleep(every)

@@ -37,6 +37,7 @@ from gateway.notifications import NotifyContext, prepare_document, send_notifica
 from gateway.senders import SENDERS, Outgoing, SendContext, SendError
 from gateway.senders.base import Progress
 from gateway.settings import Settings
+from state.cancellation import raise_if_cancelled
 from state.connect import connect
 from state.database import Database, database_url
 from state.embedded import EmbeddedRedis
@@ -444,6 +445,7 @@ async def run_in_process(settings: Settings, queue_url: str, restart_seconds: fl
             logger.warning("the outbox worker stopped; restarting", exc_info=True)
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await worker.close()
+        raise_if_cancelled()  # asked to stop while closing, or a cancellation arq lost
         await asyncio.sleep(restart_seconds)
 
 

@@ -366,6 +366,10 @@ async def following(
         assert not follower.done(), "the follower must never stop on its own"
     finally:
         follower.cancel()
+        # Within a turn, even when redis-py's wait_for lost the cancellation (it once
+        # stalled a whole test run here: state/cancellation.py).
+        stopped, _ = await asyncio.wait({follower}, timeout=5)
+        assert stopped, "the follower did not stop when cancelled"
         with contextlib.suppress(asyncio.CancelledError):
             await follower
 
