@@ -58,7 +58,9 @@ def connect(url: str, *, socket_timeout: float | None = SOCKET_TIMEOUT) -> Clien
         socket_connect_timeout=SOCKET_TIMEOUT,
         # Once more on a new connection when the one taken was closed by the server (a
         # Redis restart): the pool does not check a connection it handed out a moment
-        # ago (see UncontendedPool), and a restart must not cost citizens an answer.
+        # ago (see UncontendedPool), and a restart must not cost citizens an answer. A
+        # command whose reply was lost after Redis ran it runs twice: the session store's
+        # scripts answer the repeat as the first; elsewhere it costs an extra count or event.
         retry_on_error=[RedisConnectionError],
     )
     pool.connection_class = packed(pool.connection_class)  # the URL chose TCP, TLS or Unix
@@ -78,7 +80,9 @@ class UncontendedPool(ConnectionPool):
       cancelled read for every command, 2% of a hop's instructions. It finds connections
       the server closed while they sat idle; a connection given back less than
       `FRESH_SECONDS` ago goes out unchecked: a command that then finds it closed (a
-      Redis restart) is sent again once on a new connection (`connect`'s retry).
+      Redis restart) is sent again once on a new connection (`connect`'s retry; the
+      session store's scripts answer a repeated call as the first). The outbox's arq
+      pool has no such retry: see `gateway.outbox.as_the_store_does`.
     """
 
     FRESH_SECONDS = 1.0

@@ -46,7 +46,8 @@ if ARGV[3] == '1' then
   if done then return {'dup', done} end
 end
 if not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  return {'busy', ''}
+  -- Our own token: this call was sent again after its reply was lost (see `connect`).
+  if redis.call('GET', KEYS[2]) ~= ARGV[1] then return {'busy', ''} end
 end
 local f = redis.call('HMGET', KEYS[1], 'snap', 'channel', 'session', 'deadline', 'ctx')
 local out = redis.call('HGET', KEYS[4], 'optout') or ''
@@ -54,12 +55,16 @@ return {'ok', f[1] or '', f[2] or '', f[3] or '', f[4] or '', f[5] or '', out}
 """
 
 _COMMIT = """
-if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then
+  -- Saved already under this token: this call was sent again after its reply was lost.
+  if ARGV[2] ~= '' and redis.call('HGET', KEYS[1], 'tok') == ARGV[1] then return 1 end
+  return 0
+end
 if ARGV[2] == '' then
   redis.call('DEL', KEYS[1])
 else
   redis.call('HSET', KEYS[1], 'snap', ARGV[2], 'channel', ARGV[3], 'session', ARGV[4],
-             'deadline', ARGV[6], 'ctx', ARGV[9])
+             'deadline', ARGV[6], 'ctx', ARGV[9], 'tok', ARGV[1])
   redis.call('EXPIRE', KEYS[1], ARGV[5])
 end
 if ARGV[7] ~= '' then redis.call('SET', KEYS[3], ARGV[7], 'EX', ARGV[8]) end

@@ -400,3 +400,42 @@ async def test_a_server_that_forgot_the_scripts_gets_them_again(store: SessionSt
         reply="[]",
         events=[],
     )
+
+
+# ------------------------------------------------------------------ replays
+
+
+def recording(store: SessionStore) -> list[tuple[Any, ...]]:
+    """The scripts the store sends, as sent (to send one again, as the client's retry
+    does when a connection drops after Redis ran the script but before its reply)."""
+    sent: list[tuple[Any, ...]] = []
+    original = store.hop.execute_command
+
+    async def execute(*args: Any, **options: Any) -> Any:
+        if args[0] == "EVALSHA":
+            sent.append(args)
+        return await original(*args, **options)
+
+    store.hop.execute_command = execute  # type: ignore[method-assign]
+    return sent
+
+
+async def test_a_begin_or_commit_sent_again_after_a_lost_reply_answers_as_the_first(
+    store: SessionStore,
+) -> None:
+    sent = recording(store)
+    begun = await store.begin(CITIZEN, "SM1", LOCK_MS)
+    again = await store.hop.execute_command(*sent[-1])
+    assert again[0] in ("ok", b"ok")  # its own lock, not "busy": the citizen is not held up
+    saved = record()
+    assert await store.commit(
+        CITIZEN, begun.token, saved, ttl_seconds=600, message_id="SM1", reply="[]", events=[]
+    )
+    assert await store.hop.execute_command(*sent[-1]) == 1  # saved: not "lock lost"
+    assert await store.read(CITIZEN) == saved
+
+    # A commit with another answer's token is still refused.
+    commit = sent[-1]
+    token_at = 3 + int(commit[2])  # EVALSHA sha numkeys key... token ...
+    stale = (*commit[:token_at], "0" * 16, *commit[token_at + 1 :])
+    assert await store.hop.execute_command(*stale) == 0
