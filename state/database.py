@@ -201,19 +201,22 @@ class MessageLog:
 
     async def _write(self, rows: list[dict[str, Any]]) -> None:
         try:
-            if self.database.engine.dialect.name == "postgresql":
-                await self._copy(rows)
-            else:
-                # Plain rows through Core: no ORM state to go stale if a batch has to wait.
-                async with self.database.engine.begin() as connection:
-                    await connection.execute(insert(MessageRow), rows)
-        except Exception:
+            await self._insert(rows)
+        except BaseException:  # a cancelled write too: its rows were taken from the queue
             self._pending[:0] = rows  # not lost: retried with the next batch
             if len(self._pending) > self.MAX_PENDING:  # a long outage: keep memory bounded
                 dropped = len(self._pending) - self.MAX_PENDING
                 del self._pending[:dropped]
                 logger.error("message log unavailable: %d oldest rows dropped", dropped)
             raise
+
+    async def _insert(self, rows: list[dict[str, Any]]) -> None:
+        if self.database.engine.dialect.name == "postgresql":
+            await self._copy(rows)
+        else:
+            # Plain rows through Core: no ORM state to go stale if a batch has to wait.
+            async with self.database.engine.begin() as connection:
+                await connection.execute(insert(MessageRow), rows)
 
     async def _copy(self, rows: list[dict[str, Any]]) -> None:
         """The batch in one COPY (asyncpg's binary copy): a multi-row INSERT built by
@@ -290,10 +293,17 @@ def _values(row: LogEntry) -> dict[str, Any]:
         value = values[name]
         if isinstance(value, str) and len(value) > limit:
             values[name] = value[:limit]
-    # Nor does it take a NUL character in any text, which anyone can type into a web chat
-    # or percent-encode into an SMS callback: shown as the replacement character.
     for name in _TEXTS:
         value = values[name]
-        if isinstance(value, str) and "\x00" in value:
-            values[name] = value.replace("\x00", "\ufffd")
+        if isinstance(value, str):
+            values[name] = _storable(value)
     return values
+
+
+def _storable(text: str) -> str:
+    """`text` with what no database takes as U+FFFD: a NUL character (anyone can type one
+    into a web chat or percent-encode one into an SMS callback) and a lone surrogate (a
+    JSON body may carry "\\ud800"). Either held back its whole batch of the log."""
+    if not text.isascii():
+        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import fields, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import inspect, text
@@ -93,16 +95,42 @@ async def test_a_batch_the_database_refused_is_written_with_the_next(database: D
     assert all(m.at == datetime(2026, 11, 28, 9, 30) for m in found)
 
 
-async def test_a_nul_character_is_recorded_as_the_replacement_character(
+async def test_a_nul_or_a_lone_surrogate_is_recorded_as_the_replacement_character(
     database: Database,
 ) -> None:
-    """PostgreSQL refuses NUL in text: one such message (a web chat, a percent-encoded
-    SMS callback) must not hold the log back."""
+    """PostgreSQL takes neither NUL nor a lone surrogate (a JSON body may carry one as
+    "\\ud800"): one such message must not hold the log back."""
     log = MessageLog(database)
     await log.record([row("+97517123456", "in", "Druk\x00Bakery", provider_id="SM\x001")])
+    await log.record([row("+97517123456", "in", "ཚོང\ud800 shop \U0001f600")])
     await log.record([row("+97517123456", "out", "Type of business")])
     found = await log.for_address("+97517123456")
     assert [(m.text, m.provider_id) for m in found] == [
         ("Druk\ufffdBakery", "SM\ufffd1"),
+        ("ཚོང\ufffd shop \U0001f600", None),
         ("Type of business", None),
     ]
+
+
+async def test_the_rows_of_a_cancelled_write_are_written_with_the_next(
+    database: Database,
+) -> None:
+    """A request cancelled while its rows were being written (the client went away, a
+    shutdown) gives them back to the queue."""
+    log = MessageLog(database)
+    insert = log._insert
+    writing_started = asyncio.Event()
+
+    async def stalled(rows: list[dict[str, Any]]) -> None:
+        writing_started.set()
+        await asyncio.sleep(60)
+
+    log._insert = stalled  # type: ignore[method-assign]
+    writing = asyncio.create_task(log.record([row("+97517123456", "in", "first")]))
+    await writing_started.wait()
+    writing.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await writing
+    log._insert = insert  # type: ignore[method-assign]
+    await log.record([row("+97517123456", "in", "second")])
+    assert [m.text for m in await log.for_address("+97517123456")] == ["first", "second"]
