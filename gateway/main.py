@@ -93,7 +93,11 @@ async def _relay_forever(
 
 async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
     for task in tasks:
-        task.cancel()
+        # Asked again until it ends: a library may lose a cancellation (Python 3.11's
+        # wait_for inside redis-py and arq: state/cancellation.py).
+        while not task.done():
+            task.cancel()
+            await asyncio.wait({task}, timeout=1)
         with contextlib.suppress(asyncio.CancelledError):
             await task
 

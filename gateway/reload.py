@@ -260,6 +260,7 @@ async def follow_reloads(
     waiting: tuple[int, float] | None = None  # (generation, since when)
     loop = asyncio.get_running_loop()
     while True:
+        raise_if_cancelled()  # a cancellation redis-py's wait_for lost (state.cancellation)
         try:
             current, digest = await published(conversations)
             if current != seen and (seen is not None or current > 0):
@@ -287,5 +288,4 @@ async def follow_reloads(
             logger.warning("could not read the services generation; retrying", exc_info=True)
         except Exception:  # a reload must never end the loop: the next look tries again
             logger.exception("reloading services failed")
-        raise_if_cancelled()  # a cancellation redis-py's wait_for lost (state.cancellation)
         await asyncio.sleep(every)

@@ -445,7 +445,7 @@ async def run_in_process(settings: Settings, queue_url: str, restart_seconds: fl
             logger.warning("the outbox worker stopped; restarting", exc_info=True)
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await worker.close()
-        raise_if_cancelled()  # asked to stop while closing, or a cancellation arq lost
+        raise_if_cancelled()  # asked to stop while closing (the suppress above took it)
         await asyncio.sleep(restart_seconds)
 
 

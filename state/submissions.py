@@ -1,17 +1,20 @@
 """Submissions, their documents and their notifications: what a government must never lose.
 
-One transaction per submission writes the application, its human reference, its document
-(for instant services) and the notifications it owes (the citizen's link, the back
-office's webhook). Notifications are a transactional outbox: they exist exactly when the
-submission does, and a relay hands pending ones to the job queue until they are sent, so a
-process killed between the commit and the queue loses nothing.
+One atomic write per submission stores the application, its document (for instant
+services) and the notifications it owes (the citizen's link, the back office's webhook):
+one statement on PostgreSQL, one transaction on SQLite. Notifications are a
+transactional outbox: they exist exactly when the submission does, and a relay hands
+pending ones to the job queue until they are sent, so a process killed between the
+commit and the queue loses nothing.
 
 - Idempotency: the engine's key (conversation + run + step) is unique; a retried final
   answer finds the first submission instead of making a second.
-- References: `BR-2026-000123`, one counter row per prefix and year, incremented inside
-  the submission's transaction (an upsert that locks the row until commit), so concurrent
-  workers never share a number and a rolled-back submission gives its number back:
-  unique and gapless.
+- References: `BR-2026-000123`, one counter row per prefix and year. The submission is
+  stored with a placeholder and numbered right after, in a statement of its own (an
+  upsert that locks the counter row only until that statement commits), so concurrent
+  workers never share a number and a submission that was never stored takes none:
+  unique and gapless. One stored by a process that died before numbering it is
+  numbered by the next retry, the relay or the worker.
 """
 
 from __future__ import annotations
@@ -263,9 +266,9 @@ class SubmissionStore:
         stored (and `token` is not used)."""
         # Core statements on one connection: the ORM's unit of work cost more CPU than
         # the rest of a USSD hop, and a submission is written once and never updated here.
-        # One checkout for the transaction and the numbering: each checkout costs a
-        # pre-ping (three round trips on asyncpg), and round trips are most of the CPU a
-        # submission costs. Statements are prebuilt; the values go as parameters.
+        # One checkout for the write and the numbering: each checkout costs a pre-ping,
+        # and round trips are most of the CPU a submission costs. Statements are
+        # prebuilt; the values go as parameters.
         now = utcnow()
         # A placeholder reference holding the prefix: numbered after the commit.
         placeholder = f"{PLACEHOLDER}{new.reference_prefix}{PLACEHOLDER}"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 
 from gateway.conversations import Message
-from gateway.main import create_app
+from gateway.main import _cancel, create_app
 from gateway.settings import Settings
 
 
@@ -59,3 +60,27 @@ def test_a_configured_redis_url_is_used(services_dir: Path) -> None:
         assert client.portal is not None
         assert client.portal.call(store.ping)
         assert "127.0.0.1" in str(store.client.connection_pool.connection_kwargs["host"])
+
+
+async def test_shutdown_ends_a_loop_that_lost_its_cancellation() -> None:
+    """A library may drop a cancellation (Python 3.11's wait_for in redis-py and arq):
+    the app asks again until its background loops have ended."""
+    lost = 0
+
+    async def loop_forever() -> None:
+        nonlocal lost
+        while True:
+            try:
+                await asyncio.sleep(0.01)
+            except asyncio.CancelledError:
+                if lost == 0:  # dropped once, as wait_for does
+                    lost += 1
+                    asyncio.current_task().uncancel()  # type: ignore[union-attr]
+                    continue
+                raise
+
+    task = asyncio.create_task(loop_forever())
+    await asyncio.sleep(0.02)
+    await asyncio.wait_for(_cancel([task]), 10)
+    assert task.cancelled()
+    assert lost == 1
