@@ -15,14 +15,12 @@ from collections.abc import Sequence
 
 from arq.connections import ArqRedis, create_pool
 from fastapi import HTTPException
-from redis.asyncio import ConnectionPool
 from redis.exceptions import RedisError
 
 from gateway.metrics import count_error
 from gateway.senders.base import Outgoing
 from gateway.worker import DELIVER, JOB_EVENTS_KEY, NOTIFY, redis_settings
-from state.connect import UncontendedPool
-from state.packing import packed
+from state.connect import streamline
 from state.store import text_of
 
 logger = logging.getLogger(__name__)
@@ -125,19 +123,15 @@ class Outbox:
 
 
 def as_the_store_does(pool: ArqRedis) -> None:
-    """arq builds redis-py 5's own pool; it gets the session store's two changes:
+    """arq builds redis-py 5's own pool; it gets the session store's pool (`streamline`):
 
-    - `UncontendedPool`: redis-py 5 awaits each pooled connection's health check inside
-      the pool's lock (a read with a zero timeout: at least one turn of the event loop).
+    - redis-py 5 awaits each pooled connection's health check inside the pool's lock.
       Every enqueue took that lock, so under load concurrent enqueues queued behind each
       other one or two loop turns apiece (an enqueue took 250 ms, then seconds);
-    - commands packed by hiredis (`state.packing`): an enqueue is a WATCH, two EXISTS and
-      a MULTI/EXEC of the job, 0.64 M instructions in Python, 3% of a USSD hop.
+    - an enqueue is a WATCH, two EXISTS and a MULTI/EXEC of the job: packed in Python,
+      0.64 M instructions, 3% of a USSD hop.
 
     Not the store's retry (a WATCH cannot be sent again on another connection): an
     enqueue that meets a connection Redis closed a moment ago fails, and the relay queues
-    the notification later, or the provider redelivers the webhook after its 503.
-    A Sentinel's pool (another subclass) is left as it is."""
-    if type(pool.connection_pool) is ConnectionPool:
-        pool.connection_pool.__class__ = UncontendedPool
-        pool.connection_pool.connection_class = packed(pool.connection_pool.connection_class)
+    the notification later, or the provider redelivers the webhook after its 503."""
+    streamline(pool.connection_pool)

@@ -67,6 +67,16 @@ def connect(url: str, *, socket_timeout: float | None = SOCKET_TIMEOUT) -> Clien
     return Redis.from_pool(pool)
 
 
+def streamline(pool: ConnectionPool) -> None:
+    """Give a pool another library built (arq's) what `connect`'s pools have: no lock
+    around health checks, no check of a connection used a moment ago (`UncontendedPool`)
+    and commands packed by hiredis (`state.packing`). Not the retry, which is a setting
+    of its connections. A Sentinel's pool (another subclass) is left as it is."""
+    if type(pool) is ConnectionPool:
+        pool.__class__ = UncontendedPool
+        pool.connection_class = packed(pool.connection_class)
+
+
 class UncontendedPool(ConnectionPool):
     """redis-py 5's pool, without holding its lock while a connection is checked, and
     without checking a connection that was in use a moment ago.

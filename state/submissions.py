@@ -276,18 +276,8 @@ class SubmissionStore:
         try:
             async with self._statements.connect() as connection:
                 # A repeated key fails here (unique) before any number is taken.
-                if self.postgresql:
-                    submission_id, ids = await self._insert_pg(connection, values, owed, token)
-                else:
-                    async with connection.begin():
-                        submission_id = await connection.scalar(_INSERT_SUBMISSION, values)
-                        assert submission_id is not None
-                        if token is not None:
-                            document = self._document(submission_id, "certificate", token, now)
-                            await connection.execute(_INSERT_DOCUMENT, document)
-                        ids = await self._add_notifications(
-                            connection, submission_id, "submitted", owed, now
-                        )
+                insert = self._insert_pg if self.postgresql else self._insert_in_transaction
+                submission_id, ids = await insert(connection, values, owed, token)
                 # Committed: numbered on the same connection, in a statement of its own.
                 values["reference"] = await self._number(connection, submission_id)
         except IntegrityError:
@@ -318,6 +308,24 @@ class SubmissionStore:
         }
         row = (await connection.execute(_SUBMIT_PG, params)).one()
         return int(row.id), tuple(row.notifications)
+
+    async def _insert_in_transaction(
+        self,
+        connection: AsyncConnection,
+        values: dict[str, Any],
+        owed: Sequence[Owed],
+        token: str | None,
+    ) -> tuple[int, tuple[int, ...]]:
+        """What `_SUBMIT_PG` does, in a transaction of three statements (SQLite)."""
+        async with connection.begin():
+            submission_id = await connection.scalar(_INSERT_SUBMISSION, values)
+            assert submission_id is not None
+            now = values["created_at"]
+            if token is not None:
+                document = self._document(submission_id, "certificate", token, now)
+                await connection.execute(_INSERT_DOCUMENT, document)
+            ids = await self._add_notifications(connection, submission_id, "submitted", owed, now)
+        return submission_id, ids
 
     @staticmethod
     def _values(new: NewSubmission, now: datetime) -> dict[str, Any]:
