@@ -645,6 +645,8 @@ def main() -> int:
         one, two = closed.get(f"{name} w1"), closed.get(f"{name} w2")
         if one is not None and two is not None and one.rate:
             print(f"  {name}: 2 workers vs 1: {two.rate / one.rate:.2f}x hops/s")
+        else:
+            print(f"  {name}: 2 workers vs 1: not measured (it needs wrk's closed-loop runs)")
     shutil.rmtree(folder, ignore_errors=True)
     return 0
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import sys
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -182,25 +185,36 @@ def serve(
     access_log: Annotated[bool, typer.Option(help="Log every request.")] = False,
 ) -> None:
     """Start the gateway (FastAPI on uvicorn)."""
-    import socket
-
     import uvicorn
 
     options: dict[str, object] = {"factory": True, "workers": workers, "access_log": access_log}
     if workers == 1:
         uvicorn.run("gateway.main:create_app", host=host, port=port, **options)  # type: ignore[arg-type]
         return
-    # Several workers share one listening socket that we bind ourselves with TCP_NODELAY:
-    # Linux passes it on to every accepted connection. Bound by uvicorn, the shared socket
-    # reaches the workers without it, and each reply on a kept-alive connection then waits
-    # ~40 ms for the peer's delayed ACK (Nagle).
+    listener = shared_socket(host, port)  # held here: closed once collected
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        uvicorn.run("gateway.main:create_app", fd=listener.fileno(), **options)  # type: ignore[arg-type]
+        return
+    # Each worker process counts for itself: without a folder they share, a scrape of
+    # /metrics would show whichever worker answered it (gateway.metrics). A new folder
+    # each start, since prometheus-client needs it empty; the workers inherit the variable.
+    with tempfile.TemporaryDirectory(prefix="gateway-metrics-") as folder:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+        uvicorn.run("gateway.main:create_app", fd=listener.fileno(), **options)  # type: ignore[arg-type]
+
+
+def shared_socket(host: str, port: int) -> socket.socket:
+    """The listening socket several workers share, bound here with TCP_NODELAY: Linux
+    passes it on to every accepted connection. Bound by uvicorn, the shared socket reaches
+    the workers without it, and each reply on a kept-alive connection then waits ~40 ms
+    for the peer's delayed ACK (Nagle)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     listener = socket.socket(family, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     listener.bind((host, port))
     listener.set_inheritable(True)
-    uvicorn.run("gateway.main:create_app", fd=listener.fileno(), **options)  # type: ignore[arg-type]
+    return listener
 
 
 @app.command()

@@ -35,8 +35,11 @@ _NUMBERS = re.compile(
     r"""
     # +975 17 12 34 56, +14155550123, +1 (415) 555-0123, +44.20.7946.0958
     (?P<e164>\+[ ]?\(?\d(?:(?:[ .-]|[ ]?[()][ ]?)?\d){6,14})(?!\d)
-    | (?<!\d)(?P<cid>\d{11})(?!\d)            # citizenship ID (also 975... without +)
-    | (?<!\d)(?P<mobile>(?:1[67]|[78]7)\d{6})(?!\d)  # Bhutanese mobile (phonenumbers' BT pattern)
+    # Citizens type spaces or dashes inside a number (the national_id and phone steps accept
+    # them): `115 0100 1234`, `17-12-34-56`. Not after a letter and a dash: a reference
+    # (`BR-2026-1000000`) is not a citizen's number.
+    | (?<!\d)(?<![A-Za-z]-)(?P<cid>\d(?:[ -]?\d){10})(?!\d)  # citizenship ID (also 975...)
+    | (?<!\d)(?<![A-Za-z]-)(?P<mobile>(?:1[67]|[78]7)(?:[ -]?\d){6})(?!\d)  # Bhutanese mobile
     """,
     re.VERBOSE,
 )
@@ -45,10 +48,9 @@ _BHUTAN = "975"
 
 def _mask_number(match: re.Match[str]) -> str:
     e164 = match.group("e164")
+    digits = re.sub(r"\D", "", match.group(0))
     if e164 is None:
-        digits = match.group(0)
         return "*" * (len(digits) - KEEP) + digits[-KEEP:]
-    digits = re.sub(r"\D", "", e164)
     kept = _BHUTAN if digits.startswith(_BHUTAN) else ""
     return "+" + kept + "*" * (len(digits) - len(kept) - KEEP) + digits[-KEEP:]
 

@@ -31,8 +31,8 @@ from gateway.documents import store_from_settings
 from gateway.logs import configure_logging
 from gateway.lookups import perform_lookup, registry_session
 from gateway.outbox import Outbox
-from gateway.reload import follow_reloads
-from gateway.repository import load_repository
+from gateway.reload import follow_reloads, log_refusals, start_catalog
+from gateway.repository import folder_digest, load_repository
 from gateway.routes_admin import admin_router
 from gateway.routes_analytics import analytics_router
 from gateway.routes_channels import add_channel_routes
@@ -42,7 +42,6 @@ from gateway.routes_ops import count_unhandled_exceptions, ops_router
 from gateway.settings import Settings
 from gateway.submissions import Submissions
 from gateway.understanding import classifier_for
-from gateway.versions import archive_versions
 from gateway.worker import run_in_process
 from state.cancellation import raise_if_cancelled
 from state.connect import connect
@@ -160,10 +159,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.submissions = submissions
             app.state.documents = store_from_settings(settings.documents_url, settings.var_dir)
             app.state.rate_limit = RateLimit(client, settings.public_rate_per_minute)
-            classifier = classifier_for(settings, repository.catalog, resources)
+            # Merged into what the running processes publish, as a reload would merge it.
+            catalog, report = await start_catalog(client, repository)
+            log_refusals(report)
+            classifier = classifier_for(settings, catalog, resources)
             app.state.classifier = classifier
             conversations = Conversations(
-                repository.catalog,
+                catalog,
                 store,
                 submit=submissions.submit,
                 status=submissions.status,
@@ -171,9 +173,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 classify=classifier.classify,
             )
             app.state.conversations = conversations
-            # Before serving: a process started later can then continue citizens pinned
-            # to these versions after a reload has replaced them.
-            await archive_versions(client, repository.catalog)
             in_process = settings.worker_in_process
             if in_process is None:
                 in_process = settings.redis_url is None
@@ -230,9 +229,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             for s in catalog.menu()
         ]
 
+    checked = [repository]  # the folder as last read: read again once its files change
+
     @app.get("/api/v1/services/problems", tags=["services"])
-    def problems() -> list[dict[str, Any]]:
-        """What `gateway check` reports for the loaded folder."""
-        return [p.data() for p in repository.problems]
+    async def problems() -> list[dict[str, Any]]:
+        """What `gateway check` reports for the services folder as it is now."""
+        digest = await asyncio.to_thread(folder_digest, [settings.services_dir])
+        if digest != checked[0].digest:
+            checked[0] = await asyncio.to_thread(load_repository, [settings.services_dir])
+        return [p.data() for p in checked[0].problems]
 
     return app

@@ -46,9 +46,9 @@ from dialogs.problems import Problem, has_errors
 from gateway.conversations import Conversations
 from gateway.repository import Repository, folder_digest, load_repository
 from gateway.understanding import embedded_for, swap_embedded
-from gateway.versions import archive_versions
+from gateway.versions import archive_versions, published_catalog, record_published
 from state.cancellation import raise_if_cancelled
-from state.store import text_of
+from state.store import Client, text_of
 
 logger = logging.getLogger(__name__)
 
@@ -201,7 +201,7 @@ async def reload_services(conversations: Conversations, services_dir: Path) -> R
         embedded = embedded_for(latest)  # rare: trained again on what is published now
     conversations.catalog = latest
     conversations.classify = swap_embedded(conversations.classify, embedded)
-    await archive_versions(conversations.store.client, latest)
+    await publish(conversations.store.client, latest, report)
     for change in report.changes:
         if change.outcome in ("published", "withdrawn"):
             logger.info(
@@ -214,9 +214,34 @@ async def reload_services(conversations: Conversations, services_dir: Path) -> R
     return report
 
 
+async def start_catalog(client: Client, folder: Repository) -> tuple[Catalog, ReloadReport]:
+    """The catalog a starting process runs: its folder merged into what the running
+    processes publish, exactly as a reload merges it. A new replica or a restart then
+    agrees with the processes that were running: a broken definition, changed content
+    under a published number, or a folder older than the published one (a mounted
+    ConfigMap not yet refreshed) leaves the published version running, from the archive.
+    With nothing published yet (a first start, or Redis unreadable) it is the folder."""
+    running = await published_catalog(client, folder.catalog)
+    catalog, report = merge(running, folder)
+    report.digest = folder.digest
+    await publish(client, catalog, report)
+    return catalog, report
+
+
+async def publish(client: Client, catalog: Catalog, report: ReloadReport) -> None:
+    """Archive the versions `catalog` holds, then record what `report` changed in the
+    published map (in that order: a reader of the map finds the version archived)."""
+    await archive_versions(client, catalog)
+    changed = {c.service: c.version for c in report.changes if c.outcome == "published"}
+    withdrawn = [c.service for c in report.changes if c.outcome == "withdrawn"]
+    await record_published(client, {k: v for k, v in changed.items() if v is not None}, withdrawn)
+
+
 def log_refusals(report: ReloadReport) -> None:
     for change in report.refused:
-        logger.warning("service %s not reloaded: %s", change.service, change.reason)
+        logger.warning(
+            "service %s: the folder's definition not applied: %s", change.service, change.reason
+        )
 
 
 async def announce(conversations: Conversations, digest: str) -> int:

@@ -65,6 +65,13 @@ class QueueConfigError(ValueError):
     """The queue URL names something arq cannot use."""
 
 
+def start_drawer() -> None:
+    """A PDF-drawing process (spawned: nothing of the worker's set-up is inherited) yields
+    the CPU to the sends and logs like the rest, numbers masked."""
+    os.nice(RENDER_NICENESS)
+    configure_logging()
+
+
 def redis_settings(url: str) -> RedisSettings:
     """arq's connection settings for a queue URL.
 
@@ -198,8 +205,7 @@ class WorkerContext:
             ProcessPoolExecutor(
                 max_workers=DRAWERS,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=os.nice,
-                initargs=(RENDER_NICENESS,),
+                initializer=start_drawer,
             ),
             asyncio.Semaphore(DRAWERS),
         )

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
+import os
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import pytest
@@ -13,6 +16,7 @@ import structlog
 import uvicorn
 
 from gateway.logs import HANDLER_NAME, UVICORN_LOGGERS, configure_logging, mask, mask_text
+from gateway.worker import RENDER_NICENESS, start_drawer
 
 
 @pytest.fixture(autouse=True)
@@ -47,10 +51,15 @@ def restore_logging() -> Iterator[None]:
         ("+91 98765 43210 called", "+*********210 called"),
         ("CID 11501001234.", "CID ********234."),
         ("97517123456", "********456"),  # Meta's recipient_id, without the +
+        ("CID 115 0100 1234 given", "CID ********234 given"),  # as citizens type them
+        ("cid 115-01-00-1234", "cid ********234"),
+        ("call 17 12 34 56 or 77-123-456", "call *****456 or *****456"),
+        ("11501001234 17123456", "********234 *****456"),
         ("gw:{+97517123456}:lock", "gw:{+975*****456}:lock"),
         ("/api/v1/messages?address=%2B97517123456", "/api/v1/messages?address=%2B********456"),
         # Not numbers of a citizen: left alone.
         ("BR-2026-000123", "BR-2026-000123"),
+        ("BR-2026-1000000", "BR-2026-1000000"),  # a reference past 999,999
         ("2026-01-15T10:00:00.123456Z", "2026-01-15T10:00:00.123456Z"),
         ("took 12345678 ns", "took 12345678 ns"),  # 8 digits, not a Bhutanese mobile prefix
         ("id 123456789012", "id 123456789012"),  # 12 digits: neither a CID nor a mobile
@@ -178,3 +187,25 @@ def test_stderr_is_json_when_not_a_terminal(capsys: pytest.CaptureFixture[str]) 
     configure_logging()  # pytest's captured stderr is not a terminal
     logging.getLogger("gateway").warning("hello")
     assert lines(capsys.readouterr().err)[0]["event"] == "hello"
+
+
+def log_while_drawing() -> int:
+    """Run in a PDF-drawing process: log a citizen's number; the process's niceness."""
+    logging.getLogger("gateway.documents").warning("drawing the certificate of +97517123456")
+    return os.nice(0)
+
+
+def test_pdf_drawing_processes_log_masked_json_and_yield_the_cpu(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """The worker's drawers are spawned: they inherit neither its logging nor its
+    niceness, so `start_drawer` sets both."""
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=spawn, initializer=start_drawer) as drawers:
+        niceness = drawers.submit(log_while_drawing).result(timeout=60)
+    assert niceness == min(os.nice(0) + RENDER_NICENESS, 19)
+    err = capfd.readouterr().err
+    assert "17123456" not in err
+    (line,) = [json.loads(x) for x in err.splitlines() if "drawing the certificate" in x]
+    assert line["event"] == "drawing the certificate of +975*****456"
+    assert line["logger"] == "gateway.documents"

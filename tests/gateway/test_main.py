@@ -30,6 +30,9 @@ def test_problems_are_listed_and_broken_services_not_published(services_dir: Pat
     problems = client.get("/api/v1/services/problems").json()
     assert {p["code"] for p in problems} == {"E010"}
     assert all(p["file"].endswith("broken.yaml") and p["severity"] == "error" for p in problems)
+    # Fixed in the folder (before any reload): the list says what the folder holds now.
+    (services_dir / "broken.yaml").unlink()
+    assert client.get("/api/v1/services/problems").json() == []
 
 
 def test_the_embedded_redis_serves_conversations_by_default(

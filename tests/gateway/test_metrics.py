@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,7 +21,7 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.main import create_app
-from gateway.metrics import HOP_BUCKETS, Shared, exposition, hop_metrics
+from gateway.metrics import HOP_BUCKETS, Shared, exposition
 from gateway.routes_ops import ops_router
 from gateway.settings import Settings
 from gateway.worker import build_worker
@@ -267,22 +266,6 @@ def test_unhandled_exceptions_by_route_template() -> None:
             assert client.get(f"/boom/{thing}").status_code == 500
         after = scrape(client)
     assert grew(before, after, "gateway_unhandled_exceptions_total", route="/boom/{thing}") == 2
-
-
-def test_the_recording_on_a_hop_is_cheap() -> None:
-    """What `Conversations.handle` adds to a hop: a lookup, two increments, an
-    observation and two clock reads: about 3 µs (11 µs in multiprocess mode) where a USSD
-    hop costs about 1 ms."""
-    rounds = 20_000
-    started = time.perf_counter()
-    for _ in range(rounds):
-        metrics = hop_metrics("ussd")
-        metrics.received.inc()
-        begun = time.perf_counter()
-        metrics.seconds.observe(time.perf_counter() - begun)
-        metrics.replied.inc(1)
-    per_hop = (time.perf_counter() - started) / rounds
-    assert per_hop < 25e-6, f"{per_hop * 1e6:.1f} µs per hop"  # ~3 µs measured; slack for CI
 
 
 def test_several_worker_processes_are_summed_in_multiprocess_mode(tmp_path: Path) -> None:

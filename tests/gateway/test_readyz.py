@@ -3,8 +3,10 @@ and started again), a real database and a Rasa that answers or does not."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -79,6 +81,102 @@ def test_unready_while_redis_is_stopped_and_ready_again_after(server: RedisServe
         status, body, _took = ready(client)
         assert status == 200, body
         assert ("gateway_active_conversations", frozenset()) in scrape(client)
+
+
+def test_unready_while_only_the_queue_is_down(server: RedisServer, tmp_path: Path) -> None:
+    """The queue on a Redis of its own (GATEWAY_QUEUE_URL): its outage alone is named."""
+    queue = RedisServer(tmp_path / "queue", free_port(), ["--save", ""])
+    queue.start()
+    try:
+        with ops_gateway(server.url, queue_url=queue.url, ops={"timeout": TIMEOUT}) as (
+            client,
+            _,
+        ):
+            assert ready(client)[0] == 200
+            queue.stop()
+            status, body, took = ready(client)
+            assert status == 503
+            assert body["failed"] == ["queue"]
+            assert body["checks"]["redis"]["ok"] is True
+            assert took < QUICK
+    finally:
+        queue.stop()
+
+
+class Cable:
+    """A TCP link from a loopback port to PostgreSQL that can be cut (every connection
+    through it closed and no new one taken) and joined again: the network between the
+    gateway and its database failing, with the real server on the other end."""
+
+    def __init__(self, upstream: tuple[str, int]) -> None:
+        self.upstream = upstream
+        self.port = free_port()
+        self.listener: socket.socket | None = None
+        self.sockets: list[socket.socket] = []
+
+    def join(self) -> None:
+        listener = socket.create_server(("127.0.0.1", self.port), reuse_port=False)
+        self.listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def cut(self) -> None:
+        assert self.listener is not None
+        # shutdown first: close() alone leaves the socket listening while a thread
+        # is blocked in accept() on it (Linux).
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)
+        self.listener.close()
+        for end in self.sockets:
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+            end.close()
+        self.sockets.clear()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                near, _ = listener.accept()
+            except OSError:
+                return  # cut
+            far = socket.create_connection(self.upstream)
+            self.sockets += [near, far]
+            for source, sink in ((near, far), (far, near)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
+
+
+def test_unready_while_only_the_database_is_out_of_reach(server: RedisServer) -> None:
+    cable = Cable(("127.0.0.1", 5432))
+    cable.join()
+    database = f"postgresql://postgres@127.0.0.1:{cable.port}/test"
+    try:
+        with ops_gateway(server.url, database_url=database, ops={"timeout": TIMEOUT}) as (
+            client,
+            _,
+        ):
+            assert ready(client)[0] == 200
+            cable.cut()
+            status, body, took = ready(client)
+            assert status == 503
+            assert body["failed"] == ["database"]
+            assert body["checks"]["redis"]["ok"] is True
+            assert body["checks"]["queue"]["ok"] is True
+            assert took < QUICK
+            cable.join()
+            deadline = time.monotonic() + 5
+            while ready(client)[0] != 200:  # a new connection through the mended cable
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+    finally:
+        with contextlib.suppress(AssertionError, OSError):
+            cable.cut()
 
 
 def test_a_frozen_redis_never_makes_readyz_hang(server: RedisServer) -> None:

@@ -21,14 +21,16 @@ from gateway.conversations import Conversations, Message, nothing_understood
 from gateway.reload import (
     GENERATION_KEY,
     ReloadReport,
+    ServiceChange,
     announce,
     follow_reloads,
     merge,
     reload_services,
+    start_catalog,
 )
 from gateway.repository import folder_digest, load_repository
 from gateway.understanding import swap_embedded
-from gateway.versions import VERSIONS_KEY, archive_versions
+from gateway.versions import PUBLISHED_KEY, VERSIONS_KEY
 from nlu.embedded import EmbeddedClassifier
 from nlu.rasa_client import RasaClassifier
 from state.connect import connect
@@ -320,13 +322,17 @@ def test_a_merge_is_pure(services: Path) -> None:
 
 
 @contextlib.asynccontextmanager
-async def process(services: Path) -> AsyncIterator[Conversations]:
-    """The conversation service of one API process, as main.py builds it."""
-    catalog = load_repository([services]).catalog
+async def process(
+    services: Path, started: list[ReloadReport] | None = None
+) -> AsyncIterator[Conversations]:
+    """The conversation service of one API process, as main.py builds it (`started`
+    receives what its start did with the folder)."""
     store = SessionStore(connect(REDIS_URL))
-    classifier = EmbeddedClassifier.from_catalog(catalog)
     try:
-        await archive_versions(store.client, catalog)
+        catalog, report = await start_catalog(store.client, load_repository([services]))
+        if started is not None:
+            started.append(report)
+        classifier = EmbeddedClassifier.from_catalog(catalog)
         effects = Effects()
         yield Conversations(
             catalog,
@@ -517,3 +523,124 @@ async def test_a_version_missing_from_the_archive_starts_the_citizen_afresh(
         reply = await answer(late, "early", "Pema Store")
         assert not reply.startswith(V1_TYPE)
         assert sorted(late.catalog.versions[SERVICE]) == [2]
+
+
+# ---- a process that starts after a change behaves like the running ones ------------------
+
+
+def published_map() -> dict[str, int]:
+    raw: Any = redis.Redis(db=DB).hgetall(PUBLISHED_KEY)
+    return {k.decode(): int(v) for k, v in raw.items()}
+
+
+async def first_screen_of_type(conversations: Conversations, citizen: str) -> str:
+    for text in TO_NAME:
+        await answer(conversations, citizen, text)
+    return await answer(conversations, citizen, "Dorji Store")
+
+
+@pytest.mark.usefixtures("flushed")
+async def test_a_process_started_on_a_broken_folder_runs_the_published_version(
+    services: Path,
+) -> None:
+    """The checker refuses v3 at a reload; a replica started afterwards on the same
+    folder must not drop the service from its menu, nor run v3: it runs v2, as the
+    processes that were running do."""
+    async with process(services) as first:
+        version_2(services)
+        await reload_services(first, services)
+    assert published_map()[SERVICE] == 2
+    broken_version_3(services)
+
+    started: list[ReloadReport] = []
+    async with process(services, started) as late:
+        assert late.catalog.published[SERVICE] == 2
+        assert (await first_screen_of_type(late, "newcomer")).startswith(V2_TYPE)
+    (change,) = [c for c in started[0].refused if c.service == SERVICE]
+    assert change.reason == "checker errors; version 2 goes on"
+    assert [p.code for p in change.problems] == ["E211"]
+    assert published_map()[SERVICE] == 2
+
+
+@pytest.mark.usefixtures("flushed")
+async def test_a_process_started_on_changed_content_under_a_published_number_refuses_it(
+    services: Path,
+) -> None:
+    async with process(services):
+        pass  # v1 published
+    edit(services, f"prompt: {{en: {V1_TYPE},", f"prompt: {{en: {V2_TYPE},")  # still v1
+
+    started: list[ReloadReport] = []
+    async with process(services, started) as late:
+        assert (await first_screen_of_type(late, "newcomer")).startswith(V1_TYPE)
+    assert started[0].outcome(SERVICE) == ServiceChange(
+        SERVICE,
+        "refused",
+        1,
+        1,
+        str(definition(services)),
+        "version 1 already runs with other content: raise the version",
+    )
+
+
+@pytest.mark.usefixtures("flushed")
+async def test_a_process_started_on_an_older_folder_runs_the_published_version(
+    services: Path, tmp_path: Path
+) -> None:
+    """A restarted pod whose mounted ConfigMap still holds v1 after a reload to v2."""
+    older = tmp_path / "older"
+    shutil.copytree(services, older)
+    async with process(services) as first:
+        version_2(services)
+        await reload_services(first, services)
+
+    async with process(older) as late:
+        assert late.catalog.published[SERVICE] == 2
+        assert (await first_screen_of_type(late, "newcomer")).startswith(V2_TYPE)
+        assert (await late.classify(NEW_PHRASE, "en")).intent == SERVICE
+    assert published_map()[SERVICE] == 2
+
+
+@pytest.mark.usefixtures("flushed")
+async def test_a_process_started_on_a_newer_folder_publishes_it_and_records_it(
+    services: Path,
+) -> None:
+    async with process(services):
+        pass
+    assert published_map()[SERVICE] == 1
+    version_2(services)
+    (services / "drone-flight-authorization.yaml").unlink()  # withdrawn by this folder
+
+    started: list[ReloadReport] = []
+    async with process(services, started) as late:
+        assert late.catalog.published[SERVICE] == 2
+        assert "drone-flight-authorization" not in late.catalog.published
+    report = started[0]
+    assert report.outcome(SERVICE) == ServiceChange(
+        SERVICE, "published", 2, 1, str(definition(services))
+    )
+    assert report.outcome("drone-flight-authorization") == ServiceChange(
+        "drone-flight-authorization",
+        "withdrawn",
+        None,
+        1,
+        "",
+        "not in the folder; conversations in flight go on",
+    )
+    published = published_map()
+    assert published[SERVICE] == 2
+    assert "drone-flight-authorization" not in published
+
+
+@pytest.mark.usefixtures("flushed")
+async def test_a_start_that_cannot_read_the_published_map_starts_on_its_folder(
+    services: Path,
+) -> None:
+    """Redis gone at start: the folder as it is, as before the map existed."""
+    closed = connect("redis://127.0.0.1:9/0", socket_timeout=0.5)
+    try:
+        catalog, report = await start_catalog(closed, load_repository([services]))
+    finally:
+        await closed.aclose()
+    assert catalog.published[SERVICE] == 1
+    assert report.refused == []

@@ -18,13 +18,17 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import urllib.request
 from collections.abc import Callable
 from itertools import count
+from pathlib import Path
 from typing import Any
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from tests.gateway import test_nothing_lost as lost
-from tests.gateway.test_nothing_lost import Gateway, Stack, sql, wait_until
+from tests.gateway.test_nothing_lost import ADMIN, Gateway, Stack, sql, wait_until
 
 # The fixtures of the deployment, found by pytest under these names.
 redis_port = lost.redis_port
@@ -32,6 +36,7 @@ database = lost.database
 census_services = lost.census_services
 stack = lost.stack
 
+AUTH = f"Bearer {ADMIN}"
 REGISTRATION = lost.REGISTRATION  # USSD answers after the code's first screen
 # On a text channel the main menu comes first: "2" picks the business registration.
 TEXT_REGISTRATION = ["hello", "2", *REGISTRATION]
@@ -252,3 +257,78 @@ def test_sms_and_web_chat_alternating_between_two_processes(stack: Stack) -> Non
     # Exactly one reference each, numbered without gaps across both processes.
     assert sql("SELECT count(DISTINCT reference) FROM submissions") == "4"
     assert sql("SELECT value FROM reference_counters") == "4"
+
+
+def rewrite(path: Path, *changes: tuple[str, str]) -> None:
+    text = path.read_text(encoding="utf-8")
+    for old, new in changes:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    path.write_text(text, encoding="utf-8")
+
+
+def test_processes_started_after_a_reload_run_what_the_others_run(
+    stack: Stack, tmp_path: Path
+) -> None:
+    """A reload through one process's admin API; a process started afterwards (a new
+    replica, a restart) continues the citizen pinned to v1 on v1 and offers v2 to a new
+    one. A broken v3 left in the folder afterwards is refused by the next process to
+    start, which runs v2 like the others."""
+    folder = tmp_path / "own-services"
+    shutil.copytree(stack.env["GATEWAY_SERVICES_DIR"], folder)
+    stack.env["GATEWAY_SERVICES_DIR"] = str(folder)
+    definition = folder / "business-registration.yaml"
+    first = stack.serve()
+    to_type = REGISTRATION[:2]  # the answers up to the type of business
+    first.dial("ATUid_pinned", to_type[:1], "+97517300001")  # on v1, at the business name
+
+    rewrite(
+        definition,
+        ("version: 1", "version: 2"),
+        ("prompt: {en: Type of business,", "prompt: {en: Kind of business,"),
+    )
+    reload = lost.http(
+        "POST", first.url + "/api/v1/admin/services/reload", headers={"Authorization": AUTH}
+    )
+    assert reload.status == 200, reload.text
+    assert reload.json()["changed"] is True
+
+    late = stack.serve()
+    assert late.ussd("ATUid_pinned", to_type, "+97517300001").startswith("CON Type of business")
+    assert late.dial("ATUid_new", to_type, "+97517300002").startswith("CON Kind of business")
+
+    rewrite(
+        definition,
+        ("version: 2", "version: 3"),
+        ("prompt: {en: Kind of business,", 'prompt: {en: "Kind {{ answers.nosuch }}",'),
+    )
+    later = stack.serve()
+    assert later.dial("ATUid_newer", to_type, "+97517300003").startswith("CON Kind of business")
+    (listed,) = [s for s in later.admin("/admin/services") if s["id"] == "business-registration"]
+    assert (listed["published"], listed["folder_version"]) == (2, 3)
+    assert [p["code"] for p in listed["problems"] if p["severity"] == "error"] == ["E211"]
+
+
+def messages_counted(gateway: Gateway) -> float:
+    """`gateway_messages_total{channel="web",direction="in"}` as one scrape reports it."""
+    text = gateway.get("/metrics").text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "gateway_messages_total"
+        and sample.labels == {"channel": "web", "direction": "in"}
+    )
+
+
+def test_the_workers_of_one_serve_report_their_metrics_together(stack: Stack) -> None:
+    """`gateway serve --workers 2` with no PROMETHEUS_MULTIPROC_DIR of its own: whichever
+    worker answers a scrape reports both workers' counts (each request on a new
+    connection, so the kernel hands them to either worker)."""
+    stack.env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    port = lost.free_port()
+    process = stack.start("serve", [lost.GATEWAY, "serve", f"--port={port}", "--workers=2"])
+    served = stack.ready(Gateway(port, process, stack.logs[-1]))
+    for number in range(30):
+        web(served, f"u-metrics-{number % 3}", "hello", f"metrics-{number}")
+    assert [messages_counted(served) for _ in range(8)] == [30.0] * 8

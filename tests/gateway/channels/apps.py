@@ -15,7 +15,7 @@ from dialogs.messages import LookupRequest, LookupResult, Submission, Submission
 from gateway.conversations import Applicant
 from gateway.main import create_app
 from gateway.settings import Settings
-from gateway.versions import VERSIONS_KEY
+from gateway.versions import PUBLISHED_KEY, VERSIONS_KEY
 from state.store import EVENTS_STREAM
 
 
@@ -52,12 +52,12 @@ def gateway(db: int, **settings: Any) -> Iterator[tuple[TestClient, Effects]]:
 
 
 def app_keys(client: redis.Redis) -> list[bytes]:
-    """Keys the app wrote for citizens: not the worker's health check, nor the archive of
-    service versions written at start, nor the event stream while it is empty (the
-    analytics archive creates it to read from it)."""
+    """Keys the app wrote for citizens: not the worker's health check, nor the service
+    versions archived and published at start, nor the event stream while it is empty
+    (the analytics archive creates it to read from it)."""
     keys: list[bytes] = []
     for key in client.scan_iter():
-        if key.endswith(b":health-check") or key == VERSIONS_KEY.encode():
+        if key.endswith(b":health-check") or key.decode() in (VERSIONS_KEY, PUBLISHED_KEY):
             continue
         if key == EVENTS_STREAM.encode() and not client.xlen(key):
             continue
