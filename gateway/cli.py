@@ -200,7 +200,10 @@ def serve(
     # each start, since prometheus-client needs it empty; the workers inherit the variable.
     with tempfile.TemporaryDirectory(prefix="gateway-metrics-") as folder:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
-        uvicorn.run("gateway.main:create_app", fd=listener.fileno(), **options)  # type: ignore[arg-type]
+        try:
+            uvicorn.run("gateway.main:create_app", fd=listener.fileno(), **options)  # type: ignore[arg-type]
+        finally:
+            del os.environ["PROMETHEUS_MULTIPROC_DIR"]  # the folder goes with this block
 
 
 def shared_socket(host: str, port: int) -> socket.socket:

@@ -29,17 +29,24 @@ KEEP = 3  # digits left at the end of a masked number
 HANDLER_NAME = "gateway"  # our root handler, replaced (never doubled) when called again
 UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
 
-# One pass over a string finds all three kinds. Digit look-arounds rather than \b: a
+# One pass over a string finds every kind. Digit look-arounds rather than \b: a
 # number is often glued to letters or punctuation (`gw:{+97517123456}:lock`, `CID11501001234`).
 _NUMBERS = re.compile(
     r"""
+    # Numbers that are not a citizen's, kept as they are: references (BR-2026-1000000),
+    # dates (17-08-2026, 2026-08-17) and UUIDs, whose digit runs would look like one.
+    (?P<keep>
+        [A-Z]{1,8}-\d{4}-\d{6,}
+        | (?<!\d)\d{1,2}[-/.]\d{1,2}[-/.]\d{4}(?!\d)
+        | (?<!\d)\d{4}-\d{2}-\d{2}(?!\d)
+        | [0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}
+    )
     # +975 17 12 34 56, +14155550123, +1 (415) 555-0123, +44.20.7946.0958
-    (?P<e164>\+[ ]?\(?\d(?:(?:[ .-]|[ ]?[()][ ]?)?\d){6,14})(?!\d)
-    # Citizens type spaces or dashes inside a number (the national_id and phone steps accept
-    # them): `115 0100 1234`, `17-12-34-56`. Not after a letter and a dash: a reference
-    # (`BR-2026-1000000`) is not a citizen's number.
-    | (?<!\d)(?<![A-Za-z]-)(?P<cid>\d(?:[ -]?\d){10})(?!\d)  # citizenship ID (also 975...)
-    | (?<!\d)(?<![A-Za-z]-)(?P<mobile>(?:1[67]|[78]7)(?:[ -]?\d){6})(?!\d)  # Bhutanese mobile
+    | (?P<e164>\+[ ]?\(?\d(?:(?:[ .-]|[ ]?[()][ ]?)?\d){6,14})(?!\d)
+    # Citizens type spaces or dashes inside a number (the national_id and phone steps
+    # accept them): `115 0100 1234`, `17-12-34-56`.
+    | (?<!\d)(?P<cid>\d(?:[ -]?\d){10})(?!\d)  # citizenship ID (also 975... without +)
+    | (?<!\d)(?P<mobile>(?:1[67]|[78]7)(?:[ -]?\d){6})(?!\d)  # Bhutanese mobile (BT pattern)
     """,
     re.VERBOSE,
 )
@@ -48,6 +55,8 @@ _BHUTAN = "975"
 
 def _mask_number(match: re.Match[str]) -> str:
     e164 = match.group("e164")
+    if match.group("keep") is not None:
+        return match.group(0)
     digits = re.sub(r"\D", "", match.group(0))
     if e164 is None:
         return "*" * (len(digits) - KEEP) + digits[-KEEP:]

@@ -159,8 +159,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.submissions = submissions
             app.state.documents = store_from_settings(settings.documents_url, settings.var_dir)
             app.state.rate_limit = RateLimit(client, settings.public_rate_per_minute)
-            # Merged into what the running processes publish, as a reload would merge it.
-            catalog, report = await start_catalog(client, repository)
+            # Merged into what the running processes publish, as a reload would merge it
+            # (the embedded Redis serves this process alone: its folder goes as it is).
+            shared = settings.redis_url is not None
+            catalog, report = await start_catalog(client, repository, shared=shared)
             log_refusals(report)
             classifier = classifier_for(settings, catalog, resources)
             app.state.classifier = classifier
@@ -230,13 +232,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ]
 
     checked = [repository]  # the folder as last read: read again once its files change
+    reading = asyncio.Lock()  # one read at a time, however many ask at once
 
     @app.get("/api/v1/services/problems", tags=["services"])
     async def problems() -> list[dict[str, Any]]:
         """What `gateway check` reports for the services folder as it is now."""
-        digest = await asyncio.to_thread(folder_digest, [settings.services_dir])
-        if digest != checked[0].digest:
-            checked[0] = await asyncio.to_thread(load_repository, [settings.services_dir])
+        async with reading:
+            try:
+                digest = await asyncio.to_thread(folder_digest, [settings.services_dir])
+                if digest != checked[0].digest:
+                    checked[0] = await asyncio.to_thread(load_repository, [settings.services_dir])
+            except OSError:  # files being swapped (a ConfigMap update): as last read
+                logger.warning("services folder unreadable; problems as last read", exc_info=True)
         return [p.data() for p in checked[0].problems]
 
     return app

@@ -7,8 +7,9 @@ client's counters) are read when `/metrics` is scraped (`gateway.routes_ops`).
 
 Each uvicorn worker (`gateway serve --workers N`) is a process with its own counters.
 With `PROMETHEUS_MULTIPROC_DIR` set (an empty directory, writable, emptied before each
-start) prometheus-client keeps them in files there and `/metrics` sums every process's;
-without it each process answers with its own figures, which is right for one worker.
+start; `gateway serve` makes a temporary one for N > 1) prometheus-client keeps them in
+files there and `/metrics` sums every process's; without it each process answers with its
+own figures, which is right for one worker.
 """
 
 from __future__ import annotations

@@ -42,11 +42,17 @@ from typing import Any, Literal
 from redis.exceptions import RedisError
 
 from dialogs.catalog import Catalog
+from dialogs.compiler import CompiledService
 from dialogs.problems import Problem, has_errors
 from gateway.conversations import Conversations
 from gateway.repository import Repository, folder_digest, load_repository
 from gateway.understanding import embedded_for, swap_embedded
-from gateway.versions import archive_versions, published_catalog, record_published
+from gateway.versions import (
+    archive_versions,
+    archived_for,
+    published_catalog,
+    record_published,
+)
 from state.cancellation import raise_if_cancelled
 from state.store import Client, text_of
 
@@ -188,20 +194,24 @@ async def reload_services(conversations: Conversations, services_dir: Path) -> R
     running version goes on."""
     # Reading and compiling takes about 0.3 s: in a thread, so hops are not held up.
     folder = await asyncio.to_thread(load_repository, [services_dir])
-    catalog, report = merge(conversations.catalog, folder)
+    client = conversations.store.client
+    # What was published before under the folder's numbers, where this process does not
+    # hold it (released since, or never loaded): judged as a process starting now would.
+    known = await archived_for(client, conversations.catalog, folder.catalog)
+    catalog, report = merge(keep(conversations.catalog, known), folder)
     report.digest = folder.digest
     if not report.changed:
         return report
     embedded = await asyncio.to_thread(embedded_for, catalog)
     # Merged again against the catalog as it is now, with no await until it is in place:
     # the sweeper (or a concurrent reload) may have changed it while the threads ran.
-    latest, report = merge(conversations.catalog, folder)
+    latest, report = merge(keep(conversations.catalog, known), folder)
     report.digest = folder.digest
     if latest.published != catalog.published:
         embedded = embedded_for(latest)  # rare: trained again on what is published now
     conversations.catalog = latest
     conversations.classify = swap_embedded(conversations.classify, embedded)
-    await publish(conversations.store.client, latest, report)
+    await publish(client, latest, report, withdrawals=True)
     for change in report.changes:
         if change.outcome in ("published", "withdrawn"):
             logger.info(
@@ -214,27 +224,51 @@ async def reload_services(conversations: Conversations, services_dir: Path) -> R
     return report
 
 
-async def start_catalog(client: Client, folder: Repository) -> tuple[Catalog, ReloadReport]:
+async def start_catalog(
+    client: Client, folder: Repository, *, shared: bool = True
+) -> tuple[Catalog, ReloadReport]:
     """The catalog a starting process runs: its folder merged into what the running
     processes publish, exactly as a reload merges it. A new replica or a restart then
     agrees with the processes that were running: a broken definition, changed content
-    under a published number, or a folder older than the published one (a mounted
-    ConfigMap not yet refreshed) leaves the published version running, from the archive.
-    With nothing published yet (a first start, or Redis unreadable) it is the folder."""
-    running = await published_catalog(client, folder.catalog)
+    under a published number, or a version lower than the published one leaves the
+    published version running, from the archive. A start never withdraws a service for
+    the others (only a reload does): its folder may be older than theirs.
+
+    With nothing published yet (a first start, a release before the map, Redis
+    unreadable), or not `shared` (the embedded Redis: one process, nobody to agree with),
+    the folder goes as it is and its content becomes the archived one."""
+    running = await published_catalog(client, folder.catalog) if shared else Catalog()
     catalog, report = merge(running, folder)
     report.digest = folder.digest
-    await publish(client, catalog, report)
+    await publish(client, catalog, report, replace=not running.published)
     return catalog, report
 
 
-async def publish(client: Client, catalog: Catalog, report: ReloadReport) -> None:
-    """Archive the versions `catalog` holds, then record what `report` changed in the
-    published map (in that order: a reader of the map finds the version archived)."""
-    await archive_versions(client, catalog)
-    changed = {c.service: c.version for c in report.changes if c.outcome == "published"}
+async def publish(
+    client: Client,
+    catalog: Catalog,
+    report: ReloadReport,
+    *,
+    withdrawals: bool = False,
+    replace: bool = False,
+) -> None:
+    """Archive the versions `catalog` holds, then record what `report` published (and,
+    with `withdrawals`, withdrew) in the published map: in that order, so a reader of the
+    map finds the version archived."""
+    await archive_versions(client, catalog, replace=replace)
+    raised = {
+        c.service: c.version
+        for c in report.changes
+        if c.outcome == "published" and c.version is not None
+    }
     withdrawn = [c.service for c in report.changes if c.outcome == "withdrawn"]
-    await record_published(client, {k: v for k, v in changed.items() if v is not None}, withdrawn)
+    await record_published(client, raised, withdrawn if withdrawals else ())
+
+
+def keep(catalog: Catalog, services: list[CompiledService]) -> Catalog:
+    for service in services:
+        catalog = catalog.keep(service)
+    return catalog
 
 
 def log_refusals(report: ReloadReport) -> None:

@@ -20,7 +20,7 @@ from redis.exceptions import RedisError
 from dialogs.catalog import Catalog
 from dialogs.text import localise
 from gateway.conversations import Conversations
-from gateway.reload import announce, log_refusals, reload_services
+from gateway.reload import ServiceChange, announce, log_refusals, merge, reload_services
 from gateway.repository import Repository, load_repository
 from gateway.settings import Settings, secret
 from gateway.submissions import Submissions, submission_data
@@ -57,9 +57,11 @@ def notification_data(row: NotificationRow) -> dict[str, Any]:
 
 
 def services_data(catalog: Catalog, folder: Repository) -> list[dict[str, Any]]:
-    """Every service running or in the folder: what runs, what the folder holds, and
-    what the checker says about its file."""
+    """Every service running or in the folder: what runs, what the folder holds, what
+    the checker says about its file, and what a reload would do with it now (a refusal
+    at start or at the last reload shows here until the folder is fixed)."""
     in_folder = {item.service_id: item for item in folder.loaded}
+    _, pending = merge(catalog, folder)  # pure: nothing is applied
     listed: list[dict[str, Any]] = []
     for service_id in sorted(set(catalog.versions) | set(in_folder)):
         running = sorted(catalog.versions.get(service_id, {}))
@@ -77,9 +79,16 @@ def services_data(catalog: Catalog, folder: Repository) -> list[dict[str, Any]]:
                 "file": loaded.file if loaded else None,
                 "folder_version": definition.version if definition else None,
                 "problems": [p.data() for p in loaded.problems] if loaded else [],
+                "on_reload": _on_reload(pending.outcome(service_id)),
             }
         )
     return listed
+
+
+def _on_reload(change: ServiceChange | None) -> dict[str, str] | None:
+    if change is None:
+        return None  # neither published nor in the folder: a version kept for pinned ones
+    return {"outcome": change.outcome, "reason": change.reason}
 
 
 def admin_auth(settings: Settings) -> list[Any]:

@@ -9,8 +9,9 @@ and one that meets a pinned version it lacks compiles it from here.
 Beside it, which version of each service is published (`gw:services:published`): a
 process that starts merges its folder into that, as a reload would
 (`gateway.reload.start_catalog`), so a definition that fails the checker, changed content
-under a published number or a folder older than the published one (a ConfigMap not yet
-refreshed on that machine) never replaces what the other processes run.
+under a published number or a version lower than the published one never replaces what
+the other processes run. A published number only ever goes up (a one-key script), so a
+process starting on an older folder while another reloads cannot lower it.
 
 What is kept is the checked definition as JSON (lists already filled in), which
 round-trips exactly through the model. The first process to publish a version wins
@@ -21,9 +22,9 @@ changed a version's content behind a restart is reported, not allowed to rewrite
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pydantic import ValidationError
 from redis.exceptions import RedisError
 
 from dialogs.catalog import Catalog
@@ -36,13 +37,27 @@ logger = logging.getLogger(__name__)
 VERSIONS_KEY = "gw:services:versions"
 PUBLISHED_KEY = "gw:services:published"  # service id -> the version every process offers
 
+# HSET each service's version unless the one recorded is as high already (one key: fine on
+# a Redis Cluster). Numbers are never lowered, whoever writes last.
+_RAISE = """
+for i = 1, #ARGV, 2 do
+  local current = tonumber(redis.call('HGET', KEYS[1], ARGV[i]))
+  if current == nil or current < tonumber(ARGV[i + 1]) then
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+  end
+end
+return 1
+"""
+
 
 def version_field(service_id: str, version: int) -> str:
     return f"{service_id}@{version}"
 
 
-async def archive_versions(client: Client, catalog: Catalog) -> None:
-    """Record every version `catalog` holds. Never raises: a Redis outage only means a
+async def archive_versions(client: Client, catalog: Catalog, *, replace: bool = False) -> None:
+    """Record every version `catalog` holds; with `replace`, over what was archived under
+    the same numbers (a start that defines the content: nothing published yet, or a
+    single process on the embedded Redis). Never raises: a Redis outage only means a
     later process cannot continue these versions (it then starts such citizens afresh)."""
     services = [s for versions in catalog.versions.values() for s in versions.values()]
     if not services:
@@ -52,7 +67,10 @@ async def archive_versions(client: Client, catalog: Catalog) -> None:
     try:
         async with client.pipeline(transaction=False) as pipe:
             for name, text in zip(fields, dumps, strict=True):
-                pipe.hsetnx(VERSIONS_KEY, name, text)
+                if replace:
+                    pipe.hset(VERSIONS_KEY, name, text)
+                else:
+                    pipe.hsetnx(VERSIONS_KEY, name, text)
             pipe.hmget(VERSIONS_KEY, fields)
             *_, kept = await pipe.execute()
     except (RedisError, OSError) as exc:
@@ -82,52 +100,82 @@ async def restore_version(client: Client, service_id: str, version: int) -> Comp
 
 async def published_catalog(client: Client, folder: Catalog) -> Catalog:
     """What the running processes publish, compiled from the archive, with the archived
-    content of every version `folder` names loaded beside it (so a merge sees a number
-    published before with other content). A version whose archived content equals the
-    folder's is taken from `folder`, not compiled again. Empty when nothing was published
-    yet or Redis cannot be read (the folder then goes as it is, as before)."""
+    content of the versions `folder` names (`archived_for`). Empty when nothing was
+    published yet (a first start, or processes of a release before the map) or Redis
+    cannot be read: the folder then goes as it is."""
     try:
         raw: dict[Any, Any] = await client.hgetall(PUBLISHED_KEY)  # type: ignore[misc]
-        published = {text_of(k): int(v) for k, v in raw.items()}
-        named = (
-            (s.id, s.version) for versions in folder.versions.values() for s in versions.values()
-        )
-        wanted = sorted({*published.items(), *named})
-        fields = [version_field(*pair) for pair in wanted]
-        texts = await client.hmget(VERSIONS_KEY, fields) if fields else []  # type: ignore[misc]
     except (RedisError, OSError) as exc:
         logger.warning("could not read the published services; starting on the folder: %s", exc)
         return Catalog()
+    published: dict[str, int] = {}
+    for key, value in raw.items():
+        try:
+            published[text_of(key)] = int(value)
+        except ValueError:  # written by hand: the folder decides for that service
+            logger.warning("published version of %s is not a number: %r", text_of(key), value)
+    if not published:
+        return Catalog()
     catalog = Catalog()
-    for (service_id, version), stored in zip(wanted, texts, strict=True):
-        if stored is None:
-            continue  # never archived (or the archive was lost): the folder decides
-        service = folder.get(service_id, version)
-        if service is None or dump(service) != text_of(stored):
-            service = compile_archived(service_id, version, stored)
-        if service is None:
-            continue
-        if published.get(service_id) == version:
-            catalog = catalog.publish(service)
-        else:
-            catalog = catalog.keep(service)
+    for service in await archived(client, sorted(published.items()), folder):
+        catalog = catalog.publish(service)
+    for service in await archived_for(client, catalog, folder):
+        catalog = catalog.keep(service)
     return catalog
 
 
-async def record_published(client: Client, published: dict[str, int], withdrawn: list[str]) -> None:
-    """Record what a start or a reload changed in `gw:services:published`. Only the
-    changes: a process starting on an older folder while another reloads must not write
-    its stale versions over the new ones. Never raises (a later start then merges against
-    an older map, which a reload corrects)."""
-    if not published and not withdrawn:
-        return
+async def archived_for(client: Client, running: Catalog, folder: Catalog) -> list[CompiledService]:
+    """The archived content of every version `folder` names that `running` does not hold,
+    so that a merge sees a number published before with other content (in a process that
+    started later, or that released that version since)."""
+    named = [
+        (s.id, s.version)
+        for versions in folder.versions.values()
+        for s in versions.values()
+        if running.get(s.id, s.version) is None
+    ]
+    return await archived(client, named, folder)
+
+
+async def archived(
+    client: Client, wanted: list[tuple[str, int]], folder: Catalog
+) -> list[CompiledService]:
+    """The archived versions among `wanted` (id, version); one with the folder's content is
+    the folder's compiled service, not compiled again. Never raises: what cannot be read
+    is left out (the folder then decides)."""
+    if not wanted:
+        return []
     try:
-        async with client.pipeline(transaction=False) as pipe:
-            if published:
-                pipe.hset(PUBLISHED_KEY, mapping=published)
-            if withdrawn:
-                pipe.hdel(PUBLISHED_KEY, *withdrawn)
-            await pipe.execute()
+        fields = [version_field(*pair) for pair in wanted]
+        texts = await client.hmget(VERSIONS_KEY, fields)  # type: ignore[misc]
+    except (RedisError, OSError) as exc:
+        logger.warning("could not read archived service versions: %s", exc)
+        return []
+    found: list[CompiledService] = []
+    for (service_id, version), stored in zip(wanted, texts, strict=True):
+        if stored is None:
+            continue  # never archived (or the archive was lost)
+        service = folder.get(service_id, version)
+        if service is None or dump(service) != text_of(stored):
+            service = compile_archived(service_id, version, stored)
+        if service is not None:
+            found.append(service)
+    return found
+
+
+async def record_published(
+    client: Client, raised: Mapping[str, int], withdrawn: Sequence[str] = ()
+) -> None:
+    """Record what a start or a reload published in `gw:services:published`: numbers only
+    raised (a process starting on an older folder while another reloads must not lower
+    them), and withdrawals (a reload's only). Never raises (a later start then merges
+    against an older map, which a reload corrects)."""
+    try:
+        if raised:
+            pairs = [str(part) for item in sorted(raised.items()) for part in item]
+            await client.eval(_RAISE, 1, PUBLISHED_KEY, *pairs)  # type: ignore[misc]
+        if withdrawn:
+            await client.hdel(PUBLISHED_KEY, *withdrawn)  # type: ignore[misc]
     except (RedisError, OSError) as exc:
         logger.warning("could not record the published services (%s): %s", type(exc).__name__, exc)
 
@@ -136,8 +184,9 @@ def compile_archived(service_id: str, version: int, raw: bytes | str) -> Compile
     try:
         definition = ServiceDefinition.model_validate_json(raw)
         return compile_service(definition)
-    except (ValidationError, ValueError):
-        # Written by an older release whose format this one no longer reads.
+    except Exception:
+        # Written by an older release whose format this one no longer reads: one entry
+        # like that must not stop a process starting, nor a conversation's next step.
         logger.warning("archived %s version %s cannot be read", service_id, version, exc_info=True)
         return None
 

@@ -60,6 +60,10 @@ def restore_logging() -> Iterator[None]:
         # Not numbers of a citizen: left alone.
         ("BR-2026-000123", "BR-2026-000123"),
         ("BR-2026-1000000", "BR-2026-1000000"),  # a reference past 999,999
+        ("date 17-08-2026 and 2026-08-17", "date 17-08-2026 and 2026-08-17"),
+        ("job 5e8c1a2f-1712-4345-8123-4567890abcde", "job 5e8c1a2f-1712-4345-8123-4567890abcde"),
+        ("ID-11501001234", "ID-********234"),
+        ("171 2345 6789", "********789"),  # a CID, never half of it as a mobile
         ("2026-01-15T10:00:00.123456Z", "2026-01-15T10:00:00.123456Z"),
         ("took 12345678 ns", "took 12345678 ns"),  # 8 digits, not a Bhutanese mobile prefix
         ("id 123456789012", "id 123456789012"),  # 12 digits: neither a CID nor a mobile

@@ -105,32 +105,37 @@ def test_unready_while_only_the_queue_is_down(server: RedisServer, tmp_path: Pat
 
 class Cable:
     """A TCP link from a loopback port to PostgreSQL that can be cut (every connection
-    through it closed and no new one taken) and joined again: the network between the
-    gateway and its database failing, with the real server on the other end."""
+    through it closed and no new one taken) and joined again on the same port: the
+    network between the gateway and its database failing, the real server on the far end."""
 
     def __init__(self, upstream: tuple[str, int]) -> None:
         self.upstream = upstream
-        self.port = free_port()
+        self.port = 0  # chosen by the first join, kept by the next ones
         self.listener: socket.socket | None = None
         self.sockets: list[socket.socket] = []
+        self.lock = threading.Lock()  # a connection is accepted whole or not at all
 
     def join(self) -> None:
-        listener = socket.create_server(("127.0.0.1", self.port), reuse_port=False)
-        self.listener = listener
+        listener = socket.create_server(("127.0.0.1", self.port))
+        self.port = listener.getsockname()[1]
+        with self.lock:
+            self.listener = listener
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
 
     def cut(self) -> None:
-        assert self.listener is not None
+        with self.lock:
+            listener, self.listener = self.listener, None
+            ends, self.sockets = self.sockets, []
+        assert listener is not None
         # shutdown first: close() alone leaves the socket listening while a thread
         # is blocked in accept() on it (Linux).
         with contextlib.suppress(OSError):
-            self.listener.shutdown(socket.SHUT_RDWR)
-        self.listener.close()
-        for end in self.sockets:
+            listener.shutdown(socket.SHUT_RDWR)
+        listener.close()
+        for end in ends:
             with contextlib.suppress(OSError):
                 end.shutdown(socket.SHUT_RDWR)
             end.close()
-        self.sockets.clear()
 
     def _accept(self, listener: socket.socket) -> None:
         while True:
@@ -138,8 +143,18 @@ class Cable:
                 near, _ = listener.accept()
             except OSError:
                 return  # cut
-            far = socket.create_connection(self.upstream)
-            self.sockets += [near, far]
+            try:
+                far = socket.create_connection(self.upstream, timeout=5)
+            except OSError:
+                near.close()  # the database itself is down: the gateway sees it so
+                continue
+            far.settimeout(None)
+            with self.lock:
+                if self.listener is not listener:  # cut while this one was accepted
+                    near.close()
+                    far.close()
+                    return
+                self.sockets += [near, far]
             for source, sink in ((near, far), (far, near)):
                 threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
 
@@ -175,7 +190,7 @@ def test_unready_while_only_the_database_is_out_of_reach(server: RedisServer) ->
                 assert time.monotonic() < deadline
                 time.sleep(0.05)
     finally:
-        with contextlib.suppress(AssertionError, OSError):
+        if cable.listener is not None:
             cable.cut()
 
 

@@ -30,7 +30,7 @@ from gateway.reload import (
 )
 from gateway.repository import folder_digest, load_repository
 from gateway.understanding import swap_embedded
-from gateway.versions import PUBLISHED_KEY, VERSIONS_KEY
+from gateway.versions import PUBLISHED_KEY, VERSIONS_KEY, record_published
 from nlu.embedded import EmbeddedClassifier
 from nlu.rasa_client import RasaClassifier
 from state.connect import connect
@@ -168,6 +168,7 @@ def test_a_conversation_stays_on_its_version_while_a_new_citizen_gets_the_new_on
         assert services_now[SERVICE]["published"] == 2
         assert services_now[SERVICE]["running"] == [1, 2]
         assert services_now[SERVICE]["folder_version"] == 2
+        assert services_now[SERVICE]["on_reload"] == {"outcome": "unchanged", "reason": ""}
         assert services_now[SERVICE]["title"] == "Register a business"
         assert services_now["drone-flight-authorization"]["running"] == [1]
 
@@ -195,6 +196,10 @@ def test_a_broken_definition_is_refused_and_the_running_version_goes_on(
         shown = listing(client)[SERVICE]
         assert (shown["published"], shown["running"], shown["folder_version"]) == (2, [1, 2], 3)
         assert "E211" in [p["code"] for p in shown["problems"]]
+        assert shown["on_reload"] == {
+            "outcome": "refused",
+            "reason": "checker errors; version 2 goes on",
+        }
 
 
 def test_an_unreadable_file_is_refused_and_withdraws_nothing(services: Path) -> None:
@@ -627,9 +632,68 @@ async def test_a_process_started_on_a_newer_folder_publishes_it_and_records_it(
         "",
         "not in the folder; conversations in flight go on",
     )
+    # Raised for everyone; a start never withdraws for the others (its folder may be
+    # older than theirs): only a reload does.
     published = published_map()
     assert published[SERVICE] == 2
-    assert "drone-flight-authorization" not in published
+    assert published["drone-flight-authorization"] == 1
+
+
+@pytest.mark.usefixtures("flushed")
+async def test_a_start_never_lowers_a_published_number(services: Path, tmp_path: Path) -> None:
+    """A process started on v1 reads the map just before another publishes v3: whoever
+    writes last, the map keeps 3."""
+    async with process(services):
+        pass
+    redis.Redis(db=DB).hset(PUBLISHED_KEY, SERVICE, "3")  # published meanwhile elsewhere
+    client = connect(REDIS_URL)
+    try:
+        await record_published(client, {SERVICE: 2, "new-service": 1})
+    finally:
+        await client.aclose()
+    assert published_map()[SERVICE] == 3
+    assert published_map()["new-service"] == 1
+
+
+@pytest.mark.usefixtures("flushed")
+async def test_the_first_start_with_an_archive_but_no_map_takes_the_folder(
+    services: Path,
+) -> None:
+    """Processes of the release before the map archived v1 and let a restart run edited
+    content under it: the first start after the upgrade publishes the folder as it is,
+    and its content becomes the archived one, so later starts agree with it."""
+    async with process(services):
+        pass
+    redis.Redis(db=DB).delete(PUBLISHED_KEY)  # as the earlier release left Redis
+    edit(services, f"prompt: {{en: {V1_TYPE},", f"prompt: {{en: {V2_TYPE},")  # still v1
+    for start in ("first", "later"):  # the first start after the upgrade, then a later one
+        started: list[ReloadReport] = []
+        async with process(services, started) as upgraded:
+            assert upgraded.catalog.published[SERVICE] == 1
+            screen = await first_screen_of_type(upgraded, f"newcomer-{start}")
+            assert screen.startswith(V2_TYPE)
+        assert started[0].refused == []
+    assert published_map()[SERVICE] == 1
+
+
+@pytest.mark.usefixtures("flushed")
+async def test_a_reload_judges_a_number_this_process_released_as_a_start_would(
+    services: Path,
+) -> None:
+    """The sweeper released v1 here (no conversation needed it); v1 comes back with
+    other content: refused, as every other process and any later start refuse it."""
+    async with process(services) as first:
+        version_2(services)
+        await reload_services(first, services)
+        first.catalog = first.catalog.release(SERVICE, 1)
+        assert sorted(first.catalog.versions[SERVICE]) == [2]
+        edit(services, "version: 2", "version: 1")  # v2's wording under the number 1
+        report = await reload_services(first, services)
+    change = report.outcome(SERVICE)
+    assert change is not None
+    assert change.outcome == "refused"
+    assert change.reason == "version 1 already runs with other content: raise the version"
+    assert first.catalog.published[SERVICE] == 2
 
 
 @pytest.mark.usefixtures("flushed")

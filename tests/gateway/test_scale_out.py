@@ -307,6 +307,7 @@ def test_processes_started_after_a_reload_run_what_the_others_run(
     (listed,) = [s for s in later.admin("/admin/services") if s["id"] == "business-registration"]
     assert (listed["published"], listed["folder_version"]) == (2, 3)
     assert [p["code"] for p in listed["problems"] if p["severity"] == "error"] == ["E211"]
+    assert listed["on_reload"]["outcome"] == "refused"
 
 
 def messages_counted(gateway: Gateway) -> float:
@@ -321,14 +322,24 @@ def messages_counted(gateway: Gateway) -> float:
     )
 
 
-def test_the_workers_of_one_serve_report_their_metrics_together(stack: Stack) -> None:
+def test_the_workers_of_one_serve_report_their_metrics_together(
+    stack: Stack, tmp_path: Path
+) -> None:
     """`gateway serve --workers 2` with no PROMETHEUS_MULTIPROC_DIR of its own: whichever
     worker answers a scrape reports both workers' counts (each request on a new
     connection, so the kernel hands them to either worker)."""
     stack.env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    stack.env["TMPDIR"] = str(temporary)  # where serve makes the folder its workers share
     port = lost.free_port()
     process = stack.start("serve", [lost.GATEWAY, "serve", f"--port={port}", "--workers=2"])
     served = stack.ready(Gateway(port, process, stack.logs[-1]))
     for number in range(30):
         web(served, f"u-metrics-{number % 3}", "hello", f"metrics-{number}")
     assert [messages_counted(served) for _ in range(8)] == [30.0] * 8
+    (shared,) = temporary.glob("gateway-metrics-*")
+    writers = {path.stem.rsplit("_", 1)[-1] for path in shared.glob("*.db")}
+    assert len(writers) == 2, sorted(p.name for p in shared.glob("*.db"))  # both workers
+    stack.stop(process)
+    assert list(temporary.iterdir()) == []  # removed when serve stopped
