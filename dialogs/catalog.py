@@ -59,6 +59,12 @@ class Catalog:
             version = self.published.get(service_id)
         return by_version.get(version) if version is not None else None
 
+    def latest(self, service_id: str) -> CompiledService | None:
+        """The published version, else the highest still loaded (a withdrawn service)."""
+        by_version = self.versions.get(service_id, {})
+        published = self.get(service_id)
+        return published or (by_version[max(by_version)] if by_version else None)
+
     def menu(self) -> list[CompiledService]:
         """Published services in menu order (by id, so the order is stable across languages)."""
         services = [self.versions[sid][ver] for sid, ver in self.published.items()]

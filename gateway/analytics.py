@@ -207,6 +207,14 @@ def events_query(service_id: str, since: datetime | None, until: datetime | None
     return query.where(EVENTS.c.conversation.in_(starts)).order_by(EVENTS.c.conversation)
 
 
+async def recorded(database: Database, service_id: str) -> bool:
+    """Whether any conversation of `service_id` was archived: a service withdrawn since
+    still has figures worth seeing."""
+    query = select(EVENTS.c.service).where(EVENTS.c.service == service_id).limit(1)
+    async with database.engine.connect() as connection:
+        return (await connection.execute(query)).first() is not None
+
+
 async def funnel(
     database: Database,
     service_id: str,

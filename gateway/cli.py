@@ -225,9 +225,18 @@ def worker(
     burst: Annotated[
         bool, typer.Option(help="Stop once the queue is empty (for cron jobs and tests).")
     ] = False,
+    check: Annotated[
+        bool,
+        typer.Option(
+            help="Exit 0 if this host's worker is alive (it records so every 10 s), else 1:"
+            " a liveness probe."
+        ),
+    ] = False,
 ) -> None:
     """Run the outbound worker: sends queued messages, retrying with backoff."""
-    from gateway.worker import QueueConfigError, queue_url_for, run_forever
+    import asyncio
+
+    from gateway.worker import QueueConfigError, alive, queue_url_for, run_forever
 
     settings = Settings()
     try:
@@ -235,6 +244,10 @@ def worker(
     except QueueConfigError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
+    if check:
+        ok = asyncio.run(alive(url, settings.queue_name))
+        typer.echo("alive" if ok else "no sign of life from this host's worker", err=not ok)
+        raise typer.Exit(0 if ok else 1)
     failed = run_forever(settings, url, burst=burst)
     raise typer.Exit(1 if failed else 0)
 

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from gateway.analytics import Funnel, funnel
+from gateway.analytics import Funnel, funnel, recorded
 from gateway.repository import load_repository
 from gateway.settings import Settings
 from state.database import Database, database_url
@@ -80,19 +80,26 @@ def report(
 ) -> None:
     """Print where citizens get stuck in a service: its funnel, step by step."""
     settings = Settings()
+    # A service no longer in the folder (withdrawn) is reported from its conversations,
+    # its steps named by their ids.
     compiled = load_repository([settings.services_dir]).catalog.get(service)
-    if compiled is None:
-        typer.echo(f"unknown service {service!r} in {settings.services_dir}", err=True)
-        raise typer.Exit(2)
 
-    async def run() -> Funnel:
+    async def run() -> Funnel | None:
         database = Database(database_url(settings.database_url, settings.var_dir))
         try:
             await database.migrate()  # a gateway never started yet: an empty funnel
+            if compiled is None and not await recorded(database, service):
+                return None
             return await funnel(
                 database, service, service=compiled, since=since, until=until, channel=channel
             )
         finally:
             await database.close()
 
-    typer.echo(render(asyncio.run(run())))
+    result = asyncio.run(run())
+    if result is None:
+        typer.echo(
+            f"unknown service {service!r}: not in {settings.services_dir}, no records", err=True
+        )
+        raise typer.Exit(2)
+    typer.echo(render(result))

@@ -20,7 +20,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from dialogs.catalog import Catalog
-from gateway.analytics import funnel
+from gateway.analytics import funnel, recorded
 from gateway.routes_admin import admin_auth
 from gateway.settings import Settings
 from gateway.static_assets import static_asset
@@ -57,10 +57,10 @@ def analytics_router(settings: Settings) -> APIRouter:
         how many reached it, dropped there, answered wrongly, and the median time spent,
         per channel."""
         catalog: Catalog = request.app.state.conversations.catalog
-        compiled = catalog.get(service)
-        if compiled is None:
-            raise HTTPException(status_code=404, detail=f"unknown service {service!r}")
+        compiled = catalog.latest(service)  # a withdrawn service: its last version's steps
         archive: EventArchive = request.app.state.events
+        if compiled is None and not await recorded(archive.database, service):
+            raise HTTPException(status_code=404, detail=f"unknown service {service!r}")
         try:
             await archive.drain(max_batches=DRAIN_BATCHES)
         except Exception:  # Redis down: the figures archived so far are still worth seeing
@@ -88,9 +88,10 @@ def analytics_router(settings: Settings) -> APIRouter:
         responses={200: {"content": {"text/html": {}}}, 404: {}},
         summary="Drop-off page of a service",
     )
-    def analytics_page(request: Request, service: str) -> Response:
+    async def analytics_page(request: Request, service: str) -> Response:
         """The page civil servants open; it asks for the admin token and draws the funnel."""
-        if request.app.state.conversations.catalog.get(service) is None:
+        known = request.app.state.conversations.catalog.latest(service) is not None
+        if not known and not await recorded(request.app.state.events.database, service):
             raise HTTPException(status_code=404, detail=f"unknown service {service!r}")
         return page(request)
 

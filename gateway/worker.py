@@ -22,6 +22,7 @@ import multiprocessing
 import os
 import re
 import signal
+import socket
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -30,6 +31,7 @@ import httpx2 as httpx
 from arq import Retry
 from arq.connections import RedisSettings
 from arq.worker import Worker, func
+from redis.exceptions import RedisError
 
 from gateway.documents import DocumentStore, store_from_settings
 from gateway.logs import configure_logging
@@ -50,6 +52,10 @@ DELIVER = "deliver"
 NOTIFY = "notify"
 RESULT_SECONDS = 24 * 3600  # a finished job's id is remembered: a duplicate key is sent once
 HTTP_TIMEOUT = 15.0
+# A worker records that it is alive this often (arq's health check, kept 1 s longer), under
+# a key naming its host: one worker a pod, so `gateway worker --check` (the liveness probe)
+# asks after this pod's worker, not any of them.
+HEALTH_SECONDS = 10
 RENDER_NICENESS = 10  # PDF drawing processes yield the CPU to the worker's sends
 DRAWERS = os.cpu_count() or 1  # documents drawn at once by one worker
 MAX_PROVIDER_WAIT = 3600.0  # a Retry-After longer than this is a provider bug
@@ -63,6 +69,22 @@ JOB_EVENTS_KEY = "gw:metrics:jobs"
 
 class QueueConfigError(ValueError):
     """The queue URL names something arq cannot use."""
+
+
+def health_key(queue_name: str) -> str:
+    return f"{queue_name}:health-check:{socket.gethostname()}"
+
+
+async def alive(queue_url: str, queue_name: str) -> bool:
+    """Whether this host's worker recorded that it is alive in the last HEALTH_SECONDS
+    (+1): a worker whose event loop is stuck stops recording, and the probe restarts it."""
+    client = connect(queue_url)
+    try:
+        return bool(await client.exists(health_key(queue_name)))
+    except (RedisError, OSError):
+        return False  # Redis out of reach: the worker cannot work either
+    finally:
+        await client.aclose()
 
 
 def start_drawer() -> None:
@@ -434,6 +456,8 @@ def build_worker(
         max_tries=settings.send_max_tries + 1,
         job_timeout=settings.job_timeout_seconds,
         max_jobs=settings.worker_jobs,
+        health_check_interval=HEALTH_SECONDS,
+        health_check_key=health_key(settings.queue_name),
     )
 
 

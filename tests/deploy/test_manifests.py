@@ -390,7 +390,7 @@ def test_compose_runs_the_whole_gateway() -> None:
         assert depends["redis"]["condition"] == "service_healthy"
         assert depends["postgres"]["condition"] == "service_healthy"
         assert services[name]["env_file"][0]["path"] == "gateway.env"
-    for name in ("api", "redis", "postgres", "rasa"):
+    for name in services:
         assert "test" in services[name]["healthcheck"], name
     assert "/healthz" in " ".join(services["api"]["healthcheck"]["test"])
     for name, service in services.items():
@@ -446,13 +446,31 @@ def test_env_example_is_real_settings_that_parse(monkeypatch: pytest.MonkeyPatch
 
 
 def gateway_commands() -> Iterator[list[str]]:
+    """Every `gateway` command the deployment runs: containers' and their probes'."""
     for service in compose()["services"].values():
         command = service.get("command")
         if command and command[0] == "gateway":
             yield command
+        probe = service.get("healthcheck", {}).get("test", [])
+        if probe[1:2] == ["gateway"]:
+            yield probe[1:]  # after "CMD"
     for _, container in gateway_containers():
         yield container["command"]
+        probe = container.get("livenessProbe", {}).get("exec", {}).get("command")
+        if probe:
+            yield probe
     yield dockerfile_cmd()
+
+
+def test_the_worker_is_probed_for_life_where_it_runs() -> None:
+    assert compose()["services"]["worker"]["healthcheck"]["test"] == [
+        "CMD",
+        "gateway",
+        "worker",
+        "--check",
+    ]
+    (worker,) = [c for _, c in gateway_containers() if c["command"] == ["gateway", "worker"]]
+    assert worker["livenessProbe"]["exec"]["command"] == ["gateway", "worker", "--check"]
 
 
 def test_commands_are_real_gateway_commands() -> None:

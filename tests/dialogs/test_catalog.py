@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from dialogs.catalog import LANGUAGE_NAMES, Catalog
 from tests.dialogs.helpers import FISHING_V1, FISHING_V2, PET_LICENCE, compile_yaml
 
@@ -40,6 +42,19 @@ def test_keep_loads_a_version_without_publishing_it() -> None:
     assert [s.version for s in kept.menu()] == [2]
     assert catalog.get("fishing-permit", 1) is None  # not mutated
     assert kept.keep(compile_yaml(FISHING_V1)).get("fishing-permit", 1) is v1  # first stays
+
+
+def test_latest_is_the_published_version_else_the_highest_loaded() -> None:
+    v1, v2 = compile_yaml(FISHING_V1), compile_yaml(FISHING_V2)
+    catalog = Catalog.of([v1]).keep(v2)  # v2 loaded for a pinned conversation only
+    assert catalog.latest("fishing-permit") is v1
+    withdrawn = replace(catalog, published={})
+    assert withdrawn.latest("fishing-permit") is v2
+    assert (
+        withdrawn.release("fishing-permit", 1).release("fishing-permit", 2).latest("fishing-permit")
+        is None
+    )
+    assert Catalog().latest("fishing-permit") is None
 
 
 def test_get_unknown() -> None:

@@ -8,8 +8,9 @@ Redis database 12 (flushed); the database is SQLite in a folder of the test's ow
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -217,6 +218,43 @@ def test_an_unknown_service_is_404(run: Run) -> None:
     response = run.client.get("/api/v1/analytics/no-such-service", headers=AUTH)
     assert response.status_code == 404
     assert run.client.get("/analytics/no-such-service").status_code == 404
+
+
+def test_a_withdrawn_service_keeps_its_figures(run: Run, tmp_path: Path) -> None:
+    """Withdrawn (still loaded for conversations in flight), then released: the figures
+    stay, from its last version and then from its conversations alone."""
+    conversations = run.client.app.state.conversations  # type: ignore[attr-defined]
+    running = conversations.catalog
+    url = f"/api/v1/analytics/{SERVICE}"
+    try:
+        published = {k: v for k, v in running.published.items() if k != SERVICE}
+        conversations.catalog = replace(running, published=published)
+        data = run.client.get(url, headers=AUTH).json()
+        assert (data["title"], data["started"], data["completed"]) == (
+            "Register a business",
+            6,
+            2,
+        )
+        assert figures(data)["cid"] == (6, 1, 3, 20.0)
+        conversations.catalog = conversations.catalog.release(SERVICE, 1)
+        assert conversations.catalog.latest(SERVICE) is None
+        data = run.client.get(url, headers=AUTH).json()
+        assert (data["started"], data["completed"]) == (6, 2)
+        assert figures(data)["business_name"] == (5, 2, 0, 40.0)
+        assert run.client.get(f"/analytics/{SERVICE}").status_code == 200
+    finally:
+        conversations.catalog = running
+    folder = tmp_path / "services"
+    shutil.copytree(ROOT / "services", folder)
+    (folder / f"{SERVICE}.yaml").unlink()
+    env = {
+        "GATEWAY_VAR_DIR": str(run.var),
+        "GATEWAY_SERVICES_DIR": str(folder),
+        "GATEWAY_DATABASE_URL": None,
+    }
+    result = CliRunner().invoke(cli, ["report", SERVICE], env=env)
+    assert result.exit_code == 0, result.output
+    assert "started 6, completed 2, completion rate 33.3 %" in result.stdout
 
 
 def test_the_page_is_served_with_its_assets(run: Run) -> None:

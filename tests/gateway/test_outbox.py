@@ -6,12 +6,17 @@ answers as the Bot API does; it can be told to fail the next calls of a method.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
+import os
+import socket
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,7 +28,17 @@ from gateway.outbox import Outbox, job_id
 from gateway.senders import Outgoing
 from gateway.senders.base import retry_after
 from gateway.settings import Settings
-from gateway.worker import QueueConfigError, backoff, build_worker, queue_url_for, redis_settings
+from gateway.worker import (
+    HEALTH_SECONDS,
+    QueueConfigError,
+    alive,
+    backoff,
+    build_worker,
+    health_key,
+    queue_url_for,
+    redis_settings,
+    run_in_process,
+)
 from state.connect import UncontendedPool
 from state.packing import PackedConnection
 from tests.gateway.providers import FakeProvider, serving
@@ -404,3 +419,36 @@ def test_the_worker_command_sends_what_is_queued(
     outcome = CliRunner().invoke(app, ["worker", "--burst"])
     assert outcome.exit_code == 0, outcome.output
     assert len(fake_telegram.sent()) == 2
+
+
+async def worker_check(settings: Settings) -> int:
+    """`gateway worker --check`, the liveness probe, as the kubelet runs it: its exit code."""
+    gateway = str(Path(sys.executable).parent / "gateway")
+    env = {**os.environ, "GATEWAY_REDIS_URL": REDIS_URL, "GATEWAY_QUEUE_NAME": settings.queue_name}
+    probe = await asyncio.create_subprocess_exec(
+        gateway, "worker", "--check", env=env, stderr=asyncio.subprocess.DEVNULL
+    )
+    return await asyncio.wait_for(probe.wait(), 60)
+
+
+async def test_the_liveness_probe_sees_this_hosts_worker_alive_and_then_gone(
+    flushed: redis.Redis, fake_telegram: FakeTelegram
+) -> None:
+    settings = settings_for(fake_telegram)
+    key = health_key(settings.queue_name)
+    assert key.endswith(f":health-check:{socket.gethostname()}")  # one key a pod
+    assert await worker_check(settings) == 1  # no worker yet
+    running = asyncio.create_task(run_in_process(settings, REDIS_URL))
+    try:
+        deadline = time.monotonic() + 10
+        while not await alive(REDIS_URL, settings.queue_name):
+            assert time.monotonic() < deadline, "the worker never recorded that it is alive"
+            await asyncio.sleep(0.05)
+        assert 0 < int(flushed.pttl(key)) <= (HEALTH_SECONDS + 1) * 1000  # type: ignore[arg-type]
+        assert await worker_check(settings) == 0
+    finally:
+        running.cancel()
+        await asyncio.wait({running}, timeout=10)
+    assert running.done()
+    assert not await alive(REDIS_URL, settings.queue_name)  # a stopped worker says so at once
+    assert await worker_check(settings) == 1

@@ -57,7 +57,7 @@ def app_keys(client: redis.Redis) -> list[bytes]:
     (the analytics archive creates it to read from it)."""
     keys: list[bytes] = []
     for key in client.scan_iter():
-        if key.endswith(b":health-check") or key.decode() in (VERSIONS_KEY, PUBLISHED_KEY):
+        if b":health-check" in key or key.decode() in (VERSIONS_KEY, PUBLISHED_KEY):
             continue
         if key == EVENTS_STREAM.encode() and not client.xlen(key):
             continue
