@@ -236,7 +236,7 @@ def worker(
     """Run the outbound worker: sends queued messages, retrying with backoff."""
     import asyncio
 
-    from gateway.worker import QueueConfigError, alive, queue_url_for, run_forever
+    from gateway.queue import QueueConfigError, alive, queue_url_for
 
     settings = Settings()
     try:
@@ -248,6 +248,8 @@ def worker(
         ok = asyncio.run(alive(url, settings.queue_name))
         typer.echo("alive" if ok else "no sign of life from this host's worker", err=not ok)
         raise typer.Exit(0 if ok else 1)
+    from gateway.worker import run_forever  # the PDF stack and more: not for a probe
+
     failed = run_forever(settings, url, burst=burst)
     raise typer.Exit(1 if failed else 0)
 

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gateway.analytics import Funnel, funnel, recorded
 from gateway.repository import load_repository
 from gateway.settings import Settings
-from state.database import Database, database_url
+
+if TYPE_CHECKING:  # SQLAlchemy and the analytics load when a report runs, not with the CLI
+    from gateway.analytics import Funnel
 
 HEADERS = ("Step", "Reached", "Dropped", "Invalid", "Median time")
 
@@ -83,6 +84,9 @@ def report(
     # A service no longer in the folder (withdrawn) is reported from its conversations,
     # its steps named by their ids.
     compiled = load_repository([settings.services_dir]).catalog.get(service)
+
+    from gateway.analytics import funnel, recorded
+    from state.database import Database, database_url
 
     async def run() -> Funnel | None:
         database = Database(database_url(settings.database_url, settings.var_dir))

@@ -18,8 +18,9 @@ from fastapi import HTTPException
 from redis.exceptions import RedisError
 
 from gateway.metrics import count_error
+from gateway.queue import redis_settings
 from gateway.senders.base import Outgoing
-from gateway.worker import DELIVER, JOB_EVENTS_KEY, NOTIFY, redis_settings
+from gateway.worker import DELIVER, JOB_EVENTS_KEY, NOTIFY
 from state.connect import streamline
 from state.store import text_of
 

@@ -9,14 +9,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import os
-import socket
-import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,20 +21,13 @@ from arq.jobs import Job
 
 from dialogs.messages import Reply, ReplyOption
 from gateway.outbox import Outbox, job_id
+from gateway.queue import (
+    redis_settings,
+)
 from gateway.senders import Outgoing
 from gateway.senders.base import retry_after
 from gateway.settings import Settings
-from gateway.worker import (
-    HEALTH_SECONDS,
-    QueueConfigError,
-    alive,
-    backoff,
-    build_worker,
-    health_key,
-    queue_url_for,
-    redis_settings,
-    run_in_process,
-)
+from gateway.worker import backoff, build_worker
 from state.connect import UncontendedPool
 from state.packing import PackedConnection
 from tests.gateway.providers import FakeProvider, serving
@@ -364,40 +353,9 @@ def test_backoff_grows_fourfold_and_is_capped() -> None:
     assert [backoff(n, 5, 3600) for n in range(1, 7)] == [5, 20, 80, 320, 1280, 3600]
 
 
-def test_queue_urls() -> None:
-    single = redis_settings("redis://:p%40ss@cache.internal:6380/3")
-    assert (single.host, single.port, single.database, single.password) == (
-        "cache.internal",
-        6380,
-        3,
-        "p@ss",
-    )
-    assert redis_settings("rediss://cache.internal").ssl
-    unix = redis_settings("unix:///srv/var/redis/redis.sock?db=2")
-    assert (unix.unix_socket_path, unix.database) == ("/srv/var/redis/redis.sock", 2)
-    sentinel = redis_settings("redis+sentinel://:s@s1.internal:26380,s2.internal/gateway?db=2")
-    assert sentinel.sentinel
-    assert sentinel.host == [("s1.internal", 26380), ("s2.internal", 26379)]
-    assert (sentinel.sentinel_master, sentinel.database, sentinel.password) == ("gateway", 2, "s")
-    with pytest.raises(QueueConfigError, match="GATEWAY_QUEUE_URL"):
-        redis_settings("redis+cluster://node1:7000")
-    with pytest.raises(QueueConfigError, match="scheme"):
-        redis_settings("http://example.org")
-
-
-def test_a_cluster_store_needs_its_own_queue_url(tmp_path: Any) -> None:
-    with pytest.raises(QueueConfigError, match="GATEWAY_QUEUE_URL"):
-        queue_url_for(Settings(redis_url="redis+cluster://node1:7000"))
-    both = Settings(redis_url="redis+cluster://node1:7000", queue_url="redis://q:6379/1")
-    assert queue_url_for(both) == "redis://q:6379/1"
-    with pytest.raises(QueueConfigError, match="no queue"):
-        queue_url_for(Settings(var_dir=tmp_path))
-
-
 def test_the_worker_command_sends_what_is_queued(
     fake_telegram: FakeTelegram, flushed: redis.Redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import asyncio
 
     from typer.testing import CliRunner
 
@@ -419,36 +377,3 @@ def test_the_worker_command_sends_what_is_queued(
     outcome = CliRunner().invoke(app, ["worker", "--burst"])
     assert outcome.exit_code == 0, outcome.output
     assert len(fake_telegram.sent()) == 2
-
-
-async def worker_check(settings: Settings) -> int:
-    """`gateway worker --check`, the liveness probe, as the kubelet runs it: its exit code."""
-    gateway = str(Path(sys.executable).parent / "gateway")
-    env = {**os.environ, "GATEWAY_REDIS_URL": REDIS_URL, "GATEWAY_QUEUE_NAME": settings.queue_name}
-    probe = await asyncio.create_subprocess_exec(
-        gateway, "worker", "--check", env=env, stderr=asyncio.subprocess.DEVNULL
-    )
-    return await asyncio.wait_for(probe.wait(), 60)
-
-
-async def test_the_liveness_probe_sees_this_hosts_worker_alive_and_then_gone(
-    flushed: redis.Redis, fake_telegram: FakeTelegram
-) -> None:
-    settings = settings_for(fake_telegram)
-    key = health_key(settings.queue_name)
-    assert key.endswith(f":health-check:{socket.gethostname()}")  # one key a pod
-    assert await worker_check(settings) == 1  # no worker yet
-    running = asyncio.create_task(run_in_process(settings, REDIS_URL))
-    try:
-        deadline = time.monotonic() + 10
-        while not await alive(REDIS_URL, settings.queue_name):
-            assert time.monotonic() < deadline, "the worker never recorded that it is alive"
-            await asyncio.sleep(0.05)
-        assert 0 < int(flushed.pttl(key)) <= (HEALTH_SECONDS + 1) * 1000  # type: ignore[arg-type]
-        assert await worker_check(settings) == 0
-    finally:
-        running.cancel()
-        await asyncio.wait({running}, timeout=10)
-    assert running.done()
-    assert not await alive(REDIS_URL, settings.queue_name)  # a stopped worker says so at once
-    assert await worker_check(settings) == 1
