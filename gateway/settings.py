@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     send_retry_max_seconds: float = 3600.0  # backoff cap
     job_timeout_seconds: float = 120.0  # a job running longer is cancelled; a job whose
     # worker died is run again by another once this (and arq's 10 s margin) has passed
+    # PDF-drawing processes of a worker (about 75 MB each). Unset: the cores it may use
+    # (its container's CPU limit, if any): set it where memory is limited but CPU is not.
+    pdf_processes: int | None = Field(default=None, ge=1)
 
     # Submissions and documents.
     link_url: str | None = None  # base of citizens' document links; unset: public_url

@@ -19,7 +19,6 @@ import contextlib
 import dataclasses
 import logging
 import multiprocessing
-import os
 import re
 import signal
 from concurrent.futures import ProcessPoolExecutor
@@ -30,6 +29,7 @@ from arq import Retry
 from arq.worker import Worker, func
 
 from gateway.documents import DocumentStore, store_from_settings
+from gateway.documents.drawers import drawer_count, start_drawer
 from gateway.logs import configure_logging
 from gateway.notifications import NotifyContext, prepare_document, send_notification
 from gateway.queue import HEALTH_SECONDS, events_url_for, health_key, redis_settings
@@ -48,8 +48,6 @@ DELIVER = "deliver"
 NOTIFY = "notify"
 RESULT_SECONDS = 24 * 3600  # a finished job's id is remembered: a duplicate key is sent once
 HTTP_TIMEOUT = 15.0
-RENDER_NICENESS = 10  # PDF drawing processes yield the CPU to the worker's sends
-DRAWERS = os.cpu_count() or 1  # documents drawn at once by one worker
 MAX_PROVIDER_WAIT = 3600.0  # a Retry-After longer than this is a provider bug
 CONTEXT_KEY = "gateway"
 ARCHIVE_KEY = "gateway:archive"
@@ -57,13 +55,6 @@ ARCHIVE_KEY = "gateway:archive"
 # than in this process: `gateway worker` runs apart from the web processes, and every
 # gateway's /metrics reads the same figures from here.
 JOB_EVENTS_KEY = "gw:metrics:jobs"
-
-
-def start_drawer() -> None:
-    """A PDF-drawing process (spawned: nothing of the worker's set-up is inherited) yields
-    the CPU to the sends and logs like the rest, numbers masked."""
-    os.nice(RENDER_NICENESS)
-    configure_logging()
 
 
 def backoff(tries: int, first: float, cap: float) -> float:
@@ -118,6 +109,7 @@ class WorkerContext:
             # or misconfigured: the database's connection must not be left behind.
             await asyncio.shield(database.close())
             raise
+        drawers = drawer_count(settings.pdf_processes)
         return cls(
             SendContext(settings, httpx.AsyncClient(timeout=HTTP_TIMEOUT)),
             database,
@@ -125,11 +117,11 @@ class WorkerContext:
             documents,
             # Below the sends in the CPU's queue: a link is never late for a PDF.
             ProcessPoolExecutor(
-                max_workers=DRAWERS,
+                max_workers=drawers,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=start_drawer,
             ),
-            asyncio.Semaphore(DRAWERS),
+            asyncio.Semaphore(drawers),
         )
 
     async def close(self) -> None:

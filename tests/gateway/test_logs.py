@@ -15,8 +15,8 @@ import pytest
 import structlog
 import uvicorn
 
+from gateway.documents.drawers import RENDER_NICENESS, start_drawer
 from gateway.logs import HANDLER_NAME, UVICORN_LOGGERS, configure_logging, mask, mask_text
-from gateway.worker import RENDER_NICENESS, start_drawer
 
 
 @pytest.fixture(autouse=True)
