@@ -8,7 +8,6 @@ import asyncio
 import os
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,20 +25,10 @@ from gateway.queue import (
 )
 from gateway.settings import Settings
 from gateway.worker import run_in_process
+from tests.gateway import test_outbox as outbox_tests
 
-DB = 5
-REDIS_URL = f"redis://127.0.0.1:6379/{DB}"
-
-
-@pytest.fixture
-def flushed() -> Iterator[redis.Redis]:
-    connection = redis.Redis.from_url(REDIS_URL)
-    connection.flushdb()
-    try:
-        yield connection
-    finally:
-        connection.flushdb()
-        connection.close()
+REDIS_URL = outbox_tests.REDIS_URL  # database 5, as the outbox's tests
+flushed = outbox_tests.flushed  # the fixture, found by pytest under this name
 
 
 def test_queue_urls() -> None:
