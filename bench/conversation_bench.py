@@ -90,9 +90,10 @@ def main(citizens: int = 300) -> None:
 
 
 def metrics_cost(rounds: int = 20_000) -> float:
-    """What `Conversations.handle` adds to a hop for `/metrics`: a lookup, two increments,
-    an observation and two clock reads (about 11 us more in multiprocess mode, where
-    prometheus-client writes each value to a memory-mapped file). Median of 5 rounds."""
+    """What `Conversations.handle` adds to a hop for `/metrics` (the same calls: keep them
+    in step with `handle`): a lookup, two increments, an observation and two clock reads
+    (about 11 us more in multiprocess mode, where prometheus-client writes each value to
+    a memory-mapped file). Median of 5 rounds."""
     from gateway.metrics import hop_metrics
 
     rounds_us = []

@@ -37,12 +37,12 @@ class Catalog:
         published = {**self.published, service.id: service.version}
         return replace(self, versions=versions, published=published)
 
-    def keep(self, service: CompiledService) -> Catalog:
-        """Load a version for the conversations pinned to it, without publishing it."""
-        if self.get(service.id, service.version) is not None:
-            return self
+    def keep(self, *services: CompiledService) -> Catalog:
+        """Load versions for the conversations pinned to them, without publishing them (a
+        version already loaded stays as it is)."""
         versions = {k: dict(v) for k, v in self.versions.items()}
-        versions.setdefault(service.id, {})[service.version] = service
+        for service in services:
+            versions.setdefault(service.id, {}).setdefault(service.version, service)
         return replace(self, versions=versions)
 
     def release(self, service_id: str, version: int) -> Catalog:

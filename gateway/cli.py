@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import sys
@@ -192,18 +193,16 @@ def serve(
         uvicorn.run("gateway.main:create_app", host=host, port=port, **options)  # type: ignore[arg-type]
         return
     listener = shared_socket(host, port)  # held here: closed once collected
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    with contextlib.ExitStack() as metrics:
+        if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            # Each worker process counts for itself: without a folder they share, a scrape
+            # of /metrics would show whichever worker answered it (gateway.metrics). A new
+            # folder each start, since prometheus-client needs it empty; the workers
+            # inherit the variable, which goes with the folder.
+            folder = metrics.enter_context(tempfile.TemporaryDirectory(prefix="gateway-metrics-"))
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+            metrics.callback(os.environ.pop, "PROMETHEUS_MULTIPROC_DIR")
         uvicorn.run("gateway.main:create_app", fd=listener.fileno(), **options)  # type: ignore[arg-type]
-        return
-    # Each worker process counts for itself: without a folder they share, a scrape of
-    # /metrics would show whichever worker answered it (gateway.metrics). A new folder
-    # each start, since prometheus-client needs it empty; the workers inherit the variable.
-    with tempfile.TemporaryDirectory(prefix="gateway-metrics-") as folder:
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
-        try:
-            uvicorn.run("gateway.main:create_app", fd=listener.fileno(), **options)  # type: ignore[arg-type]
-        finally:
-            del os.environ["PROMETHEUS_MULTIPROC_DIR"]  # the folder goes with this block
 
 
 def shared_socket(host: str, port: int) -> socket.socket:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from arq.connections import ArqRedis, create_pool
 from fastapi import HTTPException
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from gateway.metrics import count_error
@@ -49,6 +50,11 @@ class Outbox:
     def __init__(self, url: str, queue_name: str) -> None:
         self.settings = redis_settings(url)  # refuses a cluster URL at start-up
         self.settings.conn_retries = 0  # a webhook cannot wait: fail fast, the provider retries
+        # As the session store's connections (`state.connect`): a command that finds its
+        # connection closed (a Redis restart; the pool does not check one used a moment
+        # ago) is sent once more on a new one. An enqueue's WATCH is safe to send again;
+        # a connection lost once watching raises WatchError (redis-py), never a retry.
+        self.settings.retry_on_error = [RedisConnectionError]
         self.queue_name = queue_name
         self._pool: ArqRedis | None = None
         self._lock = asyncio.Lock()
@@ -57,7 +63,12 @@ class Outbox:
         async with self._lock:
             if self._pool is None:
                 pool = await create_pool(self.settings, default_queue_name=self.queue_name)
-                as_the_store_does(pool)
+                # arq builds redis-py 5's own pool; it gets the session store's kind:
+                # redis-py 5 awaits each pooled connection's health check inside the
+                # pool's lock, so concurrent enqueues queued behind each other (an enqueue
+                # took 250 ms, then seconds, under load); and an enqueue (WATCH, two
+                # EXISTS, MULTI/EXEC) packed in Python cost 3% of a USSD hop.
+                await streamline(pool.connection_pool)
                 self._pool = pool
             return self._pool
 
@@ -121,18 +132,3 @@ class Outbox:
         if self._pool is not None:
             await self._pool.aclose(close_connection_pool=True)
             self._pool = None
-
-
-def as_the_store_does(pool: ArqRedis) -> None:
-    """arq builds redis-py 5's own pool; it gets the session store's pool (`streamline`):
-
-    - redis-py 5 awaits each pooled connection's health check inside the pool's lock.
-      Every enqueue took that lock, so under load concurrent enqueues queued behind each
-      other one or two loop turns apiece (an enqueue took 250 ms, then seconds);
-    - an enqueue is a WATCH, two EXISTS and a MULTI/EXEC of the job: packed in Python,
-      0.64 M instructions, 3% of a USSD hop.
-
-    Not the store's retry (a WATCH cannot be sent again on another connection): an
-    enqueue that meets a connection Redis closed a moment ago fails, and the relay queues
-    the notification later, or the provider redelivers the webhook after its 503."""
-    streamline(pool.connection_pool)

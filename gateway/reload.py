@@ -42,7 +42,6 @@ from typing import Any, Literal
 from redis.exceptions import RedisError
 
 from dialogs.catalog import Catalog
-from dialogs.compiler import CompiledService
 from dialogs.problems import Problem, has_errors
 from gateway.conversations import Conversations
 from gateway.repository import Repository, folder_digest, load_repository
@@ -198,14 +197,14 @@ async def reload_services(conversations: Conversations, services_dir: Path) -> R
     # What was published before under the folder's numbers, where this process does not
     # hold it (released since, or never loaded): judged as a process starting now would.
     known = await archived_for(client, conversations.catalog, folder.catalog)
-    catalog, report = merge(keep(conversations.catalog, known), folder)
+    catalog, report = merge(conversations.catalog.keep(*known), folder)
     report.digest = folder.digest
     if not report.changed:
         return report
     embedded = await asyncio.to_thread(embedded_for, catalog)
     # Merged again against the catalog as it is now, with no await until it is in place:
     # the sweeper (or a concurrent reload) may have changed it while the threads ran.
-    latest, report = merge(keep(conversations.catalog, known), folder)
+    latest, report = merge(conversations.catalog.keep(*known), folder)
     report.digest = folder.digest
     if latest.published != catalog.published:
         embedded = embedded_for(latest)  # rare: trained again on what is published now
@@ -263,12 +262,6 @@ async def publish(
     }
     withdrawn = [c.service for c in report.changes if c.outcome == "withdrawn"]
     await record_published(client, raised, withdrawn if withdrawals else ())
-
-
-def keep(catalog: Catalog, services: list[CompiledService]) -> Catalog:
-    for service in services:
-        catalog = catalog.keep(service)
-    return catalog
 
 
 def log_refusals(report: ReloadReport) -> None:

@@ -15,8 +15,9 @@ process starting on an older folder while another reloads cannot lower it.
 
 What is kept is the checked definition as JSON (lists already filled in), which
 round-trips exactly through the model. The first process to publish a version wins
-(HSETNX): the reload refuses new content under a published number, and a folder that
-changed a version's content behind a restart is reported, not allowed to rewrite it.
+(HSETNX): a reload and a start both refuse new content under a published number. Only a
+start that defines the content (nothing published yet, or the embedded Redis of a single
+process) writes over it.
 """
 
 from __future__ import annotations
@@ -119,9 +120,7 @@ async def published_catalog(client: Client, folder: Catalog) -> Catalog:
     catalog = Catalog()
     for service in await archived(client, sorted(published.items()), folder):
         catalog = catalog.publish(service)
-    for service in await archived_for(client, catalog, folder):
-        catalog = catalog.keep(service)
-    return catalog
+    return catalog.keep(*await archived_for(client, catalog, folder))
 
 
 async def archived_for(client: Client, running: Catalog, folder: Catalog) -> list[CompiledService]:

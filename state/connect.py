@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from redis.asyncio import ConnectionPool, Redis
@@ -67,14 +68,17 @@ def connect(url: str, *, socket_timeout: float | None = SOCKET_TIMEOUT) -> Clien
     return Redis.from_pool(pool)
 
 
-def streamline(pool: ConnectionPool) -> None:
+async def streamline(pool: ConnectionPool) -> None:
     """Give a pool another library built (arq's) what `connect`'s pools have: no lock
     around health checks, no check of a connection used a moment ago (`UncontendedPool`)
-    and commands packed by hiredis (`state.packing`). Not the retry, which is a setting
-    of its connections. A Sentinel's pool (another subclass) is left as it is."""
+    and commands packed by hiredis (`state.packing`). The connections it made already
+    (arq pings on creation) are closed: they are of the old class. Not the retry, which
+    is a setting of its connections. A Sentinel's pool (another subclass) is left as it is."""
     if type(pool) is ConnectionPool:
+        await pool.disconnect()
         pool.__class__ = UncontendedPool
         pool.connection_class = packed(pool.connection_class)
+        pool.reset()  # type: ignore[no-untyped-call]  # now UncontendedPool.reset
 
 
 class UncontendedPool(ConnectionPool):
@@ -91,14 +95,17 @@ class UncontendedPool(ConnectionPool):
       the server closed while they sat idle; a connection given back less than
       `FRESH_SECONDS` ago goes out unchecked: a command that then finds it closed (a
       Redis restart) is sent again once on a new connection (`connect`'s retry; the
-      session store's scripts answer a repeated call as the first). The outbox's arq
-      pool has no such retry: see `gateway.outbox.as_the_store_does`.
+      session store's scripts answer a repeated call as the first; the outbox's arq
+      pool has the same retry: `gateway.outbox`).
     """
 
     FRESH_SECONDS = 1.0
-    _released_at: dict[AbstractConnection, float] | None = None  # arq's pool gets the class late
 
-    def reset(self) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._released_at: dict[AbstractConnection, float] = {}
+
+    def reset(self) -> None:  # also what `streamline` calls for a pool made as another
         super().reset()  # type: ignore[no-untyped-call]
         self._released_at = {}
 
@@ -106,7 +113,7 @@ class UncontendedPool(ConnectionPool):
         self, command_name: object = None, *keys: object, **options: object
     ) -> AbstractConnection:
         connection: AbstractConnection = self.get_available_connection()  # type: ignore[no-untyped-call]
-        released = self._released_at.pop(connection, None) if self._released_at else None
+        released = self._released_at.pop(connection, None)
         try:
             if released is not None and time.monotonic() - released < self.FRESH_SECONDS:
                 await connection.connect()  # type: ignore[no-untyped-call]  # at once if connected
@@ -118,7 +125,5 @@ class UncontendedPool(ConnectionPool):
         return connection
 
     async def release(self, connection: AbstractConnection) -> None:
-        if self._released_at is None:
-            self._released_at = {}
         self._released_at[connection] = time.monotonic()
         await super().release(connection)

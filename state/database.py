@@ -259,19 +259,13 @@ def now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-_LIMITS = {
+_COPIED = [column.name for column in MessageRow.__table__.columns if column.name != "id"]
+# The text columns and their lengths (None: unbounded; Text is a String too).
+_TEXTS: dict[str, int | None] = {
     column.name: column.type.length
     for column in MessageRow.__table__.columns
-    if isinstance(column.type, String) and column.type.length
+    if isinstance(column.type, String)
 }
-
-
-_COPIED = [column.name for column in MessageRow.__table__.columns if column.name != "id"]
-_TEXTS = [
-    column.name
-    for column in MessageRow.__table__.columns
-    if isinstance(column.type, String)  # Text is a String too
-]
 
 
 def _values(row: LogEntry) -> dict[str, Any]:
@@ -289,14 +283,10 @@ def _values(row: LogEntry) -> dict[str, Any]:
     }
     # PostgreSQL refuses a value longer than its column, and one refused row would hold
     # back its whole batch; a provider id built from a long USSD text can be that long.
-    for name, limit in _LIMITS.items():
-        value = values[name]
-        if isinstance(value, str) and len(value) > limit:
-            values[name] = value[:limit]
-    for name in _TEXTS:
+    for name, limit in _TEXTS.items():
         value = values[name]
         if isinstance(value, str):
-            values[name] = _storable(value)
+            values[name] = _storable(value[:limit])
     return values
 
 

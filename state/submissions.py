@@ -276,8 +276,7 @@ class SubmissionStore:
         try:
             async with self._statements.connect() as connection:
                 # A repeated key fails here (unique) before any number is taken.
-                insert = self._insert_pg if self.postgresql else self._insert_in_transaction
-                submission_id, ids = await insert(connection, values, owed, token)
+                submission_id, ids = await self._insert(connection, values, owed, token)
                 # Committed: numbered on the same connection, in a statement of its own.
                 values["reference"] = await self._number(connection, submission_id)
         except IntegrityError:
@@ -288,39 +287,32 @@ class SubmissionStore:
             return again
         return Stored(SubmissionRow(id=submission_id, **values), token, True, ids)
 
-    async def _insert_pg(
+    async def _insert(
         self,
         connection: AsyncConnection,
         values: dict[str, Any],
         owed: Sequence[Owed],
         token: str | None,
     ) -> tuple[int, tuple[int, ...]]:
-        """`_SUBMIT_PG` on an autocommit connection: the submission's id and its
-        notifications' ids."""
-        params = {
-            **values,
-            "token": token,
-            "expires_at": values["created_at"] + timedelta(days=self.document_days),
-            "kinds": [item.kind for item in owed],
-            "channels": [item.channel for item in owed],
-            "addresses": [item.address for item in owed],
-            "payloads": [json.dumps(item.payload) for item in owed],
-        }
-        row = (await connection.execute(_SUBMIT_PG, params)).one()
-        return int(row.id), tuple(row.notifications)
-
-    async def _insert_in_transaction(
-        self,
-        connection: AsyncConnection,
-        values: dict[str, Any],
-        owed: Sequence[Owed],
-        token: str | None,
-    ) -> tuple[int, tuple[int, ...]]:
-        """What `_SUBMIT_PG` does, in a transaction of three statements (SQLite)."""
+        """The submission, its document and its notifications: `_SUBMIT_PG` on PostgreSQL
+        (one statement on an autocommit connection), a transaction of three statements on
+        SQLite. The submission's id and its notifications' ids."""
+        now = values["created_at"]
+        if self.postgresql:
+            params = {
+                **values,
+                "token": token,
+                "expires_at": self._expires(now),
+                "kinds": [item.kind for item in owed],
+                "channels": [item.channel for item in owed],
+                "addresses": [item.address for item in owed],
+                "payloads": [json.dumps(item.payload) for item in owed],
+            }
+            row = (await connection.execute(_SUBMIT_PG, params)).one()
+            return int(row.id), tuple(row.notifications)
         async with connection.begin():
             submission_id = await connection.scalar(_INSERT_SUBMISSION, values)
             assert submission_id is not None
-            now = values["created_at"]
             if token is not None:
                 document = self._document(submission_id, "certificate", token, now)
                 await connection.execute(_INSERT_DOCUMENT, document)
@@ -614,8 +606,12 @@ class SubmissionStore:
             "token": token,
             "kind": kind,
             "created_at": now,
-            "expires_at": now + timedelta(days=self.document_days),
+            "expires_at": self._expires(now),
         }
+
+    def _expires(self, now: datetime) -> datetime:
+        """When a document issued at `now` stops being served by its link."""
+        return now + timedelta(days=self.document_days)
 
     async def _add_notifications(
         self,

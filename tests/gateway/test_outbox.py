@@ -209,7 +209,26 @@ async def test_the_queue_connections_are_the_session_stores_kind(
     pool = (await outbox._connected()).connection_pool
     assert type(pool) is UncontendedPool
     assert pool.connection_class is PackedConnection
+    # arq's first ping made a connection before the pool was ours: it went, none is left
+    # that packs in Python.
+    used = [*pool._available_connections, *pool._in_use_connections]
+    assert used
+    assert {type(connection) for connection in used} == {PackedConnection}
     assert await outbox.depth() == 1
+
+
+async def test_an_enqueue_on_a_connection_redis_closed_is_sent_again(
+    outbox: Outbox, flushed: redis.Redis
+) -> None:
+    """A Redis restart closes the connection the last enqueue gave back a moment ago (the
+    pool sends it unchecked): the next enqueue goes through on a new one."""
+    assert await outbox.send(outgoing(key="before-restart"))
+    pool = await outbox._connected()
+    first = await pool.client_id()
+    assert flushed.client_kill_filter(_id=first) == 1
+    assert await outbox.send(outgoing(key="after-restart"))
+    assert await pool.client_id() != first
+    assert await outbox.depth() == 2
 
 
 async def test_a_failing_provider_is_retried_with_backoff_then_succeeds(

@@ -36,7 +36,7 @@ def test_the_bytes_are_redis_pys(command: tuple[EncodableT, ...]) -> None:
 def test_what_redis_py_refuses_is_refused_alike(value: object) -> None:
     with pytest.raises(DataError):
         Connection().pack_command("SET", "k", value)  # type: ignore[arg-type]
-    with pytest.raises(DataError, match="invalid input"):
+    with pytest.raises(DataError):
         PackedConnection().pack_command("SET", "k", value)  # type: ignore[arg-type]
 
 
