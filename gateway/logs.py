@@ -12,6 +12,20 @@ processor before rendering masks phone numbers (E.164, Bhutanese 8-digit mobiles
 of the event, nested ones and tracebacks included, keeping the last 3 digits (and
 Bhutan's country code) so that an operator can still tell two citizens apart:
 `+97517123456` -> `+975*****456`, `17123456` -> `*****456`, `11501001234` -> `********234`.
+
+Numbers are masked however citizens and systems write them: grouped with spaces, dashes
+or dots, mixed (`17 12-34.56`, `115.0100.1234`), with `+` or the `00` international prefix.
+Bhutan's code stays visible only when a prefix says a country code follows: `+975...` and
+`00975...` both become `+975*****456` (the masked form writes `+` whichever prefix was
+typed), another country's code is masked too (`0014155550123` -> `+********123`, as
+`+14155550123`). Without a prefix, `975` is masked with the rest:
+`97517123456`, `975 17 12 34 56` and `975.17.12.34.56` become `********456`, because 11
+digits may as well be an ID (the ID step takes any 11 digits; a Polish PESEL of someone
+born in May 1997 starts with 975), and an ID keeps only its last 3 digits.
+
+What only looks like one is kept: references (`BR-2026-1000000`), dates and times, UUIDs,
+IP addresses, versions and decimals (`1712.3456`, a single dot being a decimal point). An
+address written as four pairs, `17.12.34.56`, is how a mobile is dotted: masked.
 """
 
 from __future__ import annotations
@@ -31,34 +45,65 @@ UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
 
 # One pass over a string finds every kind. Digit look-arounds rather than \b: a
 # number is often glued to letters or punctuation (`gw:{+97517123456}:lock`, `CID11501001234`).
+# A number without a + starts neither inside a run of digits nor right after `<digit>.`,
+# and does not end before `.<digit>`: that is part of a decimal, an address or a version
+# (`0.17123456`, `17.12.34.56.78`).
 _NUMBERS = re.compile(
     r"""
-    # Numbers that are not a citizen's, kept as they are: references (BR-2026-1000000),
-    # dates (17-08-2026, 2026-08-17) and UUIDs, whose digit runs would look like one.
+    # Where a match may start: a +, the first digit of a run, the head of a UUID. Tested
+    # first, and a character class first of all, so that most characters of a line
+    # (letters, spaces, the digits inside a run) are turned down at once instead of by
+    # every alternative below: masking is part of every log line's cost.
+    (?=[\d+A-Fa-f])(?=\+|(?<!\d)(?<!\d\.)\d|[0-9A-Fa-f]{8}-)
+    (?:
+    # Numbers that are not a citizen's, kept as they are: references (BR-2026-1000000,
+    # from their digits on), dates (17-08-2026, 17.08.2026, 2026-08-17, an ISO time with
+    # it), times (10:00: its 00 would start `10:00 975 17 12 34 56`), UUIDs and IP
+    # addresses (192.168.77.123, 172.17.0.12), whose digit runs would look like one.
+    # Only what can be one: a day, a month, a year of 19xx or 20xx and one separator
+    # (1712-34-56, 17-12-3456 and 16-09.2082 are mobiles); parts of an address below 300
+    # (975.17.12.34 is not one). Four pairs (17.12.34.56) are not an address here: that
+    # is how a mobile is dotted, and masking one address too many is the safe side.
     (?P<keep>
-        [A-Z]{1,8}-\d{4}-\d{6,}
-        | (?<!\d)\d{1,2}[-/.]\d{1,2}[-/.]\d{4}(?!\d)
-        | (?<!\d)\d{4}-\d{2}-\d{2}(?!\d)
+        (?<=[A-Z]-)\d{4}-\d{6,}
+        | (?<!\d)(?:0?[1-9]|[12]\d|3[01]) (?P<sep>[-/.]) (?:0?[1-9]|1[0-2]) (?P=sep)
+          (?:19|20)\d\d(?!\d)
+        | (?<!\d)(?:19|20)\d\d-[01]\d-[0-3]\d(?:[T ]\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?)?(?!\d)
+        | (?<!\d)\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?!\d)
         | [0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}
+        | (?<!\d)(?!\d\d\.\d\d\.\d\d\.\d\d(?!\d))[12]?\d?\d(?:\.[12]?\d?\d){3}(?!\.?\d)
     )
     # +975 17 12 34 56, +14155550123, +1 (415) 555-0123, +44.20.7946.0958
     | (?P<e164>\+[ ]?\(?\d(?:(?:[ .-]|[ ]?[()][ ]?)?\d){6,14})(?!\d)
-    # Citizens type spaces or dashes inside a number (the national_id and phone steps
-    # accept them): `115 0100 1234`, `17-12-34-56`.
-    | (?<!\d)(?P<cid>\d(?:[ -]?\d){10})(?!\d)  # citizenship ID (also 975... without +)
-    | (?<!\d)(?P<mobile>(?:1[67]|[78]7)(?:[ -]?\d){6})(?!\d)  # Bhutanese mobile (BT pattern)
-    """,
+    # The same after 00, the international prefix dialled instead of +: 0097517123456,
+    # 00 975 17123456. A country code never starts with 0; and 9 digits at least after
+    # 00 (11 in all, as many as an ID): a shorter run is more likely a zero-padded count.
+    | (?<!\d)(?<!\d\.)00[ -]?(?P<intl>\(?[1-9](?:(?:[ .-]|[ ]?[()][ ]?)?\d){8,14})(?!\d)
+    # Citizens type spaces, dashes or dots inside a number, mixed too (the national_id and
+    # phone steps accept them): `115 0100 1234`, `17-12-34-56`, `17 12-34.56`. A dot only
+    # between groups of two digits or more (17.12.34.56, 115.0100.1234): next to a single
+    # digit it is a version or an address (3.11.7, 124.0.6367.207, 10.0.17.12). A single
+    # dot and no other separator is a decimal point (1712.3456, 17123456.50): kept.
+    | (?<!\d)(?<!\d\.)(?!\d+\.\d+(?![ .-]?\d))
+      (?:
+        (?P<cid>\d(?:GAP\d){10})  # citizenship ID (also 975... without a prefix)
+        | (?P<mobile>(?:1[67]|[78]7)(?:GAP\d){6})  # Bhutanese mobile (BT pattern)
+      )
+      (?!\.?\d)
+    )
+    """.replace("GAP", r"(?:[ -]|(?<=\d\d)\.(?=\d\d))?"),  # what may come between two digits
     re.VERBOSE,
 )
 _BHUTAN = "975"
 
 
 def _mask_number(match: re.Match[str]) -> str:
-    e164 = match.group("e164")
     if match.group("keep") is not None:
         return match.group(0)
-    digits = re.sub(r"\D", "", match.group(0))
-    if e164 is None:
+    # After + or 00 (`intl` leaves its 00 out) the digits start with a country code.
+    international = match.group("e164") or match.group("intl")
+    digits = re.sub(r"\D", "", international or match.group(0))
+    if international is None:
         return "*" * (len(digits) - KEEP) + digits[-KEEP:]
     kept = _BHUTAN if digits.startswith(_BHUTAN) else ""
     return "+" + kept + "*" * (len(digits) - len(kept) - KEEP) + digits[-KEEP:]
@@ -82,10 +127,14 @@ def mask(value: Any) -> Any:
     return value
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def _has_digits(text: str) -> bool:
     # Most strings in a log event (levels, logger names, words) have no digit: skip the
-    # regular expression for them.
-    return any(c.isdigit() for c in text)
+    # regular expression for them. A search in C, 2 to 4 times quicker than a loop over
+    # the characters; and `\d` is what a number above starts with.
+    return _DIGIT.search(text) is not None
 
 
 def mask_numbers(logger: Any, method: str, event: EventDict) -> EventDict:

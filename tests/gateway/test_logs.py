@@ -57,6 +57,30 @@ def restore_logging() -> Iterator[None]:
         ("11501001234 17123456", "********234 *****456"),
         ("gw:{+97517123456}:lock", "gw:{+975*****456}:lock"),
         ("/api/v1/messages?address=%2B97517123456", "/api/v1/messages?address=%2B********456"),
+        # Dots between groups, and mixed separators, as citizens type them.
+        ("17.12.34.56", "*****456"),
+        ("+975.17.12.34.56", "+975*****456"),
+        ("975.17.12.34.56", "********456"),  # no prefix: 975 is masked, as in 97517123456
+        ("CID 115.0100.1234", "CID ********234"),
+        ("115.01.00-1234", "********234"),
+        ("17 12-34.56", "*****456"),
+        ("17.12 34 56", "*****456"),  # a dot, then more: no decimal point
+        ("1712-34-56", "*****456"),  # no date: month 34, year 1712
+        ("17-12-3456", "*****456"),  # no date: year 3456
+        ("Mob.17123456", "Mob.*****456"),  # a dot after a word is no decimal point
+        ("77.88.55.66", "*****566"),  # an address written as a dotted mobile: masked
+        # The country code without a +: masked with the rest, 11 digits may be an ID.
+        ("975 17 12 34 56", "********456"),
+        ("975 17123456", "********456"),
+        # The 00 international prefix: as with +, which the masked form writes.
+        ("0097517123456", "+975*****456"),
+        ("00975 17 12 34 56", "+975*****456"),
+        ("00 975 17123456", "+975*****456"),
+        ("00-975-17-12-34-56", "+975*****456"),
+        ("tel:0097517123456", "tel:+975*****456"),
+        ("0014155550123", "+********123"),  # other countries: the country code goes too
+        ("0044 20 7946 0958", "+*********958"),
+        ("at 10:00 975 17 12 34 56", "at 10:00 ********456"),  # a time's 00: no prefix
         # Not numbers of a citizen: left alone.
         ("BR-2026-000123", "BR-2026-000123"),
         ("BR-2026-1000000", "BR-2026-1000000"),  # a reference past 999,999
@@ -67,6 +91,20 @@ def restore_logging() -> Iterator[None]:
         ("2026-01-15T10:00:00.123456Z", "2026-01-15T10:00:00.123456Z"),
         ("took 12345678 ns", "took 12345678 ns"),  # 8 digits, not a Bhutanese mobile prefix
         ("id 123456789012", "id 123456789012"),  # 12 digits: neither a CID nor a mobile
+        ("on 17.08.2026", "on 17.08.2026"),  # a dotted date
+        ("2026-01-15 10:00:00,123", "2026-01-15 10:00:00,123"),  # the stdlib's asctime
+        ("2026-01-15T10:00:00.17123456Z", "2026-01-15T10:00:00.17123456Z"),
+        ("from 10.0.17.12 and 192.168.77.123", "from 10.0.17.12 and 192.168.77.123"),
+        ("172.17.0.12", "172.17.0.12"),  # a Docker address: 8 digits from 17
+        ("redis 127.0.0.1:6379", "redis 127.0.0.1:6379"),
+        ("python 3.11.7, gateway 1.2.3", "python 3.11.7, gateway 1.2.3"),
+        ("Chrome/124.0.6367.207", "Chrome/124.0.6367.207"),  # 11 digits, single-digit part
+        ("Nu. 1712.3456 paid", "Nu. 1712.3456 paid"),  # a single dot: a decimal point
+        ("total 17123456.50", "total 17123456.50"),
+        ("ratio 0.17123456", "ratio 0.17123456"),  # a fraction
+        ("975.17123456", "975.17123456"),  # a decimal too, 975 or not
+        ("17.12.34.56.78", "17.12.34.56.78"),  # five pairs: no phone
+        ("count 0012345678", "count 0012345678"),  # 00 and 8 digits: a zero-padded count
     ],
 )
 def test_numbers_are_masked_keeping_the_last_three_digits(text: str, masked: str) -> None:
