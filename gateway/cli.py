@@ -141,6 +141,13 @@ def simulate(
     channel: Annotated[str, typer.Option(help="ussd, sms, whatsapp, telegram or web.")] = "ussd",
     lang: Annotated[str, typer.Option(help="Language code.")] = "en",
     live: Annotated[bool, typer.Option(help="Call real registries for lookups.")] = False,
+    phone: Annotated[
+        str,
+        typer.Option(
+            help="The citizen's number (given by the operator; on web and telegram, proved "
+            "with the code 123456)."
+        ),
+    ] = "+97517123456",
 ) -> None:
     """Play the citizen in a terminal; reads one answer a line when not a terminal."""
     from gateway.simulator import simulate as run_simulation
@@ -153,7 +160,13 @@ def simulate(
         typer.echo(f"unknown service {service!r}; run `gateway check` for problems", err=True)
         raise typer.Exit(2)
     run_simulation(
-        repository.catalog, compiled.id, channel, lang, live=live, interactive=sys.stdin.isatty()
+        repository.catalog,
+        compiled.id,
+        channel,
+        lang,
+        live=live,
+        interactive=sys.stdin.isatty(),
+        phone=phone,
     )
 
 
@@ -187,8 +200,26 @@ def serve(
 ) -> None:
     """Start the gateway (FastAPI on uvicorn)."""
     import uvicorn
+    from pydantic import ValidationError
 
-    options: dict[str, object] = {"factory": True, "workers": workers, "access_log": access_log}
+    try:
+        Settings()  # a placeholder or short secret stops the start here, named
+    except ValidationError as exc:
+        for error in exc.errors():
+            message = str(error["msg"]).removeprefix("Value error, ")
+            where = [str(part) for part in error.get("loc", ())]
+            named = f"GATEWAY_{where[0].upper()}: " if where else ""  # a field's own error
+            typer.echo(f"gateway: {named}{message}", err=True)
+        raise typer.Exit(2) from exc
+    # Who the client is comes from GATEWAY_TRUSTED_PROXIES (the app's own middleware):
+    # uvicorn's default would believe X-Forwarded-For from any local process.
+    options: dict[str, object] = {
+        "factory": True,
+        "workers": workers,
+        "access_log": access_log,
+        "proxy_headers": False,
+        "server_header": False,
+    }
     if workers == 1:
         uvicorn.run("gateway.main:create_app", host=host, port=port, **options)  # type: ignore[arg-type]
         return

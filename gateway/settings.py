@@ -1,22 +1,46 @@
 """Settings from `GATEWAY_*` environment variables (and `.env`).
 
-Secrets are `SecretStr`: they print as `**********`, so they never reach a log.
+Secrets are `SecretStr`: they print as `**********`, so they never reach a log. A secret
+is either real or absent: an empty value is unset (what it guards stays closed), and a
+placeholder (`CHANGE-ME...`) or a value shorter than 16 characters stops the start with
+an error naming the variable, since an operator who wrote one meant to set a secret.
+
+`GATEWAY_DEVELOPMENT=true` (`make run`) is the one switch that opens what has no secret
+yet, for a newcomer's laptop: the USSD and Africa's Talking SMS callbacks without a
+token, verification codes printed in the log, the demo registry answering census
+lookups. The gateway says so at start, naming every open endpoint.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal, Self
 
-from pydantic import Field, SecretStr
+from limits import RateLimitItem, parse_many
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIN_SECRET_LENGTH = 16
+# What operators leave in an env file when they mean "fill this in later".
+PLACEHOLDER = re.compile(
+    r"^(?:change[-_ ]?me|replace[-_ ]?me|your[-_ ]|placeholder|example|todo|fixme|xxx+|<)",
+    re.IGNORECASE,
+)
+PrivateEndpoint = Literal["docs", "metrics", "problems"]
 
 
 class Settings(BaseSettings):
     """Everything configurable."""
 
-    model_config = SettingsConfigDict(env_prefix="GATEWAY_", env_file=".env", extra="ignore")
+    # Errors name the variable, never its value: a secret must not reach a log.
+    model_config = SettingsConfigDict(
+        env_prefix="GATEWAY_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
+    # Opens the callbacks that have no secret, prints verification codes in the log and
+    # answers census lookups from the demo registry: never in production (see above).
+    development: bool = False
     admin_token: SecretStr | None = None  # bearer token of the admin API; unset: closed
     database_url: str | None = None  # unset: SQLite under var_dir; postgresql://... otherwise
     services_dir: Path = Path("services")
@@ -25,8 +49,11 @@ class Settings(BaseSettings):
     sweep_seconds: float = 30.0  # how often abandoned conversations are expired
     public_url: str = "http://127.0.0.1:8000"  # the URL providers call (signatures use it)
 
-    ussd_token: SecretStr | None = None  # required as ?token= on USSD callbacks when set
-    ussd_allowed_ips: list[str] = []  # aggregator addresses or networks; empty: any
+    # The USSD and Africa's Talking SMS callbacks (unsigned by their providers) need the
+    # token as ?token=, or a caller from the allow-list; with neither they answer 403
+    # (unless `development`).
+    ussd_token: SecretStr | None = None
+    ussd_allowed_ips: list[str] = []  # aggregator addresses or networks
     ussd_codes: dict[str, str] = {}  # service code -> service id; others get the main menu
 
     twilio_auth_token: SecretStr | None = None  # verifies X-Twilio-Signature
@@ -83,7 +110,35 @@ class Settings(BaseSettings):
     # submission and decision (at most 200 characters: it is stored with each call)
     backoffice_webhook_secret: SecretStr | None = None  # HMAC-SHA256 key of its signature
     relay_seconds: float = 15.0  # how often pending notifications are queued again
-    public_rate_per_minute: int = 30  # /d/ and /verify/ requests per client address
+    public_rate_per_minute: int = Field(default=30, ge=1)  # /d/ and /verify/ per client
+
+    # Who the client is: X-Forwarded-For counts only when it comes from one of these
+    # addresses or networks (the reverse proxy, the ingress controller). Empty: the peer.
+    trusted_proxies: list[str] = []
+    # Countries (ISO 3166 codes) whose numbers may use the gateway: others get nothing and
+    # cannot start a conversation or receive a verification code.
+    allowed_countries: list[str] = ["BT"]
+    # Inbound limits ("N/minute;M/day", the notation of the `limits` package): messages
+    # per citizen on every channel, and web chat requests per client address.
+    inbound_per_address: str = "30/minute;600/day"
+    web_per_client: str = "60/minute;2000/day"
+    # Outbound budgets: message parts sent to a number, to a number range (the number
+    # without its last `range_digits` digits), to a country, and in all, whatever the
+    # sender. A message over a budget is held back (SMS pumping).
+    budget_per_number: str = "60/minute;300/day"
+    budget_per_range: str = "120/minute;2000/day"
+    budget_per_country: str = "600/minute;20000/day"
+    budget_total: str = "1200/minute;50000/day"
+    range_digits: int = Field(default=4, ge=1, le=8)
+    # Verification codes (web chat and Telegram prove a number by SMS).
+    codes_per_number: str = "3/15minutes;10/day"
+    verified_days: int = Field(default=30, ge=1)  # a proved number is trusted this long
+    admin_failures_per_client: str = "10/minute"  # wrong admin tokens before 429
+    # JSON and form bodies above this are refused with 413 (Meta's webhooks: 3 MB).
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    # Pages that need the admin token: `docs` (/docs, /redoc, /openapi.json), `metrics`,
+    # `problems` (/api/v1/services/problems).
+    private_endpoints: list[PrivateEndpoint] = []
 
     # Intent detection. Unset: the embedded classifier alone; set: Rasa's /model/parse,
     # falling back to the embedded one when Rasa is slow or down.
@@ -96,6 +151,61 @@ class Settings(BaseSettings):
     @property
     def link_base(self) -> str:
         return self.link_url or self.public_url
+
+    @model_validator(mode="after")
+    def _real_secrets(self) -> Self:
+        """Empty secrets are unset; placeholders and short ones stop the start."""
+        for name, field in type(self).model_fields.items():
+            value = getattr(self, name)
+            if not isinstance(value, SecretStr):
+                continue
+            text = value.get_secret_value().strip()
+            variable = (field.alias or f"GATEWAY_{name}").upper()
+            if not text:
+                setattr(self, name, None)  # `FOO=` in an env file: not set at all
+                continue
+            if text != value.get_secret_value():
+                setattr(self, name, SecretStr(text))  # a secret file's final newline
+            if PLACEHOLDER.match(text):
+                raise ValueError(f"{variable} is a placeholder: set a real secret")
+            if len(text) < MIN_SECRET_LENGTH:
+                raise ValueError(
+                    f"{variable} is {len(text)} characters: a secret needs at least "
+                    f"{MIN_SECRET_LENGTH} (e.g. `openssl rand -hex 24`)"
+                )
+        return self
+
+    @field_validator(
+        "inbound_per_address",
+        "web_per_client",
+        "budget_per_number",
+        "budget_per_range",
+        "budget_per_country",
+        "budget_total",
+        "codes_per_number",
+        "admin_failures_per_client",
+    )
+    @classmethod
+    def _rates(cls, value: str) -> str:
+        rates(value)  # refused at start, not at the first message
+        return value
+
+    @field_validator("allowed_countries")
+    @classmethod
+    def _countries(cls, value: list[str]) -> list[str]:
+        codes = [code.strip().upper() for code in value]
+        wrong = [code for code in codes if not re.fullmatch(r"[A-Z]{2}|\*", code)]
+        if wrong:
+            raise ValueError(f'not ISO 3166 country codes: {wrong} (use ["*"] for all)')
+        return codes
+
+
+def rates(value: str) -> list[RateLimitItem]:
+    """ "20/minute;150/day" as rate limit items (ValueError when it is not that)."""
+    items = parse_many(value)
+    if not items:
+        raise ValueError(f"no rate in {value!r}: write e.g. 20/minute;150/day")
+    return items
 
 
 def secret(value: SecretStr | None) -> str | None:
