@@ -74,6 +74,15 @@ UNHANDLED = Counter(
     ["route"],
     registry=REGISTRY,
 )
+REFUSED = Counter(
+    "gateway_refused",
+    "Messages and requests refused or held back by a limit: inbound (a citizen's messages "
+    "per minute or day), web_client, country (a number outside the allowed countries), "
+    "budget_number, budget_range, budget_country, budget_total (outbound parts held "
+    "back), codes (verification codes), admin_auth (wrong admin tokens), public_pages.",
+    ["limit"],
+    registry=REGISTRY,
+)
 SUBMISSIONS = Counter(
     "gateway_submissions",
     "Applications stored (issued, pending), decided (approved, rejected) or not stored "
@@ -145,6 +154,11 @@ def count_error(kind: str) -> None:
     if child is None:
         child = _errors[kind] = ERRORS.labels(kind)
     child.inc()
+
+
+def count_refused(limit: str, amount: int = 1) -> None:
+    """`amount` more requests or message parts refused by `limit` (see REFUSED)."""
+    REFUSED.labels(limit).inc(amount)
 
 
 def count_nlu_answer(source: str, understood: bool) -> None:
