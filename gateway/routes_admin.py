@@ -1,6 +1,6 @@
-"""The admin API (bearer `GATEWAY_ADMIN_TOKEN`): the message log, the back office's
-submissions and decisions, the notifications that could not be delivered, and the
-services with their versions and reload (`gateway/reload.py`).
+"""The admin API (bearer `GATEWAY_ADMIN_TOKEN`, `gateway.security.admin`): the message log,
+the back office's submissions and decisions, the notifications that could not be
+delivered, and the services with their versions and reload (`gateway/reload.py`).
 
 Without a configured token the admin API is closed (403), never open.
 """
@@ -8,11 +8,10 @@ Without a configured token the admin API is closed (403), never open.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Header, HTTPException, Query, Request
+from fastapi import APIRouter, Body, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from redis.exceptions import RedisError
@@ -22,11 +21,17 @@ from dialogs.text import localise
 from gateway.conversations import Conversations
 from gateway.reload import ServiceChange, announce, log_refusals, merge, reload_services
 from gateway.repository import Repository, load_repository
-from gateway.settings import Settings, secret
+from gateway.security.admin import admin_auth
+from gateway.settings import Settings
 from gateway.submissions import Submissions, submission_data
 from state.submissions import NotificationRow, SubmissionRow, SubmissionStore
 
 logger = logging.getLogger(__name__)
+
+# Ids are 32-bit integers in the database (PostgreSQL `integer`): a larger one is no id,
+# and would fail in the driver rather than be answered 422.
+MAX_ID = 2**31 - 1
+MAX_OFFSET = 10**9
 
 
 class Decision(BaseModel):
@@ -91,20 +96,13 @@ def _on_reload(change: ServiceChange | None) -> dict[str, str] | None:
     return {"outcome": change.outcome, "reason": change.reason}
 
 
-def admin_auth(settings: Settings) -> list[Any]:
-    """Route dependencies that demand the admin bearer token (`GATEWAY_ADMIN_TOKEN`)."""
-
-    def authorised(authorization: Annotated[str, Header()] = "") -> None:
-        token = secret(settings.admin_token)
-        given = authorization.removeprefix("Bearer ").strip()
-        if token is None or not hmac.compare_digest(given.encode(), token.encode()):
-            raise HTTPException(status_code=403, detail="a valid admin bearer token is required")
-
-    return [Depends(authorised)]
-
-
 def admin_router(settings: Settings) -> APIRouter:
-    router = APIRouter(prefix="/api/v1", tags=["admin"], dependencies=admin_auth(settings))
+    router = APIRouter(
+        prefix="/api/v1",
+        tags=["admin"],
+        dependencies=admin_auth(settings),
+        max_body_size=settings.max_body_bytes,  # 413, whether declared or streamed
+    )
 
     @router.get("/messages")
     async def messages(
@@ -135,7 +133,7 @@ def admin_router(settings: Settings) -> APIRouter:
         status: Literal["issued", "pending", "approved", "rejected"] | None = None,
         citizen: str | None = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     ) -> list[dict[str, Any]]:
         """Submissions, newest first, filtered by service, status or citizen."""
         store: SubmissionStore = request.app.state.submission_store
@@ -182,7 +180,7 @@ def admin_router(settings: Settings) -> APIRouter:
     @router.get("/notifications")
     async def notifications(
         request: Request,
-        status: Literal["pending", "sent", "failed"] | None = None,
+        status: Literal["pending", "held", "sent", "failed"] | None = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
     ) -> list[dict[str, Any]]:
         """Messages and webhook calls owed by submissions, e.g. `?status=failed`."""
@@ -192,7 +190,9 @@ def admin_router(settings: Settings) -> APIRouter:
         ]
 
     @router.post("/notifications/{notification_id}/retry")
-    async def retry(request: Request, notification_id: int) -> dict[str, Any]:
+    async def retry(
+        request: Request, notification_id: Annotated[int, Path(ge=1, le=MAX_ID)]
+    ) -> dict[str, Any]:
         """Send a failed notification again (e.g. after the back office is fixed)."""
         store: SubmissionStore = request.app.state.submission_store
         row = await store.reopen(notification_id)

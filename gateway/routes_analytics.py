@@ -21,7 +21,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from dialogs.catalog import Catalog
 from gateway.analytics import funnel, recorded
-from gateway.routes_admin import admin_auth
+from gateway.security.admin import admin_auth
 from gateway.settings import Settings
 from gateway.static_assets import static_asset
 from state.events import EventArchive
@@ -31,10 +31,14 @@ DRAIN_BATCHES = 20  # at most 10,000 entries read before answering; the archiver
 
 
 def _utc(value: datetime | None) -> datetime | None:
-    """Stored times are naive UTC: an offset given in the query is converted to it."""
+    """Stored times are naive UTC: an offset given in the query is converted to it (422
+    when that leaves the calendar: 0001-01-01 at +05:00 is in the year 0)."""
     if value is None or value.tzinfo is None:
         return value
-    return value.astimezone(UTC).replace(tzinfo=None)
+    try:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    except OverflowError as exc:
+        raise HTTPException(status_code=422, detail="that time is out of range in UTC") from exc
 
 
 def analytics_router(settings: Settings) -> APIRouter:

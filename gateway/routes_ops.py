@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +31,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
 from gateway.metrics import Shared, count_unhandled, exposition, record_rasa
+from gateway.security.headers import DEFAULT_CSP, SECURITY_HEADERS
 from nlu.rasa_client import RasaClassifier
 from state.events import Backlog, backlog
 from state.store import EXPIRY_INDEX
@@ -172,9 +173,15 @@ async def _shared(state: Any, probes: Probes) -> Shared:
     return shared
 
 
-def ops_router(*, timeout: float = CHECK_TIMEOUT, optional: Collection[str] = ()) -> APIRouter:
+def ops_router(
+    *,
+    timeout: float = CHECK_TIMEOUT,
+    optional: Collection[str] = (),
+    metrics_dependencies: Sequence[Any] = (),
+) -> APIRouter:
     """/readyz and /metrics. A check named in `optional` ("rasa": the embedded classifier
-    answers while Rasa is away) is reported but does not make the gateway unready."""
+    answers while Rasa is away) is reported but does not make the gateway unready;
+    `metrics_dependencies` can make /metrics private (the admin token)."""
     router = APIRouter(tags=["ops"])
     probes = Probes(timeout)
 
@@ -202,7 +209,9 @@ def ops_router(*, timeout: float = CHECK_TIMEOUT, optional: Collection[str] = ()
         body = {"status": "unavailable" if failed else "ok", "failed": failed, "checks": detail}
         return JSONResponse(body, status_code=503 if failed else 200)
 
-    @router.get("/metrics", response_class=PlainTextResponse)
+    @router.get(
+        "/metrics", response_class=PlainTextResponse, dependencies=list(metrics_dependencies)
+    )
     async def metrics(request: Request) -> Response:
         """Prometheus metrics (text format)."""
         state = request.app.state
@@ -222,6 +231,9 @@ def count_unhandled_exceptions(app: FastAPI) -> None:
     async def server_error(request: Request, exc: Exception) -> Response:
         route = request.scope.get("route")
         count_unhandled(getattr(route, "path", "unmatched"))
-        return PlainTextResponse("Internal Server Error", status_code=500)
+        # Starlette answers these outside every middleware: the page headers go here.
+        headers = {name.decode(): value.decode() for name, value in SECURITY_HEADERS}
+        headers["Content-Security-Policy"] = DEFAULT_CSP
+        return PlainTextResponse("Internal Server Error", status_code=500, headers=headers)
 
     app.add_exception_handler(Exception, server_error)

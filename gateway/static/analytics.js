@@ -132,9 +132,15 @@
     status.textContent = "Loading\u2026";
     window.fetch(url, {headers: {Authorization: "Bearer " + token}, cache: "no-store"})
       .then(function (response) {
-        if (response.status === 403) {
+        if (response.status === 401 || response.status === 403) {
           store("");
           askToken("That token was not accepted.");
+          status.textContent = "";
+          return null;
+        }
+        if (response.status === 429) {
+          store("");
+          askToken("Too many wrong tokens. Please wait a minute and try again.");
           status.textContent = "";
           return null;
         }
