@@ -33,7 +33,8 @@ from redis.exceptions import NoScriptError
 
 from dialogs import json_text
 
-MESSAGE_TTL_SECONDS = 50 * 3600  # provider message ids are remembered > 48 h
+MESSAGE_TTL_SECONDS = 50 * 3600  # the reply to a provider message id is kept > 48 h
+SEEN_PREFIX = "gw:seen:"  # provider message ids, across citizens, for the replay window
 EXPIRY_INDEX = "gw:expiry"
 EVENTS_STREAM = "gw:events"
 EVENTS_MAXLEN = 1_000_000
@@ -44,6 +45,17 @@ _BEGIN = """
 if ARGV[3] == '1' then
   local done = redis.call('GET', KEYS[3])
   if done then return {'dup', done} end
+  -- Seen before (past its stored reply, or as another citizen's): acknowledged, not run.
+  -- ARGV[4]: '1' look it up here, '2' a Cluster found it (it lives in another slot).
+  if ARGV[4] == '2' or (ARGV[4] == '1' and redis.call('EXISTS', KEYS[6]) == 1) then
+    return {'dup', ''}
+  end
+end
+for i = 1, tonumber(ARGV[5]) do
+  local key, limit = KEYS[6 + i], tonumber(ARGV[4 + 2 * i])
+  local count = redis.call('INCR', key)
+  if count == 1 then redis.call('EXPIRE', key, ARGV[5 + 2 * i]) end
+  if count > limit then return {'limited', tostring(count - limit)} end
 end
 if not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then
   -- Our own token: this call was sent again after its reply was lost (see `connect`).
@@ -51,7 +63,8 @@ if not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then
 end
 local f = redis.call('HMGET', KEYS[1], 'snap', 'channel', 'session', 'deadline', 'ctx')
 local out = redis.call('HGET', KEYS[4], 'optout') or ''
-return {'ok', f[1] or '', f[2] or '', f[3] or '', f[4] or '', f[5] or '', out}
+local phone = redis.call('GET', KEYS[5]) or ''
+return {'ok', f[1] or '', f[2] or '', f[3] or '', f[4] or '', f[5] or '', out, phone}
 """
 
 _COMMIT = """
@@ -72,7 +85,8 @@ redis.call('DEL', KEYS[2])
 if ARGV[10] == '1' then
   if tonumber(ARGV[6]) > 0 then redis.call('ZADD', KEYS[4], ARGV[6], ARGV[11])
   else redis.call('ZREM', KEYS[4], ARGV[11]) end
-  for i = 12, #ARGV do
+  if ARGV[12] ~= '0' then redis.call('SET', KEYS[6], '1', 'EX', ARGV[12]) end
+  for i = 13, #ARGV do
     redis.call('XADD', KEYS[5], 'MAXLEN', '~', '1000000', '*', 'e', ARGV[i])
   end
 end
@@ -141,6 +155,16 @@ class Begun:
     token: str = ""
     record: SessionRecord | None = None
     opted_out: bool = False  # the citizen sent STOP on a text channel
+    phone: str = ""  # the number a web or Telegram citizen proved by a code ("" none)
+    over_limit: int = 0  # > 0: the citizen's messages passed a limit, by this many
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """An inbound limit counted inside `begin`: at most `limit` messages a `seconds`."""
+
+    limit: int
+    seconds: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,29 +205,77 @@ class SessionStore:
         """The citizen's standing choices (opt-out), kept apart from any conversation."""
         return f"gw:{citizen_key(citizen)}:p"
 
+    @staticmethod
+    def phone_key(citizen: str) -> str:
+        """The number a web or Telegram citizen proved, while it is trusted."""
+        return f"gw:{citizen_key(citizen)}:phone"
+
+    @staticmethod
+    def seen_key(message_id: str) -> str:
+        """A provider message id, whoever it named: a replay is recognised whatever
+        citizen it claims to come from (message ids carry their provider's prefix)."""
+        return SEEN_PREFIX + message_id
+
     async def set_opted_out(self, citizen: str, opted_out: bool) -> None:
         """Record STOP (True) or START (False) from a text channel."""
         key = self.preferences_key(citizen)
         await self.client.hset(key, "optout", "1" if opted_out else "0")  # type: ignore[misc]
 
-    async def begin(self, citizen: str, message_id: str | None, lock_ms: int) -> Begun:
-        """Take the citizen's lock and read the session (one round trip)."""
+    async def opted_out(self, citizen: str) -> bool:
+        value = await self.client.hget(self.preferences_key(citizen), "optout")  # type: ignore[misc]
+        return text_of(value) == "1" if value is not None else False
+
+    async def set_phone(self, citizen: str, phone: str, seconds: int) -> None:
+        """Remember the number `citizen` proved, for `seconds`."""
+        await self.client.set(self.phone_key(citizen), phone, ex=seconds)
+
+    async def begin(
+        self,
+        citizen: str,
+        message_id: str | None,
+        lock_ms: int,
+        *,
+        windows: tuple[Window, ...] = (),
+        remember_seconds: int = MESSAGE_TTL_SECONDS,
+    ) -> Begun:
+        """Take the citizen's lock and read the session (one round trip).
+
+        On the way, a message already handled is answered from its stored reply (or with
+        nothing, when only its id is remembered), and the citizen's messages are counted
+        against `windows`: over one, `over_limit` says by how much and nothing is locked.
+        """
         token = secrets.token_hex(8)
-        keys = [*self.keys(citizen, message_id), self.preferences_key(citizen)]
-        flag = "1" if message_id else "0"
-        result = await self._run(self._begin, keys, [token, lock_ms, flag])
+        session, lock, reply = self.keys(citizen, message_id)
+        seen = "0"
+        if message_id is not None and remember_seconds > MESSAGE_TTL_SECONDS:
+            seen = "1"
+            if self.cluster:  # in another slot: one more call, on a Cluster only
+                seen = "2" if await self.client.exists(self.seen_key(message_id)) else "0"
+        tag = citizen_key(citizen)
+        keys = [session, lock, reply, self.preferences_key(citizen), self.phone_key(citizen)]
+        keys += [self.seen_key(message_id) if seen == "1" and message_id else reply]
+        keys += [f"gw:{tag}:in:{window.seconds}" for window in windows]
+        args: list[str | int] = [token, lock_ms, "1" if message_id else "0", seen, len(windows)]
+        for window in windows:
+            args += [window.limit, window.seconds]
+        result = await self._run(self._begin, keys, args)
         status = text_of(result[0])
         if status == "dup":
             return Begun(duplicate=text_of(result[1]))
         if status == "busy":
             return Begun(busy=True)
-        snapshot, channel, session, deadline, context, opted_out = (text_of(v) for v in result[1:7])
+        if status == "limited":
+            return Begun(over_limit=int(text_of(result[1])))
+        values = [text_of(v) for v in result[1:9]]
+        snapshot, channel, session_id, deadline, context, opted_out, phone = values[:7]
         record = (
-            SessionRecord(snapshot, channel, session, float(deadline or 0), context)
+            SessionRecord(snapshot, channel, session_id, float(deadline or 0), context)
             if snapshot
             else None
         )
-        return Begun(token=token, record=record, opted_out=opted_out == "1")
+        return Begun(
+            token=token, record=record, opted_out=opted_out == "1", phone=phone if phone else ""
+        )
 
     async def commit(
         self,
@@ -215,9 +287,13 @@ class SessionStore:
         message_id: str | None,
         reply: str,
         events: list[dict[str, Any]],
+        remember_seconds: int = MESSAGE_TTL_SECONDS,
     ) -> bool:
         """Save the session (None: forget it), remember the reply, release the lock.
 
+        The reply to `message_id` is kept for `remember_seconds` (at most
+        MESSAGE_TTL_SECONDS), the id itself for `remember_seconds`: a provider's
+        redelivery window, after which a replay could not be told apart.
         False when the lock was lost (it expired while the step ran): nothing was saved.
         """
         keys = list(self.keys(citizen, message_id))
@@ -229,20 +305,30 @@ class SessionStore:
             ttl_seconds + EXPIRY_GRACE_SECONDS,
             record.deadline if record else 0,
             reply if message_id else "",
-            MESSAGE_TTL_SECONDS,
+            min(MESSAGE_TTL_SECONDS, remember_seconds),
             record.context if record else "",
         ]
+        # A provider that may redeliver (or be replayed) for longer than a reply is kept
+        # gets its ids remembered apart, whatever citizen they name; within 50 h the
+        # citizen's stored reply answers a redelivery (USSD hops, web chat retries).
+        seen_seconds = (
+            remember_seconds if message_id and remember_seconds > MESSAGE_TTL_SECONDS else 0
+        )
         if self.cluster:
-            # The expiry index and the event stream live in other slots: a script cannot
-            # touch them, so they are written after, and only when the commit held.
+            # The expiry index, the event stream and the seen ids live in other slots: a
+            # script cannot touch them, so they are written after, only when it held.
             saved = bool(await self._run(self._commit, keys, [*args, "0"]))
             if saved:
-                await self._index(citizen, record, events)
+                seen = self.seen_key(message_id) if message_id else None
+                await self._index(citizen, record, events, seen, seen_seconds)
             return saved
         # One server: everything in one script, so a lost lock writes nothing at all.
         encoded = [json_text.dumps(event) for event in events]
+        seen_key = self.seen_key(message_id) if message_id else keys[2]
         result = await self._run(
-            self._commit, [*keys, EXPIRY_INDEX, EVENTS_STREAM], [*args, "1", citizen, *encoded]
+            self._commit,
+            [*keys, EXPIRY_INDEX, EVENTS_STREAM, seen_key],
+            [*args, "1", citizen, seen_seconds, *encoded],
         )
         return bool(result)
 
@@ -270,11 +356,18 @@ class SessionStore:
         _queue_events(pipe, events)
 
     async def _index(
-        self, citizen: str, record: SessionRecord | None, events: list[dict[str, Any]]
+        self,
+        citizen: str,
+        record: SessionRecord | None,
+        events: list[dict[str, Any]],
+        seen: str | None = None,
+        seen_seconds: int = 0,
     ) -> None:
         # `async with`: a cancelled execute (shutdown) still gives the connection back.
         async with self.client.pipeline(transaction=False) as pipe:
             self._queue_index(pipe, citizen, record, events)
+            if seen is not None and seen_seconds > 0:
+                pipe.set(seen, "1", ex=seen_seconds)
             await pipe.execute()
 
     async def release(self, citizen: str, token: str) -> None:

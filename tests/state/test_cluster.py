@@ -87,10 +87,10 @@ async def test_a_conversation_runs_on_the_cluster(
     cluster_store: SessionStore, services_catalog: Catalog
 ) -> None:
     async def lookup(request: LookupRequest) -> EffectResult:
-        return LookupResult(ok=True, data={"name": "Pema Wangmo"})
+        return LookupResult(ok=True, data={"name": "Pema Wangmo", "mobile": citizen})
 
     conversations = Conversations(services_catalog, cluster_store, lookup=lookup)
-    citizen = "+97517123456"
+    citizen = "+97517123456"  # the number the census holds for that ID
 
     async def send(text: str, message_id: str) -> str:
         message = Message(

@@ -18,9 +18,12 @@ from state.store import (
     EXPIRY_GRACE_SECONDS,
     EXPIRY_INDEX,
     MESSAGE_TTL_SECONDS,
+    Begun,
     Expired,
     SessionRecord,
     SessionStore,
+    Window,
+    citizen_key,
 )
 from tests.state import RoundTrips
 from tests.state.conftest import Backend
@@ -439,3 +442,96 @@ async def test_a_begin_or_commit_sent_again_after_a_lost_reply_answers_as_the_fi
     token_at = 3 + int(commit[2])  # EVALSHA sha numkeys key... token ...
     stale = (*commit[:token_at], "0" * 16, *commit[token_at + 1 :])
     assert await store.hop.execute_command(*stale) == 0
+
+
+# ------------------------------------------------------------------ replays and limits
+EIGHT_DAYS = 8 * 24 * 3600  # a provider that redelivers (or may be replayed) for days
+
+
+async def answer(
+    store: SessionStore, citizen: str, message_id: str, remember: int = EIGHT_DAYS
+) -> Begun:
+    """One answer to `message_id` from `citizen`, saved with a reply when it ran."""
+    begun = await store.begin(citizen, message_id, LOCK_MS, remember_seconds=remember)
+    if begun.token:
+        assert await store.commit(
+            citizen,
+            begun.token,
+            record(),
+            ttl_seconds=600,
+            message_id=message_id,
+            reply="first reply",
+            events=[],
+            remember_seconds=remember,
+        )
+    return begun
+
+
+async def test_a_provider_id_replayed_as_another_citizen_runs_nothing(store: SessionStore) -> None:
+    """A signed request re-split to name another sender keeps its message id: it is
+    recognised as seen, and the other citizen gets no reply (not the first one's)."""
+    assert (await answer(store, CITIZEN, "twilio:SM1")).token
+    replayed = await answer(store, OTHER, "twilio:SM1")
+    assert replayed.duplicate == ""  # seen: nothing runs, nothing is sent
+    assert await store.read(OTHER) is None
+    again = await answer(store, CITIZEN, "twilio:SM1")
+    assert again.duplicate == "first reply"  # the provider's own redelivery
+
+
+async def test_a_provider_id_is_remembered_for_its_window_past_its_reply(
+    store: SessionStore, backend: Backend
+) -> None:
+    await answer(store, CITIZEN, "wa:wamid.1")
+    _, _, reply_key = store.keys(CITIZEN, "wa:wamid.1")
+    assert 48 * 3600 < await store.client.ttl(reply_key) <= MESSAGE_TTL_SECONDS
+    seen_ttl = await store.client.ttl(store.seen_key("wa:wamid.1"))
+    assert MESSAGE_TTL_SECONDS < seen_ttl <= EIGHT_DAYS
+    await store.client.delete(reply_key)  # as after 50 h
+    assert (await answer(store, CITIZEN, "wa:wamid.1")).duplicate == ""
+
+
+async def test_short_windows_keep_only_the_citizens_reply(store: SessionStore) -> None:
+    """USSD hops and web chat retries come back within minutes: no id is kept apart."""
+    await answer(store, CITIZEN, "web:u1:m1", remember=600)
+    _, _, reply_key = store.keys(CITIZEN, "web:u1:m1")
+    assert 0 < await store.client.ttl(reply_key) <= 600
+    assert not await store.client.exists(store.seen_key("web:u1:m1"))
+    assert (await answer(store, CITIZEN, "web:u1:m1", remember=600)).duplicate == "first reply"
+
+
+async def test_messages_over_a_window_are_counted_and_refused(store: SessionStore) -> None:
+    windows = (Window(limit=3, seconds=60), Window(limit=5, seconds=86400))
+    outcomes = []
+    for number in range(6):
+        begun = await store.begin(CITIZEN, f"SM{number}", LOCK_MS, windows=windows)
+        if begun.token:
+            await store.release(CITIZEN, begun.token)
+        outcomes.append(begun.over_limit)
+    assert outcomes == [0, 0, 0, 1, 2, 3]  # by how much: said once, then silence
+    other = await store.begin(OTHER, "SM9", LOCK_MS, windows=windows)
+    assert other.token  # each citizen counts for themselves
+    assert not other.over_limit
+    tag = citizen_key(CITIZEN)
+    assert 0 < await store.client.ttl(f"gw:{tag}:in:60") <= 60
+
+
+async def test_a_duplicate_is_answered_before_it_is_counted(store: SessionStore) -> None:
+    windows = (Window(limit=1, seconds=60),)
+    first = await store.begin(CITIZEN, "SM1", LOCK_MS, windows=windows)
+    assert await store.commit(
+        CITIZEN, first.token, record(), ttl_seconds=60, message_id="SM1", reply="r", events=[]
+    )
+    redelivered = await store.begin(CITIZEN, "SM1", LOCK_MS, windows=windows)
+    assert redelivered.duplicate == "r"
+
+
+async def test_a_proved_number_and_an_opt_out_come_back_with_the_lock(
+    store: SessionStore,
+) -> None:
+    citizen = "web:u-5f1c2a9b"
+    await store.set_phone(citizen, CITIZEN, 60)
+    await store.set_opted_out(citizen, True)
+    begun = await store.begin(citizen, None, LOCK_MS)
+    assert (begun.phone, begun.opted_out) == (CITIZEN, True)
+    assert await store.opted_out(citizen)
+    assert 0 < await store.client.ttl(store.phone_key(citizen)) <= 60
