@@ -69,6 +69,33 @@ BUILTIN_TEXTS: Final[dict[str, dict[str, str]]] = {
     "switch_service": {"en": "Start {{ title }} instead? Your answers here will be lost."},
     "confirm_stop": {"en": "Do you want to stop this application?"},
     "prefilled": {"en": "{{ label }}: {{ value }}\nIs that right?"},
+    # Proving a number on the web chat and Telegram (a code by SMS).
+    "verify_number": {
+        "en": "To continue, enter your mobile number. We will send it a 6-digit code by SMS."
+    },
+    "verify_code": {"en": "Enter the 6-digit code we sent to {{ phone }}."},
+    "send_new_code": {"en": "Send a new code"},
+    "other_number": {"en": "Use another number"},
+    "code_sent_again": {"en": "We sent a new code."},
+    "bad_code": {"en": "The code has 6 digits."},
+    "code_wrong": {"en": "That code is not right. {{ tries }} tries left."},
+    "code_expired": {"en": "That code can no longer be used. Choose 1 for a new code."},
+    "codes_too_many": {"en": "Too many codes were asked for. Please try again later."},
+    "number_not_allowed": {"en": "We cannot send a code to that number. Enter another one."},
+    "codes_unavailable": {"en": "We cannot send codes right now. Please try again later."},
+    "verified": {"en": "Thank you, your number is confirmed."},
+    "code_sms": {
+        "en": "{{ code }} is your code for government services. It expires in 5 minutes. "
+        "Never share it."
+    },
+    # Limits, opt-outs and numbers the deployment does not serve.
+    "application_limit": {
+        "en": "You have made too many applications for this service lately. "
+        "Please contact the office."
+    },
+    "link_held": {"en": "You opted out of SMS: send START to get your link."},
+    "too_fast": {"en": "You are sending messages too quickly. Please wait a minute."},
+    "not_available": {"en": "This service is not available for your number."},
 }
 
 # Words that select "yes" / "no" in any language, besides the option numbers.
@@ -76,3 +103,28 @@ YES_WORDS: Final[frozenset[str]] = frozenset(
     {"yes", "y", "yeah", "yep", "ok", "okay", "true", "ཨིན", "ཨིན།", "ha", "la"}
 )
 NO_WORDS: Final[frozenset[str]] = frozenset({"no", "n", "nope", "false", "མེན", "མེན།", "men"})
+
+# Messages that are just one of these words opt out of (or back into) every message from
+# the gateway on SMS and WhatsApp, before anything else reads them: the words carriers
+# and messaging providers honour (CTIA), and their equivalents in each service language.
+OPT_OUT_WORDS: Final[dict[str, frozenset[str]]] = {
+    "en": frozenset(
+        {
+            "stop",
+            "stopall",
+            "stop all",
+            "unsubscribe",
+            "cancel",
+            "end",
+            "quit",
+            "optout",
+            "opt out",
+            "revoke",
+        }
+    ),
+    "dz": frozenset({"བཀག", "མཚམས་འཇོག", "ཕྱིར་འཐེན", "ཆ་མེད", "kag", "tsham jog"}),
+}
+OPT_IN_WORDS: Final[dict[str, frozenset[str]]] = {
+    "en": frozenset({"start", "unstop", "subscribe", "optin", "opt in"}),
+    "dz": frozenset({"འགོ་བཙུགས", "go tsug"}),
+}

@@ -16,6 +16,10 @@ cases:
     ended: false
 ```
 Running a case is pure: lookups and submissions are answered from the case's mocks.
+
+The citizen holds `phone` (default +97517123456): the operator gives it on USSD, SMS and
+WhatsApp; on the web chat and Telegram it was proved before (`proved: true`, the default)
+or is proved in the case (`proved: false`): the code sent is always `123456`.
 """
 
 from __future__ import annotations
@@ -34,12 +38,16 @@ from dialogs.gsm import septets, sms_size
 from dialogs.loader import parse_yaml
 from dialogs.messages import (
     Application,
+    CheckCode,
+    CodeChecked,
+    CodeSent,
     Effect,
     EffectResult,
     Inbound,
     LookupRequest,
     LookupResult,
     Meaning,
+    SendCode,
     StatusRequest,
     StatusResult,
     Submission,
@@ -53,6 +61,9 @@ from dialogs.session import Snapshot
 from dialogs.steps.lookup import LookupStep
 
 Channel = Literal["ussd", "sms", "whatsapp", "telegram", "web"]
+TEST_PHONE = "+97517123456"
+TEST_CODE = "123456"  # the code "sent" by SMS in a conversation test
+CODE_TRIES = 5
 ALL_CHANNELS: tuple[Channel, ...] = ("ussd", "sms", "whatsapp", "telegram", "web")
 Strings = str | list[str]
 
@@ -92,6 +103,12 @@ class Case(_Model):
     channels: list[Channel] = Field(default_factory=lambda: list(ALL_CHANNELS))
     lang: str = "en"
     today: date = date(2026, 11, 28)
+    phone: str = Field(default=TEST_PHONE, description="The number the citizen holds.")
+    proved: bool = Field(
+        default=True,
+        description="On the web chat and Telegram: the number was proved before (false: "
+        "the case proves it; the code sent is 123456).",
+    )
     lookups: dict[str, LookupMock] = Field(default_factory=dict)
     submission: SubmissionMock = Field(default_factory=SubmissionMock)
     steps: list[Exchange] = Field(min_length=1)
@@ -171,6 +188,7 @@ def run_case(
     """Play one case on one channel and compare every screen with what was expected."""
     result = CaseResult(case.name, channel)
     submitted: list[Submission] = []  # successful submissions only
+    tries = [CODE_TRIES]  # of the code sent last
     applications: list[Application] = []  # what STATUS lists, newest first
     service = catalog.get(service_id)
     if service is None:
@@ -193,6 +211,14 @@ def run_case(
             return StatusResult(ok=True, applications=tuple(applications))
         if isinstance(effect, Understand):
             return understand(effect.text, effect.lang)
+        if isinstance(effect, SendCode):
+            tries[0] = CODE_TRIES
+            return CodeSent(ok=True)
+        if isinstance(effect, CheckCode):
+            tries[0] -= 1
+            if effect.code == TEST_CODE and tries[0] >= 0:
+                return CodeChecked(ok=True)
+            return CodeChecked(ok=False, reason="wrong", tries_left=max(0, tries[0]))
         mock_sub = case.submission
         if mock_sub.ok:
             submitted.append(effect)
@@ -207,6 +233,7 @@ def run_case(
 
     snapshot: Snapshot | None = None
     now = datetime.combine(case.today, datetime.min.time()).replace(hour=9)
+    phone = case.phone if PROFILES[channel].proves_number or case.proved else None
     for number, exchange in enumerate(case.steps, start=1):
         inbound = Inbound(
             text=exchange.send or "",
@@ -215,6 +242,7 @@ def run_case(
             lang=case.lang,
             service=service_id,
             conversation_id=f"test-{channel}",
+            phone=phone,
         )
         if number > 1 and exchange.send is None:
             result.failures.append(f"step {number}: `send:` is missing")

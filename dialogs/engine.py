@@ -17,14 +17,19 @@ from dialogs.compiler import BACK, EDIT, FAIL, NEXT, CompiledService, template_f
 from dialogs.definition import Commands
 from dialogs.intents import asks, is_sure, prefill_for, wanted_service, yes_or_no
 from dialogs.messages import (
+    CheckCode,
+    CodeChecked,
+    CodeSent,
     Effect,
     Inbound,
     LookupRequest,
     LookupResult,
     Meaning,
     Outcome,
+    RepeatLimits,
     Reply,
     ReplyOption,
+    SendCode,
     StatusRequest,
     StatusResult,
     Submission,
@@ -39,6 +44,7 @@ from dialogs.steps.base import Accepted, InputStep, StepContext
 from dialogs.steps.choice import _fold
 from dialogs.steps.end import EndStep
 from dialogs.steps.lookup import LookupStep
+from dialogs.steps.phone import mobile_number
 from dialogs.steps.submit import SubmitStep
 from dialogs.steps.summary import CONFIRM, SummaryStep
 from dialogs.steps.yes_no import YesNoStep
@@ -50,6 +56,7 @@ MAX_ANSWER_CHARS = 2000  # longer input is cut before parsing; no step accepts m
 LANGUAGE_KEY = "lang"
 STATUS_KEY = "status"
 STATUS_MODE = "status"  # waiting for the citizen's applications
+CODE_DIGITS = 6
 
 
 def step(catalog: Catalog, snapshot: Snapshot | None, inbound: Inbound) -> Outcome:
@@ -229,6 +236,13 @@ class _Turn:
         head = f"{notice}\n" if notice else ""
         if self.snap.mode in ("pick", "switch"):
             return Reply(head + self.offer_question(), self.yes_no_options())
+        if self.snap.mode == "phone":
+            return Reply(head + self.builtin("verify_number"))
+        if self.snap.mode == "code":
+            options = self.numbered([self.builtin("send_new_code"), self.builtin("other_number")])
+            return Reply(
+                head + self.builtin("verify_code", {"phone": self.snap.verifying}), options
+            )
         if self.snap.service is None:
             return self.menu_screen(head)
         assert self.service is not None
@@ -400,6 +414,10 @@ class _Turn:
         elif self.inbound.result is not None:
             if snapshot.mode == STATUS_MODE and isinstance(self.inbound.result, StatusResult):
                 self.status_result(self.inbound.result)
+            elif snapshot.mode in ("phone", "code") and isinstance(
+                self.inbound.result, CodeSent | CodeChecked
+            ):
+                self.verification_result(self.inbound.result)
             elif snapshot.mode == "awaiting" and isinstance(
                 self.inbound.result, LookupResult | SubmissionResult
             ):
@@ -421,6 +439,10 @@ class _Turn:
             self.offer_answer(raw)
         elif snapshot.mode == "prefill":
             self.prefill_answer(raw)
+        elif snapshot.mode == "phone":
+            self.number_answer(raw)
+        elif snapshot.mode == "code":
+            self.code_answer(raw)
         elif snapshot.mode == "awaiting":
             self.enter(snapshot.step)  # e.g. a submission failed: try it again
         elif self.snap.service is None:
@@ -541,6 +563,11 @@ class _Turn:
         if self.service is None:
             self.snap = self.snap.evolve(mode="menu")
             self.show_menu()
+        elif self.service.steps[self.snap.step].kind == "effect":
+            # Asked while a lookup or submission waited (for a number to be proved, or
+            # to be tried again): arrive at it again.
+            self.snap = self.snap.evolve(mode="")
+            self.enter(self.snap.step, revisit=False)
         else:
             self.snap = self.snap.evolve(mode="")
             self.show()
@@ -824,7 +851,9 @@ class _Turn:
                 name = next_name
                 continue
             revisit = True
-            if isinstance(current, EndStep):
+            if current.needs_proven_number() and self.number_unproved():
+                self.ask_number()  # on the web chat or Telegram: prove a number first
+            elif isinstance(current, EndStep):
                 self.finish(current)
             elif isinstance(current, LookupStep | SubmitStep):
                 self.snap = self.snap.evolve(mode="awaiting")
@@ -845,8 +874,11 @@ class _Turn:
         return current.kind == "input" and current.id in self.snap.trail
 
     def finish(self, current: EndStep) -> None:
-        link = (self.snap.submission or {}).get("link")
-        self.say(Reply(self.text(current.prompt), link=link, end=True))
+        submission = self.snap.submission or {}
+        text = self.text(current.prompt)
+        if submission.get("held"):  # opted out: the link waits for START
+            text = f"{text}\n{self.builtin('link_held')}"
+        self.say(Reply(text, link=submission.get("link"), end=True))
         self.snap = self.snap.evolve(ended=True)
         self.event("completed")
 
@@ -885,15 +917,32 @@ class _Turn:
                     if n in self.snap.answers
                 ],
             }
+        # An instant document rests on a registry's word for who applies (the checker
+        # refuses definitions that could get here without it): otherwise, an officer.
+        confirmed = any(
+            step.vouches_for_applicant() and step.id in self.snap.answers
+            for step in self.service.steps.values()
+        )
+        mode = current.mode
+        flags: tuple[str, ...] = ()
+        if mode == "instant" and current.assurance == "registry" and not confirmed:
+            mode, flags = "review", ("identity_unconfirmed",)
         return Submission(
             step=current.id,
             service=self.service.id,
             version=self.service.version,
             idempotency_key=f"{self.snap.id}:{self.service.id}:{self.snap.run}:{current.id}",
-            mode=current.mode,
+            mode=mode,
             reference_prefix=current.reference_prefix,
             answers=dict(answers),
             document=document,
+            applicant_id=self.applicant_id(current),
+            phone=self.proven_phone(),
+            assurance="registry" if confirmed else "self-declared",
+            flags=flags,
+            limits=RepeatLimits(
+                current.limits.per_id, current.limits.per_phone, current.limits.days
+            ),
         )
 
     def effect_result(self, result: LookupResult | SubmissionResult) -> None:
@@ -902,27 +951,127 @@ class _Turn:
         if isinstance(current, LookupStep) and isinstance(result, LookupResult):
             answers = dict(self.snap.answers)
             kept = current.keep(result.data) if result.ok else None
+            found = kept is not None
+            if kept is not None and not current.confirms(result.data, self.proven_phone()):
+                kept = None
+            if kept is not None and current.registered_phone is not None:
+                kept.pop(current.registered_phone, None)  # checked: not kept
             if kept is not None:
                 answers[current.id] = kept
             else:
                 answers.pop(current.id, None)
             self.snap = self.snap.evolve(answers=answers, mode="")
-            self.event("lookup", ok=kept is not None)
+            if found and kept is None:  # found, but registered to another number
+                self.event("lookup", ok=False, reason="identity_mismatch")
+            else:
+                self.event("lookup", ok=kept is not None)
             self.advance(current.id, NEXT if kept is not None else FAIL)
         elif isinstance(current, SubmitStep) and isinstance(result, SubmissionResult):
+            if result.refused:  # too many applications lately: trying again cannot help
+                self.event("submit_refused", reason=result.refused)
+                self.say(Reply(self.builtin("application_limit"), end=True))
+                self.snap = self.snap.evolve(ended=True, mode="")
+                return
             if not result.ok:
                 text = self.text(current.wait) if current.wait else self.builtin("unavailable")
                 self.say(Reply(text))
                 self.event("submit_failed")
                 return
-            submission = {
+            submission: dict[str, Any] = {
                 "reference": result.reference,
                 "status": result.status,
                 "link": result.link,
             }
+            if result.held:
+                submission["held"] = True
             self.snap = self.snap.evolve(submission=submission, mode="")
             self.event("submitted", reference=result.reference)
             self.advance(current.id, NEXT)
+
+    # ----------------------------------------------------------------- proving a number
+    def proven_phone(self) -> str | None:
+        """The number this citizen is known to hold: the operator's, or one proved by a
+        code (now or in an earlier conversation); None on the web chat or Telegram
+        before a code was checked."""
+        if self.profile.proves_number:
+            return self.inbound.phone
+        return self.snap.phone or self.inbound.phone or None
+
+    def number_unproved(self) -> bool:
+        """Whether a number must be proved by a code before going on: on a channel whose
+        operator gives none (web chat, Telegram), until a code was checked."""
+        return not self.profile.proves_number and not self.proven_phone()
+
+    def ask_number(self) -> None:
+        """Ask for a mobile number to send a code to; the step waits (snap.step)."""
+        self.snap = self.snap.evolve(mode="phone", verifying="", page=0, notice="")
+        self.event("verification_asked")
+        self.show()
+
+    def number_answer(self, raw: str) -> None:
+        assert self.service is not None
+        number = mobile_number(raw, self.service.definition.phone_region)
+        if isinstance(number, str):
+            self.snap = self.snap.evolve(verifying=number)
+            self.effects.append(SendCode(number, self.lang))
+        else:
+            self.show(self.builtin(number.reason, number.params))
+
+    def code_answer(self, raw: str) -> None:
+        code = "".join(c for c in raw if c not in " -")
+        if code.isascii() and code.isdigit() and len(code) == CODE_DIGITS:
+            self.effects.append(CheckCode(self.snap.verifying, code))  # "000001" is a code
+            return
+        labels = [self.builtin("send_new_code"), self.builtin("other_number")]
+        choice = _pick(raw, labels, ["resend", "change"])
+        if choice == 0:
+            self.effects.append(SendCode(self.snap.verifying, self.lang))
+        elif choice == 1:
+            self.snap = self.snap.evolve(mode="phone", verifying="", page=0)
+            self.show()
+        else:
+            self.show(self.builtin("bad_code"))
+
+    def verification_result(self, result: CodeSent | CodeChecked) -> None:
+        if isinstance(result, CodeSent):
+            if result.ok:
+                again = self.snap.mode == "code"
+                self.snap = self.snap.evolve(mode="code", page=0)
+                self.show(self.builtin("code_sent_again") if again else "")
+                return
+            notice = {
+                "too_many": "codes_too_many",
+                "not_allowed": "number_not_allowed",
+            }.get(result.reason, "codes_unavailable")
+            self.snap = self.snap.evolve(mode="phone", verifying="", page=0)
+            self.event("verification_failed", reason=result.reason or "unavailable")
+            self.show(self.builtin(notice))
+            return
+        if not result.ok:
+            self.event("verification_failed", reason=result.reason)
+            if result.reason == "wrong" and result.tries_left > 0:
+                self.show(self.builtin("code_wrong", {"tries": result.tries_left}))
+            else:
+                self.show(self.builtin("code_expired"))
+            return
+        self.snap = self.snap.evolve(phone=self.snap.verifying, verifying="", mode="", page=0)
+        self.event("verified")
+        self.say(Reply(self.builtin("verified")))
+        self.enter(self.snap.step, revisit=False)
+
+    def applicant_id(self, submit: SubmitStep) -> str | None:
+        """The applicant's citizenship ID: the submit step's `applicant_id` answer, else
+        the first answered step that asks for one."""
+        assert self.service is not None
+        answers = self.snap.answers
+        if submit.applicant_id is not None:
+            value = answers.get(submit.applicant_id)
+            return str(value) if value is not None else None
+        for name in self.service.order:
+            step = self.service.steps[name]
+            if isinstance(step, InputStep) and step.entity() == "cid" and name in answers:
+                return str(answers[name])
+        return None
 
     # ----------------------------------------------------------------- answers shown
     def summary_fields(self, summary: SummaryStep) -> list[str]:

@@ -113,6 +113,11 @@ def _parse(source: str, *, expression: bool) -> nodes.Template:
         raise ExpressionError(exc.message or str(exc)) from exc
 
 
+def parse_expression(source: str) -> nodes.Template:
+    """A condition's syntax tree (for checks that reason about it)."""
+    return _parse(source, expression=True)
+
+
 @dataclass(frozen=True, slots=True)
 class References:
     """What a template or condition reads: context names and `answers.<name>` fields."""

@@ -62,6 +62,15 @@ class LookupRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class RepeatLimits:
+    """How many applications one ID or one number may make to a service in `days`."""
+
+    per_id: int
+    per_phone: int
+    days: int
+
+
+@dataclass(frozen=True, slots=True)
 class Submission:
     """Effect: store an application durably and feed back a `SubmissionResult`."""
 
@@ -73,6 +82,15 @@ class Submission:
     reference_prefix: str
     answers: Mapping[str, Any]
     document: Mapping[str, Any] | None
+    # Who applies: the citizenship ID answered (None: the service asks none) and the
+    # number that proved who they are (the operator's, or one proved by a code).
+    applicant_id: str | None = None
+    phone: str | None = None
+    # How the applicant's identity is known: "registry" (a registry confirmed it on the
+    # way here) or "self-declared" (the definition accepts what was typed).
+    assurance: Literal["registry", "self-declared"] = "registry"
+    flags: tuple[str, ...] = ()  # for officers, e.g. "identity_unconfirmed"
+    limits: RepeatLimits | None = None  # None: not limited
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +108,23 @@ class Understand:
     lang: str
 
 
-Effect = LookupRequest | Submission | StatusRequest | Understand
+@dataclass(frozen=True, slots=True)
+class SendCode:
+    """Effect: send a one-time code by SMS to `phone` (E.164); fed back as `CodeSent`."""
+
+    phone: str
+    lang: str = "en"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckCode:
+    """Effect: check the code the citizen typed for `phone`; fed back as `CodeChecked`."""
+
+    phone: str
+    code: str
+
+
+Effect = LookupRequest | Submission | StatusRequest | Understand | SendCode | CheckCode
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +144,29 @@ class SubmissionResult:
     reference: str = ""
     status: str = ""
     link: str | None = None
+    # Not stored, and trying again will not help: "limit" (too many applications to this
+    # service from this ID or number lately).
+    refused: str = ""
+    held: bool = False  # the number opted out: the link is sent when it sends START
+
+
+@dataclass(frozen=True, slots=True)
+class CodeSent:
+    """Outcome of SendCode. `reason` when not sent: "too_many" (codes asked too often),
+    "not_allowed" (a number the service does not serve), "unavailable"."""
+
+    ok: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CodeChecked:
+    """Outcome of CheckCode. `reason` when wrong: "wrong" (`tries_left` more may be
+    tried), "expired" (no code to check: ask for a new one), "locked" (too many tries)."""
+
+    ok: bool
+    reason: str = ""
+    tries_left: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +222,7 @@ class Meaning:
     source: str = ""  # the classifier that answered: embedded, rasa
 
 
-EffectResult = LookupResult | SubmissionResult | StatusResult | Meaning
+EffectResult = LookupResult | SubmissionResult | StatusResult | Meaning | CodeSent | CodeChecked
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +240,9 @@ class Inbound:
     # A conversation in flight reached again: "ask" after a new dial (continue or start
     # again?), "say" from another channel (continue, and say so).
     resume: Literal["", "ask", "say"] = ""
+    # The number this citizen is known to hold: the operator's (USSD, SMS, WhatsApp) or
+    # one proved by a code earlier (web chat, Telegram); None: not proved yet.
+    phone: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,9 @@ class ChannelProfile:
     unicode: bool = True  # can carry non-GSM text (Dzongkha); USSD in practice cannot
     show_back: bool = False  # print "0 Back" on menus
     free_text: bool = True  # citizens write sentences (intent detection); USSD: keypad only
+    # The operator (or WhatsApp) gives the citizen's number; elsewhere (web chat,
+    # Telegram) a number is proved by a code before a registry or a submission relies on it.
+    proves_number: bool = True
 
 
 PROFILES: dict[str, ChannelProfile] = {
@@ -30,8 +33,8 @@ PROFILES: dict[str, ChannelProfile] = {
         ),
         ChannelProfile("sms", max_segments=3),
         ChannelProfile("whatsapp", max_options=10),
-        ChannelProfile("telegram", max_options=24),
-        ChannelProfile("web"),
+        ChannelProfile("telegram", max_options=24, proves_number=False),
+        ChannelProfile("web", proves_number=False),
     )
 }
 """Channel name -> its profile."""

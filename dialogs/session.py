@@ -14,8 +14,11 @@ from dialogs import json_text
 
 # "pick": asked whether the service understood from free text is the one wanted;
 # "switch": asked whether to leave the service for the one (or the stop) asked for;
-# "prefill": asked to confirm an answer the citizen gave up front.
-Mode = Literal["", "menu", "lang", "edit", "awaiting", "resume", "pick", "switch", "prefill"]
+# "prefill": asked to confirm an answer the citizen gave up front;
+# "phone" / "code": asked for a number to prove, then for the code sent to it.
+Mode = Literal[
+    "", "menu", "lang", "edit", "awaiting", "resume", "pick", "switch", "prefill", "phone", "code"
+]
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,8 @@ class Snapshot:
     offer: str = ""  # the service id (or "stop") a "pick"/"switch" question offers
     offered: dict[str, str] = field(default_factory=dict)  # answers given for `offer`
     prefill: dict[str, str] = field(default_factory=dict)  # step -> answer given up front
+    phone: str = ""  # a number proved by a code in this conversation
+    verifying: str = ""  # the number a code was sent to, while the citizen types it
 
     def to_json(self) -> str:
         # The fields as they are (json copies nothing): asdict would deep-copy the answers.

@@ -1,7 +1,9 @@
 """`gateway simulate`: a citizen's phone in the terminal.
 
 Shows each screen as the channel would, with its size (characters against the USSD
-budget, SMS parts). Lookups answer with the step's `example` unless `--live`.
+budget, SMS parts). Lookups answer with the step's `example` unless `--live`. The citizen
+holds `phone`: the operator gives it on USSD, SMS and WhatsApp; on the web chat and
+Telegram it is proved with the code `123456`, "sent" to the terminal.
 """
 
 from __future__ import annotations
@@ -15,14 +17,19 @@ from uuid import uuid4
 import typer
 
 from dialogs.catalog import Catalog
+from dialogs.conversation_tests import TEST_CODE
 from dialogs.driver import run
 from dialogs.gsm import is_gsm, septets, sms_size
 from dialogs.messages import (
+    CheckCode,
+    CodeChecked,
+    CodeSent,
     Effect,
     EffectResult,
     Inbound,
     LookupRequest,
     LookupResult,
+    SendCode,
     StatusRequest,
     StatusResult,
     SubmissionResult,
@@ -49,7 +56,14 @@ def screen_header(text: str, channel: str) -> str:
 
 
 def simulate(
-    catalog: Catalog, service_id: str, channel: str, lang: str, *, live: bool, interactive: bool
+    catalog: Catalog,
+    service_id: str,
+    channel: str,
+    lang: str,
+    *,
+    live: bool,
+    interactive: bool,
+    phone: str = "+97517123456",
 ) -> None:
     service = catalog.get(service_id)
     assert service is not None
@@ -73,6 +87,12 @@ def simulate(
             meaning = classifier.understand(effect.text, effect.lang)
             typer.echo(f"  [understood: {meaning.intent} {meaning.confidence:.2f}]", err=True)
             return meaning
+        if isinstance(effect, SendCode):
+            typer.echo(f"  [SMS to {effect.phone}: your code is {TEST_CODE}]", err=True)
+            return CodeSent(ok=True)
+        if isinstance(effect, CheckCode):
+            right = effect.code == TEST_CODE
+            return CodeChecked(ok=right, reason="" if right else "wrong", tries_left=4)
         typer.echo(f"  [submit {effect.mode}: {dict(effect.answers)}]", err=True)
         link = "https://gw.example.gov.bt/d/SIMULATED" if effect.mode == "instant" else None
         return SubmissionResult(
@@ -84,6 +104,7 @@ def simulate(
 
     snapshot: Snapshot | None = None
     conversation = uuid4().hex
+    given = phone if PROFILES[channel].proves_number else None  # else proved by a code
     answers: Iterator[str | None] = _answers(interactive)
     for text in answers:
         if text is None:
@@ -95,6 +116,7 @@ def simulate(
             lang=lang,
             service=service_id,
             conversation_id=conversation,
+            phone=given,
         )
         outcome = run(catalog, snapshot, inbound, perform)
         snapshot = outcome.snapshot

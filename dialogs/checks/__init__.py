@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from dialogs.checks import (
+    assurance,
     dead_ends,
     fields,
     gsm_text,
@@ -43,6 +44,7 @@ _MODULES = (
     sms_segments,
     long_choices,
     number_zero,
+    assurance,
 )
 
 CHECKS: dict[str, Check] = {module.__name__.rsplit(".", 1)[1]: module.run for module in _MODULES}

@@ -101,6 +101,16 @@ class StepBase(BaseModel):
         """Whether reaching the next step means `answers.<id>` is set."""
         return self.kind != "final"
 
+    def vouches_for_applicant(self) -> bool:
+        """Whether this step's answer, once saved, means a registry confirmed who the
+        applicant is (an instant document may rest on it)."""
+        return False
+
+    def needs_proven_number(self) -> bool:
+        """Whether the citizen must hold a proved number before this step runs: on the
+        web chat and Telegram the engine asks for one (and a code) first."""
+        return False
+
 
 def _is_text_field(step: StepBase, name: str) -> bool:
     extra = type(step).model_fields[name].json_schema_extra

@@ -8,9 +8,17 @@
   fields: [name, dzongkhag]      # keep only these keys: snapshots stay small
   on_error: applicant_name        # not found, timeout, registry down
   next: business_name
+  confirms_identity: true         # a record found is the applicant's identity confirmed
+  registered_phone: mobile        # ... when its `mobile` is the number the citizen holds
 ```
 The engine never calls the registry: it returns a lookup effect that the gateway performs
 (and tests mock) and feeds back. Every value inserted into the URL is percent-encoded.
+
+An instant document rests on the identity a registry confirmed (`confirms_identity`),
+never on a typed name: the checker refuses an instant submission reachable without it.
+With `registered_phone`, the registry's record counts only when the number it holds for
+that person is the one the citizen proved (the operator's on USSD, SMS and WhatsApp; a
+code's on the web chat and Telegram); otherwise the lookup takes its `on_error` way.
 """
 
 from __future__ import annotations
@@ -57,9 +65,36 @@ class LookupStep(StepBase):
         default=None,
         description="A sample reply, used by `gateway simulate` and documentation.",
     )
+    confirms_identity: bool = Field(
+        default=False,
+        description="A record found confirms who the applicant is (a census or an identity "
+        "registry): instant documents may rest on it.",
+    )
+    registered_phone: str | None = Field(
+        default=None,
+        description="The reply's field holding the mobile number registered to that "
+        "identity: the record counts only when it is the number the citizen proved "
+        "(otherwise `on_error` is taken). The field is not kept in the answers.",
+    )
 
     def targets(self) -> list[str]:
         return [self.on_error]
+
+    def needs_proven_number(self) -> bool:
+        return self.registered_phone is not None
+
+    def vouches_for_applicant(self) -> bool:
+        return self.confirms_identity
+
+    def confirms(self, data: Any, phone: str | None) -> bool:
+        """Whether a registry's reply is the citizen's own record: always, unless
+        `registered_phone` names a field, whose number must be `phone` (the citizen's)."""
+        if self.registered_phone is None:
+            return True
+        registered = data.get(self.registered_phone) if isinstance(data, dict) else None
+        return (
+            phone is not None and isinstance(registered, str) and same_number(registered) == phone
+        )
 
     def keep(self, data: Any) -> dict[str, Any] | None:
         """The part of a registry reply saved in the conversation, or None when the reply
@@ -74,6 +109,13 @@ class LookupStep(StepBase):
         if any(value is None or value == "" for value in kept.values()):
             return None
         return kept
+
+
+def same_number(text: str) -> str:
+    """A registry's number in E.164 (`+97517123456`), as registries write it: with or
+    without `+`, spaces or dashes. Only digits count."""
+    digits = "".join(c for c in text if c.isdigit())
+    return "+" + digits if digits else ""
 
 
 def _clean(value: Any, depth: int = 0) -> Any:

@@ -34,19 +34,8 @@ class PhoneStep(InputStep):
     mobile_only: bool = Field(default=True, description="Refuse fixed-line numbers.")
 
     def parse(self, raw: str, ctx: StepContext) -> Parsed:
-        region = self.region or ctx.phone_region
-        refused = Rejected("bad_phone", {"example": _example(region)}) if len(raw) > 40 else None
-        try:
-            number = phonenumbers.parse(raw.strip(), region) if refused is None else None
-        except NumberParseException:
-            number = None
-        if (
-            number is None
-            or not phonenumbers.is_valid_number(number)
-            or (self.mobile_only and phonenumbers.number_type(number) not in _MOBILE_TYPES)
-        ):
-            return refused or Rejected("bad_phone", {"example": _example(region)})
-        return Accepted(phonenumbers.format_number(number, PhoneNumberFormat.E164))
+        found = mobile_number(raw, self.region or ctx.phone_region, mobile_only=self.mobile_only)
+        return Accepted(found) if isinstance(found, str) else found
 
     def display(self, value: Any, ctx: StepContext) -> str:
         return str(value)
@@ -56,6 +45,22 @@ class PhoneStep(InputStep):
 
     def max_display_length(self) -> int:
         return 16  # E.164: "+" and at most 15 digits
+
+
+def mobile_number(raw: str, region: str, *, mobile_only: bool = True) -> str | Rejected:
+    """`raw` as an E.164 number (typed without a country code: of `region`), or why not."""
+    refused = Rejected("bad_phone", {"example": _example(region)})
+    if len(raw) > 40:
+        return refused
+    try:
+        number = phonenumbers.parse(raw.strip(), region)
+    except NumberParseException:
+        return refused
+    if not phonenumbers.is_valid_number(number) or (
+        mobile_only and phonenumbers.number_type(number) not in _MOBILE_TYPES
+    ):
+        return refused
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
 
 
 @lru_cache(maxsize=64)

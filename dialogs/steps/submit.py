@@ -15,6 +15,12 @@
 The engine emits a submission effect with an idempotency key (conversation + step); the
 gateway stores it durably and feeds back the reference and document link, which later
 steps show as `{{ submission.reference }}` and `{{ submission.link }}`.
+
+An `instant` document is issued only on a path where a registry confirmed the applicant's
+identity (a lookup with `confirms_identity`): the checker refuses a definition where it
+could be reached otherwise, and the engine sends such an application to an officer
+instead. `assurance: self-declared` says the document may rest on what was typed.
+Before submitting, a citizen of the web chat or Telegram proves a mobile number by a code.
 """
 
 from __future__ import annotations
@@ -43,6 +49,16 @@ class DocumentDef(BaseModel):
     )
 
 
+class ApplicationLimits(BaseModel):
+    """Repeated applications: flagged to officers from the second, refused past a limit."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    per_id: int = Field(default=3, ge=1, description="Per citizenship ID within `days`.")
+    per_phone: int = Field(default=5, ge=1, description="Per phone number within `days`.")
+    days: int = Field(default=30, ge=1, le=3650, description="The window counted.")
+
+
 class SubmitStep(StepBase):
     """Submits the answers; `instant` issues the document, `review` waits for an officer."""
 
@@ -63,3 +79,21 @@ class SubmitStep(StepBase):
     wait: Text | None = text_field(
         "Shown if submitting fails for now and the citizen must try again."
     )
+    assurance: Literal["registry", "self-declared"] = Field(
+        default="registry",
+        description="What an `instant` document rests on: `registry` (a lookup with "
+        "`confirms_identity` found the applicant on the way here) or `self-declared` "
+        "(what the applicant typed is enough).",
+    )
+    applicant_id: StepId | None = Field(
+        default=None,
+        description="The step holding the applicant's citizenship ID (default: the first "
+        "`national_id` step), to count and flag repeated applications.",
+    )
+    limits: ApplicationLimits = Field(
+        default_factory=lambda: ApplicationLimits(),
+        description="How many applications one ID or number may make in a while.",
+    )
+
+    def needs_proven_number(self) -> bool:
+        return True

@@ -44,6 +44,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVICES_DIR = ROOT / "services"
 FIXTURES_DIR = Path(__file__).resolve().parent / "fixtures"
 NOW = datetime(2026, 1, 15, 9, 30)
+# The number the census fakes hold for their citizen, and the number the tests' citizen
+# holds: the registry confirms who applies (an instant certificate) when they match.
+CENSUS_MOBILE = "+97517123456"
 TODAY: date = NOW.date()
 
 _STEP_ADAPTER: TypeAdapter[Any] = TypeAdapter(Step)
@@ -203,9 +206,11 @@ class Chat:
         conversation_id: str = "conv-1",
         now: datetime = NOW,
         lang: str | None = None,
+        phone: str | None = CENSUS_MOBILE,
     ) -> None:
         self.catalog = catalog
         self.channel = channel
+        self.phone = phone  # given by the operator, or proved by a code earlier
         self.conversation_id = conversation_id
         self.now = now
         self.lang = lang
@@ -229,6 +234,7 @@ class Chat:
             service=service,
             conversation_id=self.conversation_id,
             result=result,
+            phone=self.phone,
         )
 
     def send(
@@ -299,7 +305,9 @@ class Perform:
     def __call__(self, effect: Effect) -> EffectResult:
         self.performed.append(effect)
         if isinstance(effect, LookupRequest):
-            return self.lookups.get(effect.step, LookupResult(ok=True, data={"name": "Dorji"}))
+            return self.lookups.get(
+                effect.step, LookupResult(ok=True, data={"name": "Dorji", "mobile": CENSUS_MOBILE})
+            )
         if isinstance(effect, StatusRequest):
             return StatusResult(ok=True)
         if isinstance(effect, Understand):

@@ -145,7 +145,10 @@ def test_services_folder_compiles(services_catalog: Catalog) -> None:
         "location",
         "contact_phone",
     )
-    assert service.fire(NEXT, "consent", _ctx(consent=True)) == "submit"
+    # Instant where the census confirmed who applies, else reviewed by an officer.
+    confirmed = _ctx(consent=True, citizen={"name": "Pema Wangmo"})
+    assert service.fire(NEXT, "consent", confirmed) == "submit"
+    assert service.fire(NEXT, "consent", _ctx(consent=True)) == "submit_review"
     assert service.fire(NEXT, "consent", _ctx(consent=False)) == "declined"
     assert service.fire(NEXT, "business_type", _ctx(business_type="medium")) == "medium_notice"
     assert service.fire(NEXT, "business_type", _ctx(business_type="small")) == "activity"

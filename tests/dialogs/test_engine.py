@@ -18,6 +18,7 @@ from dialogs.messages import (
     Inbound,
     LookupRequest,
     LookupResult,
+    RepeatLimits,
     StatusRequest,
     StatusResult,
     Submission,
@@ -26,6 +27,7 @@ from dialogs.messages import (
 from dialogs.profiles import PROFILES
 from dialogs.session import Snapshot
 from tests.dialogs.helpers import (
+    CENSUS_MOBILE,
     FISHING_V1,
     FISHING_V2,
     NOW,
@@ -390,7 +392,9 @@ def test_end_screen_ends_the_conversation(chat: Chat) -> None:
 # ------------------------------------------------------------------ paging
 def test_ninety_eight_pages_a_long_list_on_ussd(services_catalog: Catalog) -> None:
     chat = Chat(services_catalog, channel="ussd")
-    perform = Perform(lookups={"citizen": LookupResult(ok=True, data={"name": "Pema"})})
+    perform = Perform(
+        lookups={"citizen": LookupResult(ok=True, data={"name": "Pema", "mobile": CENSUS_MOBILE})}
+    )
     chat.run("", perform, service="business-registration")
     for answer in (CID, "Pema Shop", "1", "1"):
         chat.run(answer, perform)
@@ -517,7 +521,7 @@ def test_failed_lookup_goes_to_on_error(chat: Chat) -> None:
 def test_a_late_lookup_result_is_ignored(chat: Chat) -> None:
     chat.send("", service="pet-licence")
     chat.send(CID)
-    chat.send(result=LookupResult(ok=True, data={"name": "Dorji"}))
+    chat.send(result=LookupResult(ok=True, data={"name": "Dorji", "mobile": CENSUS_MOBILE}))
     before = chat.snap
     outcome = chat.send(result=LookupResult(ok=False))
     assert outcome.snapshot == before
@@ -551,7 +555,7 @@ def test_lookup_url_percent_encodes_the_answer() -> None:
 def _pet_to_submit(chat: Chat) -> Submission:
     chat.send("", service="pet-licence")
     chat.send(CID)
-    chat.send(result=LookupResult(ok=True, data={"name": "Dorji"}))
+    chat.send(result=LookupResult(ok=True, data={"name": "Dorji", "mobile": CENSUS_MOBILE}))
     outcome = chat.send("Tashi")
     assert chat.snap.step == "submit"
     assert chat.snap.mode == "awaiting"
@@ -571,6 +575,10 @@ def test_submission_effect(chat: Chat) -> None:
         reference_prefix="PL",
         answers={"cid": CID, "pet": "Tashi"},  # only `fields`
         document=None,
+        applicant_id=CID,  # the answer of the national_id step, to count repeats
+        phone=CENSUS_MOBILE,  # the number the operator gave
+        assurance="self-declared",  # no registry confirmed who applies
+        limits=RepeatLimits(per_id=3, per_phone=5, days=30),  # the submit step's defaults
     )
 
 
@@ -625,7 +633,11 @@ FULL_REGISTRATION += ["+975 17 12 34 56", "1", "1"]
 
 def test_business_registration_end_to_end(services_catalog: Catalog) -> None:
     chat = Chat(services_catalog)
-    perform = Perform(lookups={"citizen": LookupResult(ok=True, data={"name": "Pema Wangmo"})})
+    perform = Perform(
+        lookups={
+            "citizen": LookupResult(ok=True, data={"name": "Pema Wangmo", "mobile": CENSUS_MOBILE})
+        }
+    )
     _register(chat, perform, FULL_REGISTRATION)
     assert chat.snap.ended
     assert (
@@ -734,7 +746,7 @@ def test_the_engine_never_mutates_the_input_snapshot() -> None:
             channel="ussd",
             now=NOW,
             conversation_id="c",
-            result=LookupResult(ok=True, data={"name": "D"}),
+            result=LookupResult(ok=True, data={"name": "D", "mobile": CENSUS_MOBILE}),
         )
     )
     inputs.append(Inbound(text="Tashi", channel="ussd", now=NOW, conversation_id="c"))
@@ -778,7 +790,9 @@ def test_time_comes_from_the_inbound_message() -> None:
 
 def test_a_new_branch_with_a_notice_shows_it_then_returns(services_catalog: Catalog) -> None:
     chat = Chat(services_catalog)
-    perform = Perform(lookups={"citizen": LookupResult(ok=True, data={"name": "Pema"})})
+    perform = Perform(
+        lookups={"citizen": LookupResult(ok=True, data={"name": "Pema", "mobile": CENSUS_MOBILE})}
+    )
     _register(chat, perform, [CID, "Shop", "2", "3", "14", "17123456"])
     assert chat.snap.step == "review"
     assert "Type: Small" in chat.screen

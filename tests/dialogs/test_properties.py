@@ -21,6 +21,9 @@ from dialogs.driver import run
 from dialogs.gsm import USSD_MAX_SEPTETS, is_gsm, septets, sms_size
 from dialogs.messages import (
     BUILTIN_INTENTS,
+    CheckCode,
+    CodeChecked,
+    CodeSent,
     Effect,
     EffectResult,
     Entity,
@@ -29,6 +32,7 @@ from dialogs.messages import (
     LookupResult,
     Meaning,
     Reply,
+    SendCode,
     StatusRequest,
     StatusResult,
     Submission,
@@ -106,8 +110,12 @@ def _service(repository: Repository, file: str) -> CompiledService:
     return service
 
 
+CODE = "123456"  # the code every verification SMS carries here
+
+
 class Registries:
-    """Lookups answered ok and failed in turn (ok with the step's example); submissions ok."""
+    """Lookups answered ok and failed in turn (ok with the step's example); submissions ok;
+    verification codes sent, and `CODE` is right."""
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
@@ -122,6 +130,11 @@ class Registries:
             return SubmissionResult(ok=True, reference=number, status="issued", link=None)
         if isinstance(effect, StatusRequest):
             return StatusResult(ok=True)
+        if isinstance(effect, SendCode):
+            return CodeSent(ok=True)
+        if isinstance(effect, CheckCode):
+            right = effect.code == CODE
+            return CodeChecked(ok=right, reason="" if right else "wrong", tries_left=2)
         assert isinstance(effect, LookupRequest)
         self.calls += 1
         if self.calls % 2 == 0:
@@ -194,6 +207,10 @@ def _good_for(catalog: Catalog, snapshot: Snapshot | None) -> st.SearchStrategy[
         return st.just("hi")
     if snapshot.service is None:
         return st.integers(min_value=1, max_value=len(catalog.menu()) + 1).map(str)
+    if snapshot.mode == "phone":  # a number to prove (web chat, Telegram)
+        return st.sampled_from(["17123456", "+97577123456"])
+    if snapshot.mode == "code":
+        return st.sampled_from([CODE, CODE, CODE, "1", "000000"])
     service = catalog.get(snapshot.service, snapshot.version)
     current = service.steps.get(snapshot.step) if service else None
     if service is None or current is None:

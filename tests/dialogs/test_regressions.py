@@ -15,6 +15,7 @@ from dialogs.steps.base import Rejected
 from dialogs.steps.choice import ChoiceStep
 from gateway.repository import load_repository
 from tests.dialogs.helpers import (
+    CENSUS_MOBILE,
     SERVICES_DIR,
     Chat,
     compile_yaml,
@@ -157,7 +158,7 @@ def test_help_while_a_submission_waits_for_a_retry_gets_a_reply() -> None:
     chat = Chat(small_catalog())
     chat.send("", service="pet-licence")
     chat.send("11512000123")
-    chat.send(result=LookupResult(ok=True, data={"name": "Dorji"}))
+    chat.send(result=LookupResult(ok=True, data={"name": "Dorji", "mobile": CENSUS_MOBILE}))
     chat.send("Tashi")
     chat.send(result=SubmissionResult(ok=False))
     outcome = chat.send("help")
@@ -245,7 +246,7 @@ def test_help_on_the_second_page_shows_the_help_and_the_first_page() -> None:
     chat = Chat(SHIPPED, channel="ussd")
     chat.send("", service="business-registration")
     chat.send("11501001234")
-    chat.send(result=LookupResult(ok=True, data={"name": "Pema"}))
+    chat.send(result=LookupResult(ok=True, data={"name": "Pema", "mobile": CENSUS_MOBILE}))
     chat.send("Pema Store")
     chat.send("1")  # cottage: the activity list, over two USSD screens
     chat.send("98")
