@@ -8,7 +8,7 @@ what the provider sends (400), before anything is processed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from urllib.parse import parse_qsl
 
 from fastapi import HTTPException, Request, Response
@@ -17,6 +17,9 @@ from dialogs.messages import Reply
 from gateway.conversations import Message
 from gateway.senders.base import Outgoing
 from gateway.settings import Settings
+
+if TYPE_CHECKING:
+    from gateway.channels.common import Access
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,10 @@ class Channel(Protocol):
 
     name: ClassVar[str]  # registry name, e.g. "ussd/africastalking"
     path: ClassVar[str]  # under /channels
+
+    def access(self, settings: Settings) -> Access:
+        """Who may call it with these settings (said at start, one line per adapter)."""
+        ...
 
     async def receive(self, request: Request, settings: Settings) -> Received: ...
 

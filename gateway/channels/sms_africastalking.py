@@ -10,9 +10,10 @@ messaging API by `gateway.senders.sms_africastalking`) and the callback is answe
 `phoneNumber`, `networkCode`, `failureReason`, `retryCount`): `id` is the `messageId` the
 messaging API returned when the gateway sent the message, recorded as `at-sms:<id>`.
 
-Africa's Talking signs nothing: both endpoints are protected as the Africa's Talking USSD
-ones, by reusing `check_access` from `gateway.channels.ussd_africastalking` (the secret
-`?token=` of `GATEWAY_USSD_TOKEN` when set, and the `GATEWAY_USSD_ALLOWED_IPS` allow-list).
+Africa's Talking signs nothing: both endpoints are protected as the USSD callbacks are
+(`gateway.channels.common.check_access`: the secret `?token=` of `GATEWAY_USSD_TOKEN`
+and/or the `GATEWAY_USSD_ALLOWED_IPS` allow-list; with neither, closed unless
+GATEWAY_DEVELOPMENT). `from` must be an E.164 number.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from fastapi import Request, Response
 
 from dialogs.messages import Reply
 from gateway.channels.base import Received, form_fields, refuse
-from gateway.channels.ussd_africastalking import check_access
+from gateway.channels.common import Access, check_access, citizen_number, unsigned_access
 from gateway.conversations import Message
 from gateway.senders.base import Outgoing
 from gateway.settings import Settings
@@ -32,7 +33,7 @@ from gateway.settings import Settings
 CHANNEL = "sms/africastalking"
 PREFIX = "at-sms:"
 MAX_TEXT = 2000
-PHONE = re.compile(r"^\+?[0-9]{6,15}$")
+REMEMBER_SECONDS = 8 * 24 * 3600  # a callback id is never processed twice within 8 days
 ID = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
 
 
@@ -54,18 +55,20 @@ class AfricasTalkingSms:
     name: ClassVar[str] = CHANNEL
     path: ClassVar[str] = "/sms/africastalking"
 
+    def access(self, settings: Settings) -> Access:
+        return unsigned_access(settings)
+
     async def receive(self, request: Request, settings: Settings) -> Received:
         check_access(request, settings)
         fields = await form_fields(request, ("from", "text", "id"))
-        sender = fields["from"].strip()
-        if not PHONE.match(sender):
-            raise refuse(400, "from is not a phone number")
+        sender = citizen_number(fields["from"], "from")
         key = provider_id(_id(fields["id"], "id"))
         message = Message(
             citizen=sender,
             channel="sms",
             text=fields["text"][:MAX_TEXT],
             message_id=key,
+            remember=REMEMBER_SECONDS,
         )
         context = {"key": key, "to": fields.get("to", ""), "link_id": fields.get("linkId", "")}
         return Received(message, context)
@@ -88,6 +91,9 @@ class AfricasTalkingSmsReports:
 
     name: ClassVar[str] = "sms/africastalking/reports"
     path: ClassVar[str] = "/sms/africastalking/reports"
+
+    def access(self, settings: Settings) -> Access:
+        return unsigned_access(settings)
 
     async def receive(self, request: Request, settings: Settings) -> Received:
         check_access(request, settings)

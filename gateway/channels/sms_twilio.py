@@ -20,7 +20,16 @@ from fastapi import Request, Response
 
 from dialogs.messages import Reply
 from gateway.channels.base import Received
-from gateway.channels.twilio_common import fields, message_sid, phone, signed_form, twiml
+from gateway.channels.common import Access
+from gateway.channels.twilio_common import (
+    REMEMBER_SECONDS,
+    fields,
+    message_sid,
+    phone,
+    signed_form,
+    twiml,
+)
+from gateway.channels.twilio_common import access as twilio_access
 from gateway.conversations import Message
 from gateway.settings import Settings
 
@@ -33,6 +42,9 @@ class TwilioSms:
     name: ClassVar[str] = "sms/twilio"
     path: ClassVar[str] = "/sms/twilio"
 
+    def access(self, settings: Settings) -> Access:
+        return twilio_access(settings)
+
     async def receive(self, request: Request, settings: Settings) -> Received:
         values = fields(await signed_form(request, settings), ("From", "MessageSid"))
         sid = message_sid(values)
@@ -41,6 +53,7 @@ class TwilioSms:
             channel="sms",
             text=values.get("Body", "")[:MAX_TEXT],
             message_id=f"twilio:{sid}",
+            remember=REMEMBER_SECONDS,
         )
         return Received(message, {"to": values.get("To", "")})
 
@@ -53,6 +66,9 @@ class TwilioStatus:
 
     name: ClassVar[str] = "sms/twilio/status"
     path: ClassVar[str] = "/sms/twilio/status"
+
+    def access(self, settings: Settings) -> Access:
+        return twilio_access(settings)
 
     async def receive(self, request: Request, settings: Settings) -> Received:
         values = fields(await signed_form(request, settings), ("MessageSid", "MessageStatus"))

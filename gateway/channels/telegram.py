@@ -15,7 +15,8 @@ webhook is answered 200 `{}`.
 from __future__ import annotations
 
 import hmac
-import json
+import logging
+import time
 from typing import Any, ClassVar
 
 from fastapi import Request, Response
@@ -23,11 +24,18 @@ from fastapi.responses import JSONResponse
 
 from dialogs.messages import Reply
 from gateway.channels.base import Received, refuse
+from gateway.channels.common import Access, json_body
 from gateway.conversations import Message
 from gateway.senders.base import Outgoing
 from gateway.settings import Settings, secret
 
+logger = logging.getLogger(__name__)
+
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# Telegram keeps an undelivered update for 24 h; an update_id is remembered longer, and a
+# message older than that (a replayed request: the secret header never changes) is
+# acknowledged and ignored.
+REMEMBER_SECONDS = 8 * 24 * 3600
 
 
 def _object(value: Any, where: str) -> dict[str, Any]:
@@ -48,16 +56,15 @@ class Telegram:
     name: ClassVar[str] = "telegram"
     path: ClassVar[str] = "/telegram"
 
+    def access(self, settings: Settings) -> Access:
+        return Access.AUTHENTICATED if secret(settings.telegram_secret_token) else Access.CLOSED
+
     async def receive(self, request: Request, settings: Settings) -> Received:
         expected = secret(settings.telegram_secret_token)
         given = request.headers.get(SECRET_HEADER, "")
         if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
             raise refuse(403, f"missing or wrong {SECRET_HEADER}")
-        try:
-            update = json.loads(await request.body())
-        except ValueError as exc:
-            raise refuse(400, "expected a Telegram Update as JSON") from exc
-        update = _object(update, "the update")
+        update = _object(await json_body(request, "a Telegram Update"), "the update")
         update_id = _integer(update.get("update_id"), "update_id")
         key = f"tg:{update_id}"
         if "message" in update:
@@ -74,12 +81,17 @@ class Telegram:
         if "from" not in message or not isinstance(text, str):
             return Received(None, {"key": key})  # a sticker, a photo, a channel post...
         user = _integer(_object(message["from"], "message.from").get("id"), "message.from.id")
+        sent = message.get("date")
+        if isinstance(sent, int) and sent < time.time() - REMEMBER_SECONDS:
+            logger.warning("telegram update %s sent %s: too old, ignored", key, sent)
+            return Received(None, {"key": key})
         return Received(
             Message(
                 citizen=f"telegram:{user}",
                 channel="telegram",
                 text=text,
                 message_id=key,
+                remember=REMEMBER_SECONDS,
             ),
             {"chat_id": chat_id, "key": key},
         )
@@ -102,6 +114,7 @@ class Telegram:
                 text=data,
                 choice=data,
                 message_id=key,
+                remember=REMEMBER_SECONDS,
             ),
             {"chat_id": chat_id, "key": key, "callback_query_id": query_id},
         )

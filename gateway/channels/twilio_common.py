@@ -19,6 +19,7 @@ from collections.abc import Iterator
 
 from fastapi import Request, Response
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 
 # The twilio package ships no type information (no py.typed marker).
 from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
@@ -27,16 +28,24 @@ from twilio.twiml.messaging_response import MessagingResponse  # type: ignore[im
 from dialogs.messages import Reply
 from dialogs.render import renderer_for
 from gateway.channels.base import refuse
+from gateway.channels.common import Access
+from gateway.security.addresses import NotAPhoneNumberError, phone_number
 from gateway.senders.base import chunks as split_text
 from gateway.settings import Settings, secret
 
 MAX_BODY = 1600  # Twilio refuses longer message bodies (SMS and WhatsApp)
 FORM = "application/x-www-form-urlencoded"
-E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+# Twilio signs no time: a captured request replayed later is recognised by its
+# MessageSid, remembered this long (Twilio's own retries come within minutes).
+REMEMBER_SECONDS = 8 * 24 * 3600
 SID = re.compile(r"^[A-Za-z0-9]{2,64}$")  # SM + 32 hex digits today
 SIGNATURE_HEADER = "X-Twilio-Signature"
 # Present when a Webhooks Rule has Twilio sign with a SharedKey instead of the auth token.
 SIGNATURE_SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings"
+
+
+def access(settings: Settings) -> Access:
+    return Access.AUTHENTICATED if secret(settings.twilio_auth_token) else Access.CLOSED
 
 
 def public_url(request: Request, settings: Settings) -> str:
@@ -80,6 +89,8 @@ async def signed_form(request: Request, settings: Settings) -> FormData:
         raise refuse(415, f"expected {FORM}")
     try:
         form = await request.form()
+    except HTTPException:
+        raise  # 413: the body passed the size limit while it was read
     except Exception as exc:  # python-multipart raises several types on junk
         raise refuse(400, "the form body could not be read") from exc
     if any(not isinstance(value, str) for _, value in form.multi_items()):
@@ -110,9 +121,12 @@ def phone(address: str, prefix: str = "") -> str:
     if not address.startswith(prefix):
         raise refuse(400, f"expected a {prefix}+E.164 address")
     number = address[len(prefix) :].strip()
-    if not E164.match(number):
+    if not number.startswith("+"):
         raise refuse(400, "the address is not an E.164 phone number")
-    return number
+    try:
+        return phone_number(number).e164
+    except NotAPhoneNumberError as exc:
+        raise refuse(400, "the address is not an E.164 phone number") from exc
 
 
 def chunks(text: str, limit: int = MAX_BODY) -> Iterator[str]:

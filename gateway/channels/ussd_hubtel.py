@@ -4,11 +4,11 @@ Request: `Type` (Initiation / Response / Release), `Message`, `ServiceCode`, `Mo
 `SessionId`, `Sequence`, `ClientState`. Reply: `Type` Response (continue) or Release (end),
 `Message`, `ClientState`. On Initiation, `Message` is the dialled code, not an answer.
 Hubtel gives no signature: the same token and allow-list as other USSD callbacks apply.
+`Mobile` (digits with the country code, or E.164) must be a phone number: it is the citizen.
 """
 
 from __future__ import annotations
 
-import json
 from typing import ClassVar
 
 from fastapi import Request, Response
@@ -17,7 +17,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dialogs.messages import Reply
 from gateway.channels.base import Received, refuse
-from gateway.channels.ussd_africastalking import check_access, ussd_screen
+from gateway.channels.common import (
+    Access,
+    check_access,
+    citizen_number,
+    json_body,
+    unsigned_access,
+    ussd_screen,
+)
 from gateway.conversations import Message
 from gateway.settings import Settings
 
@@ -28,32 +35,36 @@ class HubtelRequest(BaseModel):
     type: str = Field(alias="Type")
     message: str = Field(default="", alias="Message", max_length=2000)
     service_code: str = Field(default="", alias="ServiceCode")
-    mobile: str = Field(alias="Mobile", min_length=1)
-    session_id: str = Field(alias="SessionId", min_length=1)
-    sequence: int = Field(default=0, alias="Sequence")
+    mobile: str = Field(alias="Mobile", min_length=1, max_length=20)
+    session_id: str = Field(alias="SessionId", min_length=1, max_length=100)
+    sequence: int = Field(default=0, alias="Sequence", ge=0, lt=2**31)
 
 
 class HubtelUssd:
     name: ClassVar[str] = "ussd/hubtel"
     path: ClassVar[str] = "/ussd/hubtel"
 
+    def access(self, settings: Settings) -> Access:
+        return unsigned_access(settings)
+
     async def receive(self, request: Request, settings: Settings) -> Received:
         check_access(request, settings)
+        data = await json_body(request, "a Hubtel USSD request")
         try:
-            body = HubtelRequest.model_validate(json.loads(await request.body()))
-        except (ValueError, ValidationError) as exc:
+            body = HubtelRequest.model_validate(data)
+        except ValidationError as exc:
             raise refuse(400, f"not a Hubtel USSD request: {exc}") from exc
         if body.type == "Release":
             return Received(None)
         initiation = body.type == "Initiation"
-        mobile = body.mobile if body.mobile.startswith("+") else "+" + body.mobile
         message = Message(
-            citizen=mobile,
+            citizen=citizen_number(body.mobile, "Mobile"),
             channel="ussd",
             text="" if initiation else body.message,
             message_id=f"hubtel:{body.session_id}:{body.sequence}",
             session=body.session_id,
             service=settings.ussd_codes.get(body.service_code),
+            remember=24 * 3600,  # a session lasts minutes
         )
         return Received(message)
 

@@ -2,11 +2,12 @@
 
 Returns `{"replies": [{"text", "options": [{"key", "label"}], "link"}], "ended": bool}`.
 The page at `/chat` uses it; `user` is a random id the page keeps in the browser.
+Anyone may post here (it identifies nobody: a number is proved by a code before anything
+is submitted), so requests are limited per client address (`GATEWAY_WEB_PER_CLIENT`).
 """
 
 from __future__ import annotations
 
-import json
 from typing import ClassVar
 
 from fastapi import Request, Response
@@ -15,8 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dialogs.messages import Reply
 from gateway.channels.base import Received, refuse
+from gateway.channels.common import Access, json_body
 from gateway.conversations import Message
 from gateway.settings import Settings
+
+# A message id is the page's retry of one request: seconds apart, never days.
+REMEMBER_SECONDS = 600
 
 
 class WebMessage(BaseModel):
@@ -32,10 +37,14 @@ class WebChat:
     name: ClassVar[str] = "web"
     path: ClassVar[str] = "/web/messages"
 
+    def access(self, settings: Settings) -> Access:
+        return Access.PUBLIC
+
     async def receive(self, request: Request, settings: Settings) -> Received:
+        data = await json_body(request, "{'user': id, 'text': answer}")
         try:
-            body = WebMessage.model_validate(json.loads(await request.body()))
-        except (ValueError, ValidationError) as exc:
+            body = WebMessage.model_validate(data)
+        except ValidationError as exc:
             raise refuse(400, f"expected {{'user': id, 'text': answer}}: {exc}") from exc
         message = Message(
             citizen=f"web:{body.user}",
@@ -43,6 +52,7 @@ class WebChat:
             text=body.text,
             choice=body.choice,
             message_id=f"web:{body.user}:{body.id}" if body.id else None,
+            remember=REMEMBER_SECONDS,
         )
         return Received(message)
 

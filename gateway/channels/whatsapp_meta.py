@@ -23,16 +23,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import re
+import time
 from typing import Any, ClassVar
 
+import orjson
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from dialogs.messages import Reply
 from gateway.channels.base import Received, refuse
+from gateway.channels.common import Access, citizen_number
 from gateway.conversations import Message
 from gateway.senders.base import Outgoing
 from gateway.settings import Settings, secret
@@ -47,6 +49,9 @@ MAX_TEXT = 4096  # WhatsApp text messages are at most 4096 characters
 MAX_CHOICE = 256  # reply button ids are at most 256 characters (list rows 200)
 WA_ID = re.compile(r"^[1-9][0-9]{6,14}$")  # a phone number without its "+"
 MAX_ID = 256
+# Meta redelivers a webhook it got no 200 for during 7 days: a message id is remembered
+# longer, and a message older than that (a replayed request) is acknowledged and ignored.
+REMEMBER_SECONDS = 8 * 24 * 3600
 
 
 def hub_signature(app_secret: str, body: bytes) -> str:
@@ -94,6 +99,10 @@ class MetaWhatsApp:
 
     name: ClassVar[str] = SENDER
     path: ClassVar[str] = "/whatsapp/meta"
+    max_body_bytes: ClassVar[int] = 3 * 1024 * 1024  # Meta batches up to 3 MB of updates
+
+    def access(self, settings: Settings) -> Access:
+        return Access.AUTHENTICATED if secret(settings.meta_app_secret) else Access.CLOSED
 
     async def receive(self, request: Request, settings: Settings) -> Received:
         app_secret = secret(settings.meta_app_secret)
@@ -106,25 +115,31 @@ class MetaWhatsApp:
         if not signature_valid(app_secret, body, header):
             raise refuse(403, f"wrong {SIGNATURE_HEADER}")
         try:
-            data = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
+            data = orjson.loads(body)  # nesting past 1024 levels: an error, not a crash
+        except orjson.JSONDecodeError as exc:
             raise refuse(400, "the body is not JSON") from exc
         messages, statuses = _updates(data)
+        parsed = [(_message(message), message, value) for message, value in messages]
+        fresh = time.time() - REMEMBER_SECONDS
+        kept = [(m, value) for m, message, value in parsed if _sent_at(message) >= fresh]
+        if len(kept) < len(parsed):
+            logger.warning(
+                "whatsapp: %d message(s) older than 8 days ignored", len(parsed) - len(kept)
+            )
         context: dict[str, Any] = {}
         if statuses:
             context["statuses"] = statuses
             for status in statuses:
                 logger.info("whatsapp status %s: %s", status["id"], status["status"])
-        if not messages:
+        if not kept:
             return Received(None, context)
         # Meta may batch several messages (of one or several citizens) in one webhook and
         # does not redeliver after a 200: every one is handled, in the order sent.
-        first, value = messages[0]
+        first, value = kept[0]
         phone_number_id = value.get("metadata", {}).get("phone_number_id")
         if isinstance(phone_number_id, str) and phone_number_id:
             context["phone_number_id"] = phone_number_id
-        more = tuple(_message(message) for message, _ in messages[1:])
-        return Received(_message(first), context, more)
+        return Received(first, context, tuple(message for message, _ in kept[1:]))
 
     def respond(self, received: Received, replies: list[Reply]) -> Response:
         # Meta only needs a 2xx quickly; replies go through the Cloud API (`outgoing`).
@@ -186,14 +201,32 @@ def _status(status: Any) -> dict[str, Any]:
     if not isinstance(wamid, str) or not isinstance(state, str):
         raise refuse(400, 'expected each status to have an "id" and a "status"')
     recipient = status.get("recipient_id")
-    errors = status.get("errors", [])
+    timestamp = status.get("timestamp")
+    errors = status.get("errors")
     return {
         "id": wamid,
         "status": state,
         "recipient": f"+{recipient}" if isinstance(recipient, str) and recipient else "",
-        "timestamp": str(status.get("timestamp", "")),
-        "errors": errors if isinstance(errors, list) else [],
+        # Only what Meta sends (a string of digits): anything else, however deep, is
+        # never turned into text (a list nested 1,000 deep exhausts the stack).
+        "timestamp": timestamp if isinstance(timestamp, str) else "",
+        "errors": [
+            {"code": error.get("code"), "title": str(error.get("title", ""))[:200]}
+            for error in (errors if isinstance(errors, list) else [])
+            if isinstance(error, dict)
+            and isinstance(error.get("code"), int)
+            and isinstance(error.get("title", ""), str)
+        ],
     }
+
+
+def _sent_at(message: dict[str, Any]) -> float:
+    """When the citizen sent a message (Meta's `timestamp`, Unix seconds as a string);
+    now when it is missing or unreadable (the signature vouches for the body)."""
+    try:
+        return float(message.get("timestamp", ""))
+    except (TypeError, ValueError):
+        return time.time()
 
 
 def _text(message: dict[str, Any], part: str, key: str) -> str:
@@ -208,6 +241,7 @@ def _message(message: dict[str, Any]) -> Message:
     wa_id, wamid, kind = message.get("from"), message.get("id"), message.get("type")
     if not isinstance(wa_id, str) or not WA_ID.match(wa_id):
         raise refuse(400, 'the message\'s "from" is not a WhatsApp id (a phone number)')
+    citizen = citizen_number(wa_id, "from")
     if not isinstance(wamid, str) or not 0 < len(wamid) <= MAX_ID:
         raise refuse(400, 'the message has no "id"')
     text, choice = "", None
@@ -227,9 +261,10 @@ def _message(message: dict[str, Any]) -> Message:
     # Other types (image, audio, location, reaction...) carry no answer: the citizen gets
     # the current screen again.
     return Message(
-        citizen=f"+{wa_id}",
+        citizen=citizen,
         channel=CHANNEL,
         text=text[:MAX_TEXT],
         choice=choice[:MAX_CHOICE] if choice else None,
         message_id=f"wa:{wamid}",
+        remember=REMEMBER_SECONDS,
     )

@@ -18,7 +18,16 @@ from fastapi import Request, Response
 
 from dialogs.messages import Reply
 from gateway.channels.base import Received
-from gateway.channels.twilio_common import fields, message_sid, phone, signed_form, twiml
+from gateway.channels.common import Access
+from gateway.channels.twilio_common import (
+    REMEMBER_SECONDS,
+    fields,
+    message_sid,
+    phone,
+    signed_form,
+    twiml,
+)
+from gateway.channels.twilio_common import access as twilio_access
 from gateway.conversations import Message
 from gateway.settings import Settings
 
@@ -33,6 +42,9 @@ class TwilioWhatsApp:
     name: ClassVar[str] = "whatsapp/twilio"
     path: ClassVar[str] = "/whatsapp/twilio"
 
+    def access(self, settings: Settings) -> Access:
+        return twilio_access(settings)
+
     async def receive(self, request: Request, settings: Settings) -> Received:
         values = fields(await signed_form(request, settings), ("From", "MessageSid"))
         sid = message_sid(values)
@@ -43,6 +55,7 @@ class TwilioWhatsApp:
             text=values.get("Body", "")[:MAX_TEXT],
             choice=payload[:MAX_CHOICE] or None,
             message_id=f"twilio:{sid}",
+            remember=REMEMBER_SECONDS,
         )
         return Received(message, {"to": values.get("To", "").removeprefix(PREFIX)})
 

@@ -29,7 +29,7 @@ from gateway.conversations import Applicant
 from gateway.main import create_app
 from gateway.settings import Settings
 from state.store import SessionRecord
-from tests.dialogs.helpers import SERVICES_DIR
+from tests.dialogs.helpers import CENSUS_MOBILE, SERVICES_DIR
 from tests.gateway.channels.apps import app_keys
 
 DB = 11
@@ -145,7 +145,7 @@ class Effects:
 
     async def lookup(self, request: LookupRequest) -> LookupResult:
         self.lookups.append(request)
-        return LookupResult(ok=True, data={"name": "Pema Wangmo"})
+        return LookupResult(ok=True, data={"name": "Pema Wangmo", "mobile": CENSUS_MOBILE})
 
     async def submit(self, submission: Submission, applicant: Applicant) -> SubmissionResult:
         self.submissions.append(submission)

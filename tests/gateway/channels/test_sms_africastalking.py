@@ -43,7 +43,7 @@ from tests.gateway.test_sms_senders import (
 __all__ = ["fake_at"]  # the fixture, shared with the sender tests
 
 TOKEN = "k2S9vQ4mX7pL1zR8"
-ADMIN = "admin-7c1f0e9d"
+ADMIN = "admin-7c1f0e9d4b2a6e81"
 CITIZEN = "+97517123456"
 SHORT_CODE = "21525"
 PATH = "/channels/sms/africastalking"
@@ -255,23 +255,29 @@ def test_a_missing_or_wrong_token_is_403_and_nothing_is_processed(
     assert gw.log() == []
 
 
-def test_without_a_configured_token_the_callback_is_open(
-    fake_at: FakeProvider, tmp_path: Path
+@pytest.mark.parametrize(("development", "status"), [(False, 403), (True, 200)])
+def test_without_a_token_or_allow_list_the_callback_is_closed_unless_developing(
+    fake_at: FakeProvider, tmp_path: Path, development: bool, status: int
 ) -> None:
+    """Africa's Talking signs nothing: with neither secret nor allow-list anyone could
+    speak as any number and make the gateway send SMS anywhere."""
     settings = at_settings(
         fake_at,
         services_dir=SERVICES_DIR,
         var_dir=tmp_path,
         redis_url=REDIS_URL,
         worker_in_process=False,
+        development=development,
     )
     with redis.Redis.from_url(REDIS_URL) as connection:
         connection.flushdb()
         try:
             with TestClient(create_app(settings)) as client:
                 response = client.post(PATH, data=inbound("hi"))
-            assert response.status_code == 200
-            assert response.text == "OK"
+                reports = client.post(REPORTS, data={"id": "ATXid_1", "status": "Success"})
+            assert response.status_code == reports.status_code == status
+            if development:
+                assert response.text == "OK"
         finally:
             connection.flushdb()
 

@@ -364,7 +364,11 @@ async def test_what_the_adapters_hand_over() -> None:
     sid = new_sid()
     received = await receive_signed(TwilioSms(), SMS, sms_params("Druk Bakery", sid))
     assert received.message == Message(
-        citizen=CITIZEN, channel="sms", text="Druk Bakery", message_id=f"twilio:{sid}"
+        citizen=CITIZEN,
+        channel="sms",
+        text="Druk Bakery",
+        message_id=f"twilio:{sid}",
+        remember=8 * 24 * 3600,  # Twilio signs no time: its ids are remembered 8 days
     )
     status = await receive_signed(TwilioStatus(), STATUS, status_params("failed", sid, "30008"))
     assert status == Received(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +27,7 @@ from gateway.main import create_app
 from gateway.senders import Outgoing
 from gateway.settings import Settings
 from tests.dialogs.helpers import SERVICES_DIR
-from tests.gateway.channels.apps import Effects, app_keys
+from tests.gateway.channels.apps import Effects, app_keys, prove_number
 from tests.gateway.test_outbox import BOT_TOKEN, FakeTelegram, fake_telegram
 
 __all__ = ["fake_telegram"]  # the fixture, shared with the outbox tests
@@ -34,6 +35,7 @@ __all__ = ["fake_telegram"]  # the fixture, shared with the outbox tests
 DB = 12  # its own database: test_outbox uses 5
 REDIS_URL = f"redis://127.0.0.1:6379/{DB}"
 SECRET = "gw-Xq3_vT9kLm2Pz8RbN4"
+NOW = int(time.time())  # an update older than 8 days is a replay, ignored
 PATH = "/channels/telegram"
 USER = 580114233
 CITIZEN = f"telegram:{USER}"
@@ -68,7 +70,7 @@ def text_update(text: str, update_id: int | None = None) -> dict[str, Any]:
         "message_id": update_id % 100000,
         "from": user(),
         "chat": chat(),
-        "date": 1767225600,
+        "date": NOW,
         "text": text,
     }
     if text.startswith("/"):
@@ -93,7 +95,7 @@ def callback_update(data: str, update_id: int | None = None) -> dict[str, Any]:
                     "username": "gov_bot",
                 },
                 "chat": chat(),
-                "date": 1767225600,
+                "date": NOW,
                 "text": "Type of business",
                 "reply_markup": {"inline_keyboard": [[{"text": "1", "callback_data": "1"}]]},
             },
@@ -196,6 +198,7 @@ def test_replies_become_an_outgoing_for_the_chat() -> None:
 
 
 def test_a_business_registration_over_telegram(gw: Gateway) -> None:
+    prove_number(gw.client, f"telegram:{USER}")  # earlier: tests/gateway/test_verification.py
     menu = gw.screen(text_update("/start"))
     assert menu[-1]["chat_id"] == USER
     assert menu[-1]["text"].startswith("Government services")
@@ -247,6 +250,7 @@ def test_a_business_registration_over_telegram(gw: Gateway) -> None:
 
 
 def test_a_duplicate_update_has_one_effect_and_is_sent_once(gw: Gateway) -> None:
+    prove_number(gw.client, f"telegram:{USER}")
     gw.screen(text_update("/start"))
     gw.screen(callback_update("2"))
     update = text_update("11501001234")

@@ -88,11 +88,13 @@ def test_an_unmapped_code_gets_the_main_menu() -> None:
 
 
 def test_the_token_is_required_when_set() -> None:
-    with gateway(DB, ussd_token="s3cret-token") as (client, _):
+    with gateway(DB, ussd_token="s3cret-ussd-token-9f2c") as (client, _):
         assert client.post("/channels/ussd/africastalking", data=body("")).status_code == 403
         wrong = client.post("/channels/ussd/africastalking?token=nope", data=body(""))
         assert wrong.status_code == 403
-        right = client.post("/channels/ussd/africastalking?token=s3cret-token", data=body(""))
+        right = client.post(
+            "/channels/ussd/africastalking?token=s3cret-ussd-token-9f2c", data=body("")
+        )
         assert right.status_code == 200
 
 
@@ -155,12 +157,12 @@ def test_newest_answer(full: str, previous: str | None, newest: str) -> None:
 
 
 def test_sms_segments_and_ussd_screens_are_logged() -> None:
-    with gateway(DB, admin_token="t0ken-for-admin") as (client, _):
+    with gateway(DB, admin_token="t0ken-for-the-admin-api") as (client, _):
         client.post("/channels/ussd/africastalking", data=body(""))
         rows = client.get(
             "/api/v1/messages",
             params={"address": "+97517123456"},
-            headers={"Authorization": "Bearer t0ken-for-admin"},
+            headers={"Authorization": "Bearer t0ken-for-the-admin-api"},
         ).json()
     assert [r["channel"] for r in rows] == ["ussd/africastalking"] * 2
     assert rows[1]["text"].startswith("Government services. Choose one:")
@@ -178,7 +180,7 @@ def test_junk_and_huge_form_bodies_are_refused_clearly() -> None:
 
 
 def test_the_allow_list_is_parsed_once_and_junk_entries_allow_nothing() -> None:
-    from gateway.channels.ussd_africastalking import networks
+    from gateway.channels.common import networks
 
     parsed = networks(("not-an-address", "196.201.214.0/24"))
     assert [str(n) for n in parsed] == ["196.201.214.0/24"]

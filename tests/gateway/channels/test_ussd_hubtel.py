@@ -16,7 +16,7 @@ def request(kind: str, message: str, sequence: int) -> dict[str, Any]:
         "ServiceCode": "*714*11#",
         "Operator": "Tigo",
         "ClientState": "",
-        "Mobile": "233244123456",
+        "Mobile": "97517123456",  # as Hubtel writes numbers: country code, no "+"
         "SessionId": "a1b2c3d4e5",
         "Sequence": sequence,
     }
@@ -43,3 +43,22 @@ def test_release_is_acknowledged_and_junk_refused() -> None:
         assert released.json()["Type"] == "Release"
         assert client.post("/channels/ussd/hubtel", content=b"{not json").status_code == 400
         assert client.post("/channels/ussd/hubtel", json={"Type": "Response"}).status_code == 400
+
+
+def test_a_number_of_a_country_not_served_starts_nothing() -> None:
+    ghana = {**request("Initiation", "*714*11#", 1), "Mobile": "233244123456"}
+    with gateway(DB, ussd_codes={"*714*11#": "business-registration"}) as (client, effects):
+        refused = client.post("/channels/ussd/hubtel", json=ghana).json()
+    assert refused == {
+        "Type": "Release",
+        "Message": "This service is not available for your number.",
+        "ClientState": "",
+    }
+    assert effects.lookups == []
+    served = {"ussd_codes": {"*714*11#": "business-registration"}, "allowed_countries": ["GH"]}
+    with gateway(DB, **served) as (client, _):
+        first = client.post("/channels/ussd/hubtel", json=ghana).json()
+    assert (first["Type"], first["Message"]) == (
+        "Response",
+        "Enter your citizenship ID (11 digits)",
+    )

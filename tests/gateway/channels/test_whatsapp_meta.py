@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -39,6 +40,9 @@ from tests.gateway.channels.apps import Effects, app_keys, gateway
 
 DB = 4
 PATH = "/channels/whatsapp/meta"
+# When the citizens wrote: now (a message older than Meta's 7 days of redelivery is a
+# replay, acknowledged and ignored).
+NOW = int(time.time())
 APP_SECRET = "6c3b1f0e9d8a7c6b5a4f3e2d1c0b9a88"  # an app secret is 32 hex digits
 VERIFY_TOKEN = "gov-gateway-verify-7f3a"
 ACCESS_TOKEN = "EAAGm0PX4ZCpsBA" + "x" * 40
@@ -79,7 +83,7 @@ def text_message(body: str, message_id: str | None = None) -> dict[str, Any]:
     return {
         "from": WA_ID,
         "id": message_id or wamid(),
-        "timestamp": "1767225600",
+        "timestamp": str(NOW + 0),
         "type": "text",
         "text": {"body": body},
     }
@@ -91,7 +95,7 @@ def button_message(key: str, title: str, message_id: str | None = None) -> dict[
         "context": {"from": "15550783881", "id": wamid()},
         "from": WA_ID,
         "id": message_id or wamid(),
-        "timestamp": "1767225601",
+        "timestamp": str(NOW + 1),
         "type": "interactive",
         "interactive": {"type": "button_reply", "button_reply": {"id": key, "title": title}},
     }
@@ -103,7 +107,7 @@ def list_message(key: str, title: str, message_id: str | None = None) -> dict[st
         "context": {"from": "15550783881", "id": wamid()},
         "from": WA_ID,
         "id": message_id or wamid(),
-        "timestamp": "1767225602",
+        "timestamp": str(NOW + 2),
         "type": "interactive",
         "interactive": {
             "type": "list_reply",
@@ -120,7 +124,7 @@ def statuses(*states: str) -> dict[str, Any]:
         item: dict[str, Any] = {
             "id": sent,
             "status": state,
-            "timestamp": "1767225603",
+            "timestamp": str(NOW + 3),
             "recipient_id": WA_ID,
         }
         if state == "failed":
@@ -412,7 +416,7 @@ def test_a_message_with_nothing_to_read_shows_the_screen_again(meta: Meta) -> No
     image = {
         "from": WA_ID,
         "id": wamid(),
-        "timestamp": "1767225604",
+        "timestamp": str(NOW + 4),
         "type": "image",
         "image": {"mime_type": "image/jpeg", "sha256": "abc", "id": "1234567890"},
     }
@@ -498,12 +502,22 @@ async def receive(body: bytes, settings: Settings | None = None) -> Received:
 
 async def test_text_buttons_and_list_rows_become_messages() -> None:
     text = await receive(raw(inbound(text_message("Druk Bakery", "wamid.A"))))
+    remember = 8 * 24 * 3600  # longer than Meta's 7 days of redeliveries
     assert text.message == Message(
-        citizen=CITIZEN, channel="whatsapp", text="Druk Bakery", message_id="wa:wamid.A"
+        citizen=CITIZEN,
+        channel="whatsapp",
+        text="Druk Bakery",
+        message_id="wa:wamid.A",
+        remember=remember,
     )
     button = await receive(raw(inbound(button_message("2", "Small", "wamid.B"))))
     assert button.message == Message(
-        citizen=CITIZEN, channel="whatsapp", text="Small", choice="2", message_id="wa:wamid.B"
+        citizen=CITIZEN,
+        channel="whatsapp",
+        text="Small",
+        choice="2",
+        message_id="wa:wamid.B",
+        remember=remember,
     )
     row = await receive(raw(inbound(list_message("14", "Thimphu", "wamid.C"))))
     assert row.message is not None
@@ -789,3 +803,25 @@ async def test_the_number_written_to_is_used_when_none_is_configured(
     )
     await send_whatsapp_meta(outgoing, send_context(http, graph.url, meta_phone_number_id=""))
     assert graph.requests[0].path == "/v21.0/999/messages"
+
+
+def test_a_status_for_a_message_not_in_the_log_is_recorded_at_its_number() -> None:
+    """Meta reports delivery to `recipient_id` (digits): the log row carries the number
+    in E.164, not a bare "+" (the adapter and the route once read different keys)."""
+    admin = "admin-meta-statuses-token"
+    options = {"meta_app_secret": APP_SECRET, "admin_token": admin}
+    with gateway(DB, **options) as (client, _):
+        body = raw(statuses("delivered"))
+        headers = {
+            "content-type": "application/json",
+            "X-Hub-Signature-256": hub_signature(APP_SECRET, body),
+        }
+        assert client.post(PATH, content=body, headers=headers).status_code == 200
+        rows = client.get(
+            "/api/v1/messages",
+            params={"address": CITIZEN},
+            headers={"Authorization": f"Bearer {admin}"},
+        ).json()
+    assert [(r["address"], r["status"], r["direction"]) for r in rows] == [
+        (CITIZEN, "delivered", "out")
+    ]

@@ -61,7 +61,12 @@ async def test_the_prefix_is_stripped_and_the_payload_is_the_choice() -> None:
     params = whatsapp_params("Yes", sid, payload="1")
     received = await receive_signed(TwilioWhatsApp(), WHATSAPP, params)
     assert received.message == Message(
-        citizen=CITIZEN, channel="whatsapp", text="Yes", choice="1", message_id=f"twilio:{sid}"
+        citizen=CITIZEN,
+        channel="whatsapp",
+        text="Yes",
+        choice="1",
+        message_id=f"twilio:{sid}",
+        remember=8 * 24 * 3600,  # Twilio signs no time: its ids are remembered 8 days
     )
     plain = await receive_signed(TwilioWhatsApp(), WHATSAPP, whatsapp_params("hi", sid))
     assert plain.message is not None
