@@ -19,9 +19,11 @@ from state.submissions import DocumentRow, SubmissionRow
 CONTENT_TYPE = "application/pdf"
 
 
-def verify_url(settings: Settings, reference: str) -> str:
-    """The public page that tells whether a document is valid (its QR code points here)."""
-    return f"{settings.link_base.rstrip('/')}/verify/{reference}"
+def verify_url(settings: Settings, reference: str, check_code: str | None) -> str:
+    """The public page that tells whether a document is valid (its QR code points here),
+    with the document's check code: the reference alone shows nothing."""
+    url = f"{settings.link_base.rstrip('/')}/verify/{reference}"
+    return f"{url}?code={check_code}" if check_code else url
 
 
 def document_key(submission: SubmissionRow, document: DocumentRow) -> str:
@@ -52,7 +54,7 @@ async def document_bytes(
         submission.document,
         reference=submission.reference,
         issued_at=document.created_at,
-        verify_url=verify_url(settings, submission.reference),
+        verify_url=verify_url(settings, submission.reference, submission.check_code),
         kind=document.kind,
         timezone=ZoneInfo(settings.timezone),  # the date printed is the country's
     )

@@ -11,6 +11,10 @@ office's webhook is a signed JSON POST:
     X-Gateway-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>" under the secret>
 
 The timestamp is signed with the body so a captured call cannot be replayed later.
+
+Before a citizen's message goes, its number is checked: one that opted out (in Redis or
+the database) gets nothing, and the message is held until it sends START; the parts are
+counted against the outbound budgets, and a message over a budget waits for a later try.
 """
 
 from __future__ import annotations
@@ -24,16 +28,41 @@ from dataclasses import dataclass
 
 import httpx2 as httpx
 
+from dialogs.gsm import sms_size
 from dialogs.messages import reply_data
+from dialogs.render import renderer_for
 from gateway.documents import DocumentStore
-from gateway.issuing import document_bytes
+from gateway.issuing import document_bytes, verify_url
+from gateway.security.budget import OutboundBudget
 from gateway.senders import SENDERS, Outgoing, SendContext, SendError
 from gateway.settings import Settings, secret
 from gateway.submissions import link_for, message_for, submission_data
+from state.consent import ConsentStore
+from state.store import SessionStore
 from state.submissions import PLACEHOLDER, NotificationRow, SubmissionRow, SubmissionStore
 
 SIGNATURE_HEADER = "X-Gateway-Signature"
 RETRYABLE = frozenset({408, 425, 429})
+BUDGET_WAIT_SECONDS = 300.0  # a message over a budget is tried again this much later
+
+
+class OptedOutError(Exception):
+    """The number opted out: the message waits until it sends START."""
+
+
+@dataclass(frozen=True, slots=True)
+class Recipients:
+    """Whether a number may be sent a message now: its opt-out (kept in the session
+    store's Redis and in the database: either is enough) and the outbound budgets."""
+
+    consents: ConsentStore
+    store: SessionStore | None = None
+    budget: OutboundBudget | None = None
+
+    async def opted_out(self, address: str) -> bool:
+        if self.store is not None and await self.store.opted_out(address):
+            return True
+        return await self.consents.opted_out(address)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +73,7 @@ class NotifyContext:
     submissions: SubmissionStore
     documents: DocumentStore
     renderer: Executor | None = None  # where PDFs are drawn (a process pool in the worker)
+    recipients: Recipients | None = None
 
 
 def webhook_signature(key: str, timestamp: str, body: bytes) -> str:
@@ -57,6 +87,7 @@ def webhook_body(
 ) -> bytes:
     submission = submission_data(row)
     submission["document_url"] = link_for(settings, token) if token else None
+    submission["verify_url"] = verify_url(settings, row.reference, row.check_code)
     event = {"event": notification.event, "delivery": notification.id, "submission": submission}
     return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode()
 
@@ -82,6 +113,16 @@ async def _message(
     if sender is None:
         raise SendError(f"no sender named {notification.channel!r}", retry=False)
     reply = message_for(row, notification.payload, context.send.settings)
+    recipients = context.recipients
+    if recipients is not None and notification.address.startswith("+"):
+        if await recipients.opted_out(notification.address):
+            await context.submissions.hold(notification.id)
+            raise OptedOutError(notification.address)
+        channel = "whatsapp" if notification.channel.startswith("whatsapp") else "sms"
+        parts = sms_size(renderer_for(channel).render(reply).text).segments
+        budget = recipients.budget
+        if budget is not None and not await budget.spend(notification.address, parts):
+            raise SendError("outbound budget spent", retry=True, after=BUDGET_WAIT_SECONDS)
     outgoing = Outgoing(
         channel=notification.channel,
         address=notification.address,

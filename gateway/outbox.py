@@ -91,11 +91,12 @@ class Outbox:
             return False
         return True
 
-    async def notify(self, ids: Sequence[int], attempt: int = 0) -> int:
+    async def notify(self, ids: Sequence[int], attempt: int | str = 0) -> int:
         """Queue stored notifications for the worker; how many were not queued already.
 
-        The job id is the notification's (plus the operator's retry number), so the relay
-        may offer the same pending notification any number of times: it is queued once.
+        The job id is the notification's (plus the operator's retry number, or a mark of
+        another reason to send it again: a number that opted back in), so the relay may
+        offer the same pending notification any number of times: it is queued once.
         """
         pool = await self._connected()
         queued = 0

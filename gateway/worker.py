@@ -31,15 +31,25 @@ from arq.worker import Worker, func
 from gateway.documents import DocumentStore, store_from_settings
 from gateway.documents.drawers import drawer_count, start_drawer
 from gateway.logs import configure_logging
-from gateway.notifications import NotifyContext, prepare_document, send_notification
+from gateway.notifications import (
+    NotifyContext,
+    OptedOutError,
+    Recipients,
+    prepare_document,
+    send_notification,
+)
 from gateway.queue import HEALTH_SECONDS, events_url_for, health_key, redis_settings
+from gateway.security.budget import OutboundBudget
+from gateway.security.limiter import Limiter
 from gateway.senders import SENDERS, Outgoing, SendContext, SendError
 from gateway.senders.base import Progress
 from gateway.settings import Settings
 from state.cancellation import raise_if_cancelled
 from state.connect import connect
+from state.consent import ConsentStore
 from state.database import Database, database_url
 from state.events import ArchiveLoop
+from state.store import SessionStore
 from state.submissions import NotificationRow, SubmissionStore
 
 logger = logging.getLogger(__name__)
@@ -97,9 +107,11 @@ class WorkerContext:
     documents: DocumentStore
     renderer: ProcessPoolExecutor  # PDFs drawn beside the event loop, on every core
     drawing: asyncio.Semaphore  # one per drawing process: more would only queue
+    recipients: Recipients  # opt-outs and budgets, before a citizen's message goes
+    sessions: SessionStore | None  # the session store's Redis, when the worker knows it
 
     @classmethod
-    async def open(cls, settings: Settings) -> WorkerContext:
+    async def open(cls, settings: Settings, session_url: str | None = None) -> WorkerContext:
         database = Database(database_url(settings.database_url, settings.var_dir))
         try:
             await database.migrate()  # a worker may start before any `gateway serve`
@@ -110,6 +122,13 @@ class WorkerContext:
             await asyncio.shield(database.close())
             raise
         drawers = drawer_count(settings.pdf_processes)
+        sessions = SessionStore(connect(session_url)) if session_url else None
+        budget = (
+            OutboundBudget(Limiter(sessions.client, session_url), settings)
+            if sessions is not None
+            else None
+        )
+        recipients = Recipients(ConsentStore(database), sessions, budget)
         return cls(
             SendContext(settings, httpx.AsyncClient(timeout=HTTP_TIMEOUT)),
             database,
@@ -122,11 +141,15 @@ class WorkerContext:
                 initializer=start_drawer,
             ),
             asyncio.Semaphore(drawers),
+            recipients,
+            sessions,
         )
 
     async def close(self) -> None:
         self.renderer.shutdown(wait=False, cancel_futures=True)
         await self.send.http.aclose()
+        if self.sessions is not None:
+            await self.sessions.close()
         await self.database.close()
 
 
@@ -225,13 +248,18 @@ async def _notify(ctx: dict[str, Any], notification_id: int, tries: int) -> dict
     notification = await deps.submissions.notification(notification_id)
     if notification is None:
         return dataclasses.asdict(Delivery(False, tries, "no such notification"))
-    context = NotifyContext(_send_context(ctx), deps.submissions, deps.documents, deps.renderer)
+    context = NotifyContext(
+        _send_context(ctx), deps.submissions, deps.documents, deps.renderer, deps.recipients
+    )
     if notification.status != "pending":  # sent by an earlier try that died afterwards
         await _prepare(notification, context, deps.drawing)
         return dataclasses.asdict(Delivery(False, tries, "not pending"))
     what = f"notification {notification_id} ({notification.kind} {notification.channel})"
     try:
         await send_notification(notification, context)
+    except OptedOutError:
+        logger.info("notification %d held: its number opted out", notification_id)
+        return dataclasses.asdict(Delivery(False, tries, "held: opted out"))
     except SendError as exc:
         retry = await _retry_later(ctx, NOTIFY, exc, tries, deps.send.settings, what)
         await deps.submissions.record_attempt(
@@ -313,13 +341,17 @@ def build_worker(
     burst: bool = False,
     handle_signals: bool = False,
     events_url: str | None = None,
+    session_url: str | None = None,
 ) -> GatewayWorker:
     """An arq worker for the outbox queue at `queue_url`; with `events_url` (the session
-    store's Redis) it also archives the conversation events for the analytics."""
+    store's Redis) it also archives the conversation events for the analytics. The
+    session store's Redis (`session_url`, default `events_url`) tells opt-outs and keeps
+    the outbound budgets."""
     _protect_logs()
 
     async def startup(ctx: dict[str, Any]) -> None:
-        ctx[CONTEXT_KEY] = context = await WorkerContext.open(settings)
+        context = await WorkerContext.open(settings, session_url or events_url)
+        ctx[CONTEXT_KEY] = context
         if events_url is not None:
             ctx[ARCHIVE_KEY] = ArchiveLoop.start(connect(events_url), context.database)
 
@@ -353,10 +385,15 @@ def build_worker(
     )
 
 
-async def run_in_process(settings: Settings, queue_url: str, restart_seconds: float = 5.0) -> None:
+async def run_in_process(
+    settings: Settings,
+    queue_url: str,
+    session_url: str | None = None,
+    restart_seconds: float = 5.0,
+) -> None:
     """Run the worker until cancelled; if Redis is unreachable, try again later."""
     while True:
-        worker = build_worker(settings, queue_url)
+        worker = build_worker(settings, queue_url, session_url=session_url)
         try:
             await worker.async_run()
         except asyncio.CancelledError:

@@ -50,6 +50,11 @@ from state.database import Base, Database
 
 Status = Literal["issued", "pending", "approved", "rejected"]
 TOKEN_BYTES = 16  # 128 bits: a document link cannot be guessed
+# A document's check code, printed on it and carried by its QR code: 50 random bits in
+# letters and digits nobody mistakes for others (no 0/O, 1/I), `K7Q2M-9XD4P`. With the
+# reference, it is what a verification page asks for; the reference alone shows nothing.
+CHECK_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+CHECK_LENGTH = 10
 
 
 PLACEHOLDER = "~"  # "~BR~<random>": a submission stored, not numbered yet
@@ -87,6 +92,18 @@ def new_token() -> str:
     return secrets.token_urlsafe(TOKEN_BYTES)
 
 
+def new_check_code() -> str:
+    """A document's check code, e.g. `K7Q2M-9XD4P`."""
+    code = "".join(secrets.choice(CHECK_ALPHABET) for _ in range(CHECK_LENGTH))
+    return f"{code[:5]}-{code[5:]}"
+
+
+def normal_check_code(code: str) -> str:
+    """A check code as typed (lower case, spaces, no dash) in its printed form."""
+    text = "".join(c for c in code.upper() if c.isalnum())
+    return f"{text[:5]}-{text[5:]}" if len(text) == CHECK_LENGTH else text
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
@@ -110,6 +127,12 @@ class SubmissionRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=False), index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=False))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=False), nullable=True)
+    check_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # Who applied: the applicant's citizenship ID and the number that proved who they are
+    # (the operator's, or one proved by a code), to count and flag repeated applications.
+    applicant_id: Mapped[str | None] = mapped_column(String(40), index=True, nullable=True)
+    phone: Mapped[str | None] = mapped_column(String(20), index=True, nullable=True)
+    flags: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)  # for officers
 
 
 class ReferenceCounter(Base):
@@ -145,7 +168,8 @@ class NotificationRow(Base):
     channel: Mapped[str] = mapped_column(String(40))  # a sender's name, or "webhook"
     address: Mapped[str] = mapped_column(String(200))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(10), index=True)  # pending, sent, failed
+    # pending, sent, failed; held: its number opted out (sent when it opts back in)
+    status: Mapped[str] = mapped_column(String(10), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=False))
@@ -164,14 +188,37 @@ NOTIFICATIONS = cast(Table, NotificationRow.__table__)
 # autocommit): atomic on its own, one round trip instead of BEGIN, three INSERTs and
 # COMMIT, which were most of what a submission cost the gateway and the database. The
 # notification ids come back in the order given.
+# Earlier applications to a service by one citizenship ID and by one number (NULL equals
+# nothing: not counted); under the same idempotency key it is this one again (a retried
+# final answer), never a repeat. Each count uses its column's index.
+PRIOR = """
+    SELECT
+        (SELECT count(*) FROM submissions WHERE applicant_id = :applicant_id
+            AND service = :service AND created_at >= :since
+            AND idempotency_key <> :idempotency_key) AS by_id,
+        (SELECT count(*) FROM submissions WHERE phone = :phone
+            AND service = :service AND created_at >= :since
+            AND idempotency_key <> :idempotency_key) AS by_phone
+"""
 _SUBMIT_PG = text(
-    """
-    WITH submission AS (
+    f"""
+    WITH prior AS ({PRIOR}), submission AS (
         INSERT INTO submissions (reference, idempotency_key, service, version, mode, status,
                                  citizen, channel, lang, answers, document, created_at,
-                                 updated_at)
-        VALUES (:reference, :idempotency_key, :service, :version, :mode, :status, :citizen,
-                :channel, :lang, :answers, :document, :created_at, :updated_at)
+                                 updated_at, check_code, applicant_id, phone, flags)
+        SELECT CAST(:reference AS VARCHAR), CAST(:idempotency_key AS VARCHAR),
+               CAST(:service AS VARCHAR), CAST(:version AS INTEGER), CAST(:mode AS VARCHAR),
+               CAST(:status AS VARCHAR), CAST(:citizen AS VARCHAR), CAST(:channel AS VARCHAR),
+               CAST(:lang AS VARCHAR), CAST(:answers AS JSON), CAST(:document AS JSON),
+               CAST(:created_at AS TIMESTAMP), CAST(:updated_at AS TIMESTAMP),
+               CAST(:check_code AS VARCHAR), CAST(:applicant_id AS VARCHAR),
+               CAST(:phone AS VARCHAR),
+               (SELECT json_agg(flag) FROM (
+                    SELECT json_array_elements_text(CAST(:flags AS JSON)) AS flag
+                    UNION ALL SELECT 'repeat_id' WHERE prior.by_id > 0
+                    UNION ALL SELECT 'repeat_phone' WHERE prior.by_phone > 0) AS flags)
+        FROM prior
+        WHERE prior.by_id < :per_id AND prior.by_phone < :per_phone
         RETURNING id
     ), document AS (
         INSERT INTO documents (submission_id, token, kind, created_at, expires_at)
@@ -181,21 +228,38 @@ _SUBMIT_PG = text(
         INSERT INTO notifications (submission_id, event, kind, channel, address, payload,
                                    status, attempts, created_at, updated_at)
         SELECT submission.id, 'submitted', owed.kind, owed.channel, owed.address,
-               CAST(owed.payload AS JSON), 'pending', 0, :created_at, :created_at
+               CAST(owed.payload AS JSON),
+               CASE WHEN owed.kind = 'message' AND EXISTS (
+                        SELECT 1 FROM opt_outs
+                        WHERE opt_outs.address = owed.address AND opt_outs.opted_out)
+                    THEN 'held' ELSE owed.status END,
+               0, :created_at, :created_at
         FROM submission,
              unnest(CAST(:kinds AS VARCHAR[]), CAST(:channels AS VARCHAR[]),
-                    CAST(:addresses AS VARCHAR[]), CAST(:payloads AS TEXT[]))
-                 WITH ORDINALITY AS owed(kind, channel, address, payload, position)
+                    CAST(:addresses AS VARCHAR[]), CAST(:payloads AS TEXT[]),
+                    CAST(:statuses AS VARCHAR[]))
+                 WITH ORDINALITY AS owed(kind, channel, address, payload, status, position)
         ORDER BY owed.position
-        RETURNING id
+        RETURNING id, status
     )
-    SELECT submission.id, ARRAY(SELECT id FROM notified ORDER BY id) AS notifications
-    FROM submission
+    SELECT submission.id, ARRAY(SELECT id FROM notified ORDER BY id) AS notifications,
+           ARRAY(SELECT id FROM notified WHERE status = 'held' ORDER BY id) AS held,
+           prior.by_id, prior.by_phone
+    FROM prior LEFT JOIN submission ON TRUE
     """
 ).bindparams(
     bindparam("answers", type_=JSON()),
     bindparam("document", type_=JSON()),
+    bindparam("flags", type_=JSON()),
 )
+
+_PRIOR = text(PRIOR)  # SQLite: in the transaction that stores the submission
+UNLIMITED = 2**31 - 1
+# Which of these numbers opted out (state.consent keeps the table).
+_OPTED_OUT = text(
+    "SELECT address FROM opt_outs WHERE opted_out AND address IN :addresses"
+).bindparams(bindparam("addresses", expanding=True))
+Notified = tuple[tuple[int, ...], tuple[int, ...]]  # notification ids, and those held
 
 # Built once: a statement made with `.values(...)` on every call coerced each value into
 # a bound parameter and computed a new cache key (a tenth of a submission's CPU).
@@ -220,6 +284,10 @@ class NewSubmission:
     lang: str
     answers: dict[str, Any]
     document: dict[str, Any] | None
+    applicant_id: str | None = None
+    phone: str | None = None
+    flags: tuple[str, ...] = ()  # what officers should know (e.g. identity_unconfirmed)
+    repeats: Repeats | None = None  # None: not limited
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +298,27 @@ class Owed:
     channel: str
     address: str
     payload: dict[str, Any]
+    held: bool = False  # its number opted out: kept until it opts back in
+
+
+@dataclass(frozen=True, slots=True)
+class Repeats:
+    """At most `per_id` applications to a service by one citizenship ID, and `per_phone`
+    by one number, since `since`; past them one is refused, and from the second it is
+    flagged to officers (`repeat_id`, `repeat_phone`)."""
+
+    per_id: int
+    per_phone: int
+    since: datetime
+
+
+class TooManyApplicationsError(Exception):
+    """Refused: as many applications as `Repeats` allows were made lately."""
+
+    def __init__(self, by_id: int, by_phone: int) -> None:
+        super().__init__(f"{by_id} by that ID and {by_phone} by that number lately")
+        self.by_id = by_id
+        self.by_phone = by_phone
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,6 +330,7 @@ class Stored:
     token: str | None
     created: bool
     notifications: tuple[int, ...] = ()
+    held: tuple[int, ...] = ()  # notifications to numbers that opted out: not to be sent
 
 
 class SubmissionStore:
@@ -263,7 +353,8 @@ class SubmissionStore:
     ) -> Stored:
         """Store `new` once (by its idempotency key) with its reference, its document under
         `token` (when given) and its notifications; a repeat returns what the first call
-        stored (and `token` is not used)."""
+        stored (and `token` is not used). Past `new.repeats`: TooManyApplicationsError,
+        nothing stored; earlier applications are counted in the same statement."""
         # Core statements on one connection: the ORM's unit of work cost more CPU than
         # the rest of a USSD hop, and a submission is written once and never updated here.
         # One checkout for the write and the numbering: each checkout costs a pre-ping,
@@ -276,7 +367,10 @@ class SubmissionStore:
         try:
             async with self._statements.connect() as connection:
                 # A repeated key fails here (unique) before any number is taken.
-                submission_id, ids = await self._insert(connection, values, owed, token)
+                submission_id, (ids, held), flags = await self._insert(
+                    connection, values, owed, token, new.repeats
+                )
+                values["flags"] = flags
                 # Committed: numbered on the same connection, in a statement of its own.
                 values["reference"] = await self._number(connection, submission_id)
         except IntegrityError:
@@ -285,7 +379,7 @@ class SubmissionStore:
             if again is None:
                 raise  # another constraint refused it: nothing was stored
             return again
-        return Stored(SubmissionRow(id=submission_id, **values), token, True, ids)
+        return Stored(SubmissionRow(id=submission_id, **values), token, True, ids, held)
 
     async def _insert(
         self,
@@ -293,31 +387,54 @@ class SubmissionStore:
         values: dict[str, Any],
         owed: Sequence[Owed],
         token: str | None,
-    ) -> tuple[int, tuple[int, ...]]:
+        repeats: Repeats | None,
+    ) -> tuple[int, Notified, list[str] | None]:
         """The submission, its document and its notifications: `_SUBMIT_PG` on PostgreSQL
-        (one statement on an autocommit connection), a transaction of three statements on
-        SQLite. The submission's id and its notifications' ids."""
+        (one statement on an autocommit connection), a transaction on SQLite, each
+        counting the applicant's earlier applications first and holding messages to
+        numbers that opted out. The submission's id, its notifications (all, and held)
+        and its flags; TooManyApplicationsError past `repeats`."""
         now = values["created_at"]
+        per_id, per_phone = (repeats.per_id, repeats.per_phone) if repeats else (UNLIMITED,) * 2
+        limits = {
+            "since": repeats.since if repeats else now,
+            "per_id": per_id,
+            "per_phone": per_phone,
+        }
         if self.postgresql:
             params = {
                 **values,
+                **limits,
+                "flags": values["flags"] or [],
                 "token": token,
                 "expires_at": self._expires(now),
                 "kinds": [item.kind for item in owed],
                 "channels": [item.channel for item in owed],
                 "addresses": [item.address for item in owed],
                 "payloads": [json.dumps(item.payload) for item in owed],
+                "statuses": [_status(item) for item in owed],
             }
             row = (await connection.execute(_SUBMIT_PG, params)).one()
-            return int(row.id), tuple(row.notifications)
+            if row.id is None:
+                raise TooManyApplicationsError(int(row.by_id), int(row.by_phone))
+            flags = _flags(values["flags"], int(row.by_id), int(row.by_phone))
+            return int(row.id), (tuple(row.notifications), tuple(row.held)), flags
         async with connection.begin():
-            submission_id = await connection.scalar(_INSERT_SUBMISSION, values)
+            prior = (await connection.execute(_PRIOR, {**values, **limits})).one()
+            by_id, by_phone = int(prior.by_id), int(prior.by_phone)
+            if by_id >= per_id or by_phone >= per_phone:
+                raise TooManyApplicationsError(by_id, by_phone)
+            flags = _flags(values["flags"], by_id, by_phone)
+            row_values = {**values, "flags": flags}
+            submission_id = await connection.scalar(_INSERT_SUBMISSION, row_values)
             assert submission_id is not None
             if token is not None:
                 document = self._document(submission_id, "certificate", token, now)
                 await connection.execute(_INSERT_DOCUMENT, document)
-            ids = await self._add_notifications(connection, submission_id, "submitted", owed, now)
-        return submission_id, ids
+            notified = await self._add_notifications(
+                connection, submission_id, "submitted", owed, now
+            )
+        return submission_id, notified, flags
 
     @staticmethod
     def _values(new: NewSubmission, now: datetime) -> dict[str, Any]:
@@ -334,6 +451,10 @@ class SubmissionStore:
             "document": new.document,
             "created_at": now,
             "updated_at": now,
+            "check_code": new_check_code(),
+            "applicant_id": new.applicant_id,
+            "phone": new.phone,
+            "flags": list(new.flags) or None,
         }
 
     async def by_key(self, key: str) -> Stored | None:
@@ -429,8 +550,8 @@ class SubmissionStore:
                 await connection.execute(
                     insert(DOCUMENTS).values(self._document(row.id, "permit", token, now))
                 )
-            ids = await self._add_notifications(connection, row.id, status, owed, now)
-            return Stored(row, token if approve else None, True, ids)
+            ids, held = await self._add_notifications(connection, row.id, status, owed, now)
+            return Stored(row, token if approve else None, True, ids, held)
 
     # ------------------------------------------------------------------ documents
     async def document(self, token: str) -> tuple[DocumentRow, SubmissionRow] | None:
@@ -516,6 +637,36 @@ class SubmissionStore:
                 .where(NotificationRow.id == notification_id, NotificationRow.status != "sent")
                 .values(**values)
             )
+
+    async def hold(self, notification_id: int) -> None:
+        """Keep a notification for later: its number opted out after it was owed."""
+        async with self.database.sessions() as session, session.begin():
+            await session.execute(
+                update(NotificationRow)
+                .where(NotificationRow.id == notification_id, NotificationRow.status == "pending")
+                .values(status="held", updated_at=utcnow())
+            )
+
+    async def release_held(self, address: str) -> list[int]:
+        """Make the messages held for `address` pending again (it opted back in); their
+        ids, for the queue."""
+        async with self.database.sessions() as session, session.begin():
+            ids = list(
+                (
+                    await session.scalars(
+                        select(NotificationRow.id).where(
+                            NotificationRow.address == address, NotificationRow.status == "held"
+                        )
+                    )
+                ).all()
+            )
+            if ids:
+                await session.execute(
+                    update(NotificationRow)
+                    .where(NotificationRow.id.in_(ids), NotificationRow.status == "held")
+                    .values(status="pending", updated_at=utcnow())
+                )
+            return ids
 
     async def reopen(self, notification_id: int) -> NotificationRow | None:
         """A failed notification made pending again (an operator's retry)."""
@@ -620,9 +771,16 @@ class SubmissionStore:
         event: str,
         owed: Sequence[Owed],
         now: datetime,
-    ) -> tuple[int, ...]:
+    ) -> Notified:
+        """The notifications' rows; a message to a number that opted out (in the database:
+        the durable record) is held. Their ids in the order given, and the held ones."""
         if not owed:
-            return ()
+            return (), ()
+        numbers = [item.address for item in owed if item.kind == "message"]
+        out: set[str] = set()
+        if numbers:
+            found = await connection.execute(_OPTED_OUT, {"addresses": numbers})
+            out = {str(address) for address in found.scalars()}
         rows = [
             {
                 "submission_id": submission_id,
@@ -631,7 +789,9 @@ class SubmissionStore:
                 "channel": item.channel,
                 "address": item.address,
                 "payload": item.payload,
-                "status": "pending",
+                "status": "held"
+                if item.kind == "message" and item.address in out
+                else _status(item),
                 "attempts": 0,
                 "created_at": now,
                 "updated_at": now,
@@ -640,8 +800,9 @@ class SubmissionStore:
         ]
         # One statement for all of them, ids in the order given.
         result = await connection.execute(_INSERT_NOTIFICATIONS, rows)
-        ids = list(result.scalars())
-        return tuple(ids)
+        ids = tuple(result.scalars())
+        held = tuple(i for i, row in zip(ids, rows, strict=True) if row["status"] == "held")
+        return ids, held
 
     async def _live_token(self, session: AsyncSession, submission_id: int) -> str | None:
         token: str | None = await session.scalar(
@@ -651,3 +812,14 @@ class SubmissionStore:
             .limit(1)
         )
         return token
+
+
+def _status(owed: Owed) -> str:
+    return "held" if owed.held else "pending"
+
+
+def _flags(given: list[str] | None, by_id: int, by_phone: int) -> list[str] | None:
+    """What officers are told: the engine's flags, and whether the ID or the number
+    applied before (as the PostgreSQL statement writes them)."""
+    repeats = ["repeat_id"] * bool(by_id) + ["repeat_phone"] * bool(by_phone)
+    return [*(given or []), *repeats] or None

@@ -17,7 +17,7 @@ CITIZEN = "+97517654321"
 
 
 async def census(request: LookupRequest) -> LookupResult:
-    return LookupResult(ok=True, data={"name": "Karma"})
+    return LookupResult(ok=True, data={"name": "Karma", "mobile": CITIZEN})
 
 
 @pytest.fixture

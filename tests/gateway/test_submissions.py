@@ -5,15 +5,14 @@ office receives signed webhooks, retried while it is down."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
 import re
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,24 +23,27 @@ from fastapi.testclient import TestClient
 from dialogs.messages import LookupRequest, LookupResult
 from gateway.main import create_app
 from gateway.settings import Settings
-from gateway.worker import build_worker
+from tests.dialogs.helpers import CENSUS_MOBILE
+from tests.gateway.channels.apps import AGGREGATOR, AGGREGATORS, dial, run_worker
 from tests.gateway.providers import Answer, Call, FakeProvider, at_sent, serving
 
 DB = 15
 REDIS_URL = f"redis://127.0.0.1:6379/{DB}"
-ADMIN = "admin-7d1f0c2b9e"
-HOOK_SECRET = "whsec-3b9c1d7e"
+ADMIN = "admin-7d1f0c2b9e4a61"
+HOOK_SECRET = "whsec-3b9c1d7e5a0f42"
 LINKS = "https://gw.gov.bt"
 CITIZEN = "+97517123456"
 REGISTRATION = ["11501001234", "Pema Tshering Shop", "1", "2", "14", "17123456", "1", "1"]
+# Flights from 10 days on: the service takes dates from 3 days after today.
+FLIGHT = date.today() + timedelta(days=10)
 DRONE = [
     "11501001234",
     "DJI Mavic 3",
     "2",
     "1",
     "8",
-    "10/12/2026",
-    "12/12/2026",
+    FLIGHT.strftime("%d/%m/%Y"),
+    (FLIGHT + timedelta(days=2)).strftime("%d/%m/%Y"),
     "100",
     "1",
     "1",
@@ -62,19 +64,7 @@ class Gateway:
 
     def ussd(self, code: str, session: str, answers: list[str], phone: str = CITIZEN) -> str:
         """Dial `code` and give `answers` one screen at a time; the last screen."""
-        screen = ""
-        for count in range(len(answers) + 1):
-            form = {
-                "sessionId": session,
-                "phoneNumber": phone,
-                "networkCode": "40201",
-                "serviceCode": code,
-                "text": "*".join(answers[:count]),
-            }
-            response = self.client.post("/channels/ussd/africastalking", data=form)
-            assert response.status_code == 200, response.text
-            screen = response.text
-        return screen
+        return dial(self.client, code, session, answers, phone)
 
     def admin(self, method: str, path: str, **options: Any) -> Any:
         headers = {"Authorization": f"Bearer {ADMIN}"}
@@ -82,23 +72,11 @@ class Gateway:
 
     def work(self) -> None:
         """Run the worker until the queue is empty (once the app has queued everything)."""
-        submissions = self.client.app.state.submissions  # type: ignore[attr-defined]
-        deadline = time.monotonic() + 5
-        while submissions.queueing and time.monotonic() < deadline:
-            time.sleep(0.01)
-
-        async def burst() -> None:
-            worker = build_worker(self.settings, REDIS_URL, burst=True)
-            try:
-                await worker.async_run()
-            finally:
-                await worker.close()
-
-        asyncio.run(burst())
+        run_worker(self.client, self.settings, REDIS_URL)
 
 
 async def census(request: LookupRequest) -> LookupResult:
-    return LookupResult(ok=True, data={"name": "Pema Wangmo"})
+    return LookupResult(ok=True, data={"name": "Pema Wangmo", "mobile": CENSUS_MOBILE})
 
 
 @pytest.fixture
@@ -106,7 +84,8 @@ def gw(request: pytest.FixtureRequest) -> Iterator[Gateway]:
     """The app on Redis database 15; a test may add settings with
     `@pytest.mark.parametrize("gw", [{...}], indirect=True)`."""
     extra: dict[str, Any] = getattr(request, "param", {})
-    redis.Redis(db=DB).flushdb()
+    with redis.Redis(db=DB) as connection:
+        connection.flushdb()
     var = Path(tempfile.mkdtemp(prefix="gateway-var-"))
     with serving(FakeProvider(at_sent)) as sms, serving(FakeProvider(back_office_ok)) as hooks:
         settings = Settings(
@@ -114,7 +93,7 @@ def gw(request: pytest.FixtureRequest) -> Iterator[Gateway]:
             var_dir=var,
             admin_token=ADMIN,
             link_url=LINKS,
-            at_api_key="atsk_test",
+            at_api_key="atsk_test_0123456789abcdef",
             at_sms_url=sms.url + "/version1/messaging",
             backoffice_webhook_url=hooks.url + "/hooks/gateway",
             backoffice_webhook_secret=HOOK_SECRET,
@@ -126,13 +105,15 @@ def gw(request: pytest.FixtureRequest) -> Iterator[Gateway]:
             worker_poll_seconds=0.01,
             send_retry_seconds=0.05,
             relay_seconds=3600,
+            ussd_allowed_ips=AGGREGATORS,
             **extra,
         )
         app = create_app(settings)
-        with TestClient(app) as client:
+        with TestClient(app, client=AGGREGATOR) as client:
             app.state.conversations.lookup = census
             yield Gateway(client, settings, sms, hooks)
-    redis.Redis(db=DB).flushdb()
+    with redis.Redis(db=DB) as connection:
+        connection.flushdb()
 
 
 def signed(call: Call) -> dict[str, Any]:
@@ -165,7 +146,8 @@ def test_a_registration_over_ussd_gets_its_certificate_link_by_sms(gw: Gateway) 
     assert document.content.startswith(b"%PDF")
     assert 'filename="BR-2026-000001-certificate.pdf"' in document.headers["content-disposition"]
 
-    page = gw.client.get("/verify/BR-2026-000001")
+    code = gw.admin("GET", "/submissions/BR-2026-000001").json()["check_code"]
+    page = gw.client.get("/verify/BR-2026-000001", params={"code": code})
     assert page.status_code == 200
     assert "Valid document" in page.text
     assert "P*** W*****" in page.text
@@ -178,6 +160,7 @@ def test_a_registration_over_ussd_gets_its_certificate_link_by_sms(gw: Gateway) 
     assert event["submission"]["status"] == "issued"
     assert event["submission"]["answers"]["business_name"] == "Pema Tshering Shop"
     assert event["submission"]["document_url"] == link
+    assert event["submission"]["verify_url"] == f"{LINKS}/verify/BR-2026-000001?code={code}"
 
     # Run the worker again: nothing is owed any more, nothing is sent twice.
     gw.work()
@@ -212,8 +195,9 @@ def test_revoked_expired_and_unknown_links(gw: Gateway) -> None:
     gone = gw.client.get(f"/d/{token}")
     assert gone.status_code == 410
     assert "revoked" in gone.text
-    assert "Revoked document" in gw.client.get("/verify/BR-2026-000001").text
-    assert gw.client.get("/verify/BR-2026-999999").status_code == 404
+    code = {"code": gw.admin("GET", "/submissions/BR-2026-000001").json()["check_code"]}
+    assert "Revoked document" in gw.client.get("/verify/BR-2026-000001", params=code).text
+    assert gw.client.get("/verify/BR-2026-999999", params=code).status_code == 404
 
 
 @pytest.mark.parametrize("gw", [{"document_days": 0}], indirect=True)
@@ -224,7 +208,8 @@ def test_an_expired_link_says_so_and_the_document_stays_valid(gw: Gateway) -> No
     assert expired.status_code == 410
     assert "Link expired" in expired.text
     assert "BR-2026-000001 is not affected" in expired.text
-    assert "Valid document" in gw.client.get("/verify/BR-2026-000001").text
+    code = {"code": gw.admin("GET", "/submissions/BR-2026-000001").json()["check_code"]}
+    assert "Valid document" in gw.client.get("/verify/BR-2026-000001", params=code).text
 
 
 def test_links_and_pages_are_rate_limited(gw: Gateway) -> None:
@@ -311,8 +296,10 @@ def test_a_delivery_that_keeps_failing_is_listed_and_can_be_retried(gw: Gateway)
 
 
 def test_the_admin_api_needs_the_token(gw: Gateway) -> None:
-    assert gw.client.get("/api/v1/submissions").status_code == 403
-    assert gw.client.get("/api/v1/notifications").status_code == 403
+    for path in ("/api/v1/submissions", "/api/v1/notifications"):
+        refused = gw.client.get(path)
+        assert refused.status_code == 401
+        assert refused.headers["WWW-Authenticate"] == "Bearer"
 
 
 def test_the_ussd_menu_lists_the_citizens_applications(gw: Gateway) -> None:

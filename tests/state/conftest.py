@@ -179,7 +179,8 @@ async def store(backend: Backend) -> AsyncIterator[SessionStore]:
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 TABLES = (
-    "events, notifications, documents, reference_counters, submissions, messages, alembic_version"
+    "opt_outs, events, notifications, documents, reference_counters, submissions, messages, "
+    "alembic_version"
 )
 
 
