@@ -19,8 +19,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Development mode: the USSD and SMS callbacks open without a token, verification codes
+# in the log, the demo census (gateway/demo/census.yaml). Never for a gateway others reach.
 run: $(STAMP)
-	$(BIN)/gateway serve --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
+	GATEWAY_DEVELOPMENT=$${GATEWAY_DEVELOPMENT:-true} $(BIN)/gateway serve --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
 
 test: $(STAMP) lint typecheck check-services pytest
 

@@ -16,17 +16,20 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from redis.exceptions import RedisError
 
 from dialogs import json_text
-from dialogs.builtin_texts import BUILTIN_TEXTS
+from dialogs.builtin_texts import BUILTIN_TEXTS, OPT_IN_WORDS, OPT_OUT_WORDS
 from dialogs.catalog import Catalog
 from dialogs.driver import conversation_turn
 from dialogs.messages import (
+    CheckCode,
+    CodeChecked,
+    CodeSent,
     Effect,
     EffectResult,
     Inbound,
@@ -34,6 +37,7 @@ from dialogs.messages import (
     Meaning,
     Outcome,
     Reply,
+    SendCode,
     StatusRequest,
     StatusResult,
     Submission,
@@ -45,9 +49,10 @@ from dialogs.messages import (
 from dialogs.session import Snapshot
 from dialogs.text import localise
 from gateway.lookups import perform_lookup
-from gateway.metrics import count_error, count_nlu_answer, hop_metrics
+from gateway.metrics import count_error, count_nlu_answer, count_refused, hop_metrics
+from gateway.security.addresses import Countries, is_phone_address
 from gateway.versions import restore_version
-from state.store import SessionRecord, SessionStore
+from state.store import MESSAGE_TTL_SECONDS, SessionRecord, SessionStore, Window
 
 logger = logging.getLogger(__name__)
 
@@ -60,10 +65,11 @@ Submit = Callable[[Submission, "Applicant"], Awaitable[SubmissionResult]]
 Status = Callable[[StatusRequest, "Applicant"], Awaitable[StatusResult]]
 Classify = Callable[[str, str], Awaitable[Meaning]]  # an nlu Classifier's `classify`
 
-# Opt-out keywords on text channels (as carriers and Twilio use them); localised ones join.
+# Opt-out keywords work where numbers are sent messages they pay for or did not ask for.
 OPT_OUT_CHANNELS = frozenset({"sms", "whatsapp"})
-OPT_OUT_WORDS = frozenset({"stop", "stopall", "unsubscribe", "optout", "opt out"})
-OPT_IN_WORDS = frozenset({"start", "unstop", "subscribe", "optin", "opt in"})
+OPTING_OUT = frozenset().union(*OPT_OUT_WORDS.values())
+OPTING_IN = frozenset().union(*OPT_IN_WORDS.values())
+Consented = Callable[[str, str, bool], Awaitable[None]]  # (citizen, channel, opted out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +79,39 @@ class Applicant:
     citizen: str  # E.164 phone number, or the channel's user id
     channel: str  # ussd, sms, whatsapp, telegram, web
     lang: str
+    # The number the citizen holds: the operator's, or one proved by a code (web chat,
+    # Telegram); None when none is known yet.
+    phone: str | None = None
+    opted_out: bool = False  # the number sent STOP: nothing is sent to it
+
+
+class Verification(Protocol):
+    """Sends one-time codes and checks them (`gateway.verification.CodeVerifier`)."""
+
+    async def send(self, effect: SendCode, applicant: Applicant) -> CodeSent: ...
+
+    async def check(self, effect: CheckCode, applicant: Applicant) -> CodeChecked: ...
+
+
+class NoVerification:
+    """Until a verifier is configured, no number can be proved."""
+
+    async def send(self, effect: SendCode, applicant: Applicant) -> CodeSent:
+        return CodeSent(ok=False, reason="unavailable")
+
+    async def check(self, effect: CheckCode, applicant: Applicant) -> CodeChecked:
+        return CodeChecked(ok=False, reason="expired")
+
+
+async def consent_kept_in_redis_only(citizen: str, channel: str, opted_out: bool) -> None:
+    """Without a database, a choice lives in the session store alone."""
+
+
+def consent_word(text: str) -> str:
+    """A message as an opt-out keyword would be written: case, spaces, dashes and
+    closing punctuation aside ("Opt-Out!" -> "opt out")."""
+    word = text.casefold().replace("-", " ").replace("_", " ")
+    return " ".join(word.split()).strip(".!?,;:།་ ")
 
 
 async def submissions_unavailable(submission: Submission, applicant: Applicant) -> SubmissionResult:
@@ -107,6 +146,9 @@ class Message:
     # USSD aggregators such as Africa's Talking send every answer of the session so far,
     # joined by "*": the newest answer is what follows the text received last time.
     accumulated: bool = False
+    # How long `message_id` is remembered (the provider's redelivery window, during which
+    # a replay is recognised whatever citizen it names); its reply is kept up to 50 h.
+    remember: int = MESSAGE_TTL_SECONDS
 
 
 @dataclass
@@ -119,6 +161,12 @@ class Conversations:
     status: Status = status_unavailable
     lookup: Callable[[LookupRequest], Awaitable[EffectResult]] = perform_lookup
     classify: Classify = nothing_understood
+    verification: Verification = field(default_factory=NoVerification)
+    # A citizen's messages counted in `begin` (GATEWAY_INBOUND_PER_ADDRESS); numbers of
+    # other countries are served nothing (GATEWAY_ALLOWED_COUNTRIES).
+    windows: tuple[Window, ...] = ()
+    countries: Countries = field(default_factory=lambda: Countries.of(["*"]))
+    consented: Consented = consent_kept_in_redis_only  # STOP/START kept durably too
     lock_ms: int = LOCK_MS
     wait_seconds: float = WAIT_SECONDS
     clock: Callable[[], float] = time.time
@@ -145,13 +193,36 @@ class Conversations:
         text = localise(BUILTIN_TEXTS["unavailable"], message.lang or "en")
         return Reply(text, end=True)
 
+    def notice(self, message: Message, key: str, *, end: bool = False) -> Reply:
+        return Reply(localise(BUILTIN_TEXTS[key], message.lang or "en"), end=end)
+
     async def _handle(self, message: Message) -> list[Reply]:
+        if not self.countries.serves_address(message.citizen):
+            # A number the deployment does not serve (SMS pumping uses foreign ranges):
+            # nothing is started and nothing sent; a USSD screen must say something.
+            count_refused("country")
+            return [self.notice(message, "not_available", end=True)] if _is_ussd(message) else []
         started = time.monotonic()
         delay = 0.005
+        windows = self.windows
         while True:
-            begun = await self.store.begin(message.citizen, message.message_id, self.lock_ms)
+            begun = await self.store.begin(
+                message.citizen,
+                message.message_id,
+                self.lock_ms,
+                windows=windows,
+                remember_seconds=message.remember,
+            )
+            windows = ()  # a message counts once, however long it waits for the lock
             if begun.duplicate is not None:
                 return decode_replies(begun.duplicate)
+            if begun.over_limit:
+                # Said once per window (each reply to a number costs money), and on
+                # every USSD screen (it must end the session with a reason).
+                count_refused("inbound")
+                if _is_ussd(message) or begun.over_limit == 1:
+                    return [self.notice(message, "too_fast", end=_is_ussd(message))]
+                return []
             if begun.busy:
                 if time.monotonic() - started > self.wait_seconds:
                     count_error("citizen_busy")
@@ -163,8 +234,9 @@ class Conversations:
             if consent is not None:
                 await self.store.release(message.citizen, begun.token)
                 return consent
+            applicant = self._applicant(message, begun.phone, begun.opted_out)
             try:
-                replies, record, events, ttl = await self._step(message, begun.record)
+                replies, record, events, ttl = await self._step(message, begun.record, applicant)
             except BaseException:
                 await self.store.release(message.citizen, begun.token)
                 raise
@@ -176,6 +248,7 @@ class Conversations:
                 message_id=message.message_id,
                 reply=encode_replies(replies),
                 events=events,
+                remember_seconds=message.remember,
             )
             if saved:
                 return replies
@@ -186,13 +259,17 @@ class Conversations:
         gets nothing but the confirmation of its choice."""
         if message.channel not in OPT_OUT_CHANNELS:
             return None
-        word = message.text.strip().casefold().strip(".!")
-        if word in OPT_OUT_WORDS or word in OPT_IN_WORDS:
-            return await self._record_consent(message, opted_out=word in OPT_OUT_WORDS)
+        word = consent_word(message.text)
+        if word in OPTING_OUT or word in OPTING_IN:
+            return await self._record_consent(message, opted_out=word in OPTING_OUT)
         return [] if opted_out else None
 
     async def _record_consent(self, message: Message, *, opted_out: bool) -> list[Reply]:
         await self.store.set_opted_out(message.citizen, opted_out)
+        try:  # the durable record, and the links held back until START
+            await self.consented(message.citizen, message.channel, opted_out)
+        except Exception:  # Redis holds the choice: the worker checks both
+            logger.error("the opt-out of a citizen was not recorded durably", exc_info=True)
         at = datetime.fromtimestamp(self.clock(), UTC).replace(tzinfo=None).isoformat()
         event = "opted_out" if opted_out else "opted_in"
         await self.store.append_events(
@@ -201,8 +278,14 @@ class Conversations:
         key = "opted_out" if opted_out else "opted_in"
         return [Reply(localise(BUILTIN_TEXTS[key], message.lang or "en"), end=opted_out)]
 
+    def _applicant(self, message: Message, proved: str, opted_out: bool) -> Applicant:
+        """Who is writing: the operator gives USSD, SMS and WhatsApp numbers; a web or
+        Telegram citizen holds the number proved by a code, if any."""
+        phone = message.citizen if is_phone_address(message.citizen) else proved or None
+        return Applicant(message.citizen, message.channel, message.lang or "en", phone, opted_out)
+
     async def _step(
-        self, message: Message, record: SessionRecord | None
+        self, message: Message, record: SessionRecord | None, applicant: Applicant
     ) -> tuple[list[Reply], SessionRecord, list[dict[str, Any]], int]:
         now = self.clock()
         events: list[dict[str, Any]] = []
@@ -234,8 +317,9 @@ class Conversations:
             service=message.service,
             conversation_id=secrets.token_hex(16),  # used when one starts; uuid4 cost more
             resume=resume,  # type: ignore[arg-type]
+            phone=applicant.phone,
         )
-        applicant = Applicant(message.citizen, message.channel, lang or "en")
+        applicant = replace(applicant, lang=lang or "en")  # the conversation's language
         if snapshot is not None and snapshot.service is not None and not snapshot.ended:
             await self._hold_version(snapshot.service, snapshot.version)
         outcome = await self._run(snapshot, inbound, applicant)
@@ -284,6 +368,10 @@ class Conversations:
             meaning = await self.classify(effect.text, effect.lang)
             count_nlu_answer(meaning.source, meaning.intent is not None)
             return meaning
+        if isinstance(effect, SendCode):
+            return await self.verification.send(effect, applicant)
+        if isinstance(effect, CheckCode):
+            return await self.verification.check(effect, applicant)
         return await self.submit(effect, applicant)
 
     def _window(self, snapshot: Snapshot) -> int:
@@ -353,4 +441,10 @@ def encode_replies(replies: list[Reply]) -> str:
 
 
 def decode_replies(text: str) -> list[Reply]:
-    return [reply_from_data(item) for item in json.loads(text)]
+    """Stored replies; "" is a message seen before whose reply is no longer kept (or
+    that named another citizen): nothing is sent again."""
+    return [reply_from_data(item) for item in json.loads(text)] if text else []
+
+
+def _is_ussd(message: Message) -> bool:
+    return message.channel == "ussd"

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -23,10 +24,17 @@ from functools import partial
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from dialogs.messages import Reply, reply_data
 from dialogs.text import localise
+from gateway.channels import CHANNELS
+from gateway.channels.common import Access
 from gateway.channels.whatsapp_meta import verification_router
 from gateway.conversations import Conversations
+from gateway.demo.registry import DemoCensus, Lookup
 from gateway.documents import store_from_settings
 from gateway.logs import configure_logging
 from gateway.lookups import perform_lookup, registry_session
@@ -39,16 +47,24 @@ from gateway.routes_channels import add_channel_routes
 from gateway.routes_chat import chat_router
 from gateway.routes_documents import RateLimit, documents_router
 from gateway.routes_ops import count_unhandled_exceptions, ops_router
-from gateway.settings import Settings
+from gateway.security.addresses import Countries
+from gateway.security.admin import admin_auth
+from gateway.security.budget import OutboundBudget
+from gateway.security.headers import SecurityHeaders
+from gateway.security.limiter import Limiter
+from gateway.senders import Outgoing, sender_ready
+from gateway.settings import Settings, rates
 from gateway.submissions import Submissions
 from gateway.understanding import classifier_for
+from gateway.verification import CodeVerifier, Deliver
 from gateway.worker import run_in_process
 from state.cancellation import raise_if_cancelled
 from state.connect import connect
+from state.consent import ConsentStore
 from state.database import Database, MessageLog, database_url
 from state.embedded import EmbeddedRedis
 from state.events import ArchiveLoop, EventArchive
-from state.store import SessionStore
+from state.store import SessionStore, Window
 from state.submissions import SubmissionStore
 
 logger = logging.getLogger(__name__)
@@ -121,11 +137,55 @@ def settle_heap() -> None:
     gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
 
 
+def announce_access(settings: Settings) -> None:
+    """One line per channel adapter: authenticated, public, open (development) or closed;
+    and, loudly, every endpoint development mode leaves open."""
+    for channel in CHANNELS.values():
+        access = channel.access(settings)
+        log = logger.warning if access in (Access.OPEN, Access.CLOSED) else logger.info
+        log("channel %s (POST /channels%s): %s", channel.name, channel.path, access.value)
+    if settings.development:
+        opened = [
+            f"/channels{c.path}" for c in CHANNELS.values() if c.access(settings) == Access.OPEN
+        ]
+        logger.warning(
+            "GATEWAY_DEVELOPMENT is on: never expose this gateway. Open without a secret: "
+            "%s; verification codes are written in this log when no SMS provider is set; "
+            "the demo census answers census lookups",
+            ", ".join(opened) or "nothing",
+        )
+
+
+def windows_of(value: str) -> tuple[Window, ...]:
+    """`GATEWAY_INBOUND_PER_ADDRESS` as the fixed windows the session store counts."""
+    return tuple(Window(item.amount, item.get_expiry()) for item in rates(value))
+
+
+def code_delivery(settings: Settings, outbox: Outbox) -> Deliver | None:
+    """How verification codes leave: queued for the SMS sender; None in development
+    without an SMS provider (the code is logged instead)."""
+    sender = settings.senders.get("sms", "sms/africastalking")
+    if not sender_ready(sender, settings):
+        if settings.development:
+            return None
+
+        async def nowhere(number: str, reply: Reply) -> None:
+            raise RuntimeError(f"no SMS provider: {sender} has no credentials")
+
+        return nowhere
+
+    async def queued(number: str, reply: Reply) -> None:
+        await outbox.send(Outgoing(channel=sender, address=number, replies=[reply_data(reply)]))
+
+    return queued
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     # Here, not at import: uvicorn configures its own logging before calling the factory.
     configure_logging()  # JSON lines on stderr, phone and ID numbers masked
     settings = settings or Settings()
     repository = load_repository([settings.services_dir])
+    announce_access(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -149,16 +209,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             client = connect(url)
             store = SessionStore(client, hop_client=connect(url, socket_timeout=None))
             resources.push_async_callback(store.close)
+            limiter = Limiter(client, url)
+            app.state.limiter = limiter
+            budget = OutboundBudget(limiter, settings)
+            app.state.budget = budget
             queue_url = settings.queue_url or url
             outbox = Outbox(queue_url, settings.queue_name)
             resources.push_async_callback(outbox.close)
             app.state.outbox = outbox
             submission_store = SubmissionStore(database, settings.document_days)
             app.state.submission_store = submission_store
-            submissions = Submissions(submission_store, settings, outbox.notify)
+            consents = ConsentStore(database)
+
+            async def opted_out(address: str) -> bool:
+                return await store.opted_out(address) or await consents.opted_out(address)
+
+            async def consented(citizen: str, channel: str, out: bool) -> None:
+                await consents.record(citizen, opted_out=out, channel=channel)
+                if not out:  # START: the links held back for this number go now
+                    held = await submission_store.release_held(citizen)
+                    if held:  # a job of their own: their first one may have run (held)
+                        await outbox.notify(held, attempt=f"start-{secrets.token_hex(4)}")
+
+            submissions = Submissions(submission_store, settings, outbox.notify, opted_out)
+            resources.push_async_callback(submissions.drain)  # before the outbox closes
             app.state.submissions = submissions
             app.state.documents = store_from_settings(settings.documents_url, settings.var_dir)
-            app.state.rate_limit = RateLimit(client, settings.public_rate_per_minute)
+            app.state.rate_limit = RateLimit(limiter, settings.public_rate_per_minute)
             # Merged into what the running processes publish, as a reload would merge it
             # (the embedded Redis serves this process alone: its folder goes as it is).
             shared = settings.redis_url is not None
@@ -166,13 +243,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             log_refusals(report)
             classifier = classifier_for(settings, catalog, resources)
             app.state.classifier = classifier
+            lookup: Lookup = partial(perform_lookup, session=registries)
+            if settings.development:
+                lookup = DemoCensus.shipped().in_front_of(lookup)
+            verifier = CodeVerifier(
+                store, limiter, budget, settings, code_delivery(settings, outbox)
+            )
             conversations = Conversations(
                 catalog,
                 store,
                 submit=submissions.submit,
                 status=submissions.status,
-                lookup=partial(perform_lookup, session=registries),
+                lookup=lookup,
                 classify=classifier.classify,
+                verification=verifier,
+                windows=windows_of(settings.inbound_per_address),
+                countries=Countries.of(settings.allowed_countries),
+                consented=consented,
             )
             app.state.conversations = conversations
             in_process = settings.worker_in_process
@@ -182,7 +269,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # A reload through another process's admin API reaches this one too.
             tasks.append(asyncio.create_task(follow_reloads(conversations, settings.services_dir)))
             if in_process:
-                tasks.append(asyncio.create_task(run_in_process(settings, queue_url)))
+                tasks.append(asyncio.create_task(run_in_process(settings, queue_url, url)))
             resources.push_async_callback(_cancel, tasks)
             stopping = asyncio.Event()
             relay = asyncio.create_task(
@@ -198,7 +285,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settle_heap()
             yield
 
-    app = FastAPI(title="Government services gateway", version="0.1.0", lifespan=lifespan)
+    docs_private = "docs" in settings.private_endpoints
+    app = FastAPI(
+        title="Government services gateway",
+        version="0.1.0",
+        lifespan=lifespan,
+        # Built from the request's Host header, a trailing-slash redirect could send a
+        # citizen anywhere: a wrong path is a 404.
+        redirect_slashes=False,
+        docs_url=None if docs_private else "/docs",
+        redoc_url=None if docs_private else "/redoc",
+        openapi_url=None if docs_private else "/openapi.json",
+    )
+    app.add_middleware(SecurityHeaders)
+    if settings.trusted_proxies:
+        # X-Forwarded-For names the client only when a trusted proxy sent it (the
+        # rightmost address not a proxy's); otherwise the peer is the client.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     add_channel_routes(app, settings)  # first: the routes every hop is matched against
     app.include_router(verification_router(settings))
     app.include_router(admin_router(settings))
@@ -207,7 +310,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(documents_router(settings))
     # Rasa is reported but optional: when it is down the embedded classifier answers, so
     # it must not take every API pod out of service.
-    app.include_router(ops_router(optional=("rasa",)))
+    app.include_router(
+        ops_router(
+            optional=("rasa",),
+            metrics_dependencies=admin_auth(settings)
+            if "metrics" in settings.private_endpoints
+            else [],
+        )
+    )
+    if docs_private:
+        add_private_docs(app, settings)
     count_unhandled_exceptions(app)  # 500s by route template
 
     @app.get("/healthz", tags=["ops"])
@@ -234,7 +346,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     checked = [repository]  # the folder as last read: read again once its files change
     reading = asyncio.Lock()  # one read at a time, however many ask at once
 
-    @app.get("/api/v1/services/problems", tags=["services"])
+    problems_private = admin_auth(settings) if "problems" in settings.private_endpoints else []
+
+    @app.get("/api/v1/services/problems", tags=["services"], dependencies=problems_private)
     async def problems() -> list[dict[str, Any]]:
         """What `gateway check` reports for the services folder as it is now."""
         async with reading:
@@ -247,3 +361,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return [p.data() for p in checked[0].problems]
 
     return app
+
+
+def add_private_docs(app: FastAPI, settings: Settings) -> None:
+    """/openapi.json, /docs and /redoc behind the admin token (GATEWAY_PRIVATE_ENDPOINTS)."""
+    private = admin_auth(settings)
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=private)
+    def openapi() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False, dependencies=private)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title=app.title)
+
+    @app.get("/redoc", include_in_schema=False, dependencies=private)
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(openapi_url="/openapi.json", title=app.title)

@@ -130,7 +130,8 @@
     xhr.onload = function () {
       var data = null;
       if (message !== pending) return;
-      if (xhr.status === 200) {
+      // 429: too many messages from here; the body is a polite reply to show as it is.
+      if (xhr.status === 200 || xhr.status === 429) {
         try { data = JSON.parse(xhr.responseText); } catch (e) { data = null; }
       }
       if (!data) {

@@ -1,11 +1,17 @@
-"""A small services folder of our own, so gateway tests do not depend on the shipped ones."""
+"""A small services folder of our own, so gateway tests do not depend on the shipped ones;
+and a Redis server of a test's own for the tests that ask for `redis_url` (those of
+`security/` get theirs from `security/conftest.py`)."""
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from state.embedded import EmbeddedRedis
+from tests.gateway.processes import running
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,3 +58,11 @@ def services_dir(tmp_path: Path) -> Path:
     (folder / "greeting.yaml").write_text(GREETING, encoding="utf-8")
     (folder / "greeting.tests.yaml").write_text(GREETING_TESTS, encoding="utf-8")
     return folder
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    """A redis-server of this test's own (the shared one belongs to other tests): the
+    embedded Redis under the test's temporary folder."""
+    with running(EmbeddedRedis(tmp_path / "redis")) as url:
+        yield url

@@ -1,9 +1,11 @@
 """The web chat page at /chat: served right, small, self-contained, and a whole business
-registration completed in real headless Chromium (Debian's `chromium`, driven by Playwright).
+registration completed in real headless Chromium (Debian's `chromium`, driven by Playwright),
+the citizen proving their number with the code their phone receives.
 
 The browser tests run the gateway with uvicorn in a thread on a free loopback port, on the
-real Redis (database 10, flushed), with the census lookup and the submission store faked.
-Without Chromium they fail (`make test` installs it).
+real Redis (database 10, flushed), with the census lookup and the submission store faked
+and the verification SMS delivered to a fake phone. Without Chromium they fail (`make
+test` installs it).
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ import uvicorn
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, Request, Route, expect, sync_playwright
 
+from dialogs.messages import Reply
 from gateway.main import create_app
 from gateway.settings import Settings
+from gateway.verification import CodeVerifier
 from tests.gateway.channels.apps import Effects
 from tests.state import missing
 
@@ -105,11 +109,28 @@ def test_the_page_is_in_the_openapi_docs() -> None:
 
 
 @dataclass
+class Phone:
+    """The citizen's phone: the SMS the gateway sends it."""
+
+    received: list[str] = field(default_factory=list)
+
+    async def deliver(self, number: str, reply: Reply) -> None:
+        self.received.append(reply.text)
+
+    def code(self) -> str:
+        found = re.search(r"\b(\d{6})\b", self.received[-1])
+        assert found is not None, self.received
+        return found.group(1)
+
+
+@dataclass
 class Live:
-    """A running gateway: its base URL, fake effects, and what the page posted."""
+    """A running gateway: its base URL, fake effects, the citizen's phone, and what the
+    page posted."""
 
     url: str
     effects: Effects
+    phone: Phone = field(default_factory=Phone)
     posted: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -151,10 +172,15 @@ def live_gateway(settings: Settings) -> Iterator[Live]:
         assert time.monotonic() < deadline, "the gateway did not start in 15 s"
         time.sleep(0.02)
     effects = Effects()
-    app.state.conversations.lookup = effects.lookup  # no census on this machine's network
-    app.state.conversations.submit = effects.submit
+    phone = Phone()
+    conversations = app.state.conversations
+    conversations.lookup = effects.lookup  # no census on this machine's network
+    conversations.submit = effects.submit
+    conversations.verification = CodeVerifier(  # the real verifier; the SMS reaches `phone`
+        conversations.store, app.state.limiter, app.state.budget, settings, phone.deliver
+    )
     try:
-        yield Live(f"http://127.0.0.1:{port}", effects)
+        yield Live(f"http://127.0.0.1:{port}", effects, phone)
     finally:
         server.should_exit = True
         thread.join(timeout=15)
@@ -231,6 +257,17 @@ def test_a_business_registration_in_the_browser(page: Page, live: Live) -> None:
     expect(last_bot(page)).to_have_text("Enter your citizenship ID (11 digits)")
     expect(page.locator(".opts")).to_have_count(0)  # answered options are gone
     answer(page, "11501001234")
+    expect(last_bot(page)).to_have_text(
+        "To continue, enter your mobile number. We will send it a 6-digit code by SMS."
+    )
+    answer(page, "17123456")
+    expect(last_bot(page)).to_contain_text("Enter the 6-digit code we sent to +97517123456.")
+    expect(page.get_by_role("button", name="Send a new code")).to_be_focused()
+    code = live.phone.code()
+    box = page.get_by_label("Your answer")
+    box.fill(code)  # typed from the SMS
+    box.press("Enter")
+    expect(page.locator("#log li.bot").nth(-2)).to_have_text("Thank you, your number is confirmed.")
     expect(last_bot(page)).to_have_text("Welcome Pema Wangmo. Enter the name of your business")
     answer(page, "Druk Bakery", enter=True)
     expect(last_bot(page)).to_contain_text("Type of business")
@@ -256,7 +293,10 @@ def test_a_business_registration_in_the_browser(page: Page, live: Live) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scroll
 
     sent = [p["text"] for p in live.posted]
-    assert sent == ["", "2", "11501001234", "Druk Bakery", "1", "6", "14", "17123456", "1", "1"]
+    assert sent == [
+        *("", "2", "11501001234", "17123456", code),
+        *("Druk Bakery", "1", "6", "14", "17123456", "1", "1"),
+    ]
     assert {p["user"] for p in live.posted} == {user}
     ids = [p["id"] for p in live.posted]
     assert len(set(ids)) == len(ids)

@@ -28,7 +28,7 @@ from dialogs.session import Snapshot
 from gateway.conversations import MENU_RESUME_SECONDS, Applicant, Conversations, Message
 from state.connect import connect
 from state.store import SessionRecord, SessionStore
-from tests.dialogs.helpers import compile_yaml
+from tests.dialogs.helpers import CENSUS_MOBILE, compile_yaml
 from tests.state import RoundTrips, shared_url
 
 CITIZEN = "+97517123456"
@@ -83,7 +83,7 @@ class Registry:
 
     async def lookup(self, request: LookupRequest) -> EffectResult:
         self.lookups.append(request)
-        return LookupResult(ok=True, data={"name": "Pema Wangmo"})
+        return LookupResult(ok=True, data={"name": "Pema Wangmo", "mobile": CENSUS_MOBILE})
 
     async def submit(self, submission: Submission, applicant: Applicant) -> SubmissionResult:
         self.submissions.append(submission)
@@ -245,7 +245,8 @@ async def test_many_citizens_at_once_do_not_queue_behind_each_other(
 ) -> None:
     async def slow_lookup(request: LookupRequest) -> EffectResult:
         await asyncio.sleep(0.3)
-        return LookupResult(ok=True, data={"name": "Pema Wangmo"})
+        mobile = "+975" + request.url[-8:]  # each citizen's ID ends with their number
+        return LookupResult(ok=True, data={"name": "Pema Wangmo", "mobile": mobile})
 
     conversations.lookup = slow_lookup
     citizens = [f"+9751700{n:04d}" for n in range(20)]
@@ -253,7 +254,7 @@ async def test_many_citizens_at_once_do_not_queue_behind_each_other(
         await say(conversations, "hi", citizen=citizen, service=REGISTRATION)
     started = time.monotonic()
     replies = await asyncio.gather(
-        *(say(conversations, "11501001234", citizen=c, service=REGISTRATION) for c in citizens)
+        *(say(conversations, "115" + c[-8:], citizen=c, service=REGISTRATION) for c in citizens)
     )
     assert all("Welcome Pema Wangmo" in reply for reply in replies)
     assert time.monotonic() - started < 1.5  # 20 lookups of 0.3 s ran side by side

@@ -1,0 +1,1 @@
+"""What `make run` (GATEWAY_DEVELOPMENT=true) offers a newcomer: sample registries."""
