@@ -35,35 +35,44 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 import pytest
 import redis
 from arq.constants import result_key_prefix
 from arq.jobs import JobResult, deserialize_result
 
-from bench import fake_census
+from tests.gateway.processes import base_env, private_redis, wait_until
+from tests.gateway.processes import census_services as services_on_fake_census
 from tests.gateway.providers import FakeProvider, at_sent, serving
-
-T = TypeVar("T")
+from tests.state import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 GATEWAY = str(Path(sys.executable).parent / "gateway")
 DATABASE = f"gateway_nothing_lost_{os.getpid()}"  # two runs at once never meet
 PSQL = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-X", "-q", "-v", "ON_ERROR_STOP=1"]
 TEST_APP = "nothing_lost_test"  # application_name of the test's own PostgreSQL sessions
-ADMIN = "admin-nothing-lost-5c2e"
+ADMIN = "admin-nothing-lost-5c2e8f"
 LINKS = "https://gw.gov.bt"
 CODE = "*384*1#"
 QUEUE = "gateway:outbox"  # arq's queue (a sorted set of job ids), GATEWAY_QUEUE_NAME's default
 CITIZEN = "+97517123456"
-REGISTRATION = ["11501001234", "Pema Tshering Shop", "1", "2", "14", "17123456", "1", "1"]
+
+
+def registration(phone: str) -> list[str]:
+    """The USSD answers of `phone`'s citizen. The fake census holds +975 and its CID's last
+    8 digits as the citizen's mobile: with the CID "115" + the number's last 8 digits, it
+    confirms the caller, and the registration takes its instant path (certificate, SMS)."""
+    return [f"115{phone[-8:]}", "Pema Tshering Shop", "1", "2", "14", "17123456", "1", "1"]
+
+
+REGISTRATION = registration(CITIZEN)
 LINK = re.compile(r"https://gw\.gov\.bt/d/([A-Za-z0-9_-]{22})")
 TRY_AGAIN = "try again"  # the gateway's "temporarily unavailable" screen
 DOCUMENT_KEY = "business-registration/{reference}/certificate-{id}.pdf"
@@ -72,26 +81,6 @@ NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 # ---- small tools -----------------------------------------------------------------------
-
-
-def wait_until(check: Callable[[], T | None], what: str, timeout: float = 15.0) -> T:
-    """Poll `check` until it gives something other than None/False; fail after `timeout`."""
-    deadline = time.monotonic() + timeout
-    delay = 0.01
-    while True:
-        value = check()
-        if value is not None and value is not False:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(delay)
-        delay = min(delay * 2, 0.1)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -142,6 +131,12 @@ def sql(query: str, database: str = DATABASE) -> str:
     )
     assert done.returncode == 0, f"psql failed ({query}): {done.stderr}"
     return done.stdout.strip()
+
+
+# The submission's one statement (state/submissions.py `_SUBMIT_PG`) as PostgreSQL shows
+# it: pg_stat_activity keeps a query's first 1,024 bytes, and its INSERT INTO
+# notifications comes later.
+SUBMITTING = "INSERT INTO submissions"
 
 
 def lock_waiters(statement: str) -> int:
@@ -441,31 +436,8 @@ class Stack:
 @pytest.fixture
 def redis_port(tmp_path: Path) -> Iterator[int]:
     """A private redis-server (no persistence): CLIENT PAUSE stops no one else's tests."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.fail("redis-server is not installed: these tests need a real Redis")
-    port = free_port()
-    process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-    def ping() -> bool:
-        assert process.poll() is None, "redis-server exited"
-        try:
-            with redis.Redis(port=port, socket_timeout=1) as client:
-                return bool(client.ping())
-        except redis.ConnectionError:
-            return False
-
-    try:
-        wait_until(ping, "redis-server to answer", timeout=10)
+    with private_redis(tmp_path / "redis") as port:
         yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.fixture
@@ -485,31 +457,13 @@ def database() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def census_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The shipped services, their census lookup pointed at `bench/fake_census.py`."""
-    port = free_port()
-    census = fake_census.spawn(port)
-    try:
-        target = tmp_path_factory.mktemp("nothing-lost") / "services"
-        shutil.copytree(ROOT / "services", target)
-        for path in target.glob("*.yaml"):
-            text = path.read_text(encoding="utf-8")
-            text = re.sub(r"https?://census\.[a-z.]+", f"http://127.0.0.1:{port}", text)
-            path.write_text(text, encoding="utf-8")
-        assert f"127.0.0.1:{port}" in (target / "business-registration.yaml").read_text()
-        yield target
-    finally:
-        census.terminate()
-        census.wait(timeout=10)
-        if census.stdout is not None:
-            census.stdout.close()
+    with services_on_fake_census(tmp_path_factory.mktemp("nothing-lost")) as services:
+        yield services
 
 
 @pytest.fixture
 def stack(tmp_path: Path, redis_port: int, database: str, census_services: Path) -> Iterator[Stack]:
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("GATEWAY_", "AWS_")) and "proxy" not in name.lower()
-    }
+    env = base_env()
     with serving(FakeProvider(at_sent)) as sms:
         env.update(
             GATEWAY_REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
@@ -521,11 +475,18 @@ def stack(tmp_path: Path, redis_port: int, database: str, census_services: Path)
             GATEWAY_AT_SMS_URL=sms.url + "/version1/messaging",
             GATEWAY_LINK_URL=LINKS,
             GATEWAY_ADMIN_TOKEN=ADMIN,
+            # The Africa's Talking callbacks (USSD, SMS) are closed without a token or an
+            # allow-list: the test's aggregator calls from loopback.
+            GATEWAY_USSD_ALLOWED_IPS=json.dumps(["127.0.0.1"]),
+            # A retried answer waits inside the gateway for the killed process's session
+            # lock (up to 15 s), and every attempt to take it counts against the citizen's
+            # inbound limit (30/minute by default): the first retry would be refused as
+            # "sending too quickly". What is tested is that nothing is lost, not the limit.
+            GATEWAY_INBOUND_PER_ADDRESS="1000/minute;10000/day",
             GATEWAY_WORKER_IN_PROCESS="false",
             GATEWAY_RELAY_SECONDS="1",
             GATEWAY_WORKER_POLL_SECONDS="0.05",
             GATEWAY_SEND_RETRY_SECONDS="0.1",
-            PYTHONUNBUFFERED="1",
         )
         deployment = Stack(env, tmp_path, redis_port, sms)
         try:
@@ -603,9 +564,7 @@ def test_gateway_killed_while_storing_the_confirmation(stack: Stack) -> None:
     with ThreadPoolExecutor(1) as pool:
         with table_lock("notifications"):
             final = pool.submit(gateway.ussd, "ATUid_kill_1", REGISTRATION)
-            wait_until(
-                lambda: lock_waiters("INSERT INTO notifications") == 1, "the submit to block"
-            )
+            wait_until(lambda: lock_waiters(SUBMITTING) == 1, "the submit to block")
             stack.kill(gateway.process)
         assert final.exception(timeout=10) is not None  # the aggregator saw the connection drop
 
@@ -646,9 +605,7 @@ def kill_after_the_commit(stack: Stack, session: str, *, numbered: bool) -> Gate
         with nullcontext() if numbered else table_lock("reference_counters"):
             with table_lock("notifications"):
                 final = pool.submit(gateway.ussd, session, REGISTRATION)
-                wait_until(
-                    lambda: lock_waiters("INSERT INTO notifications") == 1, "the submit to block"
-                )
+                wait_until(lambda: lock_waiters(SUBMITTING) == 1, "the submit to block")
                 client.client_pause(30_000, all=False)  # WRITE: reads go on, writes wait
             try:
                 # The transaction commits; the gateway then blocks numbering or queueing.
@@ -797,11 +754,12 @@ def test_two_gateways_number_concurrent_submissions_uniquely_and_without_gaps(
 
     def register(n: int) -> str:
         gateway, session, phone = gateways[n % 2], f"ATUid_many_{n}", f"+9751770{n:04d}"
+        answers = registration(phone)  # a CID of their own: no repeated applications
         start.wait(timeout=30)
-        consent = gateway.dial(session, REGISTRATION[:-1], phone)
+        consent = gateway.dial(session, answers[:-1], phone)
         assert consent.startswith("CON "), consent
         confirm.wait(timeout=30)  # every final answer at the same moment
-        return gateway.ussd(session, REGISTRATION, phone)
+        return gateway.ussd(session, answers, phone)
 
     with ThreadPoolExecutor(citizens) as pool:
         futures = [pool.submit(register, n) for n in range(citizens)]
