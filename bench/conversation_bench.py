@@ -2,7 +2,9 @@
 
 Measures `Conversations.handle` for full business registrations on the embedded Redis
 (a real redis-server on a Unix socket), counts Redis round trips per answer, and compares
-with the engine alone on the same answers in the same run.
+with the engine alone on the same answers in the same run. As `gateway serve` runs it: the
+inbound limit per citizen and the allowed countries at their defaults, and a census that
+confirms each caller (the instant path: its record holds the caller's number).
 """
 
 from __future__ import annotations
@@ -16,16 +18,28 @@ from typing import Any
 
 from dialogs.messages import Inbound, LookupRequest, LookupResult, Submission, SubmissionResult
 from gateway.conversations import Applicant, Conversations, Message
+from gateway.main import windows_of
 from gateway.repository import load_repository
+from gateway.security.addresses import Countries
+from gateway.settings import Settings
 from state.connect import connect
 from state.embedded import EmbeddedRedis
 from state.store import SessionStore
 
-ANSWERS = ["", "11501001234", "Pema Tshering Shop", "2", "1", "14", "17123456", "1", "1"]
+CENSUS_MOBILE = "+97517123456"  # the engine-only citizen's number, held by the census
+DEFAULTS = Settings.model_fields  # the production defaults, not this machine's environment
+
+
+def answers(phone: str) -> list[str]:
+    """A registration's answers, the citizenship ID "115" + the caller's last 8 digits:
+    the census below holds +975 and the ID's last 8 digits as the citizen's mobile."""
+    return ["", f"115{phone[-8:]}", "Pema Tshering Shop", "2", "1", "14", "17123456", "1", "1"]
 
 
 async def lookup(request: LookupRequest) -> LookupResult:
-    return LookupResult(ok=True, data={"name": "Pema Wangmo"})
+    """The census, as bench/fake_census.py answers: the URL ends with the ID."""
+    mobile = "+975" + request.url[-8:]
+    return LookupResult(ok=True, data={"name": "Pema Wangmo", "mobile": mobile})
 
 
 async def submit(submission: Submission, applicant: Applicant) -> SubmissionResult:
@@ -44,12 +58,19 @@ async def measure(url: str, citizens: int) -> tuple[list[int], list[int]]:
 
     client.execute_command = counted  # type: ignore[method-assign]
     catalog = load_repository([Path("services")]).catalog
-    conversations = Conversations(catalog, SessionStore(client), submit=submit, lookup=lookup)
+    conversations = Conversations(
+        catalog,
+        SessionStore(client),
+        submit=submit,
+        lookup=lookup,
+        windows=windows_of(DEFAULTS["inbound_per_address"].default),
+        countries=Countries.of(DEFAULTS["allowed_countries"].default),
+    )
     times: list[int] = []
     trips: list[int] = []
     for number in range(citizens):
         citizen = f"+975171{number:05d}"
-        for index, text in enumerate(ANSWERS):
+        for index, text in enumerate(answers(citizen)):
             message = Message(
                 citizen,
                 "ussd",
@@ -116,14 +137,16 @@ def engine_only(citizens: int) -> float:
 
     def perform(effect: object) -> LookupResult | SubmissionResult:
         if isinstance(effect, LookupRequest):
-            return LookupResult(ok=True, data={"name": "Pema Wangmo"})
+            return LookupResult(ok=True, data={"name": "Pema Wangmo", "mobile": CENSUS_MOBILE})
         return SubmissionResult(ok=True, reference="BR-2026-000123", status="issued")
 
     times = []
     for _ in range(citizens):
         snapshot = None
-        for text in ANSWERS:
-            inbound = Inbound(text=text, channel="ussd", service="business-registration")
+        for text in answers(CENSUS_MOBILE):
+            inbound = Inbound(
+                text=text, channel="ussd", service="business-registration", phone=CENSUS_MOBILE
+            )
             start = time.perf_counter_ns()
             outcome = run(catalog, snapshot, inbound, perform)
             times.append(time.perf_counter_ns() - start)

@@ -21,14 +21,22 @@ from dialogs.messages import Inbound, LookupResult, Outcome, SubmissionResult
 from dialogs.session import Snapshot
 from gateway.repository import load_file
 
+# The number the census fake holds for its citizen, and the number every scripted citizen
+# holds (the operator's, or one proved earlier on the web chat and Telegram): the census
+# confirms who applies, and a found citizen gets the instant certificate. The CID is "115"
+# + its last 8 digits, as for bench/fake_census.py.
+CENSUS_MOBILE = "+97517123456"
+CID = "115" + CENSUS_MOBILE[-8:]
+
 SERVICE = Path("services/business-registration.yaml")
 CHANNELS = ("ussd", "sms", "whatsapp", "telegram", "web")
 NOW = datetime(2026, 11, 28, 9, 30)
 # Scripted citizens: found in the census or not, with typos, paging, back and an edit.
+# "not found" takes the reviewed path on purpose (a typed name, an officer confirms).
 PATHS: dict[str, tuple[bool, list[str]]] = {
     "found": (
         True,
-        ["", "11501001234", "Pema Tshering Shop", "2", "1", "14", "17123456", "1", "1"],
+        ["", CID, "Pema Tshering Shop", "2", "1", "14", "17123456", "1", "1"],
     ),
     "not found, mistakes": (
         False,
@@ -57,7 +65,7 @@ PATHS: dict[str, tuple[bool, list[str]]] = {
     ),
     "back and decline": (
         True,
-        ["", "11501001234", "Shop", "1", "0", "2", "5", "20", "17123456", "1", "2"],
+        ["", CID, "Shop", "1", "0", "2", "5", "20", "17123456", "1", "2"],
     ),
 }
 
@@ -68,7 +76,9 @@ def conversation(
     """Play one scripted conversation, yielding (step time in ns, outcome) per step."""
     snapshot: Snapshot | None = None
     for text in answers:
-        inbound = Inbound(text=text, channel=channel, now=NOW, conversation_id="bench-1")
+        inbound = Inbound(
+            text=text, channel=channel, now=NOW, conversation_id="bench-1", phone=CENSUS_MOBILE
+        )
         start = time.perf_counter_ns()
         outcome = step(catalog, snapshot, inbound)
         yield time.perf_counter_ns() - start, outcome
@@ -76,7 +86,10 @@ def conversation(
             effect = outcome.effects[0]
             result: LookupResult | SubmissionResult
             if effect.__class__.__name__ == "LookupRequest":
-                result = LookupResult(ok=found, data={"name": "Pema Wangmo"} if found else None)
+                result = LookupResult(
+                    ok=found,
+                    data={"name": "Pema Wangmo", "mobile": CENSUS_MOBILE} if found else None,
+                )
             else:
                 result = SubmissionResult(
                     ok=True,
@@ -84,7 +97,7 @@ def conversation(
                     status="issued",
                     link="https://gw.gov.bt/d/Xq3vT9bLkP2mN8wRzY5sAQ",
                 )
-            follow = Inbound(channel=channel, now=NOW, result=result)
+            follow = Inbound(channel=channel, now=NOW, result=result, phone=CENSUS_MOBILE)
             start = time.perf_counter_ns()
             outcome = step(catalog, outcome.snapshot, follow)
             yield time.perf_counter_ns() - start, outcome

@@ -1,6 +1,9 @@
-"""A fake census registry on loopback for the USSD load benchmark.
+"""A fake census registry on loopback for the benchmarks and the multi-process tests.
 
-Answers every `GET /api/v1/citizens/<cid>` with `{"name": "Pema Wangmo"}`; plain asyncio,
+Answers every `GET /api/v1/citizens/<cid>` with `{"name": "Pema Wangmo", "mobile":
+"+975<the cid's last 8 digits>"}`: the benches and tests give each citizen the CID "115" +
+the last 8 digits of their mobile, so the census confirms them (the number it holds is
+the caller's) and the business registration takes its instant path. Plain asyncio,
 HTTP/1.1 keep-alive, so it costs the benchmark as little CPU as it can.
 Run: `python -m bench.fake_census PORT` (prints "ready" once listening).
 """
@@ -12,13 +15,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-BODY = b'{"name": "Pema Wangmo"}'
-REPLY = (
-    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
-    + str(len(BODY)).encode()
-    + b"\r\n\r\n"
-    + BODY
-)
+HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+
+
+def reply(head: bytes) -> bytes:
+    """The answer to a request whose head is `head`: the CID is the request path's last
+    part ("GET /api/v1/citizens/11517123456?x=1 HTTP/1.1"), its last 8 digits the mobile."""
+    target = head[: head.find(b"\r\n")].split(b" ", 2)[1]
+    cid = target.split(b"?", 1)[0].rsplit(b"/", 1)[-1]
+    body = b'{"name": "Pema Wangmo", "mobile": "+975' + cid[-8:] + b'"}'
+    return HEAD + str(len(body)).encode() + b"\r\n\r\n" + body
 
 
 async def serve_client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -31,9 +37,9 @@ async def serve_client(reader: asyncio.StreamReader, writer: asyncio.StreamWrite
                     length = int(line.split(b":", 1)[1])
             if length:
                 await reader.readexactly(length)
-            writer.write(REPLY)
+            writer.write(reply(head))
             await writer.drain()
-    except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
+    except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError, IndexError):
         pass
     finally:
         writer.close()

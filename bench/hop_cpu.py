@@ -39,12 +39,13 @@ from bench.ussd_load import (
     TICK,
     bench_database,
     free_port,
+    open_to_loopback,
     redis_ping,
     server_command,
     services_copy,
     wait_answering,
 )
-from bench.ussd_rate import ANSWERS, EXPECT, request_bytes
+from bench.ussd_rate import ANSWERS, EXPECT, answers, mobile, request_bytes
 
 DATABASE = f"gateway_hop_cpu_{os.getpid()}"  # runs side by side do not collide
 
@@ -58,8 +59,9 @@ def user_system(pid: int) -> tuple[int, int]:
 
 
 def body(run: int, serial: int, hop: int) -> bytes:
-    text = "*".join(ANSWERS[:hop])
-    number = f"+9753{run % 10}{serial:07d}"
+    """A hop of a citizen confirmed by the census (the instant path: bench/ussd_rate.py)."""
+    number = mobile(run, serial)
+    text = "*".join(answers(number)[:hop])
     return (
         f"sessionId=ATUidC_{run}_{serial}&phoneNumber={quote(number)}&networkCode=40201"
         f"&serviceCode={quote(CODE)}&text={quote(text)}"
@@ -153,8 +155,7 @@ def main() -> int:
         "PYTHONHASHSEED": "0",
         "PYTHONUNBUFFERED": "1",
     }
-    env.pop("GATEWAY_USSD_TOKEN", None)
-    env.pop("GATEWAY_USSD_ALLOWED_IPS", None)
+    open_to_loopback(env)
     port = free_port()
     command, path, check = server_command(args.target, port, 1)
     out = folder / "callgrind.out"

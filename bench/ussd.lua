@@ -5,19 +5,26 @@
 -- hop at a time, as an aggregator does for a session. Each citizen has its own phone
 -- number and session id; `text` accumulates the answers joined by "*" as Africa's
 -- Talking sends it. After the last hop the connection starts over with a new citizen.
+-- Numbers are bench/ussd_rate.py's (`mobile`): valid Bhutanese mobiles, 50,000 a run, 40
+-- runs before one comes back, so that no citizen applies again (the gateway refuses
+-- repeated applications) nor resumes another's session; each citizen's CID is "115" + its
+-- number's last 8 digits, which the fake census confirms (the instant path).
 --
 -- Environment: USSD_PATH (default /channels/ussd/africastalking), USSD_CODE (*384*1#),
 -- USSD_RUN (a number that keeps phone numbers distinct between runs on one Redis),
+-- USSD_THREADS (wrk's -t: the threads share the run's numbers without overlapping),
 -- USSD_CHECK=0 to skip checking the replies (the baseline endpoint).
 
 local path = os.getenv("USSD_PATH") or "/channels/ussd/africastalking"
 local code = os.getenv("USSD_CODE") or "*384*1#"
 local run = tonumber(os.getenv("USSD_RUN") or "1")
+local threads_total = tonumber(os.getenv("USSD_THREADS") or "500")
 local check = os.getenv("USSD_CHECK") ~= "0"  -- 0: the baseline, whose replies are fixed
 
--- CID, business name, type 1, activity 2, dzongkhag 14, phone, confirm 1, consent 1.
-local answers = { "11501001234", "Pema Tshering Shop", "1", "2", "14", "17123456", "1", "1" }
--- What each hop's reply must contain (hop 2 shows that the census lookup worked).
+-- CID (each citizen's own: set in request()), business name, type 1, activity 2,
+-- dzongkhag 14, phone, confirm 1, consent 1.
+local answers = { "", "Pema Tshering Shop", "1", "2", "14", "17123456", "1", "1" }
+-- What each hop's reply must contain (hop 2 shows that the census confirmed the caller).
 local expect = { "citizenship ID", "Welcome Pema Wangmo", "Type of business", "Main activity",
   "Dzongkhag", "Contact mobile", "Check your details", "I declare", "END Registered! Number BR-" }
 
@@ -36,6 +43,8 @@ end
 
 function init(args)
   citizen = 1
+  numbered = 0  -- the citizen whose number and CID are set
+  number = ""
   hop = 0
   sent_hop = 0
   citizens = 0
@@ -50,8 +59,14 @@ end
 -- The state moves on in response(), not here: wrk calls request() once more on thread 0
 -- to verify the script, and a request lost to an error is sent again as it was.
 function request()
+  if numbered ~= citizen then
+    local serial = (id + threads_total * (citizen - 1)) % 50000
+    local index = (run % 40) * 50000 + serial
+    number = string.format("+975%s%06d", index < 1000000 and "17" or "77", index % 1000000)
+    answers[1] = "115" .. number:sub(-8)
+    numbered = citizen
+  end
   local text = table.concat(answers, "*", 1, hop)
-  local number = string.format("+9751%d%03d%05d", run % 10, id, citizen % 100000)
   local session = string.format("ATUid_%d_%d_%d", run, id, citizen)
   local body = "sessionId=" .. session .. "&phoneNumber=" .. escape(number) ..
     "&networkCode=40201&serviceCode=" .. escape(code) .. "&text=" .. escape(text)

@@ -29,7 +29,10 @@ import time
 from collections import deque
 from urllib.parse import quote
 
-ANSWERS = ["11501001234", "Pema Tshering Shop", "1", "2", "14", "17123456", "1", "1"]
+# The answers of the citizen on +97517123456; each citizen's CID is its own (`answers`).
+ANSWERS = ["11517123456", "Pema Tshering Shop", "1", "2", "14", "17123456", "1", "1"]
+# What each hop's reply must contain ("Welcome" shows that the census confirmed the caller:
+# otherwise the registration goes on to an officer's review, and no certificate is issued).
 EXPECT = [
     "citizenship ID",
     "Welcome Pema Wangmo",
@@ -43,16 +46,40 @@ EXPECT = [
 ]
 
 
+RUN_NUMBERS = 50_000  # numbers a run has before they come back
+RUNS = 40  # runs before a run's numbers come back (bench/ussd_load.py makes about 30)
+
+
+def mobile(run: int, serial: int) -> str:
+    """Citizen `serial`'s number in run `run`: a valid Bhutanese mobile (+975, 17 or 77,
+    6 digits), 50,000 a run, and 40 runs (2 million numbers) before one comes back. A
+    number that came back would be a citizen applying again (flagged to officers, refused
+    past 3 applications per CID or 5 per number in 30 days) or resuming its unfinished
+    session, and one citizen sends at most 30 messages a minute. bench/ussd.lua numbers
+    its citizens the same way."""
+    index = (run % RUNS) * RUN_NUMBERS + serial % RUN_NUMBERS
+    prefix = "17" if index < 1_000_000 else "77"
+    return f"+975{prefix}{index % 1_000_000:06d}"
+
+
+def answers(number: str) -> list[str]:
+    """The registration's answers of the citizen on `number`: its CID is "115" + the
+    number's last 8 digits, which the fake census (bench/fake_census.py) confirms as its
+    mobile: the instant path, certificate and document SMS."""
+    return [f"115{number[-8:]}", *ANSWERS[1:]]
+
+
 class Citizen:
-    __slots__ = ("hop", "number", "session")
+    __slots__ = ("answers", "hop", "number", "session")
 
     def __init__(self, run: int, serial: int) -> None:
-        self.number = f"+9752{run % 10}{serial:07d}"
+        self.number = mobile(run, serial)
+        self.answers = answers(self.number)
         self.session = f"ATUidR_{run}_{serial}"
         self.hop = 0
 
     def body(self, code: str) -> bytes:
-        text = "*".join(ANSWERS[: self.hop])
+        text = "*".join(self.answers[: self.hop])
         return (
             f"sessionId={self.session}&phoneNumber={quote(self.number)}&networkCode=40201"
             f"&serviceCode={quote(code)}&text={quote(text)}"

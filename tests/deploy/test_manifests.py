@@ -33,6 +33,7 @@ import typer.main
 import yaml
 from dotenv import dotenv_values
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 
 from gateway.cli import app as cli_app
 from gateway.main import create_app
@@ -97,12 +98,25 @@ def setting_name(variable: str) -> str:
 
 
 def settings_from(environ: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """The gateway's Settings from exactly these variables (no .env, no others)."""
+    """The gateway's Settings from exactly these variables (no .env, no others), once an
+    operator filled in the placeholders; as the examples are, they must stop the start."""
     for name in list(Settings.model_fields):
         monkeypatch.delenv(f"GATEWAY_{name.upper()}", raising=False)
+    placeholders = {name for name, value in environ.items() if "CHANGE-ME" in value}
+    if any(setting_name(name) in SECRETS for name in placeholders):
+        for name, value in environ.items():
+            monkeypatch.setenv(name, value)
+        with pytest.raises(ValidationError, match="is a placeholder"):
+            Settings(_env_file=None)  # nobody starts a gateway on the example secrets
     for name, value in environ.items():
-        monkeypatch.setenv(name, value)
+        monkeypatch.setenv(name, re.sub(r"CHANGE-ME[-\w]*", FILLED, value))
     return Settings(_env_file=None)
+
+
+FILLED = "f1lled-by-the-0perat0r-4c7e9b"  # what an operator puts in place of CHANGE-ME
+SECRETS = {
+    name for name, field in Settings.model_fields.items() if "SecretStr" in str(field.annotation)
+}
 
 
 @pytest.fixture(scope="module")

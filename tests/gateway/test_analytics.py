@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from gateway.cli import app as cli
 from gateway.conversations import Conversations
-from tests.gateway.channels.apps import gateway
+from tests.gateway.channels.apps import gateway, prove_number
 
 DB = 12
 TOKEN = "analytics-admin-token"
@@ -61,6 +61,7 @@ class Run:
 
 
 def web(client: TestClient, clock: Clock, user: str, script: list[tuple[str, int]]) -> Any:
+    prove_number(client, f"web:{user}")  # they proved their number before
     data: Any = None
     for number, (text, after) in enumerate(script):
         clock.now += after
@@ -151,6 +152,8 @@ def test_the_funnel_counts_every_citizen_where_they_stopped(run: Run) -> None:
         "consent": (2, 0, 0, 5.0),
         "submit": (2, 0, 0, None),
         "done": (2, 0, 0, None),
+        "submit_review": (0, 0, 0, None),  # nobody was sent to an officer
+        "done_review": (0, 0, 0, None),
         "declined": (0, 0, 0, None),
     }
     assert list(figures(data)) == [
@@ -167,6 +170,8 @@ def test_the_funnel_counts_every_citizen_where_they_stopped(run: Run) -> None:
         "consent",
         "submit",
         "done",
+        "submit_review",
+        "done_review",
         "declined",
     ]
     cid = data["steps"][0]
@@ -209,9 +214,9 @@ def test_a_window_counts_the_attempts_started_in_it(run: Run) -> None:
 
 def test_the_figures_need_the_admin_token(run: Run) -> None:
     url = f"/api/v1/analytics/{SERVICE}"
-    assert run.client.get(url).status_code == 403
-    assert run.client.get(url, headers={"Authorization": "Bearer nope"}).status_code == 403
-    assert run.client.get("/api/v1/analytics/no-such-service").status_code == 403
+    assert run.client.get(url).status_code == 401
+    assert run.client.get(url, headers={"Authorization": "Bearer nope"}).status_code == 401
+    assert run.client.get("/api/v1/analytics/no-such-service").status_code == 401
 
 
 def test_an_unknown_service_is_404(run: Run) -> None:

@@ -26,7 +26,7 @@ from gateway.routes_ops import ops_router
 from gateway.settings import Settings
 from gateway.worker import build_worker
 from state.events import Backlog
-from tests.gateway.channels.apps import Effects
+from tests.gateway.channels.apps import Effects, prove_number
 from tests.gateway.providers import FakeProvider, serving
 from tests.gateway.test_outbox import BOT_TOKEN, FakeTelegram, outgoing
 
@@ -54,7 +54,8 @@ def ops_gateway(
     """Like `tests.gateway.channels.apps.gateway`, with /readyz and /metrics; a route that
     fails (`/boom`) for the count of unhandled exceptions."""
     if redis_url == REDIS_URL:
-        redis.Redis(db=DB).flushdb()
+        with redis.Redis(db=DB) as connection:
+            connection.flushdb()
     var = Path(tempfile.mkdtemp(prefix="gateway-var-"))
     app = create_app(Settings(redis_url=redis_url, **{"var_dir": var, **settings}))
     with_ops(app, **(ops or {}))
@@ -96,6 +97,7 @@ def grew(before: Samples, after: Samples, name: str, **labels: str) -> float:
 
 
 def web(client: TestClient, text: str, number: int) -> dict[str, Any]:
+    prove_number(client, f"web:{USER}")  # as if proved by a code before
     payload = {"user": USER, "text": text, "id": f"m{number}"}
     response = client.post("/channels/web/messages", json=payload)
     assert response.status_code == 200
@@ -137,7 +139,8 @@ def test_active_conversations_and_queue_are_read_from_redis_at_scrape_time() -> 
             assert portal(client).call(outbox.send, outgoing(key)) is True
         assert value(scrape(client), "gateway_queue_depth") == 2
         # Ended and swept conversations leave the index: the figure is live, not a count.
-        redis.Redis(db=DB).zrem("gw:expiry", f"web:{USER}")
+        with redis.Redis(db=DB) as connection:
+            connection.zrem("gw:expiry", f"web:{USER}")
         assert value(scrape(client), "gateway_active_conversations") == 2
 
 

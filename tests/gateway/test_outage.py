@@ -22,6 +22,7 @@ from dialogs.session import Snapshot
 from gateway.conversations import Conversations, Message
 from state.connect import connect
 from state.store import CALL_TIMEOUT, SessionStore
+from tests.dialogs.helpers import CENSUS_MOBILE
 from tests.state import RedisServer, free_port
 
 CITIZEN = "+97517123456"
@@ -56,7 +57,7 @@ async def store(server: RedisServer) -> AsyncIterator[SessionStore]:
 
 
 async def census(request: LookupRequest) -> EffectResult:
-    return LookupResult(ok=True, data={"name": "Pema Wangmo"})
+    return LookupResult(ok=True, data={"name": "Pema Wangmo", "mobile": CENSUS_MOBILE})
 
 
 @pytest.fixture

@@ -35,12 +35,13 @@ from nlu.embedded import EmbeddedClassifier
 from nlu.rasa_client import RasaClassifier
 from state.connect import connect
 from state.store import SessionStore
-from tests.gateway.channels.apps import Effects, gateway
+from tests.dialogs.helpers import CENSUS_MOBILE
+from tests.gateway.channels.apps import Effects, gateway, prove_number
 
 DB = 14
 REDIS_URL = f"redis://127.0.0.1:6379/{DB}"
 ROOT = Path(__file__).resolve().parents[2]
-ADMIN = "admin-reload-7d1e"
+ADMIN = "admin-reload-7d1e4c9b2a"
 AUTH = {"Authorization": f"Bearer {ADMIN}"}
 SERVICE = "business-registration"
 V1_TYPE = "Type of business"
@@ -86,6 +87,7 @@ def broken_version_3(folder: Path) -> None:
 
 
 def say(client: TestClient, user: str, text: str) -> list[str]:
+    prove_number(client, f"web:{user}")  # as if proved by a code before
     response = client.post("/channels/web/messages", json={"user": user, "text": text})
     assert response.status_code == 200, response.text
     return [reply["text"] for reply in response.json()["replies"]]
@@ -120,7 +122,8 @@ def listing(client: TestClient) -> dict[str, dict[str, Any]]:
 def app(services: Path) -> Iterator[TestClient]:
     with gateway(DB, services_dir=services, admin_token=ADMIN) as (client, _effects):
         yield client
-    redis.Redis(db=DB).flushdb()
+    with redis.Redis(db=DB) as connection:
+        connection.flushdb()
 
 
 # ---- through the app ----------------------------------------------------------------------
@@ -295,9 +298,9 @@ def test_the_nlu_learns_new_example_phrases_on_reload(services: Path) -> None:
 
 def test_the_admin_routes_need_the_token(services: Path) -> None:
     with app(services) as client:
-        assert client.get("/api/v1/admin/services").status_code == 403
+        assert client.get("/api/v1/admin/services").status_code == 401
         wrong = {"Authorization": "Bearer nope"}
-        assert client.post("/api/v1/admin/services/reload", headers=wrong).status_code == 403
+        assert client.post("/api/v1/admin/services/reload", headers=wrong).status_code == 401
 
 
 # ---- the classifier swap ------------------------------------------------------------------
@@ -351,6 +354,7 @@ async def process(
 
 
 async def answer(conversations: Conversations, citizen: str, text: str) -> str:
+    await conversations.store.set_phone(citizen, CENSUS_MOBILE, 3600)  # proved before
     replies = await conversations.handle(Message(citizen, "web", text))
     return replies[-1].text
 
@@ -387,9 +391,11 @@ async def following(
 
 @pytest.fixture
 def flushed() -> Iterator[None]:
-    redis.Redis(db=DB).flushdb()
+    with redis.Redis(db=DB) as connection:
+        connection.flushdb()
     yield
-    redis.Redis(db=DB).flushdb()
+    with redis.Redis(db=DB) as connection:
+        connection.flushdb()
 
 
 @pytest.mark.usefixtures("flushed")
@@ -423,7 +429,8 @@ async def test_another_process_follows_a_reload(services: Path) -> None:
 async def test_a_process_starting_after_a_reload_catches_up(services: Path) -> None:
     async with process(services) as late:  # loaded v1 at start...
         version_2(services)
-        redis.Redis(db=DB).set(GENERATION_KEY, 5)  # ...while another process reloaded
+        with redis.Redis(db=DB) as connection:  # ...while another process reloaded
+            connection.set(GENERATION_KEY, 5)
         async with following(late, services):
             await until(lambda: late.catalog.published.get(SERVICE) == 2)
 
@@ -523,7 +530,8 @@ async def test_a_version_missing_from_the_archive_starts_the_citizen_afresh(
         for text in TO_NAME:
             await answer(first, "early", text)
     version_2(services)
-    redis.Redis(db=DB).delete(VERSIONS_KEY)  # e.g. written before archives existed
+    with redis.Redis(db=DB) as connection:  # e.g. written before archives existed
+        connection.delete(VERSIONS_KEY)
     async with process(services) as late:
         reply = await answer(late, "early", "Pema Store")
         assert not reply.startswith(V1_TYPE)
@@ -645,7 +653,8 @@ async def test_a_start_never_lowers_a_published_number(services: Path, tmp_path:
     writes last, the map keeps 3."""
     async with process(services):
         pass
-    redis.Redis(db=DB).hset(PUBLISHED_KEY, SERVICE, "3")  # published meanwhile elsewhere
+    with redis.Redis(db=DB) as connection:  # published meanwhile elsewhere
+        connection.hset(PUBLISHED_KEY, SERVICE, "3")
     client = connect(REDIS_URL)
     try:
         await record_published(client, {SERVICE: 2, "new-service": 1})
@@ -664,7 +673,8 @@ async def test_the_first_start_with_an_archive_but_no_map_takes_the_folder(
     and its content becomes the archived one, so later starts agree with it."""
     async with process(services):
         pass
-    redis.Redis(db=DB).delete(PUBLISHED_KEY)  # as the earlier release left Redis
+    with redis.Redis(db=DB) as connection:  # as the earlier release left Redis
+        connection.delete(PUBLISHED_KEY)
     edit(services, f"prompt: {{en: {V1_TYPE},", f"prompt: {{en: {V2_TYPE},")  # still v1
     for start in ("first", "later"):  # the first start after the upgrade, then a later one
         started: list[ReloadReport] = []

@@ -16,13 +16,14 @@ from gateway.settings import Settings
 from gateway.understanding import classifier_for
 from nlu.embedded import EmbeddedClassifier
 from nlu.rasa_client import RasaClassifier
-from tests.gateway.channels.apps import gateway
+from tests.gateway.channels.apps import gateway, prove_number
 
 DB = 7
 USER = "u-nlu-0001"
 
 
 def say(client: TestClient, text: str) -> list[str]:
+    prove_number(client, f"web:{USER}")  # as if proved by a code before
     data = client.post("/channels/web/messages", json={"user": USER, "text": text}).json()
     return [reply["text"] for reply in data["replies"]]
 

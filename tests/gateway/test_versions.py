@@ -30,11 +30,13 @@ def archived(field: str | None = None) -> Any:
 
 @pytest.fixture
 async def client() -> AsyncIterator[Client]:
-    redis.Redis(db=DB).flushdb()
+    with redis.Redis(db=DB) as connection:
+        connection.flushdb()
     connection = connect(f"redis://127.0.0.1:6379/{DB}")
     yield connection
     await connection.aclose()
-    redis.Redis(db=DB).flushdb()
+    with redis.Redis(db=DB) as connection:
+        connection.flushdb()
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +69,8 @@ async def test_the_first_content_under_a_number_stays_and_a_change_is_reported(
     client: Client, catalog: Catalog, caplog: pytest.LogCaptureFixture
 ) -> None:
     field = f"{SERVICE}@1"
-    redis.Redis(db=DB).hset(VERSIONS_KEY, field, "earlier content")
+    with redis.Redis(db=DB) as connection:
+        connection.hset(VERSIONS_KEY, field, "earlier content")
     with caplog.at_level(logging.WARNING, logger="gateway.versions"):
         await archive_versions(client, catalog)
     assert archived(field) == b"earlier content"
@@ -82,7 +85,8 @@ async def test_the_first_content_under_a_number_stays_and_a_change_is_reported(
 async def test_an_unreadable_archive_entry_is_none(
     client: Client, caplog: pytest.LogCaptureFixture
 ) -> None:
-    redis.Redis(db=DB).hset(VERSIONS_KEY, f"{SERVICE}@1", '{"format": 9}')
+    with redis.Redis(db=DB) as connection:
+        connection.hset(VERSIONS_KEY, f"{SERVICE}@1", '{"format": 9}')
     with caplog.at_level(logging.WARNING, logger="gateway.versions"):
         assert await restore_version(client, SERVICE, 1) is None
     assert "cannot be read" in caplog.text
