@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from dialogs.messages import Inbound, LookupRequest, LookupResult, Submission, SubmissionResult
-from gateway.conversations import Applicant, Conversations, Message
-from gateway.main import windows_of
-from gateway.repository import load_repository
+from gateway.app import windows_of
+from gateway.catalog.repository import load_repository
+from gateway.conversations.service import Applicant, Conversations, Message
 from gateway.security.addresses import Countries
 from gateway.settings import Settings
 from state.connect import connect
@@ -115,7 +115,7 @@ def metrics_cost(rounds: int = 20_000) -> float:
     in step with `handle`): a lookup, two increments, an observation and two clock reads
     (about 11 us more in multiprocess mode, where prometheus-client writes each value to
     a memory-mapped file). Median of 5 rounds."""
-    from gateway.metrics import hop_metrics
+    from gateway.ops.metrics import hop_metrics
 
     rounds_us = []
     for _ in range(5):

@@ -19,7 +19,7 @@ from dialogs.compiler import compile_service
 from dialogs.engine import step
 from dialogs.messages import Inbound, LookupResult, Outcome, SubmissionResult
 from dialogs.session import Snapshot
-from gateway.repository import load_file
+from gateway.catalog.repository import load_file
 
 # The number the census fake holds for its citizen, and the number every scripted citizen
 # holds (the operator's, or one proved earlier on the web chat and Telegram): the census

@@ -19,7 +19,7 @@ from bench.engine_bench import CENSUS_MOBILE, NOW, PATHS, percentile
 from dialogs.engine import step
 from dialogs.messages import Inbound, LookupResult, SubmissionResult
 from dialogs.session import Snapshot
-from gateway.repository import load_repository
+from gateway.catalog.repository import load_repository
 from nlu.embedded import EmbeddedClassifier
 
 # Not the held-out evaluation set: a mix of what reaches the classifier, our own words.

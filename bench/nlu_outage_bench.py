@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from dialogs.messages import Meaning
-from gateway.repository import load_repository
+from gateway.catalog.repository import load_repository
 from nlu.breaker import CircuitBreaker
 from nlu.classifier import Classifier
 from nlu.embedded import EmbeddedClassifier

@@ -1,6 +1,6 @@
 """Reads definitions: YAML with source positions, shared lists, schema validation.
 
-Text in, models and problems out: reading files is the caller's job (gateway.repository).
+Text in, models and problems out: reading files is the caller's job (gateway.catalog.repository).
 Positions let every problem point at its line and column.
 """
 

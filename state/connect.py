@@ -96,7 +96,7 @@ class UncontendedPool(ConnectionPool):
       `FRESH_SECONDS` ago goes out unchecked: a command that then finds it closed (a
       Redis restart) is sent again once on a new connection (`connect`'s retry; the
       session store's scripts answer a repeated call as the first; the outbox's arq
-      pool has the same retry: `gateway.outbox`).
+      pool has the same retry: `gateway.delivery.outbox`).
     """
 
     FRESH_SECONDS = 1.0

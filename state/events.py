@@ -3,7 +3,7 @@
 The engine's events (`started`, `answered`, `invalid`, `expired`, `completed`...) are
 appended to the capped stream `gw:events` (`state.store.EVENTS_STREAM`, about the last
 million kept). The stream is where they are written cheaply on every hop; the `events`
-table is where they stay for analytics (`gateway/analytics.py`).
+table is where they stay for analytics (`gateway/analytics/funnel.py`).
 
 Draining is safe with any number of API processes and idempotent:
 - one consumer group (`archive`) for all processes: Redis hands each entry to one

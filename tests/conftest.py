@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 
 from dialogs.catalog import Catalog
-from gateway.repository import Repository, load_repository
+from gateway.catalog.repository import Repository, load_repository
 from tests.dialogs.helpers import NOW, SERVICES_DIR
 
 

@@ -1,6 +1,6 @@
 """The processes that draw PDF documents for a worker: how many, and how each starts.
 
-Apart from `gateway.worker`: a drawer is spawned (nothing inherited) and imports the module
+Apart from `gateway.delivery.worker`: a drawer is spawned (nothing inherited) and imports the module
 of its initializer, so from here it loads the renderer and logging, about half the memory
 of a process that imports the whole worker.
 """
@@ -11,7 +11,7 @@ import math
 import os
 from pathlib import Path
 
-from gateway.logs import configure_logging
+from gateway.ops.logs import configure_logging
 
 RENDER_NICENESS = 10  # drawing processes yield the CPU to the worker's sends
 CPU_MAX = Path("/sys/fs/cgroup/cpu.max")  # a container's CPU limit (cgroup v2)

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from gateway.metrics import count_refused
+from gateway.ops.metrics import count_refused
 from gateway.security.limiter import Limiter
 from gateway.settings import Settings, rates, secret
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from gateway.metrics import count_refused
+from gateway.ops.metrics import count_refused
 from gateway.security.addresses import Countries, NotAPhoneNumberError, phone_number
 from gateway.security.limiter import Limiter, Verdict
 from gateway.settings import Settings, rates

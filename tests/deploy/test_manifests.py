@@ -35,9 +35,9 @@ from dotenv import dotenv_values
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
-from gateway.cli import app as cli_app
-from gateway.main import create_app
-from gateway.repository import load_repository
+from gateway.app import create_app
+from gateway.catalog.repository import load_repository
+from gateway.cli.main import app as cli_app
 from gateway.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,7 +16,7 @@ from dialogs.checker import check
 from dialogs.checks.assurance import required_answers
 from dialogs.loader import load_text
 from dialogs.problems import Problem
-from gateway.repository import LISTS_DIRNAME, load_lists
+from gateway.catalog.repository import LISTS_DIRNAME, load_lists
 from tests.dialogs.helpers import SERVICES_DIR
 
 HEAD = "format: 1\nid: fixture\nversion: 1\ntitle: Fixture\nsteps:\n"

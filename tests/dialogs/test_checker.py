@@ -20,7 +20,7 @@ from dialogs.checks._worst import rejections
 from dialogs.loader import Loaded, load_text
 from dialogs.problems import Problem, has_errors
 from dialogs.steps import InputStep
-from gateway.repository import definition_files, load_file
+from gateway.catalog.repository import definition_files, load_file
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).parent / "fixtures" / "checks"

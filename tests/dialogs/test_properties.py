@@ -51,7 +51,7 @@ from dialogs.steps.phone import PhoneStep
 from dialogs.steps.summary import SummaryStep
 from dialogs.steps.text import TextStep
 from dialogs.steps.yes_no import YesNoStep
-from gateway.repository import Repository, definition_files
+from gateway.catalog.repository import Repository, definition_files
 from tests.dialogs.helpers import NOW, SERVICES_DIR, TODAY
 
 SERVICE_FILES = [path.name for path in definition_files([SERVICES_DIR])]

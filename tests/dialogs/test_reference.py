@@ -26,8 +26,8 @@ from dialogs.reference import (
 )
 from dialogs.schema import json_schema, json_schema_text
 from dialogs.steps import STEP_TYPES, StepBase
-from gateway.cli import app
-from gateway.repository import load_lists, load_repository
+from gateway.catalog.repository import load_lists, load_repository
+from gateway.cli.main import app
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "authoring.md"

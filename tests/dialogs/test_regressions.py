@@ -13,7 +13,7 @@ from dialogs.expressions import references
 from dialogs.messages import LookupResult, Submission, SubmissionResult
 from dialogs.steps.base import Rejected
 from dialogs.steps.choice import ChoiceStep
-from gateway.repository import load_repository
+from gateway.catalog.repository import load_repository
 from tests.dialogs.helpers import (
     CENSUS_MOBILE,
     SERVICES_DIR,

@@ -21,8 +21,8 @@ from fastapi.testclient import TestClient
 from hypothesis import settings
 
 from dialogs.messages import LookupRequest, LookupResult, Submission, SubmissionResult
-from gateway.conversations import Applicant
-from gateway.main import create_app
+from gateway.app import create_app
+from gateway.conversations.service import Applicant
 from gateway.settings import Settings
 from state.embedded import EmbeddedRedis
 from tests.dialogs.helpers import SERVICES_DIR

@@ -19,8 +19,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from gateway.cli import app as cli
-from gateway.conversations import Conversations
+from gateway.cli.main import app as cli
+from gateway.conversations.service import Conversations
 from tests.gateway.channels.apps import gateway, prove_number
 
 DB = 12

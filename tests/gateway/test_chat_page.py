@@ -28,9 +28,9 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, Request, Route, expect, sync_playwright
 
 from dialogs.messages import Reply
-from gateway.main import create_app
+from gateway.app import create_app
+from gateway.security.verification import CodeVerifier
 from gateway.settings import Settings
-from gateway.verification import CodeVerifier
 from tests.gateway.channels.apps import Effects
 from tests.state import missing
 

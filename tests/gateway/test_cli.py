@@ -6,7 +6,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from gateway.cli import app
+from gateway.cli.main import app
 
 runner = CliRunner()
 

@@ -33,8 +33,8 @@ from fastapi.testclient import TestClient
 
 from dialogs.catalog import Catalog
 from dialogs.messages import LookupRequest, LookupResult, Meaning
-from gateway.conversations import Conversations, Message
-from gateway.main import create_app
+from gateway.app import create_app
+from gateway.conversations.service import Conversations, Message
 from gateway.settings import Settings
 from state.connect import connect
 from state.consent import ConsentStore

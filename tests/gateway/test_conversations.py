@@ -25,7 +25,7 @@ from dialogs.messages import (
     SubmissionResult,
 )
 from dialogs.session import Snapshot
-from gateway.conversations import MENU_RESUME_SECONDS, Applicant, Conversations, Message
+from gateway.conversations.service import MENU_RESUME_SECONDS, Applicant, Conversations, Message
 from state.connect import connect
 from state.store import SessionRecord, SessionStore
 from tests.dialogs.helpers import CENSUS_MOBILE, compile_yaml

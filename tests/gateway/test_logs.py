@@ -16,7 +16,7 @@ import structlog
 import uvicorn
 
 from gateway.documents.drawers import RENDER_NICENESS, start_drawer
-from gateway.logs import HANDLER_NAME, UVICORN_LOGGERS, configure_logging, mask, mask_text
+from gateway.ops.logs import HANDLER_NAME, UVICORN_LOGGERS, configure_logging, mask, mask_text
 
 
 @pytest.fixture(autouse=True)
@@ -134,26 +134,28 @@ def lines(err: str) -> list[dict[str, Any]]:
 
 def test_stdlib_records_become_masked_json_lines(capsys: pytest.CaptureFixture[str]) -> None:
     configure_logging(json=True)
-    logging.getLogger("gateway.conversations").warning(
+    logging.getLogger("gateway.conversations.service").warning(
         "lock lost for %s", "+97517123456", extra={"answers": {"cid": "11501001234"}}
     )
-    logging.getLogger("gateway.conversations").debug("below the level: not written")
+    logging.getLogger("gateway.conversations.service").debug("below the level: not written")
     (line,) = lines(capsys.readouterr().err)
     assert line["event"] == "lock lost for +975*****456"
     assert line["level"] == "warning"
-    assert line["logger"] == "gateway.conversations"
+    assert line["logger"] == "gateway.conversations.service"
     assert line["timestamp"].endswith("Z")
     assert line["answers"] == {"cid": "********234"}
 
 
 def test_structlog_events_and_tracebacks_are_masked(capsys: pytest.CaptureFixture[str]) -> None:
     configure_logging(json=True)
-    log = structlog.get_logger("gateway.worker")
+    log = structlog.get_logger("gateway.delivery.worker")
     log.info("sent", to="whatsapp:+97517123456", parts=[{"to": "tel:17123456"}], tries=2)
     try:
         raise ValueError("no census record for 11501001234")
     except ValueError:
-        logging.getLogger("gateway.lookups").exception("lookup failed for %s", "17123456")
+        logging.getLogger("gateway.conversations.lookups").exception(
+            "lookup failed for %s", "17123456"
+        )
     sent, failed = lines(capsys.readouterr().err)
     assert sent["event"] == "sent"
     assert sent["to"] == "whatsapp:+975*****456"
@@ -187,7 +189,7 @@ def test_uvicorn_logs_go_through_the_same_handler(capsys: pytest.CaptureFixture[
 
 
 def test_an_access_log_uvicorn_switched_off_stays_off(capsys: pytest.CaptureFixture[str]) -> None:
-    uvicorn.Config("gateway.main:create_app", access_log=False).configure_logging()
+    uvicorn.Config("gateway.app:create_app", access_log=False).configure_logging()
     configure_logging(json=True)
     configure_logging(json=True)
     access = logging.getLogger("uvicorn.access")

@@ -13,7 +13,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from dialogs.messages import LookupRequest
-from gateway.lookups import perform_lookup
+from gateway.conversations.lookups import perform_lookup
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from gateway.conversations import Message
-from gateway.main import _cancel, create_app
+from gateway.app import _cancel, create_app
+from gateway.conversations.service import Message
 from gateway.settings import Settings
 
 

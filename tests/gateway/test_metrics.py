@@ -20,11 +20,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from gateway.main import create_app
-from gateway.metrics import HOP_BUCKETS, Shared, exposition
-from gateway.routes_ops import ops_router
+from gateway.api.ops import ops_router
+from gateway.app import create_app
+from gateway.delivery.worker import build_worker
+from gateway.ops.metrics import HOP_BUCKETS, Shared, exposition
 from gateway.settings import Settings
-from gateway.worker import build_worker
 from state.events import Backlog
 from tests.gateway.channels.apps import Effects, prove_number
 from tests.gateway.providers import FakeProvider, serving
@@ -277,14 +277,14 @@ def test_several_worker_processes_are_summed_in_multiprocess_mode(tmp_path: Path
     the live gauges."""
     env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
     record = (
-        "from gateway.metrics import hop_metrics, record_rasa\n"
+        "from gateway.ops.metrics import hop_metrics, record_rasa\n"
         "hop_metrics('ussd').received.inc(3)\n"
         "hop_metrics('ussd').seconds.observe(0.004)\n"
         "record_rasa({'calls': 5, 'breaker_state': 'open'})\n"
     )
     for _ in range(2):
         subprocess.run([sys.executable, "-c", record], env=env, check=True)
-    show = "import sys; from gateway.metrics import Shared, exposition\n" + (
+    show = "import sys; from gateway.ops.metrics import Shared, exposition\n" + (
         "sys.stdout.write(exposition(Shared(active_conversations=4)).decode())"
     )
     text = subprocess.run(

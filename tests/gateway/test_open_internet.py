@@ -52,11 +52,11 @@ import pytest
 import redis
 from arq.constants import result_key_prefix
 
-from gateway.channels import CHANNELS
-from gateway.channels.twilio_common import compute_signature
-from gateway.channels.whatsapp_meta import hub_signature
-from gateway.outbox import job_id
-from gateway.senders.base import Outgoing
+from gateway.delivery.outbox import job_id
+from gateway.delivery.outgoing import Outgoing
+from gateway.providers import CHANNELS
+from gateway.providers.meta.whatsapp import hub_signature
+from gateway.providers.twilio.signature import compute_signature
 from tests.gateway.processes import base_env, census_services, private_redis, wait_until
 from tests.gateway.providers import FakeProvider, at_sent, serving
 from tests.state import free_port

@@ -47,12 +47,12 @@ from schemathesis.core.result import Err
 from schemathesis.schemas import APIOperation, BaseSchema
 from starlette.routing import Route
 
-from gateway.channels import CHANNELS
-from gateway.channels.telegram import SECRET_HEADER as TELEGRAM_HEADER
-from gateway.channels.twilio_common import SIGNATURE_HEADER as TWILIO_HEADER
-from gateway.channels.twilio_common import compute_signature
-from gateway.channels.whatsapp_meta import SIGNATURE_HEADER as META_HEADER
-from gateway.channels.whatsapp_meta import hub_signature
+from gateway.providers import CHANNELS
+from gateway.providers.meta.whatsapp import SIGNATURE_HEADER as META_HEADER
+from gateway.providers.meta.whatsapp import hub_signature
+from gateway.providers.telegram.webhook import SECRET_HEADER as TELEGRAM_HEADER
+from gateway.providers.twilio.signature import SIGNATURE_HEADER as TWILIO_HEADER
+from gateway.providers.twilio.signature import compute_signature
 from gateway.settings import Settings
 from state.submissions import NewSubmission, Owed, Stored, SubmissionStore
 from tests.gateway.channels.bodies import parsed_form, provider_type

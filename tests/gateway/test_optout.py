@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from dialogs.messages import LookupRequest, LookupResult
-from gateway.conversations import Conversations, Message
-from gateway.repository import load_repository
+from gateway.catalog.repository import load_repository
+from gateway.conversations.service import Conversations, Message
 from state.connect import connect
 from state.store import SessionStore
 

@@ -19,7 +19,7 @@ from redis.exceptions import RedisError
 from dialogs.catalog import Catalog
 from dialogs.messages import EffectResult, LookupRequest, LookupResult, Reply
 from dialogs.session import Snapshot
-from gateway.conversations import Conversations, Message
+from gateway.conversations.service import Conversations, Message
 from state.connect import connect
 from state.store import CALL_TIMEOUT, SessionStore
 from tests.dialogs.helpers import CENSUS_MOBILE
@@ -46,7 +46,7 @@ def server(tmp_path: Path) -> Iterator[RedisServer]:
 
 @pytest.fixture
 async def store(server: RedisServer) -> AsyncIterator[SessionStore]:
-    # As gateway.main builds it: the answers' calls on a client without socket timeouts.
+    # As gateway.app builds it: the answers' calls on a client without socket timeouts.
     session_store = SessionStore(
         connect(server.url), hop_client=connect(server.url, socket_timeout=None)
     )
@@ -86,7 +86,7 @@ async def test_polite_replies_while_redis_is_down_and_the_same_state_after(
     assert "Welcome Pema Wangmo" in welcome[0].text
 
     server.stop()
-    with caplog.at_level(logging.WARNING, logger="gateway.conversations"):
+    with caplog.at_level(logging.WARNING, logger="gateway.conversations.service"):
         replies, elapsed = await timed(conversations, sms("Druk Bakery", "SM3"))
         ussd, ussd_elapsed = await timed(
             conversations, Message(CITIZEN, "ussd", "", session="ATs1")

@@ -20,14 +20,13 @@ import redis
 from arq.jobs import Job
 
 from dialogs.messages import Reply, ReplyOption
-from gateway.outbox import Outbox, job_id
-from gateway.queue import (
+from gateway.delivery.outbox import Outbox, job_id
+from gateway.delivery.outgoing import Outgoing, retry_after
+from gateway.delivery.queue import (
     redis_settings,
 )
-from gateway.senders import Outgoing
-from gateway.senders.base import retry_after
+from gateway.delivery.worker import backoff, build_worker
 from gateway.settings import Settings
-from gateway.worker import backoff, build_worker
 from state.connect import UncontendedPool
 from state.packing import PackedConnection
 from tests.gateway.providers import FakeProvider, serving
@@ -378,7 +377,7 @@ def test_the_worker_command_sends_what_is_queued(
 
     from typer.testing import CliRunner
 
-    from gateway.cli import app
+    from gateway.cli.main import app
 
     async def enqueue() -> None:
         box = Outbox(REDIS_URL, Settings().queue_name)

@@ -1,4 +1,4 @@
-"""The job queue: where it lives (`gateway.queue`), and the liveness probe of the worker
+"""The job queue: where it lives (`gateway.delivery.queue`), and the liveness probe of the worker
 that serves it (`gateway worker --check`, run as the kubelet runs it) on a real Redis
 (database 5, as the outbox's tests)."""
 
@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import redis
 
-from gateway import worker
-from gateway.queue import (
+from gateway.delivery import worker
+from gateway.delivery.queue import (
     HEALTH_SECONDS,
     QueueConfigError,
     alive,
@@ -23,8 +23,8 @@ from gateway.queue import (
     queue_url_for,
     redis_settings,
 )
+from gateway.delivery.worker import run_in_process
 from gateway.settings import Settings
-from gateway.worker import run_in_process
 from tests.gateway import test_outbox as outbox_tests
 
 REDIS_URL = outbox_tests.REDIS_URL  # database 5, as the outbox's tests

@@ -17,8 +17,7 @@ import redis
 from fastapi.testclient import TestClient
 
 from dialogs.session import Snapshot
-from gateway.conversations import Conversations, Message, nothing_understood
-from gateway.reload import (
+from gateway.catalog.reload import (
     GENERATION_KEY,
     ReloadReport,
     ServiceChange,
@@ -28,9 +27,10 @@ from gateway.reload import (
     reload_services,
     start_catalog,
 )
-from gateway.repository import folder_digest, load_repository
-from gateway.understanding import swap_embedded
-from gateway.versions import PUBLISHED_KEY, VERSIONS_KEY, record_published
+from gateway.catalog.repository import folder_digest, load_repository
+from gateway.catalog.versions import PUBLISHED_KEY, VERSIONS_KEY, record_published
+from gateway.conversations.service import Conversations, Message, nothing_understood
+from gateway.conversations.understanding import swap_embedded
 from nlu.embedded import EmbeddedClassifier
 from nlu.rasa_client import RasaClassifier
 from state.connect import connect

@@ -32,10 +32,10 @@ from sqlalchemy import func, select, update
 from dialogs.catalog import Catalog
 from dialogs.messages import LookupRequest, LookupResult, Reply, Submission, SubmissionResult
 from dialogs.session import Snapshot
-from gateway.conversations import Applicant, Conversations, Message
-from gateway.main import create_app
+from gateway.app import create_app
+from gateway.conversations.service import Applicant, Conversations, Message
 from gateway.settings import Settings
-from gateway.submissions import Submissions, submission_data
+from gateway.submissions.service import Submissions, submission_data
 from state.connect import connect
 from state.database import Database, database_url
 from state.store import SessionStore

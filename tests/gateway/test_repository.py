@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from gateway.repository import definition_files, folder_digest, load_repository
-from gateway.repository import test_files as find_test_files
+from gateway.catalog.repository import definition_files, folder_digest, load_repository
+from gateway.catalog.repository import test_files as find_test_files
 
 
 def test_valid_services_are_published(services_dir: Path) -> None:

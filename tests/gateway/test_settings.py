@@ -17,7 +17,7 @@ import uvicorn
 from pydantic import SecretStr, ValidationError
 from typer.testing import CliRunner
 
-from gateway.cli import app
+from gateway.cli.main import app
 from gateway.settings import Settings, rates
 from tests.state import free_port
 
@@ -271,7 +271,7 @@ def test_serve_exits_2_on_a_wrong_rate(no_server: list[object]) -> None:
 def test_serve_starts_with_real_secrets(no_server: list[object]) -> None:
     result = runner.invoke(app, ["serve", "--port", "1"], env={"GATEWAY_ADMIN_TOKEN": REAL})
     assert result.exit_code == 0, result.output
-    assert no_server == [("gateway.main:create_app",)]
+    assert no_server == [("gateway.app:create_app",)]
 
 
 def test_the_gateway_command_refuses_a_short_secret_before_listening(tmp_path: Path) -> None:

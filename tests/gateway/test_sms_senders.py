@@ -14,12 +14,13 @@ import pytest
 import redis
 
 from dialogs.messages import Reply, ReplyOption
-from gateway.outbox import Outbox
-from gateway.senders import SENDERS, Outgoing, SendContext, SendError
-from gateway.senders.sms_africastalking import send_sms_africastalking
-from gateway.senders.sms_twilio import send_sms_twilio, send_whatsapp_twilio
+from gateway.delivery.outbox import Outbox
+from gateway.delivery.outgoing import Outgoing, SendContext, SendError
+from gateway.delivery.worker import build_worker
+from gateway.providers import SENDERS
+from gateway.providers.africastalking.sender import send_sms_africastalking
+from gateway.providers.twilio.sender import send_sms_twilio, send_whatsapp_twilio
 from gateway.settings import Settings
-from gateway.worker import build_worker
 from tests.gateway.providers import (
     Answer,
     Call,

@@ -30,7 +30,7 @@ from dialogs.messages import (
     reply_data,
 )
 from dialogs.session import Snapshot
-from gateway.conversations import Applicant, Conversations, Message
+from gateway.conversations.service import Applicant, Conversations, Message
 from state.connect import connect
 from state.store import SessionStore
 

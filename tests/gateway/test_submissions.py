@@ -21,7 +21,7 @@ import redis
 from fastapi.testclient import TestClient
 
 from dialogs.messages import LookupRequest, LookupResult
-from gateway.main import create_app
+from gateway.app import create_app
 from gateway.settings import Settings
 from tests.dialogs.helpers import CENSUS_MOBILE
 from tests.gateway.channels.apps import AGGREGATOR, AGGREGATORS, dial, run_worker

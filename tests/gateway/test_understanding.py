@@ -11,9 +11,9 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from gateway.repository import load_repository
+from gateway.catalog.repository import load_repository
+from gateway.conversations.understanding import classifier_for
 from gateway.settings import Settings
-from gateway.understanding import classifier_for
 from nlu.embedded import EmbeddedClassifier
 from nlu.rasa_client import RasaClassifier
 from tests.gateway.channels.apps import gateway, prove_number

@@ -38,14 +38,14 @@ from dialogs.messages import (
     Reply,
     SendCode,
 )
-from gateway.conversations import Applicant
-from gateway.logs import mask_text
-from gateway.main import create_app
+from gateway.app import create_app
+from gateway.conversations.service import Applicant
+from gateway.ops.logs import mask_text
 from gateway.security.budget import OutboundBudget
 from gateway.security.limiter import Limiter
+from gateway.security.verification import CODE_SECONDS, CodeVerifier
 from gateway.settings import Settings
-from gateway.submissions import Submissions
-from gateway.verification import CODE_SECONDS, CodeVerifier
+from gateway.submissions.service import Submissions
 from state.connect import connect
 from state.store import SessionStore, text_of
 from tests.gateway.providers import FakeProvider, at_sent, serving
@@ -267,7 +267,7 @@ async def test_the_outbound_budget_holds_codes_back_too(open_verifier: OpenVerif
 async def test_in_development_without_an_sms_provider_the_code_is_logged(
     open_verifier: OpenVerifier, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="gateway.verification")
+    caplog.set_level(logging.WARNING, logger="gateway.security.verification")
     verifying = await open_verifier(logged=True)
     assert await verifying.send() == CodeSent(ok=True)
     assert verifying.sent == []
@@ -473,7 +473,7 @@ def logged_code(caplog: pytest.LogCaptureFixture) -> str:
 def test_in_development_the_code_is_logged_and_the_demo_census_confirms_a_sample_citizen(
     development: WebChat, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="gateway.verification")
+    caplog.set_level(logging.WARNING, logger="gateway.security.verification")
     register_until_the_code(development)
     assert development.say(logged_code(caplog)) == [
         "Thank you, your number is confirmed.",
@@ -489,7 +489,7 @@ def test_in_development_the_code_is_logged_and_the_demo_census_confirms_a_sample
 def test_in_development_a_cid_not_in_the_demo_census_goes_to_review(
     development: WebChat, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="gateway.verification")
+    caplog.set_level(logging.WARNING, logger="gateway.security.verification")
     development.say("")
     development.say("2")
     development.say("12345678901")

@@ -12,8 +12,8 @@ import pytest
 import redis
 
 from dialogs.catalog import Catalog
-from gateway.repository import load_repository
-from gateway.versions import VERSIONS_KEY, archive_versions, dump, restore_version
+from gateway.catalog.repository import load_repository
+from gateway.catalog.versions import VERSIONS_KEY, archive_versions, dump, restore_version
 from state.connect import connect
 from state.store import Client
 
@@ -71,7 +71,7 @@ async def test_the_first_content_under_a_number_stays_and_a_change_is_reported(
     field = f"{SERVICE}@1"
     with redis.Redis(db=DB) as connection:
         connection.hset(VERSIONS_KEY, field, "earlier content")
-    with caplog.at_level(logging.WARNING, logger="gateway.versions"):
+    with caplog.at_level(logging.WARNING, logger="gateway.catalog.versions"):
         await archive_versions(client, catalog)
     assert archived(field) == b"earlier content"
     assert f"service {SERVICE} version 1 differs" in caplog.text
@@ -87,7 +87,7 @@ async def test_an_unreadable_archive_entry_is_none(
 ) -> None:
     with redis.Redis(db=DB) as connection:
         connection.hset(VERSIONS_KEY, f"{SERVICE}@1", '{"format": 9}')
-    with caplog.at_level(logging.WARNING, logger="gateway.versions"):
+    with caplog.at_level(logging.WARNING, logger="gateway.catalog.versions"):
         assert await restore_version(client, SERVICE, 1) is None
     assert "cannot be read" in caplog.text
 
@@ -96,7 +96,7 @@ async def test_redis_down_is_logged_not_raised(
     catalog: Catalog, caplog: pytest.LogCaptureFixture
 ) -> None:
     closed = connect("redis://127.0.0.1:1/0")  # nothing listens on port 1
-    with caplog.at_level(logging.WARNING, logger="gateway.versions"):
+    with caplog.at_level(logging.WARNING, logger="gateway.catalog.versions"):
         await archive_versions(closed, catalog)
         assert await restore_version(closed, SERVICE, 1) is None
     assert "could not archive service versions" in caplog.text

@@ -24,7 +24,7 @@ from pydantic import SecretStr
 
 from dialogs.catalog import Catalog
 from dialogs.messages import Entity, Meaning
-from gateway.main import create_app
+from gateway.app import create_app
 from gateway.settings import Settings
 from nlu.rasa_client import RasaClassifier
 from nlu.rasa_project import export_project

@@ -15,9 +15,9 @@ from redis.crc import key_slot
 
 from dialogs.catalog import Catalog
 from dialogs.messages import EffectResult, LookupRequest, LookupResult
-from gateway.conversations import Conversations, Message
-from gateway.reload import DIGEST_KEY, GENERATION_KEY, announce, published
-from gateway.versions import archive_versions, restore_version
+from gateway.catalog.reload import DIGEST_KEY, GENERATION_KEY, announce, published
+from gateway.catalog.versions import archive_versions, restore_version
+from gateway.conversations.service import Conversations, Message
 from state.connect import connect
 from state.store import EVENTS_STREAM, EXPIRY_INDEX, SessionRecord, SessionStore
 from tests.state import SHARED_HOST

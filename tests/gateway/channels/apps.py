@@ -16,11 +16,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from dialogs.messages import LookupRequest, LookupResult, Submission, SubmissionResult
-from gateway.conversations import Applicant
-from gateway.main import create_app
+from gateway.app import create_app
+from gateway.catalog.versions import PUBLISHED_KEY, VERSIONS_KEY
+from gateway.conversations.service import Applicant
+from gateway.delivery.worker import build_worker
 from gateway.settings import Settings
-from gateway.versions import PUBLISHED_KEY, VERSIONS_KEY
-from gateway.worker import build_worker
 from state.store import EVENTS_STREAM
 from tests.dialogs.helpers import CENSUS_MOBILE
 

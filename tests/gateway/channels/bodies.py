@@ -1,4 +1,4 @@
-"""The providers' real bodies (`fixtures/`, one a channel of `gateway.channels.CHANNELS`)
+"""The providers' real bodies (`fixtures/`, one a channel of `gateway.providers.CHANNELS`)
 and how each provider sends one: its content type, and its headers, signed as the
 provider signs them (Twilio's X-Twilio-Signature over the form as the gateway parses it,
 Meta's X-Hub-Signature-256 over the raw bytes, Telegram's secret header; Africa's
@@ -21,11 +21,11 @@ from typing import Any
 from starlette.datastructures import FormData, Headers
 from starlette.formparsers import FormParser
 
-from gateway.channels import CHANNELS
-from gateway.channels.twilio_common import SIGNATURE_HEADER as TWILIO_HEADER
-from gateway.channels.twilio_common import compute_signature
-from gateway.channels.whatsapp_meta import SIGNATURE_HEADER as META_HEADER
-from gateway.channels.whatsapp_meta import hub_signature
+from gateway.providers import CHANNELS
+from gateway.providers.meta.whatsapp import SIGNATURE_HEADER as META_HEADER
+from gateway.providers.meta.whatsapp import hub_signature
+from gateway.providers.twilio.signature import SIGNATURE_HEADER as TWILIO_HEADER
+from gateway.providers.twilio.signature import compute_signature
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FORM = "application/x-www-form-urlencoded"

@@ -23,10 +23,10 @@ from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
 from dialogs.messages import LookupRequest, LookupResult, Submission, SubmissionResult
-from gateway.channels.base import Channel, Received
-from gateway.channels.twilio_common import compute_signature
-from gateway.conversations import Applicant
-from gateway.main import create_app
+from gateway.app import create_app
+from gateway.conversations.service import Applicant
+from gateway.providers.base import Channel, Received
+from gateway.providers.twilio.signature import compute_signature
 from gateway.settings import Settings
 from state.store import SessionRecord
 from tests.dialogs.helpers import CENSUS_MOBILE, SERVICES_DIR

@@ -1,7 +1,7 @@
 """Every channel adapter answers a malformed provider body with a 4xx and a reason (or the
 acknowledgement its provider expects), never a 5xx and never an exception.
 
-Each adapter of `gateway.channels.CHANNELS` is sent its provider's real body (the
+Each adapter of `gateway.providers.CHANNELS` is sent its provider's real body (the
 fixtures of `tests/gateway/channels/fixtures`, and a few other real shapes: Meta's status
 callbacks and button replies, Telegram's button presses, Hubtel's later hops), broken:
 
@@ -45,7 +45,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gateway.channels import CHANNELS
+from gateway.providers import CHANNELS
 from gateway.settings import Settings
 from tests.gateway.channels.bodies import (
     FORM,

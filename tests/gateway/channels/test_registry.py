@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from gateway.channels import CHANNELS
+from gateway.providers import CHANNELS
 from tests.gateway.channels.apps import gateway
 from tests.gateway.channels.bodies import (
     FIXTURES,

@@ -22,12 +22,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from dialogs.messages import Reply, ReplyOption
-from gateway.channels import CHANNELS
-from gateway.channels.base import Received
-from gateway.channels.sms_africastalking import AfricasTalkingSms, AfricasTalkingSmsReports
-from gateway.conversations import Message
-from gateway.main import create_app
-from gateway.senders import Outgoing
+from gateway.app import create_app
+from gateway.conversations.service import Message
+from gateway.delivery.outgoing import Outgoing
+from gateway.providers import CHANNELS
+from gateway.providers.africastalking.sms import AfricasTalkingSms, AfricasTalkingSmsReports
+from gateway.providers.base import Received
 from tests.dialogs.helpers import SERVICES_DIR
 from tests.gateway.channels.apps import Effects, app_keys
 from tests.gateway.providers import FakeProvider, at_answer, at_recipient

@@ -9,17 +9,17 @@ from fastapi import Request
 from pydantic import SecretStr
 
 from dialogs.messages import Reply, ReplyOption
-from gateway.channels import CHANNELS
-from gateway.channels.base import Received
-from gateway.channels.sms_twilio import TwilioSms, TwilioStatus
-from gateway.channels.twilio_common import (
+from gateway.conversations.service import Message
+from gateway.providers import CHANNELS
+from gateway.providers.base import Received
+from gateway.providers.twilio.signature import (
     MAX_BODY,
     chunks,
     compute_signature,
     public_url,
     signature_valid,
 )
-from gateway.conversations import Message
+from gateway.providers.twilio.sms import TwilioSms, TwilioStatus
 from gateway.settings import Settings
 from tests.gateway.channels.conftest import (
     CERTIFICATE,

@@ -19,12 +19,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from dialogs.messages import Reply, ReplyOption
-from gateway.channels import CHANNELS
-from gateway.channels.base import Received
-from gateway.channels.telegram import Telegram
-from gateway.conversations import Message
-from gateway.main import create_app
-from gateway.senders import Outgoing
+from gateway.app import create_app
+from gateway.conversations.service import Message
+from gateway.delivery.outgoing import Outgoing
+from gateway.providers import CHANNELS
+from gateway.providers.base import Received
+from gateway.providers.telegram.webhook import Telegram
 from gateway.settings import Settings
 from tests.dialogs.helpers import SERVICES_DIR
 from tests.gateway.channels.apps import Effects, app_keys, prove_number

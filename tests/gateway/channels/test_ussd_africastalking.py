@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.conversations import newest_answer
+from gateway.conversations.service import newest_answer
 from tests.gateway.channels.apps import gateway
 
 DB = 9
@@ -180,7 +180,7 @@ def test_junk_and_huge_form_bodies_are_refused_clearly() -> None:
 
 
 def test_the_allow_list_is_parsed_once_and_junk_entries_allow_nothing() -> None:
-    from gateway.channels.common import networks
+    from gateway.providers.common import networks
 
     parsed = networks(("not-an-address", "196.201.214.0/24"))
     assert [str(n) for n in parsed] == ["196.201.214.0/24"]

@@ -24,17 +24,17 @@ from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
 from dialogs.messages import Reply, ReplyOption
-from gateway.channels import CHANNELS
-from gateway.channels.base import Received
-from gateway.channels.whatsapp_meta import (
+from gateway.conversations.service import Message
+from gateway.delivery.outgoing import Outgoing, SendContext, SendError
+from gateway.providers import CHANNELS, SENDERS
+from gateway.providers.base import Received
+from gateway.providers.meta.sender import payloads, send_whatsapp_meta
+from gateway.providers.meta.whatsapp import (
     MetaWhatsApp,
     hub_signature,
     signature_valid,
     verification_router,
 )
-from gateway.conversations import Message
-from gateway.senders import SENDERS, Outgoing, SendContext, SendError
-from gateway.senders.whatsapp_meta import payloads, send_whatsapp_meta
 from gateway.settings import Settings
 from tests.gateway.channels.apps import Effects, app_keys, gateway
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from dialogs.messages import Reply, ReplyOption
-from gateway.channels import CHANNELS
-from gateway.channels.base import Received
-from gateway.channels.twilio_common import compute_signature
-from gateway.channels.whatsapp_twilio import TwilioWhatsApp
-from gateway.conversations import Message
+from gateway.conversations.service import Message
+from gateway.providers import CHANNELS
+from gateway.providers.base import Received
+from gateway.providers.twilio.signature import compute_signature
+from gateway.providers.twilio.whatsapp import TwilioWhatsApp
 from tests.gateway.channels.conftest import (
     CERTIFICATE,
     CITIZEN,

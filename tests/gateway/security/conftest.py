@@ -9,7 +9,7 @@ stopped at the end. `redis_url` runs a test on both: the rate limiter's scripts 
 count on 6.2 exactly as on 7 (its first version used `EXPIRE ... NX`, Redis 7 only, and
 on 6.2 let everything through).
 
-`start_app` runs the real application (`gateway.main.create_app`) on the embedded Redis,
+`start_app` runs the real application (`gateway.app.create_app`) on the embedded Redis,
 and `from_address` sends requests to it from another client address.
 """
 
@@ -25,7 +25,7 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
-from gateway.main import create_app
+from gateway.app import create_app
 from gateway.settings import Settings
 from state.connect import connect
 from state.embedded import EmbeddedRedis
@@ -95,7 +95,7 @@ StartApp = Callable[..., TestClient]
 
 @pytest.fixture
 def start_app(redis6: str, tmp_path: Path, services_dir: Path) -> Iterator[StartApp]:
-    """Starts `gateway.main.create_app` with the given settings on the embedded Redis
+    """Starts `gateway.app.create_app` with the given settings on the embedded Redis
     (emptied), a var_dir of the test's own and the small services folder; returns its
     test client (requests from `address`), stopped after the test."""
     started = itertools.count()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from gateway.metrics import REGISTRY
+from gateway.ops.metrics import REGISTRY
 from tests.gateway.security.conftest import StartApp, from_address
 
 TOKEN = "5be3a0c7d9f14e2a8b6c0d4e2f1a3b5c"

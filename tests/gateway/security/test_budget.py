@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from gateway.metrics import REGISTRY
+from gateway.ops.metrics import REGISTRY
 from gateway.security.addresses import phone_number
 from gateway.security.budget import OutboundBudget, Spent
 from gateway.security.limiter import Limiter

@@ -1,0 +1,237 @@
+"""POST /channels/...: every registered adapter behind one handler.
+
+The provider always gets its normal response: a store outage becomes a polite reply from
+the conversation service, refusals are 4xx from the adapter, never a 500.
+
+Two limits live here, around the conversation: the web chat (open to anyone) is counted
+per client address before anything is read, and every reply that costs money (SMS,
+WhatsApp) is counted against the outbound budgets before it is sent or queued; a reply
+over a budget is held back (recorded in the message log as `held`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from starlette.background import BackgroundTask, BackgroundTasks
+
+from dialogs.builtin_texts import BUILTIN_TEXTS
+from dialogs.gsm import sms_size
+from dialogs.messages import Reply
+from dialogs.render import renderer_for
+from dialogs.text import localise
+from gateway.conversations.service import Conversations, Message
+from gateway.ops.metrics import count_refused
+from gateway.providers import CHANNELS
+from gateway.providers.base import Channel, Received
+from gateway.providers.common import Access
+from gateway.security.budget import OutboundBudget
+from gateway.security.limiter import Limiter
+from gateway.settings import Settings, rates
+from state.database import LogEntry, MessageLog, now
+
+logger = logging.getLogger(__name__)
+
+PREFIX = "/channels"
+PAID = frozenset({"sms", "whatsapp"})  # replies that cost money: counted against budgets
+
+
+def add_channel_routes(app: FastAPI, settings: Settings) -> None:
+    """`POST /channels/<path>` for every registered adapter, on the app's own router.
+
+    Not through `include_router`: FastAPI 0.165 keeps an included router as a layer that
+    every request walks through, 3% of a USSD hop's instructions (bench/hop_cpu.py).
+    """
+    for channel in CHANNELS.values():
+        app.router.add_api_route(
+            PREFIX + channel.path,
+            _endpoint(channel, settings),
+            methods=["POST"],
+            name=channel.name,
+            summary=f"{channel.name} webhook",
+            tags=["channels"],
+            route_class_override=RequestRoute,
+        )
+
+
+class RequestRoute(APIRoute):
+    """A route listed in the OpenAPI docs like any other, whose endpoint takes the Request.
+
+    The adapters read and check provider bodies themselves (signatures need the raw
+    bytes), so FastAPI's per-request dependency solving had nothing to do but still cost
+    about 5% of a USSD hop.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        endpoint: Callable[[Request], Coroutine[Any, Any, Response]] = self.endpoint
+        return endpoint
+
+
+def _endpoint(channel: Channel, settings: Settings) -> Callable[[Request], Awaitable[Response]]:
+    per_client = rates(settings.web_per_client) if channel.access(settings) == Access.PUBLIC else []
+    # A provider that batches (Meta) may send more than the others.
+    limit = getattr(channel, "max_body_bytes", settings.max_body_bytes)
+
+    async def endpoint(request: Request) -> Response:
+        refused = _oversized(request, limit)
+        if refused is not None:
+            return refused
+        if per_client:  # anyone may call it: counted per client before anything is read
+            refused = await _too_many(request, per_client)
+            if refused is not None:
+                return refused
+        received = await channel.receive(request, settings)
+        log: MessageLog = request.app.state.messages
+        if received.message is None:
+            response = channel.respond(received, [])
+            response.background = BackgroundTask(record_statuses, log, channel, received)
+            return response
+        conversations: Conversations = request.app.state.conversations
+        outgoing = getattr(channel, "outgoing", None)
+        if outgoing is None:
+            replies = await conversations.handle(received.message)
+            held = await _held(request, received.message, replies)
+            response = channel.respond(received, [] if held else replies)
+            # Recorded after the response is sent: the log never slows a USSD answer.
+            response.background = BackgroundTask(
+                record_messages, log, channel, received.message, replies, "held" if held else "sent"
+            )
+            return response
+        # The provider takes replies through its API: the worker sends them.
+        background = BackgroundTasks()
+        for message in (received.message, *received.more):
+            replies = await conversations.handle(message)
+            held = await _held(request, message, replies)
+            if replies and not held:
+                one = Received(message, received.context)
+                await request.app.state.outbox.send(outgoing(one, replies))
+            status = "held" if held else "queued"
+            background.add_task(record_messages, log, channel, message, replies, status)
+        response = channel.respond(received, [])
+        response.background = background
+        return response
+
+    endpoint.__doc__ = (type(channel).__doc__ or channel.name).strip().splitlines()[0]
+    return endpoint
+
+
+def _oversized(request: Request, limit: int) -> Response | None:
+    """411 or 413 before a body is read: providers and the chat page declare their
+    bodies' length (Content-Length), and one over `limit` is refused unread. A chunked
+    body of unknown length cannot be refused before reading it: webhooks never send
+    one. Checked here rather than by FastAPI's body limit middleware, whose wrapping of
+    every message cost 3% of a USSD hop (bench/hop_cpu.py --callgrind)."""
+    for name, value in request.scope["headers"]:
+        if name == b"content-length":
+            if value.isdigit() and int(value) <= limit:
+                return None
+            return JSONResponse({"detail": "the request body is too large"}, status_code=413)
+    return JSONResponse({"detail": "a Content-Length is required"}, status_code=411)
+
+
+async def _too_many(request: Request, limits: list[Any]) -> Response | None:
+    """429 with a polite reply the chat page shows, once a client sends too much."""
+    limiter: Limiter = request.app.state.limiter
+    client = request.client.host if request.client else "unknown"
+    verdict = await limiter.hit(limits, "web", client)
+    if verdict.allowed:
+        return None
+    count_refused("web_client")
+    text = localise(BUILTIN_TEXTS["too_fast"], "en")
+    return JSONResponse(
+        {"replies": [{"text": text, "options": [], "link": None}], "ended": False},
+        status_code=429,
+        headers={"Retry-After": str(verdict.retry_after)},
+    )
+
+
+async def _held(request: Request, message: Message, replies: list[Reply]) -> bool:
+    """Whether replies that cost money must be held back: their parts are counted against
+    the outbound budgets of the citizen's number first (`gateway.security.budget`)."""
+    if not replies or message.channel not in PAID:
+        return False
+    renderer = renderer_for(message.channel)
+    if message.channel == "sms":
+        parts = sum(sms_size(renderer.render(reply).text).segments for reply in replies)
+    else:
+        parts = len(replies)
+    budget: OutboundBudget = request.app.state.budget
+    return not await budget.spend(message.citizen, parts)
+
+
+async def record_messages(
+    log: MessageLog, channel: Channel, message: Message, replies: list[Reply], status: str
+) -> None:
+    """The message in and the replies out, in the message log."""
+    at = now()
+
+    def segments(text: str) -> int:
+        return sms_size(text).segments if message.channel == "sms" else 0
+
+    rows = [
+        LogEntry(
+            at=at,
+            channel=channel.name,
+            direction="in",
+            address=message.citizen,
+            text=message.text[:4000],
+            provider_id=message.message_id,
+            status="received",
+            segments=segments(message.text),
+        )
+    ]
+    for reply in replies:
+        text = renderer_for(message.channel).render(reply).text
+        rows.append(
+            LogEntry(
+                at=at,
+                channel=channel.name,
+                direction="out",
+                address=message.citizen,
+                text=text[:4000],
+                provider_id=None,
+                status=status,
+                segments=segments(text),
+            )
+        )
+    try:
+        await log.record(rows)
+    except Exception:  # the log must never break a conversation
+        logger.warning("message log unavailable", exc_info=True)
+
+
+async def record_statuses(log: MessageLog, channel: Channel, received: Received) -> None:
+    """Delivery reports (Twilio status callbacks, WhatsApp statuses) in the message log."""
+    context = received.context
+    reports = [(context.get("message_id"), context.get("status"), context.get("to"))]
+    reports += [
+        (f"wa:{s.get('id')}", s.get("status"), s.get("recipient", ""))
+        for s in context.get("statuses", [])
+        if isinstance(s, dict)
+    ]
+    try:
+        for provider_id, status, address in reports:
+            if not provider_id or not status:
+                continue
+            if await log.set_status(str(provider_id), str(status)) == 0:
+                await log.record(
+                    [
+                        LogEntry(
+                            at=now(),
+                            channel=channel.name,
+                            direction="out",
+                            address=str(address or ""),
+                            text="",
+                            provider_id=str(provider_id),
+                            status=str(status)[:20],
+                            segments=0,
+                        )
+                    ]
+                )
+    except Exception:
+        logger.warning("message log unavailable", exc_info=True)

@@ -1,0 +1,155 @@
+"""`gateway simulate`: a citizen's phone in the terminal.
+
+Shows each screen as the channel would, with its size (characters against the USSD
+budget, SMS parts). Lookups answer with the step's `example` unless `--live`. The citizen
+holds `phone`: the operator gives it on USSD, SMS and WhatsApp; on the web chat and
+Telegram it is proved with the code `123456`, "sent" to the terminal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Iterator
+from datetime import datetime
+from uuid import uuid4
+
+import typer
+
+from dialogs.catalog import Catalog
+from dialogs.conversation_tests import TEST_CODE
+from dialogs.driver import run
+from dialogs.gsm import is_gsm, septets, sms_size
+from dialogs.messages import (
+    CheckCode,
+    CodeChecked,
+    CodeSent,
+    Effect,
+    EffectResult,
+    Inbound,
+    LookupRequest,
+    LookupResult,
+    SendCode,
+    StatusRequest,
+    StatusResult,
+    SubmissionResult,
+    Understand,
+)
+from dialogs.profiles import PROFILES
+from dialogs.render import renderer_for
+from dialogs.session import Snapshot
+from dialogs.steps.lookup import LookupStep
+from nlu.embedded import EmbeddedClassifier
+
+
+def screen_header(text: str, channel: str) -> str:
+    """`ussd · 96/182 chars · SMS: 1 part GSM-7` — the figures a civil servant checks."""
+    size = sms_size(text)
+    profile = PROFILES[channel]
+    if profile.max_septets is not None:
+        used = septets(text) if is_gsm(text) else len(text)
+        chars = f"{used}/{profile.max_septets} chars"
+    else:
+        chars = f"{len(text)} chars"
+    parts = "part" if size.segments == 1 else "parts"
+    return f"{channel} · {chars} · SMS: {size.segments} {parts} {size.encoding}"
+
+
+def simulate(
+    catalog: Catalog,
+    service_id: str,
+    channel: str,
+    lang: str,
+    *,
+    live: bool,
+    interactive: bool,
+    phone: str = "+97517123456",
+) -> None:
+    service = catalog.get(service_id)
+    assert service is not None
+    year = datetime.now().year
+    classifier = EmbeddedClassifier.from_catalog(catalog)
+
+    def perform(effect: Effect) -> EffectResult:
+        if isinstance(effect, LookupRequest):
+            typer.echo(f"  [lookup {effect.method} {effect.url}]", err=True)
+            if live:
+                from gateway.conversations.lookups import perform_lookup
+
+                return asyncio.run(perform_lookup(effect))
+            step = service.steps.get(effect.step)
+            example = step.example if isinstance(step, LookupStep) else None
+            return LookupResult(ok=example is not None, data=example, error="no example")
+        if isinstance(effect, StatusRequest):
+            typer.echo("  [status: no applications in a simulation]", err=True)
+            return StatusResult(ok=True)
+        if isinstance(effect, Understand):
+            meaning = classifier.understand(effect.text, effect.lang)
+            typer.echo(f"  [understood: {meaning.intent} {meaning.confidence:.2f}]", err=True)
+            return meaning
+        if isinstance(effect, SendCode):
+            typer.echo(f"  [SMS to {effect.phone}: your code is {TEST_CODE}]", err=True)
+            return CodeSent(ok=True)
+        if isinstance(effect, CheckCode):
+            right = effect.code == TEST_CODE
+            return CodeChecked(ok=right, reason="" if right else "wrong", tries_left=4)
+        typer.echo(f"  [submit {effect.mode}: {dict(effect.answers)}]", err=True)
+        link = "https://gw.example.gov.bt/d/SIMULATED" if effect.mode == "instant" else None
+        return SubmissionResult(
+            ok=True,
+            reference=f"{effect.reference_prefix}-{year}-000001",
+            status="issued" if link else "pending",
+            link=link,
+        )
+
+    snapshot: Snapshot | None = None
+    conversation = uuid4().hex
+    given = phone if PROFILES[channel].proves_number else None  # else proved by a code
+    answers: Iterator[str | None] = _answers(interactive)
+    for text in answers:
+        if text is None:
+            break
+        inbound = Inbound(
+            text=text,
+            channel=channel,
+            now=datetime.now(),
+            lang=lang,
+            service=service_id,
+            conversation_id=conversation,
+            phone=given,
+        )
+        outcome = run(catalog, snapshot, inbound, perform)
+        snapshot = outcome.snapshot
+        for reply in outcome.replies:
+            shown = renderer_for(channel).render(reply).text
+            _print_screen(shown, channel, reply.end)
+        if snapshot.ended:
+            typer.echo(f"[conversation ended; answers: {snapshot.answers}]")
+            return
+
+
+def _answers(interactive: bool) -> Iterator[str | None]:
+    yield ""  # the dial / first message
+    while True:
+        if interactive:
+            try:
+                yield input("> ")
+            except EOFError:
+                yield None
+        else:
+            line = sys.stdin.readline()
+            if not line:
+                yield None
+                return
+            answer = line.rstrip("\n")
+            typer.echo(f"> {answer}")
+            yield answer
+
+
+def _print_screen(text: str, channel: str, end: bool) -> None:
+    header = screen_header(text, channel) + (" · END" if end else "")
+    width = max([len(header) + 4, *(len(line) + 4 for line in text.splitlines())])
+    typer.echo("┌─ " + header + " " + "─" * (width - len(header) - 4) + "┐")
+    for line in text.splitlines() or [""]:
+        typer.echo("│ " + line.ljust(width - 4) + " │")
+    typer.echo("└" + "─" * (width - 2) + "┘")

@@ -1,0 +1,429 @@
+"""The worker: sends what the outbox queued, retrying with exponential backoff.
+
+Built on arq (a Redis-backed job queue). One job, `deliver`, takes an `Outgoing` and hands
+it to its channel's registered sender with one shared HTTP client. When the provider fails
+in a way that can pass (`SendError(retry=True)`: 429, 5xx, network), the job is retried
+after 5 s, 20 s, 80 s... (capped) up to `GATEWAY_SEND_MAX_TRIES`; a refusal
+(`retry=False`: 4xx) is logged and given up at once.
+
+`gateway worker` runs it alone; under embedded defaults `gateway serve` runs it inside the
+server process (`GATEWAY_WORKER_IN_PROCESS` decides either way). Where the worker runs,
+the conversation events are archived for the analytics too: background work kept off
+the processes that answer citizens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import multiprocessing
+import re
+import signal
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+import httpx2 as httpx
+from arq import Retry
+from arq.worker import Worker, func
+
+from gateway.delivery.notifications import (
+    NotifyContext,
+    OptedOutError,
+    Recipients,
+    prepare_document,
+    send_notification,
+)
+from gateway.delivery.outgoing import Outgoing, Progress, SendContext, SendError
+from gateway.delivery.queue import HEALTH_SECONDS, events_url_for, health_key, redis_settings
+from gateway.documents import DocumentStore, store_from_settings
+from gateway.documents.drawers import drawer_count, start_drawer
+from gateway.ops.logs import configure_logging
+from gateway.providers import SENDERS
+from gateway.security.budget import OutboundBudget
+from gateway.security.limiter import Limiter
+from gateway.settings import Settings
+from state.cancellation import raise_if_cancelled
+from state.connect import connect
+from state.consent import ConsentStore
+from state.database import Database, database_url
+from state.events import ArchiveLoop
+from state.store import SessionStore
+from state.submissions import NotificationRow, SubmissionStore
+
+logger = logging.getLogger(__name__)
+
+DELIVER = "deliver"
+NOTIFY = "notify"
+RESULT_SECONDS = 24 * 3600  # a finished job's id is remembered: a duplicate key is sent once
+HTTP_TIMEOUT = 15.0
+MAX_PROVIDER_WAIT = 3600.0  # a Retry-After longer than this is a provider bug
+CONTEXT_KEY = "gateway"
+ARCHIVE_KEY = "gateway:archive"
+# Retries and give-ups, counted in the queue's Redis (a hash: "retry:deliver" -> n) rather
+# than in this process: `gateway worker` runs apart from the web processes, and every
+# gateway's /metrics reads the same figures from here.
+JOB_EVENTS_KEY = "gw:metrics:jobs"
+
+
+def backoff(tries: int, first: float, cap: float) -> float:
+    """Seconds to wait after the `tries`-th failed attempt: first, x4, x16... capped."""
+    return float(min(cap, first * 4 ** max(0, tries - 1)))
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Delivery:
+    """What the job returns (kept with the job id for a day)."""
+
+    sent: bool
+    tries: int
+    error: str = ""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class JobProgress:
+    """The parts of a job's `Outgoing` already sent, in the queue's Redis, so that a retry
+    (on any worker) resumes after them."""
+
+    redis: Any  # arq's connection
+    key: str
+
+    async def sent(self) -> int:
+        value = await self.redis.get(self.key)
+        return int(value or 0)
+
+    async def mark(self, count: int) -> None:
+        await self.redis.set(self.key, count, ex=RESULT_SECONDS)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class WorkerContext:
+    """What the jobs share in one worker: the HTTP client, the database, the documents."""
+
+    send: SendContext
+    database: Database
+    submissions: SubmissionStore
+    documents: DocumentStore
+    renderer: ProcessPoolExecutor  # PDFs drawn beside the event loop, on every core
+    drawing: asyncio.Semaphore  # one per drawing process: more would only queue
+    recipients: Recipients  # opt-outs and budgets, before a citizen's message goes
+    sessions: SessionStore | None  # the session store's Redis, when the worker knows it
+
+    @classmethod
+    async def open(cls, settings: Settings, session_url: str | None = None) -> WorkerContext:
+        database = Database(database_url(settings.database_url, settings.var_dir))
+        try:
+            await database.migrate()  # a worker may start before any `gateway serve`
+            documents = store_from_settings(settings.documents_url, settings.var_dir)
+        except BaseException:
+            # Stopped while starting (an in-process worker when its server stops at once)
+            # or misconfigured: the database's connection must not be left behind.
+            await asyncio.shield(database.close())
+            raise
+        drawers = drawer_count(settings.pdf_processes)
+        sessions = SessionStore(connect(session_url)) if session_url else None
+        budget = (
+            OutboundBudget(Limiter(sessions.client, session_url), settings)
+            if sessions is not None
+            else None
+        )
+        recipients = Recipients(ConsentStore(database), sessions, budget)
+        return cls(
+            SendContext(settings, httpx.AsyncClient(timeout=HTTP_TIMEOUT)),
+            database,
+            SubmissionStore(database, settings.document_days),
+            documents,
+            # Below the sends in the CPU's queue: a link is never late for a PDF.
+            ProcessPoolExecutor(
+                max_workers=drawers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=start_drawer,
+            ),
+            asyncio.Semaphore(drawers),
+            recipients,
+            sessions,
+        )
+
+    async def close(self) -> None:
+        self.renderer.shutdown(wait=False, cancel_futures=True)
+        await self.send.http.aclose()
+        if self.sessions is not None:
+            await self.sessions.close()
+        await self.database.close()
+
+
+def job_progress(ctx: dict[str, Any]) -> Progress | None:
+    redis, job_id = ctx.get("redis"), ctx.get("job_id")
+    return JobProgress(redis, f"gw:sent:{job_id}") if redis is not None and job_id else None
+
+
+def _send_context(ctx: dict[str, Any]) -> SendContext:
+    """The worker's context, with this job's progress when the queue can keep it."""
+    context: SendContext = ctx[CONTEXT_KEY].send
+    progress = job_progress(ctx)
+    return dataclasses.replace(context, progress=progress) if progress is not None else context
+
+
+async def count_job_event(ctx: dict[str, Any], event: str, job: str) -> None:
+    """One more `event` ("retry", "gave_up") of `job` in the queue's Redis, for /metrics.
+    A figure lost when Redis is away matters less than the job: never raises."""
+    redis = ctx.get("redis")
+    if redis is None:
+        return
+    try:
+        await redis.hincrby(JOB_EVENTS_KEY, f"{event}:{job}", 1)
+    except Exception:
+        logger.debug("could not count a %s of %s", event, job, exc_info=True)
+
+
+async def _retry_later(
+    ctx: dict[str, Any], job: str, exc: SendError, tries: int, settings: Settings, what: str
+) -> Retry | None:
+    """arq's Retry for a failure worth another try (None: give up), logged and counted
+    either way."""
+    limit = settings.send_max_tries
+    if exc.retry and tries < limit:
+        delay = backoff(tries, settings.send_retry_seconds, settings.send_retry_max_seconds)
+        delay = max(delay, min(exc.after, MAX_PROVIDER_WAIT))  # the provider's Retry-After
+        logger.warning(
+            "%s failed (try %d/%d): %s; retrying in %.1f s", what, tries, limit, exc, delay
+        )
+        await count_job_event(ctx, "retry", job)
+        return Retry(defer=delay)
+    logger.error("%s failed (try %d/%d): %s; giving up", what, tries, limit, exc)
+    await count_job_event(ctx, "gave_up", job)
+    return None
+
+
+async def deliver(ctx: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
+    """The job: send one `Outgoing` with its channel's sender."""
+    context = _send_context(ctx)
+    tries: int = ctx.get("job_try", 1)
+    outgoing = Outgoing(**payload)
+    sender = SENDERS.get(outgoing.channel)
+    if sender is None:
+        logger.error("no sender for channel %r; dropping %s", outgoing.channel, ctx.get("job_id"))
+        await count_job_event(ctx, "gave_up", DELIVER)
+        return dataclasses.asdict(Delivery(False, tries, f"no sender for {outgoing.channel}"))
+    try:
+        await sender(outgoing, context)
+    except SendError as exc:
+        retry = await _retry_later(
+            ctx, DELIVER, exc, tries, context.settings, f"{outgoing.channel} send"
+        )
+        if retry is not None:
+            raise retry from exc
+        return dataclasses.asdict(Delivery(False, tries, str(exc)))
+    return dataclasses.asdict(Delivery(True, tries))
+
+
+async def notify(ctx: dict[str, Any], notification_id: int) -> dict[str, Any]:
+    """The job: send one stored notification (a citizen's message, a webhook call) and
+    record the attempt; a notification sent already is not sent again. Anything but a
+    provider's answer (the database or the document store away) is tried again later with
+    the same backoff: the notification stays pending until it is sent."""
+    tries: int = ctx.get("job_try", 1)
+    try:
+        return await _notify(ctx, notification_id, tries)
+    except Retry:
+        raise
+    except Exception as exc:
+        settings: Settings = ctx[CONTEXT_KEY].send.settings
+        delay = backoff(tries, settings.send_retry_seconds, settings.send_retry_max_seconds)
+        logger.warning(
+            "notification %d: %s (try %d); retrying in %.1f s",
+            notification_id,
+            type(exc).__name__,
+            tries,
+            delay,
+            exc_info=True,
+        )
+        await count_job_event(ctx, "retry", NOTIFY)
+        raise Retry(defer=delay) from exc
+
+
+async def _notify(ctx: dict[str, Any], notification_id: int, tries: int) -> dict[str, Any]:
+    deps: WorkerContext = ctx[CONTEXT_KEY]
+    notification = await deps.submissions.notification(notification_id)
+    if notification is None:
+        return dataclasses.asdict(Delivery(False, tries, "no such notification"))
+    context = NotifyContext(
+        _send_context(ctx), deps.submissions, deps.documents, deps.renderer, deps.recipients
+    )
+    if notification.status != "pending":  # sent by an earlier try that died afterwards
+        await _prepare(notification, context, deps.drawing)
+        return dataclasses.asdict(Delivery(False, tries, "not pending"))
+    what = f"notification {notification_id} ({notification.kind} {notification.channel})"
+    try:
+        await send_notification(notification, context)
+    except OptedOutError:
+        logger.info("notification %d held: its number opted out", notification_id)
+        return dataclasses.asdict(Delivery(False, tries, "held: opted out"))
+    except SendError as exc:
+        retry = await _retry_later(ctx, NOTIFY, exc, tries, deps.send.settings, what)
+        await deps.submissions.record_attempt(
+            notification_id, sent=False, error=str(exc), final=retry is None
+        )
+        if retry is not None:
+            raise retry from exc
+        return dataclasses.asdict(Delivery(False, tries, str(exc)))
+    # Sent: recorded even if the database is away for a moment (a retry would find the
+    # message's parts already accepted, and send nothing twice).
+    await deps.submissions.record_attempt(notification_id, sent=True)
+    await _prepare(notification, context, deps.drawing)
+    return dataclasses.asdict(Delivery(True, tries))
+
+
+async def _prepare(
+    notification: NotificationRow, context: NotifyContext, drawing: asyncio.Semaphore
+) -> None:
+    """Draw the document ahead of the first click, when a core is free for it. Under a
+    load of more PDFs than the cores can draw, jobs waiting to draw would hold every job
+    slot and the next citizens' links would wait: those documents are left to
+    `GET /d/{token}`, which draws on demand."""
+    if drawing.locked():
+        logger.info("document of notification %d left to its first click", notification.id)
+        return
+    async with drawing:
+        try:
+            await prepare_document(notification, context)
+        except Exception:  # the link works anyway: GET /d/{token} draws the document itself
+            logger.warning(
+                "document of notification %d not prepared", notification.id, exc_info=True
+            )
+
+
+class _RedactTokens(logging.Filter):
+    """httpx logs each request URL; Telegram's carries the bot token (`/bot<token>/`)."""
+
+    pattern = re.compile(r"/bot[^/\s]+/")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            args = record.args if isinstance(record.args, tuple) else (record.args,)
+            record.args = tuple(
+                self.pattern.sub("/bot***/", str(a)) if "/bot" in str(a) else a for a in args
+            )
+        return True
+
+
+_redactor = _RedactTokens()
+
+
+def _protect_logs() -> None:
+    http_logger = logging.getLogger("httpx2")
+    if _redactor not in http_logger.filters:
+        http_logger.addFilter(_redactor)
+
+
+class GatewayWorker(Worker):
+    """arq's worker, closed without redis-py's deprecated `close()` (a warning there would
+    leave the connection pool open)."""
+
+    async def close(self) -> None:
+        if not self._handle_signals:
+            self.handle_sig(signal.SIGUSR1)  # cancels the main task and running jobs
+        if not self._pool:
+            return
+        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+        await self.pool.delete(self.health_check_key)
+        if self.on_shutdown:
+            await self.on_shutdown(self.ctx)
+        await self.pool.aclose(close_connection_pool=True)
+        self._pool = None
+
+
+def build_worker(
+    settings: Settings,
+    queue_url: str,
+    *,
+    burst: bool = False,
+    handle_signals: bool = False,
+    events_url: str | None = None,
+    session_url: str | None = None,
+) -> GatewayWorker:
+    """An arq worker for the outbox queue at `queue_url`; with `events_url` (the session
+    store's Redis) it also archives the conversation events for the analytics. The
+    session store's Redis (`session_url`, default `events_url`) tells opt-outs and keeps
+    the outbound budgets."""
+    _protect_logs()
+
+    async def startup(ctx: dict[str, Any]) -> None:
+        context = await WorkerContext.open(settings, session_url or events_url)
+        ctx[CONTEXT_KEY] = context
+        if events_url is not None:
+            ctx[ARCHIVE_KEY] = ArchiveLoop.start(connect(events_url), context.database)
+
+    async def shutdown(ctx: dict[str, Any]) -> None:
+        archiving: ArchiveLoop | None = ctx.pop(ARCHIVE_KEY, None)
+        if archiving is not None:
+            await archiving.stop()
+            await archiving.client.aclose()
+        context: WorkerContext | None = ctx.pop(CONTEXT_KEY, None)
+        if context is not None:
+            await context.close()
+
+    return GatewayWorker(
+        functions=[
+            func(deliver, name=DELIVER, max_tries=settings.send_max_tries + 1),
+            func(notify, name=NOTIFY, max_tries=settings.send_max_tries + 1),
+        ],
+        queue_name=settings.queue_name,
+        redis_settings=redis_settings(queue_url),
+        burst=burst,
+        handle_signals=handle_signals,
+        on_startup=startup,
+        on_shutdown=shutdown,
+        poll_delay=settings.worker_poll_seconds,
+        keep_result=RESULT_SECONDS,
+        max_tries=settings.send_max_tries + 1,
+        job_timeout=settings.job_timeout_seconds,
+        max_jobs=settings.worker_jobs,
+        health_check_interval=HEALTH_SECONDS,
+        health_check_key=health_key(settings.queue_name),
+    )
+
+
+async def run_in_process(
+    settings: Settings,
+    queue_url: str,
+    session_url: str | None = None,
+    restart_seconds: float = 5.0,
+) -> None:
+    """Run the worker until cancelled; if Redis is unreachable, try again later."""
+    while True:
+        worker = build_worker(settings, queue_url, session_url=session_url)
+        try:
+            await worker.async_run()
+        except asyncio.CancelledError:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await worker.close()
+            raise
+        except Exception:
+            logger.warning("the outbox worker stopped; restarting", exc_info=True)
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await worker.close()
+        raise_if_cancelled()  # asked to stop while closing (the suppress above took it)
+        await asyncio.sleep(restart_seconds)
+
+
+def run_forever(settings: Settings, queue_url: str, *, burst: bool = False) -> int:
+    """`gateway worker`: run in the foreground until SIGINT/SIGTERM (or the queue is empty
+    with `burst`); returns how many jobs failed."""
+    configure_logging()  # the worker's own process: JSON lines, numbers masked
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        worker = build_worker(
+            settings,
+            queue_url,
+            burst=burst,
+            handle_signals=True,
+            events_url=events_url_for(settings),
+        )
+        worker.run()
+        return worker.jobs_failed
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()

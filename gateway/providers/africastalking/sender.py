@@ -1,0 +1,109 @@
+"""Sends SMS through Africa's Talking's messaging API (`sms/africastalking`).
+
+Each reply, rendered for SMS (a link is written in the text), becomes
+`POST {at_sms_url}` with headers `apiKey: {at_api_key}` and `Accept: application/json`
+and the form `username`, `to`, `message` (and `from` when `GATEWAY_AT_SENDER_ID` is set).
+Texts longer than `MAX_TEXT` are sent as several messages, cut at line ends.
+
+The answer's `SMSMessageData.Recipients[]` says what became of the message: status codes
+100 (Processed), 101 (Sent) and 102 (Queued) are a success, and the recipient's
+`messageId` is the provider id delivery reports name (`at-sms:<messageId>` in the message
+log). HTTP 429 and 5xx, recipient codes 5xx (Africa's Talking or gateway errors) and
+network failures are worth a retry; other answers (a wrong API key, InvalidPhoneNumber,
+UserInBlacklist, InsufficientBalance...) are not.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import httpx2 as httpx
+
+from gateway.delivery.outgoing import (
+    Outgoing,
+    SendContext,
+    SendError,
+    plain_texts,
+    retry_after,
+    send_in_order,
+)
+from gateway.delivery.outgoing import chunks as split_text
+from gateway.settings import secret
+
+logger = logging.getLogger(__name__)
+
+MAX_TEXT = 918  # six concatenated GSM-7 parts
+SUCCESS = frozenset({100, 101, 102})
+
+
+def chunks(text: str, limit: int = MAX_TEXT) -> Iterator[str]:
+    """`text` in pieces this provider accepts (see gateway.delivery.outgoing.chunks)."""
+    return split_text(text, limit)
+
+
+def texts(outgoing: Outgoing) -> Iterator[str]:
+    """The SMS texts of an `Outgoing`, in sending order."""
+    return plain_texts(outgoing, "sms", MAX_TEXT)
+
+
+async def send_sms(context: SendContext, to: str, message: str) -> str:
+    """Send one SMS; the recipient's `messageId`. `SendError` says whether to retry."""
+    settings = context.settings
+    key = secret(settings.at_api_key)
+    if not key:
+        raise SendError("GATEWAY_AT_API_KEY is not set", retry=False)
+    form = {"username": settings.at_username, "to": to, "message": message}
+    if settings.at_sender_id:
+        form["from"] = settings.at_sender_id
+    headers = {"apiKey": key, "Accept": "application/json"}
+    try:
+        response = await context.http.post(settings.at_sms_url, data=form, headers=headers)
+    except httpx.HTTPError as exc:
+        raise SendError(f"Africa's Talking unreachable: {type(exc).__name__}") from None
+    status = response.status_code
+    if status == 429 or status >= 500:
+        raise SendError(
+            f"Africa's Talking answered HTTP {status}",
+            retry=True,
+            after=retry_after(response.headers),
+        )
+    if status >= 400:
+        detail = response.text[:200].strip()
+        raise SendError(f"Africa's Talking answered HTTP {status}: {detail}", retry=False)
+    recipient = _recipient(response, to)
+    code = recipient.get("statusCode")
+    if code in SUCCESS:
+        return str(recipient.get("messageId", ""))
+    described = f"{recipient.get('status', 'unknown')} ({code})"
+    retry = isinstance(code, int) and code >= 500
+    raise SendError(f"Africa's Talking refused the message to {to}: {described}", retry=retry)
+
+
+def _recipient(response: httpx.Response, to: str) -> dict[str, Any]:
+    """The answer's recipient entry for `to` (SendError when there is none)."""
+    try:
+        data: Any = response.json()
+        message_data = data["SMSMessageData"]
+        recipients = message_data.get("Recipients") or []
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise SendError(
+            f"Africa's Talking answered HTTP {response.status_code} without SMSMessageData",
+            retry=False,
+        ) from None
+    for recipient in recipients:
+        if isinstance(recipient, dict):
+            return recipient
+    summary = str(message_data.get("Message", ""))[:200]
+    raise SendError(f"Africa's Talking sent nothing to {to}: {summary}", retry=False)
+
+
+async def send_sms_africastalking(outgoing: Outgoing, context: SendContext) -> None:
+    """Sends every text of `outgoing` in order; `SendError` on the first failure."""
+
+    async def send(text: str) -> None:
+        message_id = await send_sms(context, outgoing.address, text)
+        logger.info("Africa's Talking accepted an SMS: at-sms:%s", message_id)
+
+    await send_in_order(texts(outgoing), context, send)

@@ -1,0 +1,77 @@
+"""USSD through Hubtel (Ghana): JSON in, JSON out; a second aggregator proves the contract.
+
+Request: `Type` (Initiation / Response / Release), `Message`, `ServiceCode`, `Mobile`,
+`SessionId`, `Sequence`, `ClientState`. Reply: `Type` Response (continue) or Release (end),
+`Message`, `ClientState`. On Initiation, `Message` is the dialled code, not an answer.
+Hubtel gives no signature: the same token and allow-list as other USSD callbacks apply.
+`Mobile` (digits with the country code, or E.164) must be a phone number: it is the citizen.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from fastapi import Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from dialogs.messages import Reply
+from gateway.conversations.service import Message
+from gateway.providers.base import Received, refuse
+from gateway.providers.common import (
+    Access,
+    check_access,
+    citizen_number,
+    json_body,
+    unsigned_access,
+    ussd_screen,
+)
+from gateway.settings import Settings
+
+
+class HubtelRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    type: str = Field(alias="Type")
+    message: str = Field(default="", alias="Message", max_length=2000)
+    service_code: str = Field(default="", alias="ServiceCode")
+    mobile: str = Field(alias="Mobile", min_length=1, max_length=20)
+    session_id: str = Field(alias="SessionId", min_length=1, max_length=100)
+    sequence: int = Field(default=0, alias="Sequence", ge=0, lt=2**31)
+
+
+class HubtelUssd:
+    name: ClassVar[str] = "ussd/hubtel"
+    path: ClassVar[str] = "/ussd/hubtel"
+
+    def access(self, settings: Settings) -> Access:
+        return unsigned_access(settings)
+
+    async def receive(self, request: Request, settings: Settings) -> Received:
+        check_access(request, settings)
+        data = await json_body(request, "a Hubtel USSD request")
+        try:
+            body = HubtelRequest.model_validate(data)
+        except ValidationError as exc:
+            raise refuse(400, f"not a Hubtel USSD request: {exc}") from exc
+        if body.type == "Release":
+            return Received(None)
+        initiation = body.type == "Initiation"
+        message = Message(
+            citizen=citizen_number(body.mobile, "Mobile"),
+            channel="ussd",
+            text="" if initiation else body.message,
+            message_id=f"hubtel:{body.session_id}:{body.sequence}",
+            session=body.session_id,
+            service=settings.ussd_codes.get(body.service_code),
+            remember=24 * 3600,  # a session lasts minutes
+        )
+        return Received(message)
+
+    def respond(self, received: Received, replies: list[Reply]) -> Response:
+        if received.message is None:
+            return JSONResponse({"Type": "Release", "Message": "", "ClientState": ""})
+        text, end = ussd_screen(replies)
+        return JSONResponse(
+            {"Type": "Release" if end else "Response", "Message": text, "ClientState": ""}
+        )

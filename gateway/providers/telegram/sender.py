@@ -1,0 +1,89 @@
+"""Telegram Bot API sender: `answerCallbackQuery`, then `sendMessage` for each reply.
+
+Calls `{GATEWAY_TELEGRAM_API_URL}/bot{GATEWAY_TELEGRAM_BOT_TOKEN}/{method}` with a JSON
+body. Options become an inline keyboard (one `callback_data` button per row, from the
+telegram renderer). 429 and 5xx (and network failures) are worth retrying; other 4xx are
+not. Answering the callback query only stops the button's spinner, so a refusal there
+(the query expired) does not stop the messages.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx2 as httpx
+
+from dialogs.render import renderer_for
+from gateway.delivery.outgoing import Outgoing, SendContext, SendError, send_in_order
+from gateway.delivery.outgoing import chunks as split_text
+from gateway.settings import secret
+
+logger = logging.getLogger(__name__)
+
+MAX_TEXT = 4096
+
+
+def chunks(text: str, size: int = MAX_TEXT) -> list[str]:
+    """`text` in pieces Telegram accepts (an empty text is one empty piece)."""
+    return list(split_text(text, size)) or [text]
+
+
+async def call(context: SendContext, method: str, body: dict[str, Any]) -> dict[str, Any]:
+    """POST one Bot API method; SendError says whether trying again can help."""
+    token = secret(context.settings.telegram_bot_token)
+    if not token:
+        raise SendError("GATEWAY_TELEGRAM_BOT_TOKEN is not set", retry=False)
+    url = f"{context.settings.telegram_api_url.rstrip('/')}/bot{token}/{method}"
+    try:
+        response = await context.http.post(url, json=body)
+    except httpx.HTTPError as exc:  # never str(exc): the URL holds the token
+        raise SendError(f"{method}: {type(exc).__name__}", retry=True) from None
+    try:
+        data: Any = response.json()
+    except ValueError:
+        data = {}
+    description = data.get("description", "") if isinstance(data, dict) else ""
+    status = response.status_code
+    if status == 429 or status >= 500:
+        raise SendError(
+            f"{method}: HTTP {status} {description}".strip(), retry=True, after=_retry_after(data)
+        )
+    if status >= 400 or not (isinstance(data, dict) and data.get("ok")):
+        raise SendError(f"{method}: HTTP {status} {description}".strip(), retry=False)
+    return data
+
+
+def _retry_after(data: Any) -> float:
+    """Telegram's flood control: `{"parameters": {"retry_after": seconds}}` on a 429."""
+    parameters = data.get("parameters") if isinstance(data, dict) else None
+    seconds = parameters.get("retry_after") if isinstance(parameters, dict) else None
+    return float(seconds) if isinstance(seconds, int | float) and seconds > 0 else 0.0
+
+
+async def send_telegram(outgoing: Outgoing, context: SendContext) -> None:
+    callback = outgoing.context.get("callback_query_id")
+    if callback:
+        try:
+            await call(context, "answerCallbackQuery", {"callback_query_id": callback})
+        except SendError as exc:
+            if exc.retry:
+                raise
+            logger.info("callback query not answered: %s", exc)
+    renderer = renderer_for("telegram")
+    address = outgoing.address
+    chat_id: int | str = int(address) if address.lstrip("-").isdigit() else address
+    bodies: list[dict[str, Any]] = []
+    for reply in outgoing.decoded():
+        rendered = renderer.render(reply)
+        pieces = chunks(rendered.text)
+        for index, piece in enumerate(pieces):
+            body: dict[str, Any] = {"chat_id": chat_id, "text": piece}
+            if rendered.interactive and index == len(pieces) - 1:
+                body["reply_markup"] = rendered.interactive
+            bodies.append(body)
+
+    async def send(body: dict[str, Any]) -> None:
+        await call(context, "sendMessage", body)
+
+    await send_in_order(bodies, context, send)
