@@ -13,7 +13,7 @@ points reached with real components (a PostgreSQL table lock held by the test, R
 - Two gateway processes confirming twenty registrations at once: references unique and
   gapless.
 
-Africa's Talking is faked on loopback (`tests/gateway/providers.py`), the census by
+Africa's Talking is faked on loopback (`tests/gateway/fake_providers.py`), the census by
 `bench/fake_census.py` in a subprocess. Redis and PostgreSQL must be there: a test fails,
 never skips, without them. Each process's output stays in the test's `tmp_path`
 (`serve-0.log`, `worker-1.log`...).
@@ -48,9 +48,9 @@ import redis
 from arq.constants import result_key_prefix
 from arq.jobs import JobResult, deserialize_result
 
+from tests.gateway.fake_providers import FakeProvider, at_sent, serving
 from tests.gateway.processes import base_env, private_redis, wait_until
 from tests.gateway.processes import census_services as services_on_fake_census
-from tests.gateway.providers import FakeProvider, at_sent, serving
 from tests.state import free_port
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,0 +1,126 @@
+"""A running gateway for channel tests: real Redis (one db per test module), fake census;
+and what tests of a running app do with it: dial a USSD code, run the worker."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import redis
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from dialogs.messages import LookupRequest, LookupResult, Submission, SubmissionResult
+from gateway.app import create_app
+from gateway.catalog.versions import PUBLISHED_KEY, VERSIONS_KEY
+from gateway.conversations.service import Applicant
+from gateway.delivery.worker import build_worker
+from gateway.settings import Settings
+from state.store import EVENTS_STREAM
+from tests.dialogs.helpers import CENSUS_MOBILE
+
+
+class Effects:
+    """Fake registry and submission store, counting what was performed."""
+
+    def __init__(self) -> None:
+        self.lookups: list[LookupRequest] = []
+        self.submissions: list[Submission] = []
+
+    async def lookup(self, request: LookupRequest) -> LookupResult:
+        self.lookups.append(request)
+        return LookupResult(ok=True, data={"name": "Pema Wangmo", "mobile": CENSUS_MOBILE})
+
+    async def submit(self, submission: Submission, applicant: Applicant) -> SubmissionResult:
+        self.submissions.append(submission)
+        return SubmissionResult(
+            ok=True, reference="BR-2026-000123", status="issued", link="https://gw.bt/d/x"
+        )
+
+
+# The address requests come from, and the allow-list that lets the aggregators' unsigned
+# callbacks (Africa's Talking, Hubtel) in: without a token or a list they are closed.
+AGGREGATOR = ("127.0.0.1", 41000)
+AGGREGATORS = ["127.0.0.1"]
+
+
+@contextmanager
+def gateway(db: int, **settings: Any) -> Iterator[tuple[TestClient, Effects]]:
+    """The app on Redis database `db` (flushed), with fake effects."""
+    with redis.Redis(db=db) as connection:
+        connection.flushdb()
+    var = Path(tempfile.mkdtemp(prefix="gateway-var-"))
+    settings = {"var_dir": var, "ussd_allowed_ips": AGGREGATORS, **settings}
+    app = create_app(Settings(redis_url=f"redis://127.0.0.1:6379/{db}", **settings))
+    effects = Effects()
+    with TestClient(app, client=AGGREGATOR) as client:
+        app.state.conversations.lookup = effects.lookup
+        app.state.conversations.submit = effects.submit
+        yield client, effects
+
+
+def app_keys(client: redis.Redis) -> list[bytes]:
+    """Keys the app wrote for citizens: not the worker's health check, nor the service
+    versions archived and published at start, nor the event stream while it is empty
+    (the analytics archive creates it to read from it)."""
+    keys: list[bytes] = []
+    for key in client.scan_iter():
+        if b":health-check" in key or key.decode() in (VERSIONS_KEY, PUBLISHED_KEY):
+            continue
+        if key == EVENTS_STREAM.encode() and not client.xlen(key):
+            continue
+        keys.append(key)
+    return keys
+
+
+def prove_number(client: TestClient, citizen: str, phone: str = CENSUS_MOBILE) -> None:
+    """As if a web chat or Telegram `citizen` had proved `phone` by a code earlier (the
+    code itself: tests/gateway/security/test_verification.py)."""
+    app = client.app
+    assert isinstance(app, FastAPI)
+    assert client.portal is not None
+    client.portal.call(app.state.conversations.store.set_phone, citizen, phone, 3600)
+
+
+def dial(client: TestClient, code: str, session: str, answers: list[str], phone: str) -> str:
+    """Dial `code` from `phone` and give `answers` one screen at a time, as Africa's
+    Talking posts them; the last screen."""
+    screen = ""
+    for count in range(len(answers) + 1):
+        form = {
+            "sessionId": session,
+            "phoneNumber": phone,
+            "networkCode": "40201",
+            "serviceCode": code,
+            "text": "*".join(answers[:count]),
+        }
+        response = client.post("/channels/ussd/africastalking", data=form)
+        assert response.status_code == 200, response.text
+        screen = response.text
+    return screen
+
+
+def run_worker(
+    client: TestClient, settings: Settings, queue_url: str, session_url: str | None = None
+) -> None:
+    """Run the worker until the queue is empty, once the app has queued everything."""
+    app = client.app
+    assert isinstance(app, FastAPI)
+    submissions = app.state.submissions
+    deadline = time.monotonic() + 5
+    while submissions.queueing and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+    async def burst() -> None:
+        worker = build_worker(settings, queue_url, burst=True, session_url=session_url)
+        try:
+            await worker.async_run()
+        finally:
+            await worker.close()
+
+    asyncio.run(burst())

@@ -1,0 +1,187 @@
+"""Africa's Talking USSD: the real form body, CON/END, accumulating text, token, IPs."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.conversations.service import newest_answer
+from tests.gateway.providers.apps import gateway
+
+DB = 9
+CODE = "*384*1#"
+
+
+def body(text: str, session: str = "ATUid_9f2") -> dict[str, str]:
+    return {
+        "sessionId": session,
+        "phoneNumber": "+97517123456",
+        "networkCode": "40201",
+        "serviceCode": CODE,
+        "text": text,
+    }
+
+
+REGISTRATION = ["11501001234", "Pema Store", "1", "2", "98", "14", "17123456", "1", "1"]
+
+
+def test_a_business_registration_over_ussd() -> None:
+    with gateway(DB, ussd_codes={CODE: "business-registration"}) as (client, effects):
+        screens = []
+        text = ""
+        for answer in [None, *REGISTRATION]:
+            if answer is not None:
+                text = answer if not text else f"{text}*{answer}"
+            response = client.post("/channels/ussd/africastalking", data=body(text))
+            assert response.status_code == 200
+            assert response.headers["content-type"].startswith("text/plain")
+            screens.append(response.text)
+    assert screens[0] == "CON Enter your citizenship ID (11 digits)"
+    assert screens[1] == "CON Welcome Pema Wangmo. Enter the name of your business"
+    assert "98. More" in screens[3]
+    assert "1. General shop" in screens[3]
+    assert screens[4].startswith("CON Dzongkhag of the business\n1. Bumthang")
+    assert "98. More" in screens[4]
+    assert "14. Thimphu" not in screens[4]
+    assert screens[5].startswith("CON 13. Sarpang\n14. Thimphu")
+    assert screens[-1] == (
+        "END Registered! Number BR-2026-000123. Your certificate is sent by SMS."
+    )
+    assert all(len(s) - 4 <= 182 for s in screens)
+    assert len(effects.submissions) == 1
+
+
+def test_an_answer_containing_a_star_is_kept_whole() -> None:
+    with gateway(DB, ussd_codes={CODE: "business-registration"}) as (client, _effects):
+        client.post("/channels/ussd/africastalking", data=body(""))
+        client.post("/channels/ussd/africastalking", data=body("11501001234"))
+        client.post("/channels/ussd/africastalking", data=body("11501001234*A*B Traders"))
+        store = client.app.state.conversations.store  # type: ignore[attr-defined]
+        assert client.portal is not None
+        record = client.portal.call(store.read, "+97517123456")
+    assert record is not None
+    assert '"business_name":"A*B Traders"' in record.snapshot
+
+
+def test_a_retried_callback_gets_the_same_screen_and_one_effect() -> None:
+    with gateway(DB, ussd_codes={CODE: "business-registration"}) as (client, effects):
+        client.post("/channels/ussd/africastalking", data=body(""))
+        first = client.post("/channels/ussd/africastalking", data=body("11501001234"))
+        again = client.post("/channels/ussd/africastalking", data=body("11501001234"))
+    assert first.text == again.text
+    assert len(effects.lookups) == 1
+
+
+def test_a_redial_offers_to_continue() -> None:
+    with gateway(DB, ussd_codes={CODE: "business-registration"}) as (client, _):
+        client.post("/channels/ussd/africastalking", data=body(""))
+        client.post("/channels/ussd/africastalking", data=body("11501001234"))
+        redial = client.post("/channels/ussd/africastalking", data=body("", session="ATUid_2"))
+        assert redial.text.startswith("CON You have an unfinished application")
+        went_on = client.post("/channels/ussd/africastalking", data=body("1", session="ATUid_2"))
+    assert went_on.text == "CON Welcome Pema Wangmo. Enter the name of your business"
+
+
+def test_an_unmapped_code_gets_the_main_menu() -> None:
+    with gateway(DB) as (client, _):
+        response = client.post("/channels/ussd/africastalking", data=body(""))
+    assert response.text.startswith("CON Government services. Choose one:\n1. ")
+
+
+def test_the_token_is_required_when_set() -> None:
+    with gateway(DB, ussd_token="s3cret-ussd-token-9f2c") as (client, _):
+        assert client.post("/channels/ussd/africastalking", data=body("")).status_code == 403
+        wrong = client.post("/channels/ussd/africastalking?token=nope", data=body(""))
+        assert wrong.status_code == 403
+        right = client.post(
+            "/channels/ussd/africastalking?token=s3cret-ussd-token-9f2c", data=body("")
+        )
+        assert right.status_code == 200
+
+
+def test_callers_outside_the_allow_list_are_refused() -> None:
+    with gateway(DB, ussd_allowed_ips=["196.201.214.0/24"]) as (client, _):
+        # TestClient calls from "testclient", which is no address at all.
+        assert client.post("/channels/ussd/africastalking", data=body("")).status_code == 403
+    with gateway(DB, ussd_allowed_ips=["196.201.214.0/24", "testclient"]) as (client, _):
+        assert client.post("/channels/ussd/africastalking", data=body("")).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("payload", "status"),
+    [
+        ({"sessionId": "x", "phoneNumber": "+97517123456"}, 400),
+        ({**body(""), "phoneNumber": ""}, 400),
+    ],
+)
+def test_malformed_callbacks_are_4xx(payload: dict[str, str], status: int) -> None:
+    with gateway(DB) as (client, _):
+        assert client.post("/channels/ussd/africastalking", data=payload).status_code == status
+        json_body = client.post("/channels/ussd/africastalking", json={"text": ""})
+        assert json_body.status_code == 415
+
+
+def test_the_end_of_session_notification_is_acknowledged() -> None:
+    notice = {
+        "sessionId": "ATUid_9f2",
+        "serviceCode": CODE,
+        "networkCode": "40201",
+        "phoneNumber": "+97517123456",
+        "status": "Incomplete",
+        "cost": "KES 0.00",
+        "durationInMillis": "30050",
+        "hopsCount": "3",
+        "input": "1*2",
+        "lastAppResponse": "CON Type of business",
+        "errorMessage": "",
+        "date": "2026-11-28",
+    }
+    with gateway(DB) as (client, _):
+        response = client.post("/channels/ussd/africastalking/events", data=notice)
+    assert response.status_code == 200
+    assert response.text == "OK"
+
+
+@pytest.mark.parametrize(
+    ("full", "previous", "newest"),
+    [
+        ("", None, ""),
+        ("1", "", "1"),
+        ("1*2", "1", "2"),
+        ("1*2*A*B", "1*2", "A*B"),
+        ("1*2", "1*2", ""),
+        ("9*7", "1*2", "7"),
+    ],
+)
+def test_newest_answer(full: str, previous: str | None, newest: str) -> None:
+    assert newest_answer(full, previous) == newest
+
+
+def test_sms_segments_and_ussd_screens_are_logged() -> None:
+    with gateway(DB, admin_token="t0ken-for-the-admin-api") as (client, _):
+        client.post("/channels/ussd/africastalking", data=body(""))
+        rows = client.get(
+            "/api/v1/messages",
+            params={"address": "+97517123456"},
+            headers={"Authorization": "Bearer t0ken-for-the-admin-api"},
+        ).json()
+    assert [r["channel"] for r in rows] == ["ussd/africastalking"] * 2
+    assert rows[1]["text"].startswith("Government services. Choose one:")
+
+
+def test_junk_and_huge_form_bodies_are_refused_clearly() -> None:
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    with gateway(DB) as (client, _):
+        junk = client.post("/channels/ussd/africastalking", content=b"\xff\xfe=\x00", headers=form)
+        huge = client.post(
+            "/channels/ussd/africastalking", content=b"text=" + b"1" * 70_000, headers=form
+        )
+    assert junk.status_code == 400
+    assert huge.status_code == 413
+
+
+def test_the_allow_list_is_parsed_once_and_junk_entries_allow_nothing() -> None:
+    from gateway.providers.common import networks
+
+    parsed = networks(("not-an-address", "196.201.214.0/24"))
+    assert [str(n) for n in parsed] == ["196.201.214.0/24"]
+    assert networks(("not-an-address", "196.201.214.0/24")) is parsed
