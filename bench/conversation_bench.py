@@ -13,9 +13,11 @@ import asyncio
 import statistics
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from dialogs.media import Medium
 from dialogs.messages import Inbound, LookupRequest, LookupResult, Submission, SubmissionResult
 from gateway.app import windows_of
 from gateway.catalog.repository import load_repository
@@ -28,6 +30,8 @@ from state.store import SessionStore
 
 CENSUS_MOBILE = "+97517123456"  # the engine-only citizen's number, held by the census
 DEFAULTS = Settings.model_fields  # the production defaults, not this machine's environment
+
+NOW = datetime(2026, 1, 1)  # the engine has no clock: each message says when it came
 
 
 def answers(phone: str) -> list[str]:
@@ -73,7 +77,7 @@ async def measure(url: str, citizens: int) -> tuple[list[int], list[int]]:
         for index, text in enumerate(answers(citizen)):
             message = Message(
                 citizen,
-                "ussd",
+                Medium.USSD,
                 text,
                 message_id=f"{citizen}:{index}",
                 session="S1",
@@ -145,7 +149,11 @@ def engine_only(citizens: int) -> float:
         snapshot = None
         for text in answers(CENSUS_MOBILE):
             inbound = Inbound(
-                text=text, channel="ussd", service="business-registration", phone=CENSUS_MOBILE
+                text=text,
+                medium=Medium.USSD,
+                now=NOW,
+                service="business-registration",
+                phone=CENSUS_MOBILE,
             )
             start = time.perf_counter_ns()
             outcome = run(catalog, snapshot, inbound, perform)

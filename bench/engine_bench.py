@@ -16,7 +16,8 @@ from pathlib import Path
 
 from dialogs.catalog import Catalog
 from dialogs.compiler import compile_service
-from dialogs.engine import step
+from dialogs.engine import act
+from dialogs.media import Medium
 from dialogs.messages import Inbound, LookupResult, Outcome, SubmissionResult
 from dialogs.session import Snapshot
 from gateway.catalog.repository import load_file
@@ -29,7 +30,7 @@ CENSUS_MOBILE = "+97517123456"
 CID = "115" + CENSUS_MOBILE[-8:]
 
 SERVICE = Path("services/business-registration.yaml")
-CHANNELS = ("ussd", "sms", "whatsapp", "telegram", "web")
+CHANNELS = tuple(Medium)
 NOW = datetime(2026, 11, 28, 9, 30)
 # Scripted citizens: found in the census or not, with typos, paging, back and an edit.
 # "not found" takes the reviewed path on purpose (a typed name, an officer confirms).
@@ -71,16 +72,16 @@ PATHS: dict[str, tuple[bool, list[str]]] = {
 
 
 def conversation(
-    catalog: Catalog, found: bool, answers: list[str], channel: str
+    catalog: Catalog, found: bool, answers: list[str], channel: Medium
 ) -> Iterator[tuple[int, Outcome]]:
     """Play one scripted conversation, yielding (step time in ns, outcome) per step."""
     snapshot: Snapshot | None = None
     for text in answers:
         inbound = Inbound(
-            text=text, channel=channel, now=NOW, conversation_id="bench-1", phone=CENSUS_MOBILE
+            text=text, medium=channel, now=NOW, conversation_id="bench-1", phone=CENSUS_MOBILE
         )
         start = time.perf_counter_ns()
-        outcome = step(catalog, snapshot, inbound)
+        outcome = act(catalog, snapshot, inbound)
         yield time.perf_counter_ns() - start, outcome
         while outcome.effects:
             effect = outcome.effects[0]
@@ -97,9 +98,9 @@ def conversation(
                     status="issued",
                     link="https://gw.gov.bt/d/Xq3vT9bLkP2mN8wRzY5sAQ",
                 )
-            follow = Inbound(channel=channel, now=NOW, result=result, phone=CENSUS_MOBILE)
+            follow = Inbound(medium=channel, now=NOW, result=result, phone=CENSUS_MOBILE)
             start = time.perf_counter_ns()
-            outcome = step(catalog, outcome.snapshot, follow)
+            outcome = act(catalog, outcome.snapshot, follow)
             yield time.perf_counter_ns() - start, outcome
         snapshot = outcome.snapshot
 
@@ -126,7 +127,7 @@ def main(rounds: int = 7, repeats: int = 40) -> None:
     round_medians: list[float] = []
     step_times: list[int] = []
     sizes: list[int] = []
-    by_channel: dict[str, list[int]] = {channel: [] for channel in CHANNELS}
+    by_channel: dict[Medium, list[int]] = {channel: [] for channel in CHANNELS}
     for _ in range(rounds):
         times: list[int] = []
         for _ in range(repeats):

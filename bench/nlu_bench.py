@@ -16,7 +16,8 @@ import time
 from pathlib import Path
 
 from bench.engine_bench import CENSUS_MOBILE, NOW, PATHS, percentile
-from dialogs.engine import step
+from dialogs.engine import act
+from dialogs.media import Medium
 from dialogs.messages import Inbound, LookupResult, SubmissionResult
 from dialogs.session import Snapshot
 from gateway.catalog.repository import load_repository
@@ -81,14 +82,14 @@ def time_hops(classifier: EmbeddedClassifier, repeats: int) -> tuple[list[int], 
                 for text in answers:
                     inbound = Inbound(
                         text=text,
-                        channel="web",
+                        medium=Medium.WEB,
                         now=NOW,
                         conversation_id="bench-1",
                         service="business-registration",
                         phone=CENSUS_MOBILE,  # proved earlier: no code asked, as in engine_bench
                     )
                     start = time.perf_counter_ns()
-                    outcome = step(catalog, snapshot, inbound)
+                    outcome = act(catalog, snapshot, inbound)
                     if with_nlu:
                         classifier.understand(text, "en")
                     (classified if with_nlu else plain).append(time.perf_counter_ns() - start)
@@ -100,8 +101,10 @@ def time_hops(classifier: EmbeddedClassifier, repeats: int) -> tuple[list[int], 
                             )
                         else:
                             result = SubmissionResult(ok=True, reference="BR-2026-000123")
-                        follow = Inbound(channel="web", now=NOW, result=result, phone=CENSUS_MOBILE)
-                        outcome = step(catalog, outcome.snapshot, follow)
+                        follow = Inbound(
+                            medium=Medium.WEB, now=NOW, result=result, phone=CENSUS_MOBILE
+                        )
+                        outcome = act(catalog, outcome.snapshot, follow)
                     snapshot = outcome.snapshot
     return plain, classified
 

@@ -28,7 +28,7 @@ import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -36,6 +36,7 @@ from dialogs.catalog import Catalog
 from dialogs.driver import run
 from dialogs.gsm import septets, sms_size
 from dialogs.loader import parse_yaml
+from dialogs.media import PROFILES, Medium
 from dialogs.messages import (
     Application,
     CheckCode,
@@ -55,16 +56,13 @@ from dialogs.messages import (
     Understand,
 )
 from dialogs.problems import Problem
-from dialogs.profiles import PROFILES
 from dialogs.render import renderer_for
 from dialogs.session import Snapshot
 from dialogs.steps.lookup import LookupStep
 
-Channel = Literal["ussd", "sms", "whatsapp", "telegram", "web"]
 TEST_PHONE = "+97517123456"
 TEST_CODE = "123456"  # the code "sent" by SMS in a conversation test
 CODE_TRIES = 5
-ALL_CHANNELS: tuple[Channel, ...] = ("ussd", "sms", "whatsapp", "telegram", "web")
 Strings = str | list[str]
 
 
@@ -100,7 +98,7 @@ class Case(_Model):
     """One conversation: a list of exchanges, with mocks and final expectations."""
 
     name: str
-    channels: list[Channel] = Field(default_factory=lambda: list(ALL_CHANNELS))
+    channels: list[Medium] = Field(default_factory=lambda: list(Medium))
     lang: str = "en"
     today: date = date(2026, 11, 28)
     phone: str = Field(default=TEST_PHONE, description="The number the citizen holds.")
@@ -141,10 +139,10 @@ def parse_tests(text: str, file: str) -> tuple[TestFile | None, list[Problem]]:
 
 @dataclass
 class CaseResult:
-    """How one case went on one channel."""
+    """How one case went on one medium."""
 
     case: str
-    channel: str
+    medium: Medium
     failures: list[str] = field(default_factory=list)
     transcript: list[str] = field(default_factory=list)
 
@@ -157,11 +155,9 @@ def _as_list(value: Strings) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def screen_problems(text: str, channel: str) -> list[str]:
-    """Limits a rendered screen breaks on its channel."""
-    profile = PROFILES.get(channel)
-    if profile is None:
-        return []
+def screen_problems(text: str, medium: Medium) -> list[str]:
+    """Limits a rendered screen breaks on its medium."""
+    profile = PROFILES[medium]
     found = []
     if profile.max_septets is not None and septets(text) > profile.max_septets:
         found.append(f"screen has {septets(text)} characters, over {profile.max_septets}")
@@ -182,11 +178,11 @@ def run_case(
     catalog: Catalog,
     service_id: str,
     case: Case,
-    channel: str,
+    medium: Medium,
     understand: Understanding = not_understood,
 ) -> CaseResult:
-    """Play one case on one channel and compare every screen with what was expected."""
-    result = CaseResult(case.name, channel)
+    """Play one case on one medium and compare every screen with what was expected."""
+    result = CaseResult(case.name, medium)
     submitted: list[Submission] = []  # successful submissions only
     tries = [CODE_TRIES]  # of the code sent last
     applications: list[Application] = []  # what STATUS lists, newest first
@@ -233,15 +229,15 @@ def run_case(
 
     snapshot: Snapshot | None = None
     now = datetime.combine(case.today, datetime.min.time()).replace(hour=9)
-    phone = case.phone if PROFILES[channel].proves_number or case.proved else None
+    phone = case.phone if PROFILES[medium].proves_number or case.proved else None
     for number, exchange in enumerate(case.steps, start=1):
         inbound = Inbound(
             text=exchange.send or "",
-            channel=channel,
+            medium=medium,
             now=now,
             lang=case.lang,
             service=service_id,
-            conversation_id=f"test-{channel}",
+            conversation_id=f"test-{medium}",
             phone=phone,
         )
         if number > 1 and exchange.send is None:
@@ -249,14 +245,14 @@ def run_case(
             return result
         outcome = run(catalog, snapshot, inbound, perform)
         snapshot = outcome.snapshot
-        renderer = renderer_for(channel)
+        renderer = renderer_for(medium)
         screens = [renderer.render(reply).text for reply in outcome.replies]
         screen = "\n".join(screens)
         said = "(dial)" if exchange.send is None else repr(exchange.send)
         result.transcript.append(f"> {said}\n{screen}")
         where = f"step {number} (after {said})"
         for text in screens:
-            result.failures += [f"{where}: {p}" for p in screen_problems(text, channel)]
+            result.failures += [f"{where}: {p}" for p in screen_problems(text, medium)]
         if exchange.screen is not None and screen != exchange.screen.rstrip("\n"):
             diff = difflib.unified_diff(
                 exchange.screen.rstrip("\n").splitlines(),
@@ -303,15 +299,15 @@ def run_case(
 def run_file(
     catalog: Catalog,
     tests: TestFile,
-    channels: list[str] | None = None,
+    media: list[Medium] | None = None,
     understand: Understanding = not_understood,
 ) -> list[CaseResult]:
-    """Every case of a tests file on each of its channels (optionally only `channels`)."""
+    """Every case of a tests file on each of its media (optionally only `media`)."""
     results = []
     for case in tests.cases:
-        for channel in case.channels:
-            if channels is None or channel in channels:
-                results.append(run_case(catalog, tests.service, case, channel, understand))
+        for medium in case.channels:
+            if media is None or medium in media:
+                results.append(run_case(catalog, tests.service, case, medium, understand))
     return results
 
 
@@ -334,6 +330,3 @@ def unknown_steps(catalog: Catalog, tests: TestFile) -> list[str]:
 
 def _indent(text: str) -> str:
     return "\n".join("    | " + line for line in text.splitlines())
-
-
-assert set(ALL_CHANNELS) == set(PROFILES), "a channel profile has no conversation tests"

@@ -11,7 +11,7 @@ from collections.abc import Callable, Generator
 from dataclasses import replace
 
 from dialogs.catalog import Catalog
-from dialogs.engine import step
+from dialogs.engine import act
 from dialogs.messages import Effect, EffectResult, Inbound, Outcome
 from dialogs.session import Snapshot
 
@@ -23,14 +23,14 @@ def conversation_turn(
     catalog: Catalog, snapshot: Snapshot | None, inbound: Inbound
 ) -> Generator[Effect, EffectResult, Outcome]:
     """One citizen message in; every reply up to the next question out."""
-    outcome = step(catalog, snapshot, inbound)
+    outcome = act(catalog, snapshot, inbound)
     replies, events, done = list(outcome.replies), list(outcome.events), list(outcome.effects)
     for _ in range(MAX_EFFECTS):
         if not outcome.effects:
             break
         result = yield outcome.effects[0]
         follow = replace(inbound, text="", choice=None, result=result, resume="")
-        outcome = step(catalog, outcome.snapshot, follow)
+        outcome = act(catalog, outcome.snapshot, follow)
         replies += outcome.replies
         events += outcome.events
         done += outcome.effects

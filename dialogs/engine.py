@@ -16,6 +16,7 @@ from dialogs.catalog import LANGUAGE_NAMES, Catalog
 from dialogs.compiler import BACK, EDIT, FAIL, NEXT, CompiledService, template_for
 from dialogs.definition import Commands
 from dialogs.intents import asks, is_sure, prefill_for, wanted_service, yes_or_no
+from dialogs.media import BACK_KEY, MORE_KEY, PROFILES
 from dialogs.messages import (
     CheckCode,
     CodeChecked,
@@ -37,7 +38,6 @@ from dialogs.messages import (
     Understand,
 )
 from dialogs.paging import paginate
-from dialogs.profiles import BACK_KEY, MORE_KEY, profile_for
 from dialogs.session import Snapshot
 from dialogs.steps import StepBase
 from dialogs.steps.base import Accepted, InputStep, StepContext
@@ -59,7 +59,7 @@ STATUS_MODE = "status"  # waiting for the citizen's applications
 CODE_DIGITS = 6
 
 
-def step(catalog: Catalog, snapshot: Snapshot | None, inbound: Inbound) -> Outcome:
+def act(catalog: Catalog, snapshot: Snapshot | None, inbound: Inbound) -> Outcome:
     """Act on one inbound message; the caller stores the snapshot and performs effects."""
     if snapshot is not None and snapshot.ended and inbound.result is not None:
         return Outcome(snapshot)  # a repeated effect result (at-least-once delivery)
@@ -92,12 +92,12 @@ class _Labels(Mapping[str, str]):
 
 
 class _Turn:
-    """The work of one call to `step`: mutable while it runs, never shared."""
+    """The work of one call to `act`: mutable while it runs, never shared."""
 
     def __init__(self, catalog: Catalog, inbound: Inbound, snapshot: Snapshot | None) -> None:
         self.catalog = catalog
         self.inbound = inbound
-        self.profile = profile_for(inbound.channel)
+        self.profile = PROFILES[inbound.medium]
         self.replies: list[Reply] = []
         self.effects: list[Effect] = []
         self.events: list[dict[str, Any]] = []
@@ -193,7 +193,7 @@ class _Turn:
                 "service": self.snap.service,
                 "version": self.snap.version,
                 "step": self.snap.step,
-                "channel": self.profile.name,
+                "channel": self.profile.medium,
                 "at": self._at or self._now_iso(),
                 **details,
             }
@@ -554,7 +554,7 @@ class _Turn:
                 state = self.builtin(f"status_{item.status}") if item.status else ""
                 lines.append(f"{item.reference} {title}: {state}")
             text = "\n".join(lines)
-        if self.profile.name == "ussd":
+        if self.profile.medium == "ussd":
             # A USSD screen cannot list and go on: the list is the session's last screen.
             self.say(Reply(text, end=True))
             self.snap = self.snap.evolve(ended=True, mode="")

@@ -6,10 +6,11 @@ Nothing here knows a provider payload: channel adapters translate to and from th
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from dialogs.media import Medium
 from dialogs.session import Snapshot
 
 
@@ -225,13 +226,13 @@ class Meaning:
 EffectResult = LookupResult | SubmissionResult | StatusResult | Meaning | CodeSent | CodeChecked
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Inbound:
     """One thing from the citizen (or an effect's result) for the engine to act on."""
 
+    medium: Medium
+    now: datetime  # the engine has no clock: the caller's time of the message
     text: str = ""
-    channel: str = "sms"
-    now: datetime = field(default_factory=lambda: datetime(2026, 1, 1))
     choice: str | None = None  # an option key sent by a button or list row
     lang: str | None = None  # language known from an earlier conversation
     service: str | None = None  # start this service directly (e.g. a USSD code per service)

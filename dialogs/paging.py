@@ -23,20 +23,20 @@ from dialogs.gsm import (
     sms_size,
     to_gsm,
 )
+from dialogs.media import MORE_KEY, MediumProfile
 from dialogs.messages import Reply, ReplyOption
-from dialogs.profiles import MORE_KEY, ChannelProfile
 from dialogs.render import renderer_for
 
 ELLIPSIS = "..."
 
 
-def fits(reply: Reply, profile: ChannelProfile) -> bool:
+def fits(reply: Reply, profile: MediumProfile) -> bool:
     """Whether one screen can show `reply` on this channel (checked on the rendered text)."""
     if profile.max_options is not None and len(reply.options) > profile.max_options:
         return False
     if profile.max_septets is None and profile.max_segments is None:
         return True
-    text = renderer_for(profile.name).render(reply).text
+    text = renderer_for(profile.medium).render(reply).text
     if profile.max_septets is not None and septets(to_gsm(text)) > profile.max_septets:
         return False
     return profile.max_segments is None or sms_size(text).segments <= profile.max_segments
@@ -51,7 +51,7 @@ class _Budget:
     cost: Callable[[str], int]
 
 
-def _budget(reply: Reply, profile: ChannelProfile, more_label: str) -> _Budget:
+def _budget(reply: Reply, profile: MediumProfile, more_label: str) -> _Budget:
     if profile.max_septets is not None:
         return _Budget(profile.max_septets, profile.max_options, lambda s: septets(to_gsm(s)))
     if profile.max_segments is not None:
@@ -71,7 +71,7 @@ def _line(option: ReplyOption) -> str:
 
 
 @lru_cache(maxsize=4096)
-def paginate(reply: Reply, profile: ChannelProfile, more_label: str) -> tuple[Reply, ...]:
+def paginate(reply: Reply, profile: MediumProfile, more_label: str) -> tuple[Reply, ...]:
     """The screens of `reply` in order; a single screen when it fits.
 
     Cached: most screens (a step's prompt and options in one language) are the same for
@@ -80,7 +80,7 @@ def paginate(reply: Reply, profile: ChannelProfile, more_label: str) -> tuple[Re
     return tuple(_paginate(reply, profile, more_label))
 
 
-def _paginate(reply: Reply, profile: ChannelProfile, more_label: str) -> list[Reply]:
+def _paginate(reply: Reply, profile: MediumProfile, more_label: str) -> list[Reply]:
     budget = _budget(reply, profile, more_label)
     if budget.limit is None and budget.max_options is None:
         return [reply]
@@ -88,7 +88,7 @@ def _paginate(reply: Reply, profile: ChannelProfile, more_label: str) -> list[Re
         # Most screens fit: measure the whole screen in one go before any line by line.
         lines = [reply.text] if reply.text else []
         lines += [_line(o) for o in reply.options]
-        if reply.link and profile.name == "sms":
+        if reply.link and profile.medium == "sms":
             lines.append(reply.link)
         if budget.limit is None or budget.cost("\n".join(lines)) <= budget.limit:
             return [reply]
@@ -100,7 +100,7 @@ def _paginate(reply: Reply, profile: ChannelProfile, more_label: str) -> list[Re
     cost = budget.cost
     nav_cost = sum(cost(_line(o)) + 1 for o in navs)
     more_cost = cost(_line(more)) + 1
-    link_cost = cost(reply.link) + 1 if reply.link and profile.name == "sms" else 0
+    link_cost = cost(reply.link) + 1 if reply.link and profile.medium == "sms" else 0
     option_costs = [cost(_line(o)) + 1 for o in answers]
 
     def text_cost(text: str) -> int:
@@ -187,7 +187,7 @@ def _shorten(
     option: ReplyOption,
     text: str,
     navs: tuple[ReplyOption, ...],
-    profile: ChannelProfile,
+    profile: MediumProfile,
     page: PageFn,
 ) -> ReplyOption:
     # An option too long for any screen (a huge label): cut it rather than lose it.
@@ -199,7 +199,7 @@ def _shorten(
     return ReplyOption(option.key, label.rstrip() + ELLIPSIS, option.nav)
 
 
-def _cut_to_fit(screen: Reply, profile: ChannelProfile) -> Reply:
+def _cut_to_fit(screen: Reply, profile: MediumProfile) -> Reply:
     # Last resort, for a closing screen that cannot be paged: never exceed the channel.
     text = screen.text
     while text and not fits(

@@ -47,7 +47,7 @@ from gateway.delivery.worker import run_in_process
 from gateway.demo.registry import DemoCensus, Lookup
 from gateway.documents import store_from_settings
 from gateway.ops.logs import configure_logging
-from gateway.providers import CHANNELS, sender_ready
+from gateway.providers import WEBHOOKS, sender_ready
 from gateway.providers.common import Access
 from gateway.providers.meta.whatsapp import verification_router
 from gateway.security.addresses import Countries
@@ -140,13 +140,13 @@ def settle_heap() -> None:
 def announce_access(settings: Settings) -> None:
     """One line per channel adapter: authenticated, public, open (development) or closed;
     and, loudly, every endpoint development mode leaves open."""
-    for channel in CHANNELS.values():
+    for channel in WEBHOOKS.values():
         access = channel.access(settings)
         log = logger.warning if access in (Access.OPEN, Access.CLOSED) else logger.info
         log("channel %s (POST /channels%s): %s", channel.name, channel.path, access.value)
     if settings.development:
         opened = [
-            f"/channels{c.path}" for c in CHANNELS.values() if c.access(settings) == Access.OPEN
+            f"/channels{c.path}" for c in WEBHOOKS.values() if c.access(settings) == Access.OPEN
         ]
         logger.warning(
             "GATEWAY_DEVELOPMENT is on: never expose this gateway. Open without a secret: "

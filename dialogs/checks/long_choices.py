@@ -10,8 +10,8 @@ Numbers from 98 up are navigation keys ("98. More"): option 98 could never be ch
 from __future__ import annotations
 
 from dialogs.loader import Loaded
+from dialogs.media import MORE_KEY
 from dialogs.problems import Problem
-from dialogs.profiles import MORE_KEY
 from dialogs.render.whatsapp import MAX_ROWS, ROW_TITLE
 from dialogs.steps.choice import ChoiceStep
 from dialogs.text import variants

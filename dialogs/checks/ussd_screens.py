@@ -16,10 +16,10 @@ from dialogs.checks._worst import Filler, builtin, filler, worst, worst_error
 from dialogs.definition import ServiceDefinition
 from dialogs.gsm import USSD_MAX_SEPTETS, septets
 from dialogs.loader import Loaded
+from dialogs.media import BACK_KEY, MORE_KEY, PROFILES, Medium
 from dialogs.messages import Reply, ReplyOption
 from dialogs.paging import fits
 from dialogs.problems import Problem
-from dialogs.profiles import BACK_KEY, MORE_KEY, PROFILES
 from dialogs.render import renderer_for
 from dialogs.steps import InputStep
 from dialogs.steps.base import StepContext
@@ -30,7 +30,7 @@ from dialogs.text import Text, localise
 
 CODES = ("E250", "W251", "E252")
 
-USSD = PROFILES["ussd"]
+USSD = PROFILES[Medium.USSD]
 LANG = "en"  # USSD shows the English text (GSM-7)
 
 
@@ -80,7 +80,7 @@ def run(loaded: Loaded) -> list[Problem]:
 
 
 def _size(reply: Reply) -> str:
-    text = renderer_for(USSD.name).render(reply).text
+    text = renderer_for(USSD.medium).render(reply).text
     return f"needs {septets(text)} characters (limit {USSD_MAX_SEPTETS})"
 
 

@@ -1,7 +1,8 @@
-"""Renderers by channel name: how a channel-neutral Reply looks on each channel."""
+"""Renderers by medium: how a Reply looks on each medium."""
 
 from __future__ import annotations
 
+from dialogs.media import Medium
 from dialogs.render.base import Rendered, Renderer
 from dialogs.render.sms import SmsRenderer
 from dialogs.render.telegram import TelegramRenderer
@@ -9,8 +10,8 @@ from dialogs.render.ussd import UssdRenderer
 from dialogs.render.web import WebRenderer
 from dialogs.render.whatsapp import WhatsAppRenderer
 
-RENDERERS: dict[str, Renderer] = {
-    renderer.name: renderer
+RENDERERS: dict[Medium, Renderer] = {
+    renderer.medium: renderer
     for renderer in (
         UssdRenderer(),
         SmsRenderer(),
@@ -21,8 +22,8 @@ RENDERERS: dict[str, Renderer] = {
 }
 
 
-def renderer_for(channel: str) -> Renderer:
-    return RENDERERS.get(channel, RENDERERS["sms"])
+def renderer_for(medium: Medium) -> Renderer:
+    return RENDERERS[medium]
 
 
 __all__ = ["RENDERERS", "Rendered", "Renderer", "renderer_for"]

@@ -1,10 +1,11 @@
-"""The renderer contract: a channel-neutral Reply in, what the channel shows out."""
+"""The renderer contract: a Reply in, what a medium shows out."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from dialogs.media import Medium
 from dialogs.messages import Reply, ReplyOption
 
 
@@ -21,7 +22,7 @@ class Rendered:
 
 
 class Renderer(Protocol):
-    name: str
+    medium: Medium
 
     def render(self, reply: Reply) -> Rendered: ...
 

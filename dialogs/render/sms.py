@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dialogs.media import Medium
 from dialogs.messages import Reply
 from dialogs.render.base import Rendered, numbered
 
 
 class SmsRenderer:
-    name = "sms"
+    medium = Medium.SMS
 
     def render(self, reply: Reply) -> Rendered:
         text = numbered(reply.text, reply.options)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dialogs.media import Medium
 from dialogs.messages import Reply
 from dialogs.render.base import Rendered
 
 
 class TelegramRenderer:
-    name = "telegram"
+    medium = Medium.TELEGRAM
 
     def render(self, reply: Reply) -> Rendered:
         text = reply.text or "…"

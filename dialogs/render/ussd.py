@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dialogs.gsm import to_gsm
+from dialogs.media import Medium
 from dialogs.messages import Reply
 from dialogs.render.base import Rendered, numbered
 
 
 class UssdRenderer:
-    name = "ussd"
+    medium = Medium.USSD
 
     def render(self, reply: Reply) -> Rendered:
         # Aggregators put CON/END in front; the screen itself is the text below.

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dialogs.media import Medium
 from dialogs.messages import Reply
 from dialogs.render.base import Rendered
 
 
 class WebRenderer:
-    name = "web"
+    medium = Medium.WEB
 
     def render(self, reply: Reply) -> Rendered:
         options = [{"key": o.key, "label": o.label} for o in reply.options]

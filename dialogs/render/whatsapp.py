@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dialogs.media import Medium
 from dialogs.messages import Reply
 from dialogs.render.base import Rendered, numbered
 
@@ -20,7 +21,7 @@ def _cut(text: str, limit: int) -> str:
 
 
 class WhatsAppRenderer:
-    name = "whatsapp"
+    medium = Medium.WHATSAPP
 
     def render(self, reply: Reply) -> Rendered:
         options = reply.options

@@ -22,13 +22,14 @@ from starlette.background import BackgroundTask, BackgroundTasks
 
 from dialogs.builtin_texts import BUILTIN_TEXTS
 from dialogs.gsm import sms_size
+from dialogs.media import Medium
 from dialogs.messages import Reply
 from dialogs.render import renderer_for
 from dialogs.text import localise
 from gateway.conversations.service import Conversations, Message
 from gateway.ops.metrics import count_refused
-from gateway.providers import CHANNELS
-from gateway.providers.base import Channel, Received
+from gateway.providers import WEBHOOKS
+from gateway.providers.base import Received, Webhook
 from gateway.providers.common import Access
 from gateway.security.budget import OutboundBudget
 from gateway.security.limiter import Limiter
@@ -38,7 +39,7 @@ from state.database import LogEntry, MessageLog, now
 logger = logging.getLogger(__name__)
 
 PREFIX = "/channels"
-PAID = frozenset({"sms", "whatsapp"})  # replies that cost money: counted against budgets
+PAID = frozenset({Medium.SMS, Medium.WHATSAPP})  # replies that cost money: counted against budgets
 
 
 def add_channel_routes(app: FastAPI, settings: Settings) -> None:
@@ -47,7 +48,7 @@ def add_channel_routes(app: FastAPI, settings: Settings) -> None:
     Not through `include_router`: FastAPI 0.165 keeps an included router as a layer that
     every request walks through, 3% of a USSD hop's instructions (bench/hop_cpu.py).
     """
-    for channel in CHANNELS.values():
+    for channel in WEBHOOKS.values():
         app.router.add_api_route(
             PREFIX + channel.path,
             _endpoint(channel, settings),
@@ -72,7 +73,7 @@ class RequestRoute(APIRoute):
         return endpoint
 
 
-def _endpoint(channel: Channel, settings: Settings) -> Callable[[Request], Awaitable[Response]]:
+def _endpoint(channel: Webhook, settings: Settings) -> Callable[[Request], Awaitable[Response]]:
     per_client = rates(settings.web_per_client) if channel.access(settings) == Access.PUBLIC else []
     # A provider that batches (Meta) may send more than the others.
     limit = getattr(channel, "max_body_bytes", settings.max_body_bytes)
@@ -153,10 +154,10 @@ async def _too_many(request: Request, limits: list[Any]) -> Response | None:
 async def _held(request: Request, message: Message, replies: list[Reply]) -> bool:
     """Whether replies that cost money must be held back: their parts are counted against
     the outbound budgets of the citizen's number first (`gateway.security.budget`)."""
-    if not replies or message.channel not in PAID:
+    if not replies or message.medium not in PAID:
         return False
-    renderer = renderer_for(message.channel)
-    if message.channel == "sms":
+    renderer = renderer_for(message.medium)
+    if message.medium is Medium.SMS:
         parts = sum(sms_size(renderer.render(reply).text).segments for reply in replies)
     else:
         parts = len(replies)
@@ -165,13 +166,13 @@ async def _held(request: Request, message: Message, replies: list[Reply]) -> boo
 
 
 async def record_messages(
-    log: MessageLog, channel: Channel, message: Message, replies: list[Reply], status: str
+    log: MessageLog, channel: Webhook, message: Message, replies: list[Reply], status: str
 ) -> None:
     """The message in and the replies out, in the message log."""
     at = now()
 
     def segments(text: str) -> int:
-        return sms_size(text).segments if message.channel == "sms" else 0
+        return sms_size(text).segments if message.medium is Medium.SMS else 0
 
     rows = [
         LogEntry(
@@ -186,7 +187,7 @@ async def record_messages(
         )
     ]
     for reply in replies:
-        text = renderer_for(message.channel).render(reply).text
+        text = renderer_for(message.medium).render(reply).text
         rows.append(
             LogEntry(
                 at=at,
@@ -205,7 +206,7 @@ async def record_messages(
         logger.warning("message log unavailable", exc_info=True)
 
 
-async def record_statuses(log: MessageLog, channel: Channel, received: Received) -> None:
+async def record_statuses(log: MessageLog, channel: Webhook, received: Received) -> None:
     """Delivery reports (Twilio status callbacks, WhatsApp statuses) in the message log."""
     context = received.context
     reports = [(context.get("message_id"), context.get("status"), context.get("to"))]

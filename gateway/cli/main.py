@@ -12,9 +12,9 @@ from typing import Annotated
 
 import typer
 
-from dialogs.conversation_tests import ALL_CHANNELS, parse_tests, run_file, unknown_steps
+from dialogs.conversation_tests import parse_tests, run_file, unknown_steps
+from dialogs.media import Medium
 from dialogs.problems import has_errors
-from dialogs.profiles import PROFILES
 from dialogs.schema import json_schema_text
 from gateway.catalog.repository import load_repository, test_files
 from gateway.cli.nlu import app as nlu_app
@@ -91,7 +91,7 @@ def check(paths: Paths = None) -> None:
 @app.command("test")
 def run_tests(
     paths: Paths = None,
-    channel: Annotated[list[str] | None, typer.Option(help="Only these channels.")] = None,
+    channel: Annotated[list[Medium] | None, typer.Option(help="Only these channels.")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print transcripts.")] = False,
 ) -> None:
     """Run the conversation tests (<service>.tests.yaml) beside the definitions."""
@@ -115,7 +115,7 @@ def run_tests(
             typer.echo(f"{path}: unknown service or step {name!r}")
             failed += 1
         for result in run_file(repository.catalog, tests, channel, understand):
-            label = f"{path.name} :: {result.case} [{result.channel}]"
+            label = f"{path.name} :: {result.case} [{result.medium}]"
             if result.passed:
                 passed += 1
                 typer.echo(f"PASS {label}")
@@ -138,7 +138,7 @@ def run_tests(
 @app.command()
 def simulate(
     service: Annotated[str, typer.Argument(help="Service id or file name.")],
-    channel: Annotated[str, typer.Option(help="ussd, sms, whatsapp, telegram or web.")] = "ussd",
+    channel: Annotated[Medium, typer.Option(help="The medium of the screens.")] = Medium.USSD,
     lang: Annotated[str, typer.Option(help="Language code.")] = "en",
     live: Annotated[bool, typer.Option(help="Call real registries for lookups.")] = False,
     phone: Annotated[
@@ -152,8 +152,6 @@ def simulate(
     """Play the citizen in a terminal; reads one answer a line when not a terminal."""
     from gateway.cli.simulator import simulate as run_simulation
 
-    if channel not in PROFILES:
-        raise typer.BadParameter(f"channel must be one of {', '.join(ALL_CHANNELS)}")
     repository = load_repository([_services_dir()])
     compiled = repository.service(service)
     if compiled is None:

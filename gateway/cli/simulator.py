@@ -20,6 +20,7 @@ from dialogs.catalog import Catalog
 from dialogs.conversation_tests import TEST_CODE
 from dialogs.driver import run
 from dialogs.gsm import is_gsm, septets, sms_size
+from dialogs.media import PROFILES, Medium
 from dialogs.messages import (
     CheckCode,
     CodeChecked,
@@ -35,30 +36,29 @@ from dialogs.messages import (
     SubmissionResult,
     Understand,
 )
-from dialogs.profiles import PROFILES
 from dialogs.render import renderer_for
 from dialogs.session import Snapshot
 from dialogs.steps.lookup import LookupStep
 from nlu.embedded import EmbeddedClassifier
 
 
-def screen_header(text: str, channel: str) -> str:
+def screen_header(text: str, medium: Medium) -> str:
     """`ussd · 96/182 chars · SMS: 1 part GSM-7` — the figures a civil servant checks."""
     size = sms_size(text)
-    profile = PROFILES[channel]
+    profile = PROFILES[medium]
     if profile.max_septets is not None:
         used = septets(text) if is_gsm(text) else len(text)
         chars = f"{used}/{profile.max_septets} chars"
     else:
         chars = f"{len(text)} chars"
     parts = "part" if size.segments == 1 else "parts"
-    return f"{channel} · {chars} · SMS: {size.segments} {parts} {size.encoding}"
+    return f"{medium} · {chars} · SMS: {size.segments} {parts} {size.encoding}"
 
 
 def simulate(
     catalog: Catalog,
     service_id: str,
-    channel: str,
+    medium: Medium,
     lang: str,
     *,
     live: bool,
@@ -104,14 +104,14 @@ def simulate(
 
     snapshot: Snapshot | None = None
     conversation = uuid4().hex
-    given = phone if PROFILES[channel].proves_number else None  # else proved by a code
+    given = phone if PROFILES[medium].proves_number else None  # else proved by a code
     answers: Iterator[str | None] = _answers(interactive)
     for text in answers:
         if text is None:
             break
         inbound = Inbound(
             text=text,
-            channel=channel,
+            medium=medium,
             now=datetime.now(),
             lang=lang,
             service=service_id,
@@ -121,8 +121,8 @@ def simulate(
         outcome = run(catalog, snapshot, inbound, perform)
         snapshot = outcome.snapshot
         for reply in outcome.replies:
-            shown = renderer_for(channel).render(reply).text
-            _print_screen(shown, channel, reply.end)
+            shown = renderer_for(medium).render(reply).text
+            _print_screen(shown, medium, reply.end)
         if snapshot.ended:
             typer.echo(f"[conversation ended; answers: {snapshot.answers}]")
             return
@@ -146,8 +146,8 @@ def _answers(interactive: bool) -> Iterator[str | None]:
             yield answer
 
 
-def _print_screen(text: str, channel: str, end: bool) -> None:
-    header = screen_header(text, channel) + (" · END" if end else "")
+def _print_screen(text: str, medium: Medium, end: bool) -> None:
+    header = screen_header(text, medium) + (" · END" if end else "")
     width = max([len(header) + 4, *(len(line) + 4 for line in text.splitlines())])
     typer.echo("┌─ " + header + " " + "─" * (width - len(header) - 4) + "┐")
     for line in text.splitlines() or [""]:

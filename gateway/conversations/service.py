@@ -26,6 +26,7 @@ from dialogs import json_text
 from dialogs.builtin_texts import BUILTIN_TEXTS, OPT_IN_WORDS, OPT_OUT_WORDS
 from dialogs.catalog import Catalog
 from dialogs.driver import conversation_turn
+from dialogs.media import Medium
 from dialogs.messages import (
     CheckCode,
     CodeChecked,
@@ -66,10 +67,10 @@ Status = Callable[[StatusRequest, "Applicant"], Awaitable[StatusResult]]
 Classify = Callable[[str, str], Awaitable[Meaning]]  # an nlu Classifier's `classify`
 
 # Opt-out keywords work where numbers are sent messages they pay for or did not ask for.
-OPT_OUT_CHANNELS = frozenset({"sms", "whatsapp"})
+OPT_OUT_MEDIA = frozenset({Medium.SMS, Medium.WHATSAPP})
 OPTING_OUT = frozenset().union(*OPT_OUT_WORDS.values())
 OPTING_IN = frozenset().union(*OPT_IN_WORDS.values())
-Consented = Callable[[str, str, bool], Awaitable[None]]  # (citizen, channel, opted out)
+Consented = Callable[[str, Medium, bool], Awaitable[None]]  # (citizen, medium, opted out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +78,7 @@ class Applicant:
     """Who submitted, and where to reach them."""
 
     citizen: str  # E.164 phone number, or the channel's user id
-    channel: str  # ussd, sms, whatsapp, telegram, web
+    medium: Medium
     lang: str
     # The number the citizen holds: the operator's, or one proved by a code (web chat,
     # Telegram); None when none is known yet.
@@ -103,7 +104,7 @@ class NoVerification:
         return CodeChecked(ok=False, reason="expired")
 
 
-async def consent_kept_in_redis_only(citizen: str, channel: str, opted_out: bool) -> None:
+async def consent_kept_in_redis_only(citizen: str, medium: Medium, opted_out: bool) -> None:
     """Without a database, a choice lives in the session store alone."""
 
 
@@ -135,7 +136,7 @@ class Message:
     """A citizen's message as every channel adapter hands it over."""
 
     citizen: str  # E.164 phone number, or the channel's user id where there is no phone
-    channel: str  # ussd, sms, whatsapp, telegram, web
+    medium: Medium
     text: str = ""
     choice: str | None = None  # a button or list row id
     message_id: str | None = None  # the provider's id, for idempotency
@@ -176,7 +177,7 @@ class Conversations:
         """The replies to send for `message`; never raises for an unreachable store."""
         # Measured here, the one place every channel's hop goes through. Cheap: a dict
         # lookup for the channel's metrics, two increments and an observation.
-        metrics = hop_metrics(message.channel)
+        metrics = hop_metrics(message.medium)
         metrics.received.inc()
         started = time.perf_counter()
         try:
@@ -257,7 +258,7 @@ class Conversations:
     async def _consent(self, message: Message, opted_out: bool) -> list[Reply] | None:
         """STOP / START on SMS and WhatsApp, before any conversation: an opted-out number
         gets nothing but the confirmation of its choice."""
-        if message.channel not in OPT_OUT_CHANNELS:
+        if message.medium not in OPT_OUT_MEDIA:
             return None
         word = consent_word(message.text)
         if word in OPTING_OUT or word in OPTING_IN:
@@ -267,13 +268,13 @@ class Conversations:
     async def _record_consent(self, message: Message, *, opted_out: bool) -> list[Reply]:
         await self.store.set_opted_out(message.citizen, opted_out)
         try:  # the durable record, and the links held back until START
-            await self.consented(message.citizen, message.channel, opted_out)
+            await self.consented(message.citizen, message.medium, opted_out)
         except Exception:  # Redis holds the choice: the worker checks both
             logger.error("the opt-out of a citizen was not recorded durably", exc_info=True)
         at = datetime.fromtimestamp(self.clock(), UTC).replace(tzinfo=None).isoformat()
         event = "opted_out" if opted_out else "opted_in"
         await self.store.append_events(
-            [{"event": event, "channel": message.channel, "citizen": message.citizen, "at": at}]
+            [{"event": event, "channel": message.medium, "citizen": message.citizen, "at": at}]
         )
         key = "opted_out" if opted_out else "opted_in"
         return [Reply(localise(BUILTIN_TEXTS[key], message.lang or "en"), end=opted_out)]
@@ -282,7 +283,7 @@ class Conversations:
         """Who is writing: the operator gives USSD, SMS and WhatsApp numbers; a web or
         Telegram citizen holds the number proved by a code, if any."""
         phone = message.citizen if is_phone_address(message.citizen) else proved or None
-        return Applicant(message.citizen, message.channel, message.lang or "en", phone, opted_out)
+        return Applicant(message.citizen, message.medium, message.lang or "en", phone, opted_out)
 
     async def _step(
         self, message: Message, record: SessionRecord | None, applicant: Applicant
@@ -296,11 +297,11 @@ class Conversations:
             snapshot = None
         resume: str = ""
         if snapshot is not None and record is not None and not snapshot.ended:
-            if message.channel == "ussd" and (
-                record.channel != "ussd" or record.session != message.session
+            if message.medium is Medium.USSD and (
+                record.channel != Medium.USSD or record.session != message.session
             ):
                 resume = "ask"  # a new dial
-            elif record.channel != message.channel:
+            elif record.channel != message.medium:
                 resume = "say"  # the same application, from another channel
         lang = message.lang or (snapshot.lang if snapshot else None)
         text, context = message.text, ""
@@ -310,7 +311,7 @@ class Conversations:
             context = message.text
         inbound = Inbound(
             text=text,
-            channel=message.channel,
+            medium=message.medium,
             now=message.received or datetime.fromtimestamp(now, UTC).replace(tzinfo=None),
             choice=message.choice,
             lang=lang,
@@ -332,7 +333,7 @@ class Conversations:
         ]
         window = self._window(new)
         deadline = 0.0 if new.ended else now + window
-        stored = SessionRecord(new.to_json(), message.channel, message.session, deadline, context)
+        stored = SessionRecord(new.to_json(), message.medium, message.session, deadline, context)
         ttl = ENDED_TTL_SECONDS if new.ended else window
         return list(outcome.replies), stored, events, ttl
 
@@ -447,4 +448,4 @@ def decode_replies(text: str) -> list[Reply]:
 
 
 def _is_ussd(message: Message) -> bool:
-    return message.channel == "ussd"
+    return message.medium is Medium.USSD

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import httpx2 as httpx
 
 from dialogs.gsm import sms_size
+from dialogs.media import Medium
 from dialogs.messages import reply_data
 from dialogs.render import renderer_for
 from gateway.delivery.outgoing import Outgoing, SendContext, SendError
@@ -119,8 +120,8 @@ async def _message(
         if await recipients.opted_out(notification.address):
             await context.submissions.hold(notification.id)
             raise OptedOutError(notification.address)
-        channel = "whatsapp" if notification.channel.startswith("whatsapp") else "sms"
-        parts = sms_size(renderer_for(channel).render(reply).text).segments
+        medium = Medium.WHATSAPP if notification.channel.startswith("whatsapp") else Medium.SMS
+        parts = sms_size(renderer_for(medium).render(reply).text).segments
         budget = recipients.budget
         if budget is not None and not await budget.spend(notification.address, parts):
             raise SendError("outbound budget spent", retry=True, after=BUDGET_WAIT_SECONDS)

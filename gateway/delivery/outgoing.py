@@ -13,6 +13,7 @@ from typing import Any, Protocol, TypeVar
 
 import httpx2 as httpx
 
+from dialogs.media import Medium
 from dialogs.messages import Reply, reply_data, reply_from_data
 from dialogs.render import Rendered, renderer_for
 from gateway.settings import Settings
@@ -119,9 +120,9 @@ def with_link(rendered: Rendered) -> str:
     return text
 
 
-def plain_texts(outgoing: Outgoing, channel: str, limit: int) -> Iterator[str]:
-    """The text messages of `outgoing` rendered for `channel`, links written in, each at
+def plain_texts(outgoing: Outgoing, medium: Medium, limit: int) -> Iterator[str]:
+    """The text messages of `outgoing` rendered for `medium`, links written in, each at
     most `limit` characters (the provider's body limit)."""
-    renderer = renderer_for(channel)
+    renderer = renderer_for(medium)
     for reply in outgoing.decoded():
         yield from chunks(with_link(renderer.render(reply)), limit)

@@ -1,6 +1,6 @@
 """The providers: one package each, owning its webhook (inbound) and its sender (outbound).
 
-`CHANNELS`: adapter name -> webhook adapter, each served at POST /channels<path>;
+`WEBHOOKS`: adapter name -> webhook adapter, each served at POST /channels<path>;
 `SENDERS`: sender name -> how to deliver an `Outgoing` through that provider's API.
 """
 
@@ -12,7 +12,7 @@ from gateway.delivery.outgoing import Sender
 from gateway.providers.africastalking.sender import send_sms_africastalking
 from gateway.providers.africastalking.sms import AfricasTalkingSms, AfricasTalkingSmsReports
 from gateway.providers.africastalking.ussd import AfricasTalkingUssd, AfricasTalkingUssdEvents
-from gateway.providers.base import Channel
+from gateway.providers.base import Webhook
 from gateway.providers.hubtel.ussd import HubtelUssd
 from gateway.providers.meta.sender import send_whatsapp_meta
 from gateway.providers.meta.whatsapp import MetaWhatsApp
@@ -24,7 +24,7 @@ from gateway.providers.twilio.whatsapp import TwilioWhatsApp
 from gateway.providers.web.chat import WebChat
 from gateway.settings import Settings, secret
 
-CHANNELS: dict[str, Channel] = {
+WEBHOOKS: dict[str, Webhook] = {
     channel.name: channel
     for channel in (
         AfricasTalkingUssd(),

@@ -33,7 +33,7 @@ class Received:
     more: tuple[Message, ...] = ()
 
 
-class Channel(Protocol):
+class Webhook(Protocol):
     """One provider's webhook.
 
     Channels whose provider takes replies in the webhook response (USSD, Twilio) render
@@ -54,7 +54,7 @@ class Channel(Protocol):
     def respond(self, received: Received, replies: list[Reply]) -> Response: ...
 
 
-class AsyncChannel(Channel, Protocol):
+class ApiWebhook(Webhook, Protocol):
     """A channel whose replies are sent through the provider's API by the worker."""
 
     def outgoing(self, received: Received, replies: list[Reply]) -> Outgoing: ...

@@ -14,6 +14,7 @@ import orjson
 from fastapi import Request
 
 from dialogs.gsm import USSD_MAX_SEPTETS, septets
+from dialogs.media import Medium
 from dialogs.messages import Reply
 from dialogs.render import renderer_for
 from gateway.providers.base import refuse
@@ -107,7 +108,7 @@ async def json_body(request: Request, expected: str) -> Any:
 # ----------------------------------------------------------------------- USSD
 def ussd_screen(replies: list[Reply]) -> tuple[str, bool]:
     """One USSD screen from the replies: their text, and whether the session ends."""
-    rendered = [renderer_for("ussd").render(reply).text for reply in replies]
+    rendered = [renderer_for(Medium.USSD).render(reply).text for reply in replies]
     text = "\n".join(rendered)
     if septets(text) > USSD_MAX_SEPTETS and rendered:
         text = rendered[-1]  # each reply fits on its own; keep the newest

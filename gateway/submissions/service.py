@@ -141,7 +141,7 @@ class Submissions:
             mode=effect.mode,
             reference_prefix=effect.reference_prefix,
             citizen=applicant.citizen,
-            channel=applicant.channel,
+            channel=applicant.medium,
             lang=applicant.lang,
             answers=dict(effect.answers),
             document=document,

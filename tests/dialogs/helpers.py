@@ -16,8 +16,9 @@ from pydantic import TypeAdapter
 from dialogs.catalog import Catalog
 from dialogs.compiler import CompiledService, compile_service
 from dialogs.driver import run
-from dialogs.engine import step
+from dialogs.engine import act
 from dialogs.loader import load_text
+from dialogs.media import Medium
 from dialogs.messages import (
     Effect,
     EffectResult,
@@ -190,19 +191,19 @@ def small_catalog() -> Catalog:
     return Catalog.of([compile_yaml(FISHING_V1), compile_yaml(PET_LICENCE)])
 
 
-def screen_text(reply: Reply, channel: str) -> str:
+def screen_text(reply: Reply, channel: Medium) -> str:
     return renderer_for(channel).render(reply).text
 
 
 class Chat:
-    """One citizen's conversation, driven step by step through `dialogs.engine.step`
+    """One citizen's conversation, driven step by step through `dialogs.engine.act`
     (`send`: effects come back as the test says; `run`: performed through the driver)."""
 
     def __init__(
         self,
         catalog: Catalog,
         *,
-        channel: str = "sms",
+        channel: Medium = Medium.SMS,
         conversation_id: str = "conv-1",
         now: datetime = NOW,
         lang: str | None = None,
@@ -227,7 +228,7 @@ class Chat:
     ) -> Inbound:
         return Inbound(
             text=text,
-            channel=self.channel,
+            medium=self.channel,
             now=self.now,
             choice=choice,
             lang=self.lang,
@@ -246,11 +247,11 @@ class Chat:
         service: str | None = None,
     ) -> Outcome:
         inbound = self.inbound(text, choice=choice, result=result, service=service)
-        outcome = step(self.catalog, self.snapshot, inbound)
+        outcome = act(self.catalog, self.snapshot, inbound)
         if outcome.effects and isinstance(outcome.effects[0], Understand):
             # As a gateway without a classifier answers: the text means nothing more.
             meaning = Meaning(outcome.effects[0].text)
-            outcome = step(self.catalog, outcome.snapshot, self.inbound(result=meaning))
+            outcome = act(self.catalog, outcome.snapshot, self.inbound(result=meaning))
         self.snapshot = outcome.snapshot
         self.last = outcome
         return outcome

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dialogs.catalog import Catalog
 from dialogs.driver import MAX_EFFECTS, run
+from dialogs.media import Medium
 from dialogs.messages import (
     Effect,
     EffectResult,
@@ -73,7 +74,7 @@ def test_no_effects_means_one_step() -> None:
     outcome = run(
         Catalog.of([compile_yaml(PET_LICENCE)]),
         None,
-        Inbound(text="", channel="sms", now=NOW, conversation_id="c"),
+        Inbound(text="", medium=Medium.SMS, now=NOW, conversation_id="c"),
         perform,
     )
     assert calls == []

@@ -12,7 +12,8 @@ from datetime import datetime
 import pytest
 
 from dialogs.catalog import Catalog
-from dialogs.engine import MAX_ANSWER_CHARS, step
+from dialogs.engine import MAX_ANSWER_CHARS, act
+from dialogs.media import PROFILES, Medium
 from dialogs.messages import (
     Application,
     Inbound,
@@ -24,7 +25,6 @@ from dialogs.messages import (
     Submission,
     SubmissionResult,
 )
-from dialogs.profiles import PROFILES
 from dialogs.session import Snapshot
 from tests.dialogs.helpers import (
     CENSUS_MOBILE,
@@ -95,7 +95,7 @@ def test_bad_menu_choice_shows_the_menu_again(chat: Chat, typed: str) -> None:
 
 
 def test_ussd_menu_has_no_language_entry() -> None:
-    chat = Chat(small_catalog(), channel="ussd")
+    chat = Chat(small_catalog(), channel=Medium.USSD)
     chat.send("")
     assert chat.screen == (
         "Government services. Choose one:\n1. Fishing permit\n2. Pet licence\n3. My applications"
@@ -117,7 +117,7 @@ LISTED = (
 
 
 def test_the_ussd_menu_lists_the_citizens_applications_and_ends() -> None:
-    chat = Chat(small_catalog(), channel="ussd")
+    chat = Chat(small_catalog(), channel=Medium.USSD)
     chat.send("")
     outcome = chat.send("3")
     assert outcome.effects == (StatusRequest(),)
@@ -219,7 +219,7 @@ def test_language_known_from_an_earlier_conversation() -> None:
 
 
 def test_ussd_shows_english_whatever_the_language() -> None:
-    chat = Chat(small_catalog(), channel="ussd", lang="dz")
+    chat = Chat(small_catalog(), channel=Medium.USSD, lang="dz")
     chat.send("", service="fishing-permit")
     assert chat.snap.lang == "dz"
     assert chat.screen == "Your name"
@@ -253,7 +253,7 @@ def test_back_returns_to_the_previous_question(chat: Chat) -> None:
 
 
 def test_ussd_offers_back_on_menus_after_the_first_question() -> None:
-    chat = Chat(small_catalog(), channel="ussd")
+    chat = Chat(small_catalog(), channel=Medium.USSD)
     chat.send("", service="fishing-permit")
     chat.send("Pema")
     assert chat.screen == "Which river?\n1. Mo Chhu\n2. Pho Chhu\n3. Wang Chhu\n0. Back"
@@ -391,7 +391,7 @@ def test_end_screen_ends_the_conversation(chat: Chat) -> None:
 
 # ------------------------------------------------------------------ paging
 def test_ninety_eight_pages_a_long_list_on_ussd(services_catalog: Catalog) -> None:
-    chat = Chat(services_catalog, channel="ussd")
+    chat = Chat(services_catalog, channel=Medium.USSD)
     perform = Perform(
         lookups={"citizen": LookupResult(ok=True, data={"name": "Pema", "mobile": CENSUS_MOBILE})}
     )
@@ -418,7 +418,7 @@ def test_ninety_eight_pages_a_long_list_on_ussd(services_catalog: Catalog) -> No
 
 
 def test_more_past_the_last_page_is_an_answer(services_catalog: Catalog) -> None:
-    chat = Chat(services_catalog, channel="sms")
+    chat = Chat(services_catalog, channel=Medium.SMS)
     chat.send("", service="business-registration")
     chat.send("98")  # one page only on SMS: "98" is read as an answer
     assert chat.snap.page == 0
@@ -677,7 +677,7 @@ def test_declining_submits_nothing(services_catalog: Catalog) -> None:
 @pytest.mark.parametrize("channel", sorted(PROFILES))
 @pytest.mark.parametrize("lang", ["en", "dz"])
 def test_snapshot_stays_small_and_round_trips(
-    services_catalog: Catalog, channel: str, lang: str
+    services_catalog: Catalog, channel: Medium, lang: str
 ) -> None:
     chat = Chat(services_catalog, channel=channel, lang=lang, conversation_id="x" * 64)
     perform = Perform(lookups={"citizen": LookupResult(ok=False, error="not found")})
@@ -740,22 +740,22 @@ def test_the_engine_never_mutates_the_input_snapshot() -> None:
     inputs: list[Inbound] = []
     texts = ["", "1", "Pema", "3", "1", "0", "2", "4", "2", "2", "3", "1", "00", "2", CID]
     for text in texts:
-        inputs.append(Inbound(text=text, channel="ussd", now=NOW, conversation_id="c"))
+        inputs.append(Inbound(text=text, medium=Medium.USSD, now=NOW, conversation_id="c"))
     inputs.append(
         Inbound(
-            channel="ussd",
+            medium=Medium.USSD,
             now=NOW,
             conversation_id="c",
             result=LookupResult(ok=True, data={"name": "D", "mobile": CENSUS_MOBILE}),
         )
     )
-    inputs.append(Inbound(text="Tashi", channel="ussd", now=NOW, conversation_id="c"))
+    inputs.append(Inbound(text="Tashi", medium=Medium.USSD, now=NOW, conversation_id="c"))
     inputs.append(
-        Inbound(channel="ussd", now=NOW, conversation_id="c", result=SubmissionResult(ok=False))
+        Inbound(medium=Medium.USSD, now=NOW, conversation_id="c", result=SubmissionResult(ok=False))
     )
     inputs.append(
         Inbound(
-            channel="ussd",
+            medium=Medium.USSD,
             now=NOW,
             conversation_id="c",
             result=SubmissionResult(ok=True, reference="R"),
@@ -765,7 +765,7 @@ def test_the_engine_never_mutates_the_input_snapshot() -> None:
     for inbound in inputs:
         frozen = copy.deepcopy(snapshot)
         json_before = snapshot.to_json() if snapshot else None
-        outcome = step(catalog, snapshot, inbound)
+        outcome = act(catalog, snapshot, inbound)
         assert snapshot == frozen
         assert (snapshot.to_json() if snapshot else None) == json_before
         snapshot = outcome.snapshot
@@ -775,9 +775,11 @@ def test_the_engine_never_mutates_the_input_snapshot() -> None:
 
 def test_the_same_input_gives_the_same_outcome() -> None:
     catalog = small_catalog()
-    snapshot = step(catalog, None, Inbound(text="", service="fishing-permit", now=NOW)).snapshot
-    inbound = Inbound(text="Pema", now=NOW, conversation_id="c")
-    assert step(catalog, snapshot, inbound) == step(catalog, snapshot, inbound)
+    snapshot = act(
+        catalog, None, Inbound(medium=Medium.SMS, text="", service="fishing-permit", now=NOW)
+    ).snapshot
+    inbound = Inbound(medium=Medium.SMS, text="Pema", now=NOW, conversation_id="c")
+    assert act(catalog, snapshot, inbound) == act(catalog, snapshot, inbound)
 
 
 def test_time_comes_from_the_inbound_message() -> None:

@@ -15,6 +15,7 @@ import pytest
 
 from dialogs.catalog import Catalog
 from dialogs.conversation_tests import TEST_CODE, parse_tests, run_file
+from dialogs.media import Medium
 from dialogs.messages import (
     CheckCode,
     CodeChecked,
@@ -104,7 +105,7 @@ steps:
 """
 
 
-def land_chat(channel: str = "web", phone: str | None = None) -> Chat:
+def land_chat(channel: Medium = Medium.WEB, phone: str | None = None) -> Chat:
     chat = Chat(Catalog.of([compile_yaml(LAND_RECORD)]), channel=channel, phone=phone)
     chat.send("")
     return chat
@@ -145,7 +146,7 @@ def refused(chat: Chat, typed: str, screen: str, mode: str) -> None:
 def confirmed_at_the_submit() -> Chat:
     """Over SMS, the census confirming the applicant, the plot given: the chat has
     reached the instant submit."""
-    chat = land_chat("sms", phone=CENSUS_MOBILE)
+    chat = land_chat(Medium.SMS, phone=CENSUS_MOBILE)
     chat.send(CID)
     chat.send(result=LookupResult(ok=True, data=CITIZEN))
     chat.send("P-12")
@@ -160,8 +161,8 @@ def submission(chat: Chat) -> Submission:
 
 
 # ------------------------------------------------------------------ asking for a number
-@pytest.mark.parametrize("channel", ["web", "telegram"])
-def test_a_registry_check_first_asks_for_a_number_on_the_web_and_telegram(channel: str) -> None:
+@pytest.mark.parametrize("channel", [Medium.WEB, Medium.TELEGRAM])
+def test_a_registry_check_first_asks_for_a_number_on_the_web_and_telegram(channel: Medium) -> None:
     chat = land_chat(channel)
     outcome = chat.send(CID)
     assert chat.screen == ASK_NUMBER
@@ -170,8 +171,8 @@ def test_a_registry_check_first_asks_for_a_number_on_the_web_and_telegram(channe
     assert events(chat) == [("answered", None), ("verification_asked", None)]
 
 
-@pytest.mark.parametrize("channel", ["ussd", "sms", "whatsapp"])
-def test_the_operator_gives_the_number_elsewhere_so_none_is_asked(channel: str) -> None:
+@pytest.mark.parametrize("channel", [Medium.USSD, Medium.SMS, Medium.WHATSAPP])
+def test_the_operator_gives_the_number_elsewhere_so_none_is_asked(channel: Medium) -> None:
     chat = land_chat(channel, phone=CENSUS_MOBILE)
     outcome = chat.send(CID)
     assert chat.snap.mode == "awaiting"
@@ -179,14 +180,14 @@ def test_the_operator_gives_the_number_elsewhere_so_none_is_asked(channel: str) 
 
 
 def test_a_number_proved_earlier_is_not_asked_again() -> None:
-    chat = land_chat("web", phone=CENSUS_MOBILE)
+    chat = land_chat(Medium.WEB, phone=CENSUS_MOBILE)
     outcome = chat.send(CID)
     assert [type(e) for e in outcome.effects] == [LookupRequest]
 
 
 def test_a_lookup_that_checks_no_number_runs_at_once_on_the_web() -> None:
     plain = LAND_RECORD.replace("    registered_phone: mobile\n", "")
-    chat = Chat(Catalog.of([compile_yaml(plain)]), channel="web", phone=None)
+    chat = Chat(Catalog.of([compile_yaml(plain)]), channel=Medium.WEB, phone=None)
     chat.send("")
     outcome = chat.send(CID)
     assert [type(e) for e in outcome.effects] == [LookupRequest]
@@ -313,7 +314,7 @@ def test_two_asks_for_another_number() -> None:
 
 
 def test_a_submit_step_asks_for_a_number_even_without_a_registry() -> None:
-    chat = Chat(Catalog.of([compile_yaml(PERMIT)]), channel="web", phone=None)
+    chat = Chat(Catalog.of([compile_yaml(PERMIT)]), channel=Medium.WEB, phone=None)
     chat.send("")
     chat.send(CID)
     outcome = chat.send("Firewood")
@@ -347,7 +348,7 @@ def test_a_record_holding_the_proved_number_confirms_the_applicant() -> None:
 
 @pytest.mark.parametrize("written", ["97517123456", "+975 17-12-34-56", "(975) 1712 3456"])
 def test_a_registry_number_counts_by_its_digits(written: str) -> None:
-    chat = land_chat("sms", phone=CENSUS_MOBILE)
+    chat = land_chat(Medium.SMS, phone=CENSUS_MOBILE)
     chat.send(CID)
     chat.send(result=LookupResult(ok=True, data={"name": "Dorji", "mobile": written}))
     assert chat.snap.answers["citizen"] == {"name": "Dorji"}
@@ -355,7 +356,7 @@ def test_a_registry_number_counts_by_its_digits(written: str) -> None:
 
 
 def test_a_record_registered_to_another_number_is_not_the_applicant() -> None:
-    chat = land_chat("sms", phone=CENSUS_MOBILE)
+    chat = land_chat(Medium.SMS, phone=CENSUS_MOBILE)
     chat.send(CID)
     outcome = chat.send(
         result=LookupResult(ok=True, data={"name": "Dorji", "mobile": OTHER_MOBILE})
@@ -376,7 +377,7 @@ def test_the_number_compared_on_the_web_is_the_one_proved_by_the_code() -> None:
 
 
 def test_no_record_counts_when_the_operator_gave_no_number() -> None:
-    chat = land_chat("ussd", phone=None)
+    chat = land_chat(Medium.USSD, phone=None)
     outcome = chat.send(CID)
     assert [type(e) for e in outcome.effects] == [LookupRequest]  # never asked on USSD
     chat.send(result=LookupResult(ok=True, data=CITIZEN))
@@ -385,7 +386,7 @@ def test_no_record_counts_when_the_operator_gave_no_number() -> None:
 
 
 def test_a_record_not_found_is_a_plain_failure_not_a_mismatch() -> None:
-    chat = land_chat("sms", phone=CENSUS_MOBILE)
+    chat = land_chat(Medium.SMS, phone=CENSUS_MOBILE)
     chat.send(CID)
     outcome = chat.send(result=LookupResult(ok=False, error="not found"))
     assert chat.snap.step == "name"
@@ -404,7 +405,7 @@ def test_a_confirmed_applicant_is_issued_at_once_on_the_registrys_word() -> None
 
 
 def test_an_unconfirmed_applicant_goes_to_review_as_self_declared() -> None:
-    chat = land_chat("sms", phone=CENSUS_MOBILE)
+    chat = land_chat(Medium.SMS, phone=CENSUS_MOBILE)
     chat.send(CID)
     chat.send(result=LookupResult(ok=True, data={"name": "Dorji", "mobile": OTHER_MOBILE}))
     chat.send("Dorji Wangchuk")
@@ -583,7 +584,7 @@ def _run(case: str) -> list[tuple[str, list[str]]]:
     assert tests is not None, [p.format() for p in problems]
     assert [c.proved for c in tests.cases] == [False]
     catalog = Catalog.of([compile_yaml(LAND_RECORD)])
-    return [(r.channel, r.failures) for r in run_file(catalog, tests)]
+    return [(r.medium, r.failures) for r in run_file(catalog, tests)]
 
 
 def test_a_conversation_test_proves_a_number_with_the_test_code() -> None:
@@ -647,7 +648,7 @@ def test_status_asked_while_a_number_is_proved_asks_the_number_again(mode: str) 
 
 def test_the_registered_number_counts_even_when_fields_leave_it_out() -> None:
     service = LAND_RECORD.replace("fields: [name, mobile]", "fields: [name]")
-    chat = Chat(Catalog.of([compile_yaml(service)]), channel="sms", phone=CENSUS_MOBILE)
+    chat = Chat(Catalog.of([compile_yaml(service)]), channel=Medium.SMS, phone=CENSUS_MOBILE)
     chat.send("")
     chat.send(CID)
     chat.send(result=LookupResult(ok=True, data=CITIZEN))

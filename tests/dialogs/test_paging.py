@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dialogs.gsm import septets, sms_size, to_gsm
+from dialogs.media import BACK_KEY, MORE_KEY, PROFILES, Medium, MediumProfile
 from dialogs.messages import Reply, ReplyOption
 from dialogs.paging import ELLIPSIS, fits, paginate
-from dialogs.profiles import BACK_KEY, MORE_KEY, PROFILES, ChannelProfile, profile_for
 from dialogs.render import renderer_for
 from tests.dialogs.helpers import SERVICES_DIR
 
-USSD, SMS, WHATSAPP = PROFILES["ussd"], PROFILES["sms"], PROFILES["whatsapp"]
+USSD, SMS, WHATSAPP = PROFILES[Medium.USSD], PROFILES[Medium.SMS], PROFILES[Medium.WHATSAPP]
 BACK = ReplyOption(BACK_KEY, "Back", nav=True)
 
 
@@ -33,11 +34,11 @@ def _menu(labels: list[str], *, back: bool = True) -> Reply:
     return Reply("Dzongkhag of the business", options + ((BACK,) if back else ()))
 
 
-def _rendered(reply: Reply, profile: ChannelProfile) -> str:
-    return renderer_for(profile.name).render(reply).text
+def _rendered(reply: Reply, profile: MediumProfile) -> str:
+    return renderer_for(profile.medium).render(reply).text
 
 
-def _fits_channel(reply: Reply, profile: ChannelProfile) -> None:
+def _fits_channel(reply: Reply, profile: MediumProfile) -> None:
     text = _rendered(reply, profile)
     if profile.max_septets is not None:
         assert septets(to_gsm(text)) <= profile.max_septets, text
@@ -55,9 +56,10 @@ def test_profiles() -> None:
     assert SMS.max_segments == 3
     assert WHATSAPP.max_options == 10
     assert (MORE_KEY, BACK_KEY) == ("98", "0")
-    assert profile_for("carrier-pigeon") == SMS
-    for name, profile in PROFILES.items():
-        assert profile_for(name) is profile
+    with pytest.raises(ValueError, match="carrier-pigeon"):
+        Medium("carrier-pigeon")  # an unknown medium is an error, never SMS
+    for medium, profile in PROFILES.items():
+        assert profile.medium is medium
 
 
 def test_twenty_dzongkhags_on_ussd() -> None:
@@ -171,7 +173,7 @@ answer_labels = st.text(
     channel=st.sampled_from(sorted(PROFILES)),
 )
 def test_every_page_fits_and_keeps_every_option_once(
-    text: str, labels: list[str], back: bool, channel: str
+    text: str, labels: list[str], back: bool, channel: Medium
 ) -> None:
     profile = PROFILES[channel]
     options = tuple(ReplyOption(str(i), label) for i, label in enumerate(labels, start=1))

@@ -19,6 +19,7 @@ from dialogs.catalog import Catalog
 from dialogs.compiler import CompiledService
 from dialogs.driver import run
 from dialogs.gsm import USSD_MAX_SEPTETS, is_gsm, septets, sms_size
+from dialogs.media import PROFILES, Medium
 from dialogs.messages import (
     BUILTIN_INTENTS,
     CheckCode,
@@ -39,7 +40,6 @@ from dialogs.messages import (
     SubmissionResult,
     Understand,
 )
-from dialogs.profiles import PROFILES
 from dialogs.render import RENDERERS
 from dialogs.session import Snapshot
 from dialogs.steps.choice import ChoiceStep
@@ -159,7 +159,7 @@ class Registries:
         return {"name": "Pema Wangmo"}
 
 
-def _check_screen(reply: Reply, channel: str) -> None:
+def _check_screen(reply: Reply, channel: Medium) -> None:
     profile = PROFILES[channel]
     rendered = RENDERERS[channel].render(reply)
     if channel == "ussd":
@@ -248,7 +248,7 @@ def _good_for(catalog: Catalog, snapshot: Snapshot | None) -> st.SearchStrategy[
 @pytest.mark.parametrize("channel", sorted(PROFILES))
 @pytest.mark.parametrize("file", SERVICE_FILES)
 def test_random_answers_never_crash_and_always_fit(
-    repository: Repository, file: str, channel: str
+    repository: Repository, file: str, channel: Medium
 ) -> None:
     service = _service(repository, file)
     catalog = repository.catalog
@@ -273,7 +273,7 @@ def test_random_answers_never_crash_and_always_fit(
                 text = data.draw(answers, label="any answer")
             inbound = Inbound(
                 text=text,
-                channel=channel,
+                medium=channel,
                 now=NOW,
                 lang=lang,
                 service=service.id if index == 0 else None,

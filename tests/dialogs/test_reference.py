@@ -181,7 +181,7 @@ def test_guide_example_service_checks_and_passes_its_tests(tmp_path: Path) -> No
     assert tests is not None
     results = run_file(repository.catalog, tests)
     assert results
-    failures = [f"{r.case} [{r.channel}]: {f}" for r in results for f in r.failures]
+    failures = [f"{r.case} [{r.medium}]: {f}" for r in results for f in r.failures]
     assert failures == []
 
 

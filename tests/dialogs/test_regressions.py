@@ -10,6 +10,7 @@ import pytest
 from dialogs.catalog import Catalog
 from dialogs.conversation_tests import parse_tests
 from dialogs.expressions import references
+from dialogs.media import Medium
 from dialogs.messages import LookupResult, Submission, SubmissionResult
 from dialogs.steps.base import Rejected
 from dialogs.steps.choice import ChoiceStep
@@ -123,7 +124,7 @@ def test_more_after_an_error_pages_the_error_screen() -> None:
     "error + screen", paged on its own; but "98" is checked against (and pages) the screen
     WITHOUT the error. When only the longer screen needs two pages, "98" is read as an
     answer: the error comes back and "3. East" can never be seen (a loop)."""
-    chat = Chat(Catalog.of([compile_yaml(_PAGED)]), channel="ussd")
+    chat = Chat(Catalog.of([compile_yaml(_PAGED)]), channel=Medium.USSD)
     chat.send("")
     assert "3. East" in chat.screen  # fits on one screen without the error
     chat.send("x")
@@ -137,7 +138,7 @@ def test_more_after_an_error_does_not_skip_options() -> None:
     """Same cause: when both screens need pages, "98" shows page 2 of the screen without
     the error, so options at the end of the error's page 1 (8. Paro, 9. Pemagatshel,
     10. Punakha) are never shown."""
-    chat = Chat(Catalog.of([compile_yaml(_PAGED)]), channel="ussd")
+    chat = Chat(Catalog.of([compile_yaml(_PAGED)]), channel=Medium.USSD)
     chat.send("")
     chat.send("1")
     seen = [chat.screen]
@@ -206,7 +207,7 @@ SHIPPED = load_repository([SERVICES_DIR]).catalog
 DRONE_TO_REVIEW = ["11501001234", "DJI Mini 4", "1", "1", "14", "10/02/2026", "12/02/2026", "50"]
 
 
-def _drone_at_review(channel: str = "sms") -> Chat:
+def _drone_at_review(channel: Medium = Medium.SMS) -> Chat:
     chat = Chat(SHIPPED, channel=channel)
     chat.send("", service="drone-flight-authorization")
     for answer in DRONE_TO_REVIEW:
@@ -243,7 +244,7 @@ def test_an_empty_registry_record_follows_on_error() -> None:
 
 
 def test_help_on_the_second_page_shows_the_help_and_the_first_page() -> None:
-    chat = Chat(SHIPPED, channel="ussd")
+    chat = Chat(SHIPPED, channel=Medium.USSD)
     chat.send("", service="business-registration")
     chat.send("11501001234")
     chat.send(result=LookupResult(ok=True, data={"name": "Pema", "mobile": CENSUS_MOBILE}))
@@ -274,7 +275,7 @@ def test_back_while_changing_an_answer_still_returns_to_the_summary() -> None:
 
 def test_a_long_closing_sms_is_sent_in_parts() -> None:
     catalog = Catalog.of([compile_yaml(_LONG_END)])
-    chat = Chat(catalog, channel="sms")
+    chat = Chat(catalog, channel=Medium.SMS)
     chat.send("")
     outcome = chat.send("Pema")
     assert chat.snap.ended

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dialogs.media import PROFILES, Medium
 from dialogs.messages import Reply, ReplyOption
-from dialogs.profiles import PROFILES
 from dialogs.render import RENDERERS, Rendered, renderer_for
 from dialogs.render.base import numbered
 from dialogs.render.whatsapp import BODY, BUTTON_TITLE, MAX_BUTTONS, MAX_ROWS, ROW_TITLE
@@ -27,14 +27,15 @@ def _reply(
 
 def test_every_channel_has_a_renderer() -> None:
     assert set(RENDERERS) == set(PROFILES)
-    for name, renderer in RENDERERS.items():
-        assert renderer.name == name
-        assert renderer_for(name) is renderer
-    assert renderer_for("unknown") is RENDERERS["sms"]
+    for medium, renderer in RENDERERS.items():
+        assert renderer.medium == medium
+        assert renderer_for(medium) is renderer
+    with pytest.raises(ValueError, match="carrier-pigeon"):
+        renderer_for(Medium("carrier-pigeon"))  # never taken for SMS
 
 
 @pytest.mark.parametrize("channel", sorted(RENDERERS))
-def test_every_renderer_keeps_end_and_link(channel: str) -> None:
+def test_every_renderer_keeps_end_and_link(channel: Medium) -> None:
     reply = Reply("Registered BR-1.", (), link="https://docs.example/BR-1", end=True)
     rendered = RENDERERS[channel].render(reply)
     assert isinstance(rendered, Rendered)
@@ -44,7 +45,7 @@ def test_every_renderer_keeps_end_and_link(channel: str) -> None:
 
 
 @pytest.mark.parametrize("channel", sorted(RENDERERS))
-def test_every_renderer_shows_every_option(channel: str) -> None:
+def test_every_renderer_shows_every_option(channel: Medium) -> None:
     reply = _reply("Cottage", "Small", "Medium", nav=(BACK,))
     rendered = RENDERERS[channel].render(reply)
     shown = rendered.text + repr(rendered.interactive)
@@ -62,26 +63,26 @@ def test_numbered() -> None:
 
 def test_ussd_is_numbered_gsm_text() -> None:
     reply = _reply("Thimphu", "ཐིམ་ཕུ", nav=(BACK,), text="Dzongkhag?")
-    rendered = RENDERERS["ussd"].render(reply)
+    rendered = RENDERERS[Medium.USSD].render(reply)
     assert rendered.text == "Dzongkhag?\n1. Thimphu\n2. ??????\n0. Back"
     assert rendered.interactive is None
 
 
 def test_sms_is_numbered_text_with_the_link() -> None:
-    rendered = RENDERERS["sms"].render(
+    rendered = RENDERERS[Medium.SMS].render(
         Reply("Registered.", (), link="https://docs.example/x", end=True)
     )
     assert rendered.text == "Registered.\nhttps://docs.example/x"
     # a link already in the text is not repeated
-    again = RENDERERS["sms"].render(
+    again = RENDERERS[Medium.SMS].render(
         Reply("See https://docs.example/x", (), link="https://docs.example/x")
     )
     assert again.text == "See https://docs.example/x"
-    assert RENDERERS["sms"].render(_reply("A", "B")).text == "Type of business\n1. A\n2. B"
+    assert RENDERERS[Medium.SMS].render(_reply("A", "B")).text == "Type of business\n1. A\n2. B"
 
 
 def _interactive(reply: Reply) -> dict[str, Any]:
-    rendered = RENDERERS["whatsapp"].render(reply)
+    rendered = RENDERERS[Medium.WHATSAPP].render(reply)
     assert rendered.interactive is not None
     return rendered.interactive
 
@@ -130,18 +131,18 @@ def test_whatsapp_duplicate_titles_are_not_buttons() -> None:
 
 
 def test_whatsapp_falls_back_to_numbered_text() -> None:
-    many = RENDERERS["whatsapp"].render(_reply(*[f"Option {n}" for n in range(1, 12)]))
+    many = RENDERERS[Medium.WHATSAPP].render(_reply(*[f"Option {n}" for n in range(1, 12)]))
     assert many.interactive is None
     assert many.text.splitlines()[-1] == "11. Option 11"
-    long_body = RENDERERS["whatsapp"].render(_reply("A", "B", text="x" * (BODY + 1)))
+    long_body = RENDERERS[Medium.WHATSAPP].render(_reply("A", "B", text="x" * (BODY + 1)))
     assert long_body.interactive is None
-    plain = RENDERERS["whatsapp"].render(Reply("Hello"))
+    plain = RENDERERS[Medium.WHATSAPP].render(Reply("Hello"))
     assert plain.interactive is None
     assert plain.text == "Hello"
 
 
 def test_telegram_inline_keyboard() -> None:
-    rendered = RENDERERS["telegram"].render(_reply("Cottage", "Small", nav=(MORE, BACK)))
+    rendered = RENDERERS[Medium.TELEGRAM].render(_reply("Cottage", "Small", nav=(MORE, BACK)))
     assert rendered.text == "Type of business"
     assert rendered.interactive == {
         "inline_keyboard": [
@@ -151,12 +152,12 @@ def test_telegram_inline_keyboard() -> None:
             [{"text": "Back", "callback_data": "0"}],
         ]
     }
-    assert RENDERERS["telegram"].render(Reply("", ())).text  # never an empty message
+    assert RENDERERS[Medium.TELEGRAM].render(Reply("", ())).text  # never an empty message
 
 
 def test_telegram_callback_data_is_at_most_64_bytes() -> None:
     reply = Reply("Pick", (ReplyOption("ཀ" * 40, "Tibetan key"), ReplyOption("k" * 100, "Long")))
-    rendered = RENDERERS["telegram"].render(reply)
+    rendered = RENDERERS[Medium.TELEGRAM].render(reply)
     assert rendered.interactive is not None
     for row in rendered.interactive["inline_keyboard"]:
         data = row[0]["callback_data"]
@@ -164,12 +165,12 @@ def test_telegram_callback_data_is_at_most_64_bytes() -> None:
 
 
 def test_web_options_json() -> None:
-    rendered = RENDERERS["web"].render(_reply("Cottage", nav=(BACK,)))
+    rendered = RENDERERS[Medium.WEB].render(_reply("Cottage", nav=(BACK,)))
     assert rendered.text == "Type of business"
     assert rendered.interactive == {
         "options": [{"key": "1", "label": "Cottage"}, {"key": "0", "label": "Back"}]
     }
-    assert RENDERERS["web"].render(Reply("Hi")).interactive is None
+    assert RENDERERS[Medium.WEB].render(Reply("Hi")).interactive is None
 
 
 @settings(max_examples=150, deadline=None, derandomize=True)
@@ -178,7 +179,7 @@ def test_web_options_json() -> None:
     labels=st.lists(st.text(min_size=1, max_size=80), max_size=12),
 )
 def test_whatsapp_interactive_respects_meta_limits(text: str, labels: list[str]) -> None:
-    rendered = RENDERERS["whatsapp"].render(_reply(*labels, text=text))
+    rendered = RENDERERS[Medium.WHATSAPP].render(_reply(*labels, text=text))
     interactive = rendered.interactive
     if interactive is None:
         return

@@ -11,7 +11,8 @@ from dataclasses import replace
 import pytest
 
 from dialogs.catalog import Catalog
-from dialogs.engine import step
+from dialogs.engine import act
+from dialogs.media import Medium
 from dialogs.messages import Entity, Meaning, StatusRequest, Understand
 from tests.dialogs.helpers import (
     FISHING_V1,
@@ -230,7 +231,7 @@ def test_keypad_answers_and_accepted_text_are_never_classified(
 
 
 def test_ussd_never_asks_for_a_meaning() -> None:
-    chat = Chat(small_catalog(), channel="ussd")
+    chat = Chat(small_catalog(), channel=Medium.USSD)
     perform = Perform(meanings=MEANINGS)
     chat.run("", perform)
     chat.run("I want to go fishing", perform)
@@ -242,19 +243,19 @@ def test_asking_for_a_meaning_changes_nothing_until_it_comes(chat: Chat) -> None
     chat.send("", service="fishing-permit")
     chat.send("Pema Wangmo")
     before = chat.snap
-    outcome = step(chat.catalog, before, chat.inbound("a pet licence instead"))
+    outcome = act(chat.catalog, before, chat.inbound("a pet licence instead"))
     assert outcome.snapshot == before
     assert outcome.replies == ()
     assert outcome.events == ()
     assert outcome.effects == (Understand("a pet licence instead", "en"),)
-    answered = step(chat.catalog, before, chat.inbound(result=MEANINGS["a pet licence instead"]))
+    answered = act(chat.catalog, before, chat.inbound(result=MEANINGS["a pet licence instead"]))
     assert answered.snapshot.mode == "switch"
 
 
 def test_a_meaning_for_an_ended_conversation_is_ignored(chat: Chat, perform: Perform) -> None:
     chat.run("I want to go fishing", perform)
     chat.send("stop")
-    outcome = step(chat.catalog, chat.snap, chat.inbound(result=MEANINGS["kuzuzangpo"]))
+    outcome = act(chat.catalog, chat.snap, chat.inbound(result=MEANINGS["kuzuzangpo"]))
     assert outcome.snapshot == chat.snap
     assert outcome.replies == ()
 
@@ -283,7 +284,7 @@ def test_continue_question_takes_yes_and_no(chat: Chat, answer: str, step_after:
     chat.send("", service="fishing-permit")
     chat.send("Pema Wangmo")
     redial = replace(chat.inbound(""), resume="ask")
-    chat.snapshot = step(chat.catalog, chat.snap, redial).snapshot
+    chat.snapshot = act(chat.catalog, chat.snap, redial).snapshot
     assert chat.snap.mode == "resume"
     chat.send(answer)
     assert (chat.snap.mode, chat.snap.step) == ("", step_after)

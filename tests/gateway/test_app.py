@@ -7,6 +7,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from dialogs.media import Medium
 from gateway.app import _cancel, create_app
 from gateway.conversations.service import Message
 from gateway.settings import Settings
@@ -45,11 +46,11 @@ def test_the_embedded_redis_serves_conversations_by_default(
         portal = client.portal
         assert portal is not None
         replies = portal.call(
-            conversations.handle, Message("+97517123456", "sms", "hi", message_id="SM1")
+            conversations.handle, Message("+97517123456", Medium.SMS, "hi", message_id="SM1")
         )
         assert [r.text for r in replies] == ["What is your name?"]
         again = portal.call(
-            conversations.handle, Message("+97517123456", "sms", "hi", message_id="SM1")
+            conversations.handle, Message("+97517123456", Medium.SMS, "hi", message_id="SM1")
         )
         assert again == replies
         assert (tmp_path / "var" / "redis" / "redis.sock").exists()

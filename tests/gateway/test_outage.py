@@ -17,6 +17,7 @@ import pytest
 from redis.exceptions import RedisError
 
 from dialogs.catalog import Catalog
+from dialogs.media import Medium
 from dialogs.messages import EffectResult, LookupRequest, LookupResult, Reply
 from dialogs.session import Snapshot
 from gateway.conversations.service import Conversations, Message
@@ -72,7 +73,9 @@ async def timed(conversations: Conversations, message: Message) -> tuple[list[Re
 
 
 def sms(text: str, message_id: str) -> Message:
-    return Message(CITIZEN, "sms", text, message_id=message_id, service="business-registration")
+    return Message(
+        CITIZEN, Medium.SMS, text, message_id=message_id, service="business-registration"
+    )
 
 
 async def test_polite_replies_while_redis_is_down_and_the_same_state_after(
@@ -89,7 +92,7 @@ async def test_polite_replies_while_redis_is_down_and_the_same_state_after(
     with caplog.at_level(logging.WARNING, logger="gateway.conversations.service"):
         replies, elapsed = await timed(conversations, sms("Druk Bakery", "SM3"))
         ussd, ussd_elapsed = await timed(
-            conversations, Message(CITIZEN, "ussd", "", session="ATs1")
+            conversations, Message(CITIZEN, Medium.USSD, "", session="ATs1")
         )
     assert replies == [Reply(UNAVAILABLE, end=True)]
     assert ussd == [Reply(UNAVAILABLE, end=True)]  # a USSD END screen

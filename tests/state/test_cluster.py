@@ -14,6 +14,7 @@ from redis.asyncio.cluster import RedisCluster
 from redis.crc import key_slot
 
 from dialogs.catalog import Catalog
+from dialogs.media import Medium
 from dialogs.messages import EffectResult, LookupRequest, LookupResult
 from gateway.catalog.reload import DIGEST_KEY, GENERATION_KEY, announce, published
 from gateway.catalog.versions import archive_versions, restore_version
@@ -94,7 +95,7 @@ async def test_a_conversation_runs_on_the_cluster(
 
     async def send(text: str, message_id: str) -> str:
         message = Message(
-            citizen, "sms", text, message_id=message_id, service="business-registration"
+            citizen, Medium.SMS, text, message_id=message_id, service="business-registration"
         )
         replies = await conversations.handle(message)
         return "\n".join(reply.text for reply in replies)

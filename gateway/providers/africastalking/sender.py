@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx2 as httpx
 
+from dialogs.media import Medium
 from gateway.delivery.outgoing import (
     Outgoing,
     SendContext,
@@ -45,7 +46,7 @@ def chunks(text: str, limit: int = MAX_TEXT) -> Iterator[str]:
 
 def texts(outgoing: Outgoing) -> Iterator[str]:
     """The SMS texts of an `Outgoing`, in sending order."""
-    return plain_texts(outgoing, "sms", MAX_TEXT)
+    return plain_texts(outgoing, Medium.SMS, MAX_TEXT)
 
 
 async def send_sms(context: SendContext, to: str, message: str) -> str:

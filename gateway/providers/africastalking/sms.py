@@ -23,6 +23,7 @@ from typing import ClassVar
 
 from fastapi import Request, Response
 
+from dialogs.media import Medium
 from dialogs.messages import Reply
 from gateway.conversations.service import Message
 from gateway.delivery.outgoing import Outgoing
@@ -65,7 +66,7 @@ class AfricasTalkingSms:
         key = provider_id(_id(fields["id"], "id"))
         message = Message(
             citizen=sender,
-            channel="sms",
+            medium=Medium.SMS,
             text=fields["text"][:MAX_TEXT],
             message_id=key,
             remember=REMEMBER_SECONDS,

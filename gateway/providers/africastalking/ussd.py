@@ -13,6 +13,7 @@ from typing import ClassVar
 
 from fastapi import Request, Response
 
+from dialogs.media import Medium
 from dialogs.messages import Reply
 from gateway.conversations.service import Message
 from gateway.providers.base import Received, form_fields, refuse
@@ -45,7 +46,7 @@ class AfricasTalkingUssd:
         code = fields["serviceCode"]
         message = Message(
             citizen=citizen_number(fields["phoneNumber"], "phoneNumber"),
-            channel="ussd",
+            medium=Medium.USSD,
             text=text[:2000],
             message_id=f"at:{session}:{len(text)}:{text[-200:]}",
             session=session,

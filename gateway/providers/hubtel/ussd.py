@@ -15,6 +15,7 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from dialogs.media import Medium
 from dialogs.messages import Reply
 from gateway.conversations.service import Message
 from gateway.providers.base import Received, refuse
@@ -59,7 +60,7 @@ class HubtelUssd:
         initiation = body.type == "Initiation"
         message = Message(
             citizen=citizen_number(body.mobile, "Mobile"),
-            channel="ussd",
+            medium=Medium.USSD,
             text="" if initiation else body.message,
             message_id=f"hubtel:{body.session_id}:{body.sequence}",
             session=body.session_id,

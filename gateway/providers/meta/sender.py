@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import httpx2 as httpx
 
+from dialogs.media import Medium
 from dialogs.render import renderer_for
 from gateway.delivery.outgoing import (
     Outgoing,
@@ -54,7 +55,7 @@ def payloads(outgoing: Outgoing) -> Iterator[dict[str, Any]]:
     """The Cloud API message bodies for an `Outgoing`, in sending order."""
     to = outgoing.address.removeprefix("+")  # the wa_id: the number without "+"
     base = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to}
-    renderer = renderer_for("whatsapp")
+    renderer = renderer_for(Medium.WHATSAPP)
     for reply in outgoing.decoded():
         rendered = renderer.render(reply)
         if rendered.interactive is not None:

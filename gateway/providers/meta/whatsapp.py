@@ -32,6 +32,7 @@ import orjson
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
+from dialogs.media import Medium
 from dialogs.messages import Reply
 from gateway.conversations.service import Message
 from gateway.delivery.outgoing import Outgoing
@@ -43,7 +44,6 @@ logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 OBJECT = "whatsapp_business_account"
-CHANNEL = "whatsapp"
 SENDER = "whatsapp/meta"
 MAX_TEXT = 4096  # WhatsApp text messages are at most 4096 characters
 MAX_CHOICE = 256  # reply button ids are at most 256 characters (list rows 200)
@@ -262,7 +262,7 @@ def _message(message: dict[str, Any]) -> Message:
     # the current screen again.
     return Message(
         citizen=citizen,
-        channel=CHANNEL,
+        medium=Medium.WHATSAPP,
         text=text[:MAX_TEXT],
         choice=choice[:MAX_CHOICE] if choice else None,
         message_id=f"wa:{wamid}",

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx2 as httpx
 
+from dialogs.media import Medium
 from dialogs.render import renderer_for
 from gateway.delivery.outgoing import Outgoing, SendContext, SendError, send_in_order
 from gateway.delivery.outgoing import chunks as split_text
@@ -70,7 +71,7 @@ async def send_telegram(outgoing: Outgoing, context: SendContext) -> None:
             if exc.retry:
                 raise
             logger.info("callback query not answered: %s", exc)
-    renderer = renderer_for("telegram")
+    renderer = renderer_for(Medium.TELEGRAM)
     address = outgoing.address
     chat_id: int | str = int(address) if address.lstrip("-").isdigit() else address
     bodies: list[dict[str, Any]] = []

@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
+from dialogs.media import Medium
 from dialogs.messages import Reply
 from gateway.conversations.service import Message
 from gateway.delivery.outgoing import Outgoing
@@ -88,7 +89,7 @@ class Telegram:
         return Received(
             Message(
                 citizen=f"telegram:{user}",
-                channel="telegram",
+                medium=Medium.TELEGRAM,
                 text=text,
                 message_id=key,
                 remember=REMEMBER_SECONDS,
@@ -110,7 +111,7 @@ class Telegram:
         return Received(
             Message(
                 citizen=f"telegram:{user}",
-                channel="telegram",
+                medium=Medium.TELEGRAM,
                 text=data,
                 choice=data,
                 message_id=key,

@@ -30,6 +30,7 @@ from twilio.base.exceptions import TwilioRestException  # type: ignore[import-un
 from twilio.http.http_client import TwilioHttpClient  # type: ignore[import-untyped]
 from twilio.rest import Client  # type: ignore[import-untyped]
 
+from dialogs.media import Medium
 from gateway.delivery.outgoing import Outgoing, SendContext, SendError, plain_texts, send_in_order
 from gateway.delivery.outgoing import chunks as split_text
 from gateway.settings import Settings, secret
@@ -46,9 +47,9 @@ def chunks(text: str, limit: int = MAX_BODY) -> Iterator[str]:
     return split_text(text, limit)
 
 
-def bodies(outgoing: Outgoing, channel: str) -> Iterator[str]:
-    """The message bodies of an `Outgoing` rendered for `channel` ("sms" or "whatsapp")."""
-    return plain_texts(outgoing, channel, MAX_BODY)
+def bodies(outgoing: Outgoing, medium: Medium) -> Iterator[str]:
+    """The message bodies of an `Outgoing` rendered for `medium` (SMS or WhatsApp)."""
+    return plain_texts(outgoing, medium, MAX_BODY)
 
 
 def _whatsapp(address: str) -> str:
@@ -94,10 +95,10 @@ def _create(client: Any, to: str, text: str, origin: dict[str, str]) -> str:
     return str(message.sid)
 
 
-async def _send(outgoing: Outgoing, context: SendContext, channel: str) -> None:
-    whatsapp = channel == "whatsapp"
+async def _send(outgoing: Outgoing, context: SendContext, medium: Medium) -> None:
+    whatsapp = medium is Medium.WHATSAPP
     to = _whatsapp(outgoing.address) if whatsapp else outgoing.address
-    texts = list(bodies(outgoing, channel))
+    texts = list(bodies(outgoing, medium))
     if not texts:
         return
     origin = sender_args(context.settings, whatsapp)
@@ -106,7 +107,7 @@ async def _send(outgoing: Outgoing, context: SendContext, channel: str) -> None:
     async def send(text: str) -> None:
         # The twilio package blocks: each message is created in a thread, in order.
         sid = await asyncio.to_thread(_create, client, to, text, origin)
-        logger.info("Twilio accepted a %s message: twilio:%s", channel, sid)
+        logger.info("Twilio accepted a %s message: twilio:%s", medium, sid)
 
     try:
         await send_in_order(texts, context, send)
@@ -118,9 +119,9 @@ async def _send(outgoing: Outgoing, context: SendContext, channel: str) -> None:
 
 async def send_sms_twilio(outgoing: Outgoing, context: SendContext) -> None:
     """Sends every reply of `outgoing` as SMS; `SendError` on the first failure."""
-    await _send(outgoing, context, "sms")
+    await _send(outgoing, context, Medium.SMS)
 
 
 async def send_whatsapp_twilio(outgoing: Outgoing, context: SendContext) -> None:
     """Sends every reply of `outgoing` over WhatsApp; `SendError` on the first failure."""
-    await _send(outgoing, context, "whatsapp")
+    await _send(outgoing, context, Medium.WHATSAPP)

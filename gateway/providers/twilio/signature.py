@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException
 from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
 from twilio.twiml.messaging_response import MessagingResponse  # type: ignore[import-untyped]
 
+from dialogs.media import Medium
 from dialogs.messages import Reply
 from dialogs.render import renderer_for
 from gateway.delivery.outgoing import chunks as split_text
@@ -134,10 +135,10 @@ def chunks(text: str, limit: int = MAX_BODY) -> Iterator[str]:
     return split_text(text, limit)
 
 
-def twiml(replies: list[Reply], channel: str) -> Response:
-    """TwiML with one <Message> per reply, rendered for `channel`; `<Response/>` when none."""
+def twiml(replies: list[Reply], medium: Medium) -> Response:
+    """TwiML with one <Message> per reply, rendered for `medium`; `<Response/>` when none."""
     response = MessagingResponse()
-    renderer = renderer_for(channel)
+    renderer = renderer_for(medium)
     for reply in replies:
         rendered = renderer.render(reply)
         text = rendered.text

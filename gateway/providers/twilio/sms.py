@@ -18,6 +18,7 @@ from typing import ClassVar
 
 from fastapi import Request, Response
 
+from dialogs.media import Medium
 from dialogs.messages import Reply
 from gateway.conversations.service import Message
 from gateway.providers.base import Received
@@ -50,7 +51,7 @@ class TwilioSms:
         sid = message_sid(values)
         message = Message(
             citizen=phone(values["From"]),
-            channel="sms",
+            medium=Medium.SMS,
             text=values.get("Body", "")[:MAX_TEXT],
             message_id=f"twilio:{sid}",
             remember=REMEMBER_SECONDS,
@@ -58,7 +59,7 @@ class TwilioSms:
         return Received(message, {"to": values.get("To", "")})
 
     def respond(self, received: Received, replies: list[Reply]) -> Response:
-        return twiml(replies, "sms")
+        return twiml(replies, Medium.SMS)
 
 
 class TwilioStatus:

@@ -16,6 +16,7 @@ from typing import ClassVar
 
 from fastapi import Request, Response
 
+from dialogs.media import Medium
 from dialogs.messages import Reply
 from gateway.conversations.service import Message
 from gateway.providers.base import Received
@@ -51,7 +52,7 @@ class TwilioWhatsApp:
         payload = values.get("ButtonPayload", "").strip()
         message = Message(
             citizen=phone(values["From"], PREFIX),
-            channel="whatsapp",
+            medium=Medium.WHATSAPP,
             text=values.get("Body", "")[:MAX_TEXT],
             choice=payload[:MAX_CHOICE] or None,
             message_id=f"twilio:{sid}",
@@ -65,4 +66,4 @@ class TwilioWhatsApp:
         # WhatsApp renderer's plain numbered text is sent, and the citizen answers with a
         # number or the option's words; a template's quick-reply comes back as
         # ButtonPayload, which `receive` turns into the choice.
-        return twiml(replies, "whatsapp")
+        return twiml(replies, Medium.WHATSAPP)

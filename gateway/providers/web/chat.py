@@ -14,6 +14,7 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from dialogs.media import Medium
 from dialogs.messages import Reply
 from gateway.conversations.service import Message
 from gateway.providers.base import Received, refuse
@@ -48,7 +49,7 @@ class WebChat:
             raise refuse(400, f"expected {{'user': id, 'text': answer}}: {exc}") from exc
         message = Message(
             citizen=f"web:{body.user}",
-            channel="web",
+            medium=Medium.WEB,
             text=body.text,
             choice=body.choice,
             message_id=f"web:{body.user}:{body.id}" if body.id else None,

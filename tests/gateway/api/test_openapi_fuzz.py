@@ -47,7 +47,7 @@ from schemathesis.core.result import Err
 from schemathesis.schemas import APIOperation, BaseSchema
 from starlette.routing import Route
 
-from gateway.providers import CHANNELS
+from gateway.providers import WEBHOOKS
 from gateway.providers.meta.whatsapp import SIGNATURE_HEADER as META_HEADER
 from gateway.providers.meta.whatsapp import hub_signature
 from gateway.providers.telegram.webhook import SECRET_HEADER as TELEGRAM_HEADER
@@ -379,7 +379,7 @@ def test_the_schema_lists_every_channel_webhook(fuzzed: Fuzzed) -> None:
     """No webhook escapes the fuzz by being left out of the document, and every anchor
     names an operation that exists."""
     labels = {operation.label for operation in operations(fuzzed.schema)}
-    webhooks = {f"POST /channels{channel.path}" for channel in CHANNELS.values()}
+    webhooks = {f"POST /channels{channel.path}" for channel in WEBHOOKS.values()}
     assert webhooks <= labels, webhooks - labels
     assert set(fuzzed.anchors) <= labels, set(fuzzed.anchors) - labels
 
@@ -453,11 +453,11 @@ def signed(url: str, body: bytes) -> dict[str, str]:
     return {}
 
 
-@pytest.mark.parametrize("name", sorted(CHANNELS))
+@pytest.mark.parametrize("name", sorted(WEBHOOKS))
 def test_channel_webhooks_answer_junk_bodies_without_5xx(fuzzed: Fuzzed, name: str) -> None:
-    path = "/channels" + CHANNELS[name].path
+    path = "/channels" + WEBHOOKS[name].path
     label = f"POST {path} (junk)"
-    limit = getattr(CHANNELS[name], "max_body_bytes", fuzzed.settings.max_body_bytes)
+    limit = getattr(WEBHOOKS[name], "max_body_bytes", fuzzed.settings.max_body_bytes)
 
     @settings(FUZZ, max_examples=JUNK_EXAMPLES)
     @given(

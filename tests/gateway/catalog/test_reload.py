@@ -16,6 +16,7 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
+from dialogs.media import Medium
 from dialogs.session import Snapshot
 from gateway.catalog.reload import (
     GENERATION_KEY,
@@ -355,7 +356,7 @@ async def process(
 
 async def answer(conversations: Conversations, citizen: str, text: str) -> str:
     await conversations.store.set_phone(citizen, CENSUS_MOBILE, 3600)  # proved before
-    replies = await conversations.handle(Message(citizen, "web", text))
+    replies = await conversations.handle(Message(citizen, Medium.WEB, text))
     return replies[-1].text
 
 

@@ -32,6 +32,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from dialogs.catalog import Catalog
+from dialogs.media import Medium
 from dialogs.messages import LookupRequest, LookupResult, Meaning
 from gateway.app import create_app
 from gateway.conversations.service import Conversations, Message
@@ -107,7 +108,9 @@ class Consents:
     asked: list[str] = field(default_factory=list)  # texts the classifier was given
     recorded: list[tuple[str, str, bool]] = field(default_factory=list)  # consented calls
 
-    async def send(self, text: str, channel: str = "sms", service: str | None = None) -> list[str]:
+    async def send(
+        self, text: str, channel: Medium = Medium.SMS, service: str | None = None
+    ) -> list[str]:
         message = Message(CITIZEN, channel, text, message_id=uuid.uuid4().hex, service=service)
         return [reply.text for reply in await self.conversations.handle(message)]
 
@@ -145,10 +148,10 @@ async def test_free_text_is_otherwise_given_to_the_classifier(consents: Consents
     assert not await consents.opted_out()
 
 
-@pytest.mark.parametrize("channel", ["sms", "whatsapp"])
+@pytest.mark.parametrize("channel", [Medium.SMS, Medium.WHATSAPP])
 @pytest.mark.parametrize("text", OPT_OUT_MESSAGES)
 async def test_each_opt_out_word_opts_out_before_any_intent_detection(
-    consents: Consents, text: str, channel: str
+    consents: Consents, text: str, channel: Medium
 ) -> None:
     assert await consents.send(text, channel) == [OPTED_OUT]
     assert consents.asked == []
@@ -177,7 +180,7 @@ async def test_an_opted_out_number_gets_nothing_but_the_confirmation(consents: C
     assert await consents.send("STOP") == [OPTED_OUT]
     for text in ["hi", "2", CID, "HELP", "STATUS", "I want to register a business"]:
         assert await consents.send(text) == []
-        assert await consents.send(text, "whatsapp") == []
+        assert await consents.send(text, Medium.WHATSAPP) == []
     assert consents.asked == []
     assert await consents.send("stop") == [OPTED_OUT]  # a choice is always confirmed
 
@@ -195,7 +198,7 @@ async def test_start_opts_back_in(consents: Consents, text: str) -> None:
 
 async def test_stop_on_the_web_chat_is_no_opt_out(consents: Consents) -> None:
     """Nothing is pushed to a web chat: its words are the conversation's."""
-    await consents.send("STOP", "web")
+    await consents.send("STOP", Medium.WEB)
     assert not await consents.opted_out()
     assert consents.recorded == []
 

@@ -16,6 +16,7 @@ import pytest
 
 from dialogs.catalog import Catalog
 from dialogs.compiler import CompiledService
+from dialogs.media import Medium
 from dialogs.messages import (
     EffectResult,
     LookupRequest,
@@ -137,7 +138,7 @@ async def say(
     message: str,
     *,
     citizen: str = CITIZEN,
-    channel: str = "sms",
+    channel: Medium = Medium.SMS,
     session: str = "",
     message_id: str | None = None,
     service: str | None = None,
@@ -158,7 +159,9 @@ async def events(store: SessionStore, citizen: str = CITIZEN) -> list[dict[str, 
     return [e for e in await store.events() if e.get("citizen") == citizen]
 
 
-async def to_consent(conversations: Conversations, citizen: str, channel: str = "sms") -> None:
+async def to_consent(
+    conversations: Conversations, citizen: str, channel: Medium = Medium.SMS
+) -> None:
     """Business registration up to the declaration, on SMS."""
     steps = [
         ("hi", "Enter your citizenship ID"),
@@ -265,7 +268,7 @@ async def test_a_webhook_delivered_twice_has_one_effect(
     conversations: Conversations, registry: Registry, store: SessionStore
 ) -> None:
     await to_consent(conversations, CITIZEN)
-    confirm = Message(CITIZEN, "sms", "1", message_id="SMconfirm")
+    confirm = Message(CITIZEN, Medium.SMS, "1", message_id="SMconfirm")
     first = await conversations.handle(confirm)
     second = await conversations.handle(confirm)
 
@@ -281,7 +284,7 @@ async def test_a_webhook_delivered_ten_times_at_once_has_one_effect(
 ) -> None:
     await to_consent(conversations, CITIZEN)
     registry.submit_delay = 0.05  # the deliveries overlap the submission
-    confirm = Message(CITIZEN, "sms", "yes", message_id="wamid.HBgLOTc1MTcxMjM0NTY")
+    confirm = Message(CITIZEN, Medium.SMS, "yes", message_id="wamid.HBgLOTc1MTcxMjM0NTY")
     results = await asyncio.gather(*(conversations.handle(confirm) for _ in range(10)))
 
     assert "Registered! Number BR-2026-000001" in text(results[0])
@@ -304,16 +307,16 @@ async def test_an_old_message_redelivered_later_changes_nothing(
 # ------------------------------------------------------------------ drops
 async def ussd_to_business_type(conversations: Conversations, session: str) -> None:
     assert "Government services. Choose one" in await say(
-        conversations, "", channel="ussd", session=session
+        conversations, "", channel=Medium.USSD, session=session
     )
     assert "Enter your citizenship ID" in await say(
-        conversations, "2", channel="ussd", session=session
+        conversations, "2", channel=Medium.USSD, session=session
     )
     assert "Welcome Pema Wangmo" in await say(
-        conversations, "11501001234", channel="ussd", session=session
+        conversations, "11501001234", channel=Medium.USSD, session=session
     )
     assert "Type of business" in await say(
-        conversations, "Druk Bakery", channel="ussd", session=session
+        conversations, "Druk Bakery", channel=Medium.USSD, session=session
     )
 
 
@@ -322,14 +325,14 @@ async def test_a_dropped_ussd_session_resumes_on_redial_and_finishes(
 ) -> None:
     await ussd_to_business_type(conversations, "ATsession-1")
     # The session drops; the citizen dials again: a new USSD session id.
-    offer = await conversations.handle(Message(CITIZEN, "ussd", "", session="ATsession-2"))
+    offer = await conversations.handle(Message(CITIZEN, Medium.USSD, "", session="ATsession-2"))
     assert len(offer) == 1
     assert offer[0].text == "You have an unfinished application: Register a business. Continue?"
     assert [(o.key, o.label) for o in offer[0].options] == [("1", "Continue"), ("2", "Start again")]
     assert not offer[0].end
 
     async def dial(message: str) -> str:
-        return await say(conversations, message, channel="ussd", session="ATsession-2")
+        return await say(conversations, message, channel=Medium.USSD, session="ATsession-2")
 
     assert (await dial("1")).startswith("Type of business")  # the same step
     assert (await snapshot(store)).answers["business_name"] == "Druk Bakery"
@@ -338,7 +341,7 @@ async def test_a_dropped_ussd_session_resumes_on_redial_and_finishes(
     assert (await dial("14")).startswith("Contact mobile number")
     assert "Business name: Druk Bakery" in await dial("17123456")
     assert "I declare" in await dial("1")
-    final = await conversations.handle(Message(CITIZEN, "ussd", "1", session="ATsession-2"))
+    final = await conversations.handle(Message(CITIZEN, Medium.USSD, "1", session="ATsession-2"))
     assert final[-1].end
     assert "Registered! Number BR-2026-000001" in text(final)
     assert len(registry.submissions) == 1
@@ -354,8 +357,10 @@ async def test_start_again_after_a_redial_begins_the_service_afresh(
     conversations: Conversations, store: SessionStore
 ) -> None:
     await ussd_to_business_type(conversations, "s1")
-    assert "unfinished application" in await say(conversations, "", channel="ussd", session="s2")
-    restarted = await say(conversations, "2", channel="ussd", session="s2")
+    assert "unfinished application" in await say(
+        conversations, "", channel=Medium.USSD, session="s2"
+    )
+    restarted = await say(conversations, "2", channel=Medium.USSD, session="s2")
     assert restarted.startswith("Enter your citizenship ID")
     fresh = await snapshot(store)
     assert (fresh.service, fresh.step, fresh.answers) == (REGISTRATION, "cid", {})
@@ -366,18 +371,20 @@ async def test_the_same_ussd_session_is_not_asked_to_resume(
     conversations: Conversations,
 ) -> None:
     await ussd_to_business_type(conversations, "s1")
-    assert (await say(conversations, "1", channel="ussd", session="s1")).startswith("Main activity")
+    assert (await say(conversations, "1", channel=Medium.USSD, session="s1")).startswith(
+        "Main activity"
+    )
 
 
 async def test_a_dropped_ussd_application_continues_by_sms(
     conversations: Conversations, store: SessionStore
 ) -> None:
     await ussd_to_business_type(conversations, "s1")
-    continued = await say(conversations, "hello", channel="sms")
+    continued = await say(conversations, "hello", channel=Medium.SMS)
     assert continued.startswith(
         "Continuing your unfinished application: Register a business.\nType of business"
     )
-    assert (await say(conversations, "1", channel="sms")).startswith("Main activity")
+    assert (await say(conversations, "1", channel=Medium.SMS)).startswith("Main activity")
     record = await store.read(CITIZEN)
     assert record is not None
     assert record.channel == "sms"
@@ -415,7 +422,7 @@ async def test_a_sweep_after_the_deadline_records_the_drop_off_and_starts_afresh
     assert await conversations.sweep() == 0  # once only
     assert [e["event"] for e in await events(store)].count("expired") == 1
 
-    fresh = await say(conversations, "", channel="ussd", session="s2")
+    fresh = await say(conversations, "", channel=Medium.USSD, session="s2")
     assert fresh.startswith("Government services. Choose one")
     assert "unfinished" not in fresh
 
@@ -425,7 +432,7 @@ async def test_an_answer_after_the_deadline_but_before_a_sweep_starts_afresh(
 ) -> None:
     await ussd_to_business_type(conversations, "s1")
     clock.now = T0 + 24 * 3600 + 60
-    fresh = await say(conversations, "1", channel="sms")
+    fresh = await say(conversations, "1", channel=Medium.SMS)
     assert "Continuing" not in fresh
     assert (await snapshot(store)).service is None  # the main menu
     kinds = [e["event"] for e in await events(store)]
@@ -459,7 +466,7 @@ async def test_a_session_finishes_on_its_version_and_old_versions_are_released_l
     assert (await snapshot(store)).version == 1
     conversations.release_versions(clock.now)
     assert conversations.catalog.get("permit", 1) is not None  # still in use
-    finished = await conversations.handle(Message(CITIZEN, "sms", "Thimphu"))
+    finished = await conversations.handle(Message(CITIZEN, Medium.SMS, "Thimphu"))
     assert finished == [Reply("Done on v1, Pema.", end=True)]
     assert (await snapshot(store)).version == 1
 

@@ -126,7 +126,7 @@ async def test_a_stored_session_continues_as_before(
     replies = await conversations.handle(
         Message(
             citizen=citizen,
-            channel=then["channel"],
+            medium=then["channel"],
             text=then["text"],
             session=then.get("session", ""),
             received=NOW,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from dialogs.media import Medium
 from dialogs.messages import LookupRequest, LookupResult
 from gateway.catalog.repository import load_repository
 from gateway.conversations.service import Conversations, Message
@@ -29,7 +30,7 @@ async def conversations() -> AsyncIterator[Conversations]:
     await store.close()
 
 
-def message(text: str, channel: str = "sms", number: int = 0) -> Message:
+def message(text: str, channel: Medium = Medium.SMS, number: int = 0) -> Message:
     return Message(
         CITIZEN, channel, text, message_id=f"SM{number}-{text}", service="business-registration"
     )
@@ -43,7 +44,7 @@ async def test_stop_confirms_then_silence_until_start(conversations: Conversatio
         "You will receive no more messages from this service. Reply START to receive them again."
     ]
     assert await conversations.handle(message("11501001234", number=3)) == []
-    assert await conversations.handle(message("hello?", channel="whatsapp", number=4)) == []
+    assert await conversations.handle(message("hello?", channel=Medium.WHATSAPP, number=4)) == []
     started = await conversations.handle(message("start", number=5))
     assert [r.text for r in started] == ["Welcome back. Send any message to start."]
     after = await conversations.handle(message("11501001234", number=6))
@@ -55,10 +56,10 @@ async def test_stop_confirms_then_silence_until_start(conversations: Conversatio
 
 async def test_stop_on_ussd_is_an_ordinary_command(conversations: Conversations) -> None:
     await conversations.handle(
-        Message(CITIZEN, "ussd", "", session="S1", service="business-registration")
+        Message(CITIZEN, Medium.USSD, "", session="S1", service="business-registration")
     )
     replies = await conversations.handle(
-        Message(CITIZEN, "ussd", "stop", session="S1", service="business-registration")
+        Message(CITIZEN, Medium.USSD, "stop", session="S1", service="business-registration")
     )
     assert replies[0].text == "Goodbye. Dial again any time."
     assert replies[0].end

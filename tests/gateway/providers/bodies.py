@@ -1,4 +1,4 @@
-"""The providers' real bodies (`fixtures/`, one a channel of `gateway.providers.CHANNELS`)
+"""The providers' real bodies (`fixtures/`, one a channel of `gateway.providers.WEBHOOKS`)
 and how each provider sends one: its content type, and its headers, signed as the
 provider signs them (Twilio's X-Twilio-Signature over the form as the gateway parses it,
 Meta's X-Hub-Signature-256 over the raw bytes, Telegram's secret header; Africa's
@@ -21,7 +21,7 @@ from typing import Any
 from starlette.datastructures import FormData, Headers
 from starlette.formparsers import FormParser
 
-from gateway.providers import CHANNELS
+from gateway.providers import WEBHOOKS
 from gateway.providers.meta.whatsapp import SIGNATURE_HEADER as META_HEADER
 from gateway.providers.meta.whatsapp import hub_signature
 from gateway.providers.twilio.signature import SIGNATURE_HEADER as TWILIO_HEADER
@@ -90,7 +90,7 @@ def provider_headers(name: str, signed: bytes) -> dict[str, str]:
     sample = fixture(name)
     headers = dict(sample.get("headers", {}))  # Telegram's secret
     if sample.get("twilio_signed"):
-        url = PUBLIC_URL + "/channels" + CHANNELS[name].path
+        url = PUBLIC_URL + "/channels" + WEBHOOKS[name].path
         form: Any = parsed_form(signed)  # a multi-dict: Twilio signs every value
         headers[TWILIO_HEADER] = compute_signature(TWILIO_TOKEN, url, form)
     if sample.get("meta_signed"):

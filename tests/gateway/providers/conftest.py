@@ -25,7 +25,7 @@ from fastapi.testclient import TestClient
 from dialogs.messages import LookupRequest, LookupResult, Submission, SubmissionResult
 from gateway.app import create_app
 from gateway.conversations.service import Applicant
-from gateway.providers.base import Channel, Received
+from gateway.providers.base import Received, Webhook
 from gateway.providers.twilio.signature import compute_signature
 from gateway.settings import Settings
 from state.store import SessionRecord
@@ -197,7 +197,7 @@ class Gateway:
         return len(app_keys(self.redis))
 
 
-async def receive_signed(channel: Channel, path: str, params: dict[str, str]) -> Received:
+async def receive_signed(channel: Webhook, path: str, params: dict[str, str]) -> Received:
     """What `channel` makes of `params` posted to `path`, signed, without the app."""
     body = urlencode(params).encode()
     signature = compute_signature(TOKEN, PUBLIC_URL + path, params)

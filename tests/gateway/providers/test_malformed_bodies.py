@@ -1,7 +1,7 @@
 """Every channel adapter answers a malformed provider body with a 4xx and a reason (or the
 acknowledgement its provider expects), never a 5xx and never an exception.
 
-Each adapter of `gateway.providers.CHANNELS` is sent its provider's real body (the
+Each adapter of `gateway.providers.WEBHOOKS` is sent its provider's real body (the
 fixtures of `tests/gateway/providers/fixtures`, and a few other real shapes: Meta's status
 callbacks and button replies, Telegram's button presses, Hubtel's later hops), broken:
 
@@ -45,7 +45,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gateway.providers import CHANNELS
+from gateway.providers import WEBHOOKS
 from gateway.settings import Settings
 from tests.gateway.fuzzing import DETERMINISTIC, Sent, fuzzed_app, summary
 from tests.gateway.providers.bodies import (
@@ -275,7 +275,7 @@ class Gateway:
     ) -> httpx.Response:
         """POST `body` to channel `name` as its provider (the content type it sends
         unless told otherwise), signed over `sign_as` (default: `body`)."""
-        path = "/channels" + CHANNELS[name].path
+        path = "/channels" + WEBHOOKS[name].path
         signed = sign_as if sign_as is not None else body
         assert isinstance(signed, bytes)
         headers = provider_headers(name, signed)
@@ -291,7 +291,7 @@ class Gateway:
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     secrets: dict[str, Any] = {}
-    for name in CHANNELS:  # Telegram's secret token, Meta's app secret
+    for name in WEBHOOKS:  # Telegram's secret token, Meta's app secret
         secrets |= fixture(name).get("settings", {})
     options = {"twilio_auth_token": TWILIO_TOKEN, "public_url": PUBLIC_URL, **secrets}
     with fuzzed_app(tmp_path_factory.mktemp("malformed"), **options) as (client, app_settings):
@@ -398,7 +398,7 @@ def json_edits(document: Any, seen: set[Any]) -> Iterator[tuple[str, Any]]:
             yield f"{path}={value!r:.40}", edited(document, path, value)
 
 
-@pytest.mark.parametrize("name", sorted(CHANNELS))
+@pytest.mark.parametrize("name", sorted(WEBHOOKS))
 def test_every_field_broken_every_way_is_refused_politely(gateway: Gateway, name: str) -> None:
     """Deterministic sweep: each field of each real body removed, repeated (forms), and
     replaced by each nasty value, one at a time. Failures are gathered per channel."""
@@ -456,7 +456,7 @@ NOT_OF_ITS_TYPE: tuple[Any, ...] = (None, True, [], {})
 
 @pytest.mark.parametrize("name", sorted(REQUIRED))
 def test_a_required_field_missing_or_mistyped_is_a_4xx(gateway: Gateway, name: str) -> None:
-    assert set(REQUIRED) == set(CHANNELS)
+    assert set(REQUIRED) == set(WEBHOOKS)
     for index, path in REQUIRED[name]:
         body = bodies(name)[index]
         if is_form(name):
@@ -500,7 +500,7 @@ JUNK_FORM_VALUE = st.one_of(
 KNOWN_KEYS = sorted(
     {
         key
-        for name in CHANNELS
+        for name in WEBHOOKS
         if not is_form(name)
         for body in bodies(name)
         for path in field_paths(body)
@@ -561,7 +561,7 @@ def mutated_form(draw: st.DrawFn, pairs: list[tuple[str, Any]]) -> list[tuple[st
     return pairs
 
 
-@pytest.mark.parametrize("name", sorted(CHANNELS))
+@pytest.mark.parametrize("name", sorted(WEBHOOKS))
 def test_randomly_mutated_bodies_are_refused_politely(gateway: Gateway, name: str) -> None:
     """Several mutations at once, junk at random, sometimes another content type."""
     real = bodies(name)
@@ -638,7 +638,7 @@ def test_a_citizen_number_that_is_not_one_is_refused(gateway: Gateway, name: str
 # ----------------------------------------------------------------------- size limit
 def limit_of(gateway: Gateway, name: str) -> int:
     """The adapter's own limit (Meta batches up to 3 MB), else `max_body_bytes`."""
-    limit: int = getattr(CHANNELS[name], "max_body_bytes", gateway.settings.max_body_bytes)
+    limit: int = getattr(WEBHOOKS[name], "max_body_bytes", gateway.settings.max_body_bytes)
     return limit
 
 
@@ -664,7 +664,7 @@ def chunked(body: bytes, size: int = 16 * 1024) -> Iterator[bytes]:
 STREAMED_REFUSALS = (411, 413)
 
 
-@pytest.mark.parametrize("name", sorted(CHANNELS))
+@pytest.mark.parametrize("name", sorted(WEBHOOKS))
 def test_a_body_over_the_limit_is_413_with_or_without_content_length(
     gateway: Gateway, name: str
 ) -> None:
@@ -678,7 +678,7 @@ def test_a_body_over_the_limit_is_413_with_or_without_content_length(
     assert streamed.content  # a reason
 
 
-@pytest.mark.parametrize("name", sorted(CHANNELS))
+@pytest.mark.parametrize("name", sorted(WEBHOOKS))
 def test_a_body_at_the_limit_is_not_refused_for_its_size(gateway: Gateway, name: str) -> None:
     """At the limit exactly the body is not refused as too large (it may be refused for
     what it says: a 64 KiB text is no USSD answer; streamed, for having no length)."""

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from gateway.providers import CHANNELS
+from gateway.providers import WEBHOOKS
 from tests.gateway.providers.apps import gateway
 from tests.gateway.providers.bodies import (
     FIXTURES,
@@ -24,12 +24,12 @@ DB = 6
 
 def test_every_fixture_names_a_registered_channel() -> None:
     names = {p.stem.replace("__", "/") for p in FIXTURES.glob("*.json")}
-    assert names == set(CHANNELS)
+    assert names == set(WEBHOOKS)
 
 
-@pytest.mark.parametrize("name", sorted(CHANNELS))
+@pytest.mark.parametrize("name", sorted(WEBHOOKS))
 def test_each_channel_accepts_its_providers_real_body(name: str) -> None:
-    channel = CHANNELS[name]
+    channel = WEBHOOKS[name]
     sample = fixture(name)
     path = "/channels" + channel.path
     if "form" in sample:

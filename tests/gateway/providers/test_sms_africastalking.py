@@ -21,11 +21,12 @@ import redis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from dialogs.media import Medium
 from dialogs.messages import Reply, ReplyOption
 from gateway.app import create_app
 from gateway.conversations.service import Message
 from gateway.delivery.outgoing import Outgoing
-from gateway.providers import CHANNELS
+from gateway.providers import WEBHOOKS
 from gateway.providers.africastalking.sms import AfricasTalkingSms, AfricasTalkingSmsReports
 from gateway.providers.base import Received
 from tests.dialogs.helpers import SERVICES_DIR
@@ -145,14 +146,14 @@ def gw(fake_at: FakeProvider, tmp_path: Path) -> Iterator[Gateway]:
 
 
 def test_the_adapters_are_registered() -> None:
-    assert isinstance(CHANNELS["sms/africastalking"], AfricasTalkingSms)
-    assert isinstance(CHANNELS["sms/africastalking/reports"], AfricasTalkingSmsReports)
+    assert isinstance(WEBHOOKS["sms/africastalking"], AfricasTalkingSms)
+    assert isinstance(WEBHOOKS["sms/africastalking/reports"], AfricasTalkingSmsReports)
     assert DB == 2
 
 
 def test_replies_become_an_outgoing_for_the_sender() -> None:
     received = Received(
-        Message(CITIZEN, "sms", "1", message_id="at-sms:abc"),
+        Message(CITIZEN, Medium.SMS, "1", message_id="at-sms:abc"),
         {"key": "at-sms:abc", "to": SHORT_CODE, "link_id": "L1"},
     )
     reply = Reply("Type of business", (ReplyOption("1", "Cottage"),))

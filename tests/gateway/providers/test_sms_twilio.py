@@ -8,9 +8,10 @@ import pytest
 from fastapi import Request
 from pydantic import SecretStr
 
+from dialogs.media import Medium
 from dialogs.messages import Reply, ReplyOption
 from gateway.conversations.service import Message
-from gateway.providers import CHANNELS
+from gateway.providers import WEBHOOKS
 from gateway.providers.base import Received
 from gateway.providers.twilio.signature import (
     MAX_BODY,
@@ -144,8 +145,8 @@ def test_a_reply_longer_than_twilio_accepts_is_sent_in_parts_at_line_ends() -> N
 
 
 def test_the_adapters_are_registered() -> None:
-    assert isinstance(CHANNELS["sms/twilio"], TwilioSms)
-    assert isinstance(CHANNELS["sms/twilio/status"], TwilioStatus)
+    assert isinstance(WEBHOOKS["sms/twilio"], TwilioSms)
+    assert isinstance(WEBHOOKS["sms/twilio/status"], TwilioStatus)
 
 
 # Through HTTP ----------------------------------------------------------------------------
@@ -365,7 +366,7 @@ async def test_what_the_adapters_hand_over() -> None:
     received = await receive_signed(TwilioSms(), SMS, sms_params("Druk Bakery", sid))
     assert received.message == Message(
         citizen=CITIZEN,
-        channel="sms",
+        medium=Medium.SMS,
         text="Druk Bakery",
         message_id=f"twilio:{sid}",
         remember=8 * 24 * 3600,  # Twilio signs no time: its ids are remembered 8 days

@@ -18,11 +18,12 @@ import redis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from dialogs.media import Medium
 from dialogs.messages import Reply, ReplyOption
 from gateway.app import create_app
 from gateway.conversations.service import Message
 from gateway.delivery.outgoing import Outgoing
-from gateway.providers import CHANNELS
+from gateway.providers import WEBHOOKS
 from gateway.providers.base import Received
 from gateway.providers.telegram.webhook import Telegram
 from gateway.settings import Settings
@@ -170,12 +171,12 @@ def keys(body: dict[str, Any]) -> list[str]:
 
 
 def test_the_adapter_is_registered() -> None:
-    assert isinstance(CHANNELS["telegram"], Telegram)
+    assert isinstance(WEBHOOKS["telegram"], Telegram)
 
 
 def test_replies_become_an_outgoing_for_the_chat() -> None:
     received = Received(
-        Message(CITIZEN, "telegram", "2", choice="2", message_id="tg:9"),
+        Message(CITIZEN, Medium.TELEGRAM, "2", choice="2", message_id="tg:9"),
         {"chat_id": USER, "key": "tg:9", "callback_query_id": "77"},
     )
     reply = Reply("Type of business", (ReplyOption("1", "Cottage"),))

@@ -23,10 +23,11 @@ import redis
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
+from dialogs.media import Medium
 from dialogs.messages import Reply, ReplyOption
 from gateway.conversations.service import Message
 from gateway.delivery.outgoing import Outgoing, SendContext, SendError
-from gateway.providers import CHANNELS, SENDERS
+from gateway.providers import SENDERS, WEBHOOKS
 from gateway.providers.base import Received
 from gateway.providers.meta.sender import payloads, send_whatsapp_meta
 from gateway.providers.meta.whatsapp import (
@@ -150,7 +151,7 @@ def raw(body: dict[str, Any]) -> bytes:
 
 def test_the_signature_matches_the_documented_vector() -> None:
     signature = hub_signature("secret", b"test")
-    # CHANNELS.md gives the start `0329a06b` and the end as `0c0914`; HMAC-SHA256 of
+    # WEBHOOKS.md gives the start `0329a06b` and the end as `0c0914`; HMAC-SHA256 of
     # "test" under "secret" ends `8c0914` (the doc drops a digit: checked with openssl).
     assert signature == ("sha256=0329a06b62cd16b33eb6792be8c60b158d89a2ee3a876fce9a881ebb488c0914")
     assert signature_valid("secret", b"test", signature)
@@ -162,7 +163,7 @@ def test_the_signature_matches_the_documented_vector() -> None:
 
 
 def test_the_adapter_and_its_sender_are_registered() -> None:
-    assert isinstance(CHANNELS["whatsapp/meta"], MetaWhatsApp)
+    assert isinstance(WEBHOOKS["whatsapp/meta"], MetaWhatsApp)
     assert SENDERS["whatsapp/meta"] is send_whatsapp_meta
 
 
@@ -505,7 +506,7 @@ async def test_text_buttons_and_list_rows_become_messages() -> None:
     remember = 8 * 24 * 3600  # longer than Meta's 7 days of redeliveries
     assert text.message == Message(
         citizen=CITIZEN,
-        channel="whatsapp",
+        medium=Medium.WHATSAPP,
         text="Druk Bakery",
         message_id="wa:wamid.A",
         remember=remember,
@@ -513,7 +514,7 @@ async def test_text_buttons_and_list_rows_become_messages() -> None:
     button = await receive(raw(inbound(button_message("2", "Small", "wamid.B"))))
     assert button.message == Message(
         citizen=CITIZEN,
-        channel="whatsapp",
+        medium=Medium.WHATSAPP,
         text="Small",
         choice="2",
         message_id="wa:wamid.B",
@@ -557,7 +558,7 @@ async def test_no_app_secret_configured_refuses_every_webhook() -> None:
 
 
 def test_outgoing_names_the_sender_the_number_and_the_message() -> None:
-    message = Message(citizen=CITIZEN, channel="whatsapp", text="hi", message_id="wa:wamid.Z")
+    message = Message(citizen=CITIZEN, medium=Medium.WHATSAPP, text="hi", message_id="wa:wamid.Z")
     received = Received(message, {"phone_number_id": PHONE_NUMBER_ID, "statuses": []})
     reply = Reply("Type of business", (ReplyOption("1", "Cottage"),))
     outgoing = MetaWhatsApp().outgoing(received, [reply])

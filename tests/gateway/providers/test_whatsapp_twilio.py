@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from dialogs.media import Medium
 from dialogs.messages import Reply, ReplyOption
 from gateway.conversations.service import Message
-from gateway.providers import CHANNELS
+from gateway.providers import WEBHOOKS
 from gateway.providers.base import Received
 from gateway.providers.twilio.signature import compute_signature
 from gateway.providers.twilio.whatsapp import TwilioWhatsApp
@@ -43,7 +44,7 @@ REGISTRATION: list[tuple[str, str | None]] = [
 
 
 def test_the_adapter_is_registered() -> None:
-    assert isinstance(CHANNELS["whatsapp/twilio"], TwilioWhatsApp)
+    assert isinstance(WEBHOOKS["whatsapp/twilio"], TwilioWhatsApp)
 
 
 def test_replies_are_the_whatsapp_renderers_numbered_text() -> None:
@@ -62,7 +63,7 @@ async def test_the_prefix_is_stripped_and_the_payload_is_the_choice() -> None:
     received = await receive_signed(TwilioWhatsApp(), WHATSAPP, params)
     assert received.message == Message(
         citizen=CITIZEN,
-        channel="whatsapp",
+        medium=Medium.WHATSAPP,
         text="Yes",
         choice="1",
         message_id=f"twilio:{sid}",

@@ -54,7 +54,7 @@ from arq.constants import result_key_prefix
 
 from gateway.delivery.outbox import job_id
 from gateway.delivery.outgoing import Outgoing
-from gateway.providers import CHANNELS
+from gateway.providers import WEBHOOKS
 from gateway.providers.meta.whatsapp import hub_signature
 from gateway.providers.twilio.signature import compute_signature
 from tests.gateway.fake_providers import FakeProvider, at_sent, serving
@@ -499,7 +499,7 @@ def access_lines(gateway: Gateway) -> dict[str, list[str]]:
         found = pattern.match(str(event.get("event", "")))
         if found:
             name, path, access = found.groups()
-            assert path == "/channels" + CHANNELS[name].path, event
+            assert path == "/channels" + WEBHOOKS[name].path, event
             said.setdefault(name, []).append(access)
     return said
 
@@ -517,8 +517,8 @@ def test_unsigned_callbacks_are_closed_without_a_token_or_an_allow_list(
     assert closed.stored(CLOSED_CALLER) == []
 
     said = access_lines(closed)
-    assert sorted(said) == sorted(CHANNELS), said
-    expected = {name: ["public" if name == "web" else "closed"] for name in CHANNELS}
+    assert sorted(said) == sorted(WEBHOOKS), said
+    expected = {name: ["public" if name == "web" else "closed"] for name in WEBHOOKS}
     assert said == expected
 
     main = deployment.main
@@ -527,7 +527,7 @@ def test_unsigned_callbacks_are_closed_without_a_token_or_an_allow_list(
             assert answer.status == 403, (name, query, answer.status, answer.text)
     assert main.stored(CLOSED_CALLER) == []
     said = access_lines(main)
-    assert said == {name: ["public" if name == "web" else "authenticated"] for name in CHANNELS}, (
+    assert said == {name: ["public" if name == "web" else "authenticated"] for name in WEBHOOKS}, (
         said
     )
 
@@ -553,7 +553,7 @@ def test_development_opens_the_callbacks_and_names_every_open_endpoint(
         "sms/africastalking",
         "sms/africastalking/reports",
     }
-    for name in CHANNELS:
+    for name in WEBHOOKS:
         wanted = (
             "open (development)" if name in unsigned else "public" if name == "web" else "closed"
         )
@@ -565,7 +565,7 @@ def test_development_opens_the_callbacks_and_names_every_open_endpoint(
     ]
     assert len(warnings) == 1, warnings
     named = set(re.findall(r"/channels/[a-z/]+", warnings[0]))
-    assert named == {"/channels" + CHANNELS[name].path for name in unsigned}, warnings[0]
+    assert named == {"/channels" + WEBHOOKS[name].path for name in unsigned}, warnings[0]
 
 
 # ---- 3. SMS pumping ----------------------------------------------------------------------

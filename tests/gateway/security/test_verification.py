@@ -29,6 +29,7 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
+from dialogs.media import Medium
 from dialogs.messages import (
     CheckCode,
     CodeChecked,
@@ -99,7 +100,7 @@ OpenVerifier = Callable[..., Awaitable[Verifying]]
 
 
 def applicant(citizen: str = CITIZEN) -> Applicant:
-    return Applicant(citizen, "web", "en")
+    return Applicant(citizen, Medium.WEB, "en")
 
 
 def wrong(code: str) -> str:

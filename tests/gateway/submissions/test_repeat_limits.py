@@ -30,6 +30,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
 from dialogs.catalog import Catalog
+from dialogs.media import Medium
 from dialogs.messages import LookupRequest, LookupResult, Reply, Submission, SubmissionResult
 from dialogs.session import Snapshot
 from gateway.app import create_app
@@ -70,7 +71,7 @@ class Applying:
     submitted: list[tuple[Submission, Applicant]] = field(default_factory=list)
 
     async def say(self, number: str, text: str, service: str | None = None) -> list[Reply]:
-        return await self.conversations.handle(Message(number, "sms", text, service=service))
+        return await self.conversations.handle(Message(number, Medium.SMS, text, service=service))
 
     async def apply(
         self, number: str, cid: str, service: str = REGISTRATION, name: str = "Pema Store"
