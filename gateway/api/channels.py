@@ -12,12 +12,11 @@ over a budget is held back (recorded in the message log as `held`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from starlette.background import BackgroundTask, BackgroundTasks
 
 from dialogs.builtin_texts import BUILTIN_TEXTS
@@ -26,6 +25,7 @@ from dialogs.media import Medium
 from dialogs.messages import Reply
 from dialogs.render import renderer_for
 from dialogs.text import localise
+from gateway.compat.fastapi import RequestRoute
 from gateway.conversations.service import Conversations, Message
 from gateway.ops.metrics import count_refused
 from gateway.providers import WEBHOOKS
@@ -58,19 +58,6 @@ def add_channel_routes(app: FastAPI, settings: Settings) -> None:
             tags=["channels"],
             route_class_override=RequestRoute,
         )
-
-
-class RequestRoute(APIRoute):
-    """A route listed in the OpenAPI docs like any other, whose endpoint takes the Request.
-
-    The adapters read and check provider bodies themselves (signatures need the raw
-    bytes), so FastAPI's per-request dependency solving had nothing to do but still cost
-    about 5% of a USSD hop.
-    """
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        endpoint: Callable[[Request], Coroutine[Any, Any, Response]] = self.endpoint
-        return endpoint
 
 
 def _endpoint(channel: Webhook, settings: Settings) -> Callable[[Request], Awaitable[Response]]:
