@@ -2,11 +2,11 @@
 
 On start it connects the session store (`GATEWAY_REDIS_URL`, or an embedded Redis under
 `./var` when unset) and runs the sweeper that expires abandoned conversations. Channel
-webhooks call `app.state.conversations`; replies sent through a provider's API are queued
-on `app.state.outbox` (`GATEWAY_QUEUE_URL`, default the store's Redis). Under embedded
+webhooks call the conversation service; replies sent through a provider's API are queued
+on the outbox (`GATEWAY_QUEUE_URL`, default the store's Redis). Under embedded
 defaults (or with `GATEWAY_WORKER_IN_PROCESS=true`) the worker that sends them runs in
 this process; otherwise run `gateway worker`. Submissions go to the database
-(`app.state.submissions`); a relay queues the notifications they owe that are still
+(`gateway.submissions`); a relay queues the notifications they owe that are still
 pending, and `/d/` and `/verify/` serve their documents.
 """
 
@@ -34,7 +34,7 @@ from gateway.api.admin import admin_router
 from gateway.api.analytics import analytics_router
 from gateway.api.channels import add_channel_routes
 from gateway.api.chat import chat_router
-from gateway.api.documents import RateLimit, documents_router
+from gateway.api.documents import documents_router
 from gateway.api.ops import count_unhandled_exceptions, ops_router
 from gateway.catalog.reload import follow_reloads, log_refusals, start_catalog
 from gateway.catalog.repository import folder_digest, load_repository
@@ -50,11 +50,12 @@ from gateway.ops.logs import configure_logging
 from gateway.providers import WEBHOOKS, sender_ready
 from gateway.providers.common import Access
 from gateway.providers.meta.whatsapp import verification_router
+from gateway.runtime import NotStartedError, Runtime
 from gateway.security.addresses import Countries
 from gateway.security.admin import admin_auth
 from gateway.security.budget import OutboundBudget
 from gateway.security.headers import SecurityHeaders
-from gateway.security.limiter import Limiter
+from gateway.security.limiter import Limiter, RateLimit
 from gateway.security.verification import CodeVerifier, Deliver
 from gateway.settings import Settings, rates
 from gateway.submissions.service import Submissions
@@ -203,22 +204,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             messages = MessageLog(database)
             messages.start()
             resources.push_async_callback(messages.stop)
-            app.state.messages = messages
             registries = registry_session()  # TLS set-up once, connections reused
             resources.push_async_callback(registries.close)
             client = connect(url)
             store = SessionStore(client, hop_client=connect(url, socket_timeout=None))
             resources.push_async_callback(store.close)
             limiter = Limiter(client, url)
-            app.state.limiter = limiter
             budget = OutboundBudget(limiter, settings)
-            app.state.budget = budget
             queue_url = settings.queue_url or url
             outbox = Outbox(queue_url, settings.queue_name)
             resources.push_async_callback(outbox.close)
-            app.state.outbox = outbox
             submission_store = SubmissionStore(database, settings.document_days)
-            app.state.submission_store = submission_store
             consents = ConsentStore(database)
 
             async def opted_out(address: str) -> bool:
@@ -233,16 +229,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
             submissions = Submissions(submission_store, settings, outbox.notify, opted_out)
             resources.push_async_callback(submissions.drain)  # before the outbox closes
-            app.state.submissions = submissions
-            app.state.documents = store_from_settings(settings.documents_url, settings.var_dir)
-            app.state.rate_limit = RateLimit(limiter, settings.public_rate_per_minute)
             # Merged into what the running processes publish, as a reload would merge it
             # (the embedded Redis serves this process alone: its folder goes as it is).
             shared = settings.redis_url is not None
             catalog, report = await start_catalog(client, repository, shared=shared)
             log_refusals(report)
             classifier = classifier_for(settings, catalog, resources)
-            app.state.classifier = classifier
             lookup: Lookup = partial(perform_lookup, session=registries)
             if settings.development:
                 lookup = DemoCensus.shipped().in_front_of(lookup)
@@ -261,7 +253,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 countries=Countries.of(settings.allowed_countries),
                 consented=consented,
             )
-            app.state.conversations = conversations
             in_process = settings.worker_in_process
             if in_process is None:
                 in_process = settings.redis_url is None
@@ -278,10 +269,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             resources.push_async_callback(_stop, relay, stopping)
             # The analytics API drains the stream before it counts; the archiving loop
             # runs beside the job worker (`gateway worker` in production), off the hops.
-            app.state.events = events = EventArchive(client, database)
+            events = EventArchive(client, database)
             if in_process:
                 archiving = ArchiveLoop.start(client, database, archive=events)
                 resources.push_async_callback(archiving.stop)
+            app.state.runtime = Runtime(
+                conversations=conversations,
+                outbox=outbox,
+                messages=messages,
+                limiter=limiter,
+                budget=budget,
+                rate_limit=RateLimit(limiter, settings.public_rate_per_minute),
+                submission_store=submission_store,
+                submissions=submissions,
+                documents=store_from_settings(settings.documents_url, settings.var_dir),
+                classifier=classifier,
+                events=events,
+            )
             settle_heap()
             yield
 
@@ -330,8 +334,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/api/v1/services", tags=["services"])
     def services(request: Request) -> list[dict[str, Any]]:
         """Published services with their versions and languages."""
-        running = getattr(request.app.state, "conversations", None)  # reloads change it
-        catalog = running.catalog if running is not None else repository.catalog
+        try:  # the running catalog (reloads change it), else the folder as read at start
+            catalog = Runtime.of(request.app).conversations.catalog
+        except NotStartedError:
+            catalog = repository.catalog
         return [
             {
                 "id": s.id,

@@ -21,6 +21,7 @@ from dialogs.text import localise
 from gateway.catalog.reload import ServiceChange, announce, log_refusals, merge, reload_services
 from gateway.catalog.repository import Repository, load_repository
 from gateway.conversations.service import Conversations
+from gateway.runtime import Runtime
 from gateway.security.admin import admin_auth
 from gateway.settings import Settings
 from gateway.submissions.service import Submissions, submission_data
@@ -111,7 +112,7 @@ def admin_router(settings: Settings) -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     ) -> list[dict[str, Any]]:
         """Messages in and out for one address (phone number or channel user id)."""
-        rows = await request.app.state.messages.for_address(address, limit)
+        rows = await Runtime.of(request.app).messages.for_address(address, limit)
         return [
             {
                 "at": row.at.isoformat(),
@@ -136,7 +137,7 @@ def admin_router(settings: Settings) -> APIRouter:
         offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     ) -> list[dict[str, Any]]:
         """Submissions, newest first, filtered by service, status or citizen."""
-        store: SubmissionStore = request.app.state.submission_store
+        store: SubmissionStore = Runtime.of(request.app).submission_store
         rows = await store.listing(
             service=service, status=status, citizen=citizen, limit=limit, offset=offset
         )
@@ -145,7 +146,7 @@ def admin_router(settings: Settings) -> APIRouter:
     @router.get("/submissions/{reference}")
     async def submission(request: Request, reference: str) -> dict[str, Any]:
         """One submission with its current document token."""
-        store: SubmissionStore = request.app.state.submission_store
+        store: SubmissionStore = Runtime.of(request.app).submission_store
         row = await store.by_reference(reference)
         if row is None:
             raise HTTPException(404, f"no submission {reference}")
@@ -159,7 +160,7 @@ def admin_router(settings: Settings) -> APIRouter:
         the channel they used. A submission is decided once: 409 afterwards."""
         if decision.decision == "reject" and not (decision.reason or "").strip():
             raise HTTPException(422, "a rejection needs a reason")
-        service: Submissions = request.app.state.submissions
+        service: Submissions = Runtime.of(request.app).submissions
         stored = await service.decide(
             reference, approve=decision.decision == "approve", reason=decision.reason
         )
@@ -172,7 +173,7 @@ def admin_router(settings: Settings) -> APIRouter:
     @router.post("/submissions/{reference}/revoke")
     async def revoke(request: Request, reference: str) -> dict[str, Any]:
         """Revoke the submission's documents: their links answer 410, the page says so."""
-        store: SubmissionStore = request.app.state.submission_store
+        store: SubmissionStore = Runtime.of(request.app).submission_store
         if await store.by_reference(reference) is None:
             raise HTTPException(404, f"no submission {reference}")
         return {"reference": reference, "revoked": await store.revoke(reference)}
@@ -184,7 +185,7 @@ def admin_router(settings: Settings) -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
     ) -> list[dict[str, Any]]:
         """Messages and webhook calls owed by submissions, e.g. `?status=failed`."""
-        store: SubmissionStore = request.app.state.submission_store
+        store: SubmissionStore = Runtime.of(request.app).submission_store
         return [
             notification_data(row) for row in await store.notifications(status=status, limit=limit)
         ]
@@ -194,19 +195,19 @@ def admin_router(settings: Settings) -> APIRouter:
         request: Request, notification_id: Annotated[int, Path(ge=1, le=MAX_ID)]
     ) -> dict[str, Any]:
         """Send a failed notification again (e.g. after the back office is fixed)."""
-        store: SubmissionStore = request.app.state.submission_store
+        store: SubmissionStore = Runtime.of(request.app).submission_store
         row = await store.reopen(notification_id)
         if row is None:
             raise HTTPException(404, f"no notification {notification_id}")
         if row.status == "pending":
-            await request.app.state.outbox.notify([row.id], attempt=row.attempts)
+            await Runtime.of(request.app).outbox.notify([row.id], attempt=row.attempts)
         return notification_data(row)
 
     @router.get("/admin/services")
     async def services(request: Request) -> list[dict[str, Any]]:
         """Every service: its published version, the versions still running (kept for the
         conversations pinned to them), the version in the folder and its problems."""
-        conversations: Conversations = request.app.state.conversations
+        conversations: Conversations = Runtime.of(request.app).conversations
         folder = await asyncio.to_thread(load_repository, [settings.services_dir])
         return services_data(conversations.catalog, folder)
 
@@ -221,7 +222,7 @@ def admin_router(settings: Settings) -> APIRouter:
         content, a file unreadable): what could be applied was, the refused services go on
         running their current version. `generation` is null when Redis could not be told:
         other processes then catch up at the next reload."""
-        conversations: Conversations = request.app.state.conversations
+        conversations: Conversations = Runtime.of(request.app).conversations
         report = await reload_services(conversations, settings.services_dir)
         log_refusals(report)
         try:

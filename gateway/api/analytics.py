@@ -22,6 +22,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from dialogs.catalog import Catalog
 from gateway.analytics.funnel import funnel, recorded
 from gateway.api.static import static_asset
+from gateway.runtime import Runtime
 from gateway.security.admin import admin_auth
 from gateway.settings import Settings
 from state.events import EventArchive
@@ -60,9 +61,9 @@ def analytics_router(settings: Settings) -> APIRouter:
         """The funnel of a service: attempts started and completed, and for each step
         how many reached it, dropped there, answered wrongly, and the median time spent,
         per channel."""
-        catalog: Catalog = request.app.state.conversations.catalog
+        catalog: Catalog = Runtime.of(request.app).conversations.catalog
         compiled = catalog.latest(service)  # a withdrawn service: its last version's steps
-        archive: EventArchive = request.app.state.events
+        archive: EventArchive = Runtime.of(request.app).events
         try:
             await archive.drain(max_batches=DRAIN_BATCHES)
         except Exception:  # Redis down: the figures archived so far are still worth seeing
@@ -97,7 +98,7 @@ def analytics_router(settings: Settings) -> APIRouter:
         # From the catalog alone: this route is public, so it neither touches the database
         # nor tells which ids have records. A service no longer loaded at all (withdrawn,
         # its last conversations over) keeps its figures in the API and `gateway report`.
-        if request.app.state.conversations.catalog.latest(service) is None:
+        if Runtime.of(request.app).conversations.catalog.latest(service) is None:
             raise HTTPException(status_code=404, detail=f"unknown service {service!r}")
         return page(request)
 

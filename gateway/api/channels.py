@@ -31,6 +31,7 @@ from gateway.ops.metrics import count_refused
 from gateway.providers import WEBHOOKS
 from gateway.providers.base import Received, Webhook
 from gateway.providers.common import Access
+from gateway.runtime import Runtime
 from gateway.security.budget import OutboundBudget
 from gateway.security.limiter import Limiter
 from gateway.settings import Settings, rates
@@ -74,12 +75,12 @@ def _endpoint(channel: Webhook, settings: Settings) -> Callable[[Request], Await
             if refused is not None:
                 return refused
         received = await channel.receive(request, settings)
-        log: MessageLog = request.app.state.messages
+        log: MessageLog = Runtime.of(request.app).messages
         if received.message is None:
             response = channel.respond(received, [])
             response.background = BackgroundTask(record_statuses, log, channel, received)
             return response
-        conversations: Conversations = request.app.state.conversations
+        conversations: Conversations = Runtime.of(request.app).conversations
         outgoing = getattr(channel, "outgoing", None)
         if outgoing is None:
             replies = await conversations.handle(received.message)
@@ -97,7 +98,7 @@ def _endpoint(channel: Webhook, settings: Settings) -> Callable[[Request], Await
             held = await _held(request, message, replies)
             if replies and not held:
                 one = Received(message, received.context)
-                await request.app.state.outbox.send(outgoing(one, replies))
+                await Runtime.of(request.app).outbox.send(outgoing(one, replies))
             status = "held" if held else "queued"
             background.add_task(record_messages, log, channel, message, replies, status)
         response = channel.respond(received, [])
@@ -124,7 +125,7 @@ def _oversized(request: Request, limit: int) -> Response | None:
 
 async def _too_many(request: Request, limits: list[Any]) -> Response | None:
     """429 with a polite reply the chat page shows, once a client sends too much."""
-    limiter: Limiter = request.app.state.limiter
+    limiter: Limiter = Runtime.of(request.app).limiter
     client = request.client.host if request.client else "unknown"
     verdict = await limiter.hit(limits, "web", client)
     if verdict.allowed:
@@ -148,7 +149,7 @@ async def _held(request: Request, message: Message, replies: list[Reply]) -> boo
         parts = sum(sms_size(renderer.render(reply).text).segments for reply in replies)
     else:
         parts = len(replies)
-    budget: OutboundBudget = request.app.state.budget
+    budget: OutboundBudget = Runtime.of(request.app).budget
     return not await budget.spend(message.citizen, parts)
 
 

@@ -24,12 +24,10 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from limits import RateLimitItemPerMinute
 
 from gateway.documents import DocumentStore
 from gateway.documents.issuing import CONTENT_TYPE, document_bytes, filename
-from gateway.ops.metrics import count_refused
-from gateway.security.limiter import Limiter
+from gateway.runtime import Runtime
 from gateway.settings import Settings
 from state.submissions import SubmissionStore, normal_check_code, utcnow
 
@@ -78,29 +76,11 @@ def page(status: int, heading: str, message: str, tone: str = "", **extra: Any) 
     return HTMLResponse(html, status_code=status, headers=headers)
 
 
-class RateLimit:
-    """At most `limit` requests a minute per client address and page, counted in Redis
-    (shared by every worker, the embedded Redis too). A Redis outage lets requests
-    through: pages stay up."""
-
-    def __init__(self, limiter: Limiter, limit: int) -> None:
-        self.limiter = limiter
-        self.rates = [RateLimitItemPerMinute(limit)]
-
-    async def allows(self, scope: str, client: str) -> int:
-        """0 when allowed, else the seconds to wait."""
-        verdict = await self.limiter.hit(self.rates, "public", scope, client)
-        if verdict.allowed:
-            return 0
-        count_refused("public_pages")
-        return verdict.retry_after
-
-
 def documents_router(settings: Settings) -> APIRouter:
     router = APIRouter(tags=["documents"])
 
     async def limited(request: Request, scope: str) -> HTMLResponse | None:
-        limiter: RateLimit = request.app.state.rate_limit
+        limiter = Runtime.of(request.app).rate_limit
         wait = await limiter.allows(scope, request.client.host if request.client else "unknown")
         if not wait:
             return None
@@ -112,7 +92,7 @@ def documents_router(settings: Settings) -> APIRouter:
         """A citizen's document (PDF) behind its short link."""
         if refused := await limited(request, "d"):
             return refused
-        submissions: SubmissionStore = request.app.state.submission_store
+        submissions: SubmissionStore = Runtime.of(request.app).submission_store
         found = await submissions.document(token)
         if found is None:
             return page(404, "Document not found", "This link is not valid.", "bad")
@@ -122,7 +102,7 @@ def documents_router(settings: Settings) -> APIRouter:
         if row.expires_at <= utcnow():
             message = f"This link has expired. Document {submission.reference} is not affected."
             return page(410, "Link expired", message, "bad")
-        store: DocumentStore = request.app.state.documents
+        store: DocumentStore = Runtime.of(request.app).documents
         data = await document_bytes(store, settings, submission, row)
         return Response(
             data,
@@ -142,7 +122,7 @@ def documents_router(settings: Settings) -> APIRouter:
         code); without a right code, a form asking for it, and nothing else."""
         if refused := await limited(request, "verify"):
             return refused
-        submissions: SubmissionStore = request.app.state.submission_store
+        submissions: SubmissionStore = Runtime.of(request.app).submission_store
         submission = await submissions.by_reference(reference) if code else None
         expected = (submission.check_code or "") if submission else ""
         given = normal_check_code(code)

@@ -6,7 +6,7 @@ configured) each answer within `timeout`. 200 with each check's detail, else 503
 the ones that failed, so a load balancer stops sending citizens to a gateway that could
 only tell them to try again.
 
-Both read what the app's lifespan put on `request.app.state`: `conversations` (its
+Both read the app's `Runtime` (`gateway.runtime`): `conversations` (its
 `.store`), `outbox`, `submission_store` (its `.database`) and `classifier`.
 
 A check never makes a request wait longer than `timeout`, and never piles up: a check
@@ -31,6 +31,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
 from gateway.ops.metrics import Shared, count_unhandled, exposition, record_rasa
+from gateway.runtime import NotStartedError, Runtime
 from gateway.security.headers import DEFAULT_CSP, SECURITY_HEADERS
 from nlu.rasa_client import RasaClassifier
 from state.events import Backlog, backlog
@@ -97,30 +98,32 @@ def _retrieve(task: asyncio.Task[Any]) -> None:
         task.exception()
 
 
-class NotStartedError(RuntimeError):
-    """The app's lifespan has not put this on `app.state` (yet)."""
+def _started(request: Request) -> Runtime | None:
+    try:
+        return Runtime.of(request.app)
+    except NotStartedError:
+        return None
 
 
-def _needed(state: Any, name: str) -> Any:
-    found = getattr(state, name, None)
-    if found is None:
-        raise NotStartedError(f"{name} not started")
-    return found
+def _needed(runtime: Runtime | None) -> Runtime:
+    if runtime is None:
+        raise NotStartedError("the gateway has not started")
+    return runtime
 
 
-async def _redis(state: Any) -> bool:
-    return bool(await _needed(state, "conversations").store.ping())
+async def _redis(runtime: Runtime | None) -> bool:
+    return bool(await _needed(runtime).conversations.store.ping())
 
 
-async def _database(state: Any) -> bool:
-    database = _needed(state, "submission_store").database
+async def _database(runtime: Runtime | None) -> bool:
+    database = _needed(runtime).submission_store.database
     async with database.engine.connect() as connection:
         await connection.execute(text("SELECT 1"))
     return True
 
 
-async def _queue(state: Any) -> bool:
-    return bool(await _needed(state, "outbox").ping())
+async def _queue(runtime: Runtime | None) -> bool:
+    return bool(await _needed(runtime).outbox.ping())
 
 
 async def _rasa(classifier: RasaClassifier, timeout: float) -> bool:
@@ -134,27 +137,27 @@ async def _rasa(classifier: RasaClassifier, timeout: float) -> bool:
     return True
 
 
-def _rasa_of(state: Any) -> RasaClassifier | None:
-    classifier = getattr(state, "classifier", None)
+def _rasa_of(runtime: Runtime | None) -> RasaClassifier | None:
+    classifier = runtime.classifier if runtime is not None else None
     return classifier if isinstance(classifier, RasaClassifier) else None
 
 
-async def _shared(state: Any, probes: Probes) -> Shared:
+async def _shared(runtime: Runtime | None, probes: Probes) -> Shared:
     """The figures of every process, read from Redis; each one None when unreadable."""
     shared = Shared()
 
     async def active() -> int:
-        return int(await _needed(state, "conversations").store.client.zcard(EXPIRY_INDEX))
+        return int(await _needed(runtime).conversations.store.client.zcard(EXPIRY_INDEX))
 
     async def depth() -> int:
-        return int(await _needed(state, "outbox").depth())
+        return int(await _needed(runtime).outbox.depth())
 
     async def events() -> dict[str, int]:
-        found: dict[str, int] = await _needed(state, "outbox").worker_events()
+        found: dict[str, int] = await _needed(runtime).outbox.worker_events()
         return found
 
     async def archive() -> Backlog:
-        return await backlog(_needed(state, "conversations").store.client, time.time())
+        return await backlog(_needed(runtime).conversations.store.client, time.time())
 
     results = await asyncio.gather(
         probes.value("metrics:active", active),
@@ -188,13 +191,13 @@ def ops_router(
     @router.get("/readyz", response_class=JSONResponse)
     async def readyz(request: Request) -> JSONResponse:
         """Readiness: Redis, the database, the queue and Rasa (when configured) answer."""
-        state = request.app.state
+        runtime = _started(request)
         checks: dict[str, Callable[[], Awaitable[Any]]] = {
-            "redis": lambda: _redis(state),
-            "database": lambda: _database(state),
-            "queue": lambda: _queue(state),
+            "redis": lambda: _redis(runtime),
+            "database": lambda: _database(runtime),
+            "queue": lambda: _queue(runtime),
         }
-        rasa = _rasa_of(state)
+        rasa = _rasa_of(runtime)
         if rasa is not None:
             checks["rasa"] = lambda: _rasa(rasa, timeout)
         results = await asyncio.gather(*(probes.check(n, make) for n, make in checks.items()))
@@ -214,11 +217,11 @@ def ops_router(
     )
     async def metrics(request: Request) -> Response:
         """Prometheus metrics (text format)."""
-        state = request.app.state
-        rasa = _rasa_of(state)
+        runtime = _started(request)
+        rasa = _rasa_of(runtime)
         if rasa is not None:
             record_rasa(rasa.stats())
-        shared = await _shared(state, probes)
+        shared = await _shared(runtime, probes)
         return Response(exposition(shared), media_type=CONTENT_TYPE_LATEST)
 
     return router

@@ -18,13 +18,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from limits import RateLimitItem
+from limits import RateLimitItem, RateLimitItemPerMinute
 from limits.aio.storage import RedisClusterStorage, RedisStorage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.errors import StorageError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from gateway.ops.metrics import count_refused
 from state.store import Client
 
 logger = logging.getLogger(__name__)
@@ -100,3 +101,21 @@ class Limiter:
         """Forget what was counted (a citizen proved their number: start afresh)."""
         for item in limits:
             await self.strategy.clear(item, *identifiers)
+
+
+class RateLimit:
+    """At most `limit` requests a minute per client address and page, counted in Redis
+    (shared by every worker, the embedded Redis too). A Redis outage lets requests
+    through: pages stay up."""
+
+    def __init__(self, limiter: Limiter, limit: int) -> None:
+        self.limiter = limiter
+        self.rates = [RateLimitItemPerMinute(limit)]
+
+    async def allows(self, scope: str, client: str) -> int:
+        """0 when allowed, else the seconds to wait."""
+        verdict = await self.limiter.hit(self.rates, "public", scope, client)
+        if verdict.allowed:
+            return 0
+        count_refused("public_pages")
+        return verdict.retry_after

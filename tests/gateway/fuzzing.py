@@ -23,6 +23,7 @@ from hypothesis import settings
 from dialogs.messages import LookupRequest, LookupResult, Submission, SubmissionResult
 from gateway.app import create_app
 from gateway.conversations.service import Applicant
+from gateway.runtime import Runtime
 from gateway.settings import Settings
 from state.embedded import EmbeddedRedis
 from tests.dialogs.helpers import SERVICES_DIR
@@ -66,8 +67,8 @@ def fuzzed_app(folder: Path, **settings: Any) -> Iterator[tuple[TestClient, Sett
         )
         app = create_app(options)
         with TestClient(app, client=CLIENT) as client:
-            app.state.conversations.lookup = no_registry
-            app.state.conversations.submit = no_submissions
+            Runtime.of(app).conversations.lookup = no_registry
+            Runtime.of(app).conversations.submit = no_submissions
             yield client, options
 
 

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from dialogs.media import Medium
 from gateway.app import _cancel, create_app
 from gateway.conversations.service import Message
+from gateway.runtime import Runtime
 from gateway.settings import Settings
 
 
@@ -42,7 +43,7 @@ def test_the_embedded_redis_serves_conversations_by_default(
     app = create_app(Settings(services_dir=services_dir, var_dir=tmp_path / "var"))
     with TestClient(app) as client:
         assert client.get("/healthz").status_code == 200
-        conversations = app.state.conversations
+        conversations = Runtime.of(app).conversations
         portal = client.portal
         assert portal is not None
         replies = portal.call(
@@ -60,7 +61,7 @@ def test_the_embedded_redis_serves_conversations_by_default(
 def test_a_configured_redis_url_is_used(services_dir: Path) -> None:
     app = create_app(Settings(services_dir=services_dir, redis_url="redis://127.0.0.1:6379/13"))
     with TestClient(app) as client:
-        store = app.state.conversations.store
+        store = Runtime.of(app).conversations.store
         assert client.portal is not None
         assert client.portal.call(store.ping)
         assert "127.0.0.1" in str(store.client.connection_pool.connection_kwargs["host"])

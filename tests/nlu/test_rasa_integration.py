@@ -25,6 +25,7 @@ from pydantic import SecretStr
 from dialogs.catalog import Catalog
 from dialogs.messages import Entity, Meaning
 from gateway.app import create_app
+from gateway.runtime import Runtime
 from gateway.settings import Settings
 from nlu.rasa_client import RasaClassifier
 from nlu.rasa_project import export_project
@@ -196,7 +197,7 @@ def test_the_gateway_asks_rasa_end_to_end(rasa_server: RasaServer, tmp_path: Pat
         assert [r["text"] for r in reply.json()["replies"]] == [
             "Enter your citizenship ID (11 digits)"
         ]
-        classifier = app.state.classifier
+        classifier = Runtime.of(app).classifier
         assert isinstance(classifier, RasaClassifier)
         stats = classifier.stats()
         assert (stats["answered"], stats["fallbacks"]) == (1, 0)

@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 
 from gateway.cli.main import app as cli
 from gateway.conversations.service import Conversations
+from gateway.runtime import Runtime
 from tests.gateway.providers.apps import gateway, prove_number
 
 DB = 12
@@ -100,7 +101,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     with gateway(DB, **settings) as (client, _effects):
         app = client.app
         assert isinstance(app, FastAPI)
-        conversations: Conversations = app.state.conversations
+        conversations: Conversations = Runtime.of(app).conversations
         clock = Clock()
         conversations.clock = clock
         assert web(client, clock, "citizen-a1", COMPLETE_A)["ended"] is True
@@ -116,7 +117,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
         assert expired == 3
         # What the archiver of `gateway serve` does within ARCHIVE_SECONDS (the API also
         # drains before it counts; `gateway report` reads only the database).
-        portal.call(app.state.events.drain)
+        portal.call(Runtime.of(app).events.drain)
         yield Run(client, var)
 
 
@@ -228,7 +229,7 @@ def test_an_unknown_service_is_404(run: Run) -> None:
 def test_a_withdrawn_service_keeps_its_figures(run: Run, tmp_path: Path) -> None:
     """Withdrawn (still loaded for conversations in flight), then released: the figures
     stay, from its last version and then from its conversations alone."""
-    conversations = run.client.app.state.conversations  # type: ignore[attr-defined]
+    conversations = Runtime.of(run.client.app).conversations
     running = conversations.catalog
     url = f"/api/v1/analytics/{SERVICE}"
     try:

@@ -29,6 +29,7 @@ from playwright.sync_api import Browser, Page, Request, Route, expect, sync_play
 
 from dialogs.messages import Reply
 from gateway.app import create_app
+from gateway.runtime import Runtime
 from gateway.security.verification import CodeVerifier
 from gateway.settings import Settings
 from tests.gateway.providers.apps import Effects
@@ -173,11 +174,15 @@ def live_gateway(settings: Settings) -> Iterator[Live]:
         time.sleep(0.02)
     effects = Effects()
     phone = Phone()
-    conversations = app.state.conversations
+    conversations = Runtime.of(app).conversations
     conversations.lookup = effects.lookup  # no census on this machine's network
     conversations.submit = effects.submit
     conversations.verification = CodeVerifier(  # the real verifier; the SMS reaches `phone`
-        conversations.store, app.state.limiter, app.state.budget, settings, phone.deliver
+        conversations.store,
+        Runtime.of(app).limiter,
+        Runtime.of(app).budget,
+        settings,
+        phone.deliver,
     )
     try:
         yield Live(f"http://127.0.0.1:{port}", effects, phone)

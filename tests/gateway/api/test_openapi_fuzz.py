@@ -53,6 +53,7 @@ from gateway.providers.meta.whatsapp import hub_signature
 from gateway.providers.telegram.webhook import SECRET_HEADER as TELEGRAM_HEADER
 from gateway.providers.twilio.signature import SIGNATURE_HEADER as TWILIO_HEADER
 from gateway.providers.twilio.signature import compute_signature
+from gateway.runtime import Runtime
 from gateway.settings import Settings
 from state.submissions import NewSubmission, Owed, Stored, SubmissionStore
 from tests.gateway.fuzzing import DETERMINISTIC, Sent, fuzzed_app, summary
@@ -179,8 +180,8 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
     ) as (client, app_settings):
         app = client.app
         assert isinstance(app, FastAPI)
-        pending, issued = seed(client, app.state.submission_store)
-        service = app.state.conversations.catalog.menu()[0].id
+        pending, issued = seed(client, Runtime.of(app).submission_store)
+        service = Runtime.of(app).conversations.catalog.menu()[0].id
         reference = {"reference": pending.submission.reference}
         anchors: dict[str, list[dict[str, Any]]] = {
             "GET /api/v1/analytics/{service}": [{"path_parameters": {"service": service}}],

@@ -32,6 +32,7 @@ from gateway.catalog.repository import folder_digest, load_repository
 from gateway.catalog.versions import PUBLISHED_KEY, VERSIONS_KEY, record_published
 from gateway.conversations.service import Conversations, Message, nothing_understood
 from gateway.conversations.understanding import swap_embedded
+from gateway.runtime import Runtime
 from nlu.embedded import EmbeddedClassifier
 from nlu.rasa_client import RasaClassifier
 from state.connect import connect
@@ -96,7 +97,7 @@ def say(client: TestClient, user: str, text: str) -> list[str]:
 
 def pinned_version(client: TestClient, user: str) -> int:
     assert client.portal is not None
-    store = client.app.state.conversations.store  # type: ignore[attr-defined]
+    store = Runtime.of(client.app).conversations.store
     record = client.portal.call(store.read, f"web:{user}")
     assert record is not None
     return Snapshot.from_json(record.snapshot).version
@@ -279,12 +280,12 @@ def test_a_removed_service_is_withdrawn_while_its_conversations_go_on(services: 
 
 def test_nothing_changed_is_a_200_that_changes_nothing(services: Path) -> None:
     with app(services) as client:
-        before = client.app.state.conversations.catalog  # type: ignore[attr-defined]
+        before = Runtime.of(client.app).conversations.catalog
         status, body = reload(client)
         assert status == 200
         assert body["changed"] is False
         assert {s["outcome"] for s in body["services"]} == {"unchanged"}
-        assert client.app.state.conversations.catalog is before  # type: ignore[attr-defined]
+        assert Runtime.of(client.app).conversations.catalog is before
 
 
 def test_the_nlu_learns_new_example_phrases_on_reload(services: Path) -> None:

@@ -36,6 +36,7 @@ from dialogs.media import Medium
 from dialogs.messages import LookupRequest, LookupResult, Meaning
 from gateway.app import create_app
 from gateway.conversations.service import Conversations, Message
+from gateway.runtime import Runtime
 from gateway.settings import Settings
 from state.connect import connect
 from state.consent import ConsentStore
@@ -240,7 +241,7 @@ class Gateway:
 
     def consent_kept(self) -> bool:
         """Whether the database says the citizen opted out."""
-        consents = ConsentStore(self.app.state.submission_store.database)
+        consents = ConsentStore(Runtime.of(self.app).submission_store.database)
         assert self.client.portal is not None
         return self.client.portal.call(consents.opted_out, CITIZEN)
 
@@ -281,7 +282,7 @@ def gateway(redis_url: str, tmp_path: Path) -> Iterator[Gateway]:
         )
         app = create_app(settings)
         with TestClient(app, client=("127.0.0.1", 50000)) as client:
-            app.state.conversations.lookup = census_holding_the_citizen
+            Runtime.of(app).conversations.lookup = census_holding_the_citizen
             yield Gateway(client, settings, redis_url, sms)
 
 

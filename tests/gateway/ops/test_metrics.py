@@ -24,6 +24,7 @@ from gateway.api.ops import ops_router
 from gateway.app import create_app
 from gateway.delivery.worker import build_worker
 from gateway.ops.metrics import HOP_BUCKETS, Shared, exposition
+from gateway.runtime import Runtime
 from gateway.settings import Settings
 from state.events import Backlog
 from tests.gateway.delivery.test_outbox import BOT_TOKEN, FakeTelegram, outgoing
@@ -66,8 +67,8 @@ def ops_gateway(
 
     effects = Effects()
     with TestClient(app, raise_server_exceptions=False) as client:
-        app.state.conversations.lookup = effects.lookup
-        app.state.conversations.submit = effects.submit
+        Runtime.of(app).conversations.lookup = effects.lookup
+        Runtime.of(app).conversations.submit = effects.submit
         yield client, effects
 
 
@@ -134,7 +135,7 @@ def test_active_conversations_and_queue_are_read_from_redis_at_scrape_time() -> 
         samples = scrape(client)
         assert value(samples, "gateway_active_conversations") == 3
         assert value(samples, "gateway_queue_depth") == 0
-        outbox = client.app.state.outbox  # type: ignore[attr-defined]
+        outbox = Runtime.of(client.app).outbox
         for key in ("tg:1", "tg:2"):
             assert portal(client).call(outbox.send, outgoing(key)) is True
         assert value(scrape(client), "gateway_queue_depth") == 2
@@ -148,7 +149,7 @@ def test_the_event_archive_backlog_is_read_at_scrape_time() -> None:
     with ops_gateway() as (client, _):
         for n, text in enumerate(REGISTRATION[:3]):
             web(client, text, n)
-        events = client.app.state.events  # type: ignore[attr-defined]
+        events = Runtime.of(client.app).events
         portal(client).call(events.drain)
         samples = scrape(client)
     assert ("gateway_events_unarchived", frozenset()) in samples
@@ -179,7 +180,7 @@ def fake_telegram() -> Iterator[FakeTelegram]:
 def test_worker_retries_and_give_ups_are_counted_in_redis(fake_telegram: FakeTelegram) -> None:
     fake_telegram.fail["sendMessage"] = [500] * 4  # two jobs, two tries each: all fail
     with ops_gateway() as (client, _):
-        outbox = client.app.state.outbox  # type: ignore[attr-defined]
+        outbox = Runtime.of(client.app).outbox
         for key in ("tg:1", "tg:2"):
             portal(client).call(outbox.send, outgoing(key))
         settings = Settings(
@@ -211,7 +212,7 @@ def test_worker_retries_and_give_ups_are_counted_in_redis(fake_telegram: FakeTel
 def test_submissions_by_service_and_status_counted_once() -> None:
     with ops_gateway() as (client, _):
         app = client.app
-        app.state.conversations.submit = app.state.submissions.submit  # type: ignore[attr-defined]
+        Runtime.of(app).conversations.submit = Runtime.of(app).submissions.submit
         before = scrape(client)
         for number, text in enumerate(REGISTRATION):
             data = web(client, text, number)

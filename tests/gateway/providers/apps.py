@@ -20,6 +20,7 @@ from gateway.app import create_app
 from gateway.catalog.versions import PUBLISHED_KEY, VERSIONS_KEY
 from gateway.conversations.service import Applicant
 from gateway.delivery.worker import build_worker
+from gateway.runtime import Runtime
 from gateway.settings import Settings
 from state.store import EVENTS_STREAM
 from tests.dialogs.helpers import CENSUS_MOBILE
@@ -59,8 +60,8 @@ def gateway(db: int, **settings: Any) -> Iterator[tuple[TestClient, Effects]]:
     app = create_app(Settings(redis_url=f"redis://127.0.0.1:6379/{db}", **settings))
     effects = Effects()
     with TestClient(app, client=AGGREGATOR) as client:
-        app.state.conversations.lookup = effects.lookup
-        app.state.conversations.submit = effects.submit
+        Runtime.of(app).conversations.lookup = effects.lookup
+        Runtime.of(app).conversations.submit = effects.submit
         yield client, effects
 
 
@@ -84,7 +85,7 @@ def prove_number(client: TestClient, citizen: str, phone: str = CENSUS_MOBILE) -
     app = client.app
     assert isinstance(app, FastAPI)
     assert client.portal is not None
-    client.portal.call(app.state.conversations.store.set_phone, citizen, phone, 3600)
+    client.portal.call(Runtime.of(app).conversations.store.set_phone, citizen, phone, 3600)
 
 
 def dial(client: TestClient, code: str, session: str, answers: list[str], phone: str) -> str:
@@ -111,7 +112,7 @@ def run_worker(
     """Run the worker until the queue is empty, once the app has queued everything."""
     app = client.app
     assert isinstance(app, FastAPI)
-    submissions = app.state.submissions
+    submissions = Runtime.of(app).submissions
     deadline = time.monotonic() + 5
     while submissions.queueing and time.monotonic() < deadline:
         time.sleep(0.01)

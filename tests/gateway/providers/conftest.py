@@ -27,6 +27,7 @@ from gateway.app import create_app
 from gateway.conversations.service import Applicant
 from gateway.providers.base import Received, Webhook
 from gateway.providers.twilio.signature import compute_signature
+from gateway.runtime import Runtime
 from gateway.settings import Settings
 from state.store import SessionRecord
 from tests.dialogs.helpers import CENSUS_MOBILE, SERVICES_DIR
@@ -189,7 +190,9 @@ class Gateway:
     def session(self, citizen: str = CITIZEN) -> SessionRecord | None:
         portal = self.client.portal
         assert portal is not None
-        record: SessionRecord | None = portal.call(self.app.state.conversations.store.read, citizen)
+        record: SessionRecord | None = portal.call(
+            Runtime.of(self.app).conversations.store.read, citizen
+        )
         return record
 
     def stored_keys(self) -> int:
@@ -243,8 +246,8 @@ def running_gateway(**settings: Any) -> Iterator[Gateway]:
     effects = Effects()
     try:
         with TestClient(app) as client:
-            app.state.conversations.lookup = effects.lookup
-            app.state.conversations.submit = effects.submit
+            Runtime.of(app).conversations.lookup = effects.lookup
+            Runtime.of(app).conversations.submit = effects.submit
             yield Gateway(app, client, effects, connection)
     finally:
         connection.flushdb()

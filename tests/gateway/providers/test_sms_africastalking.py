@@ -29,6 +29,7 @@ from gateway.delivery.outgoing import Outgoing
 from gateway.providers import WEBHOOKS
 from gateway.providers.africastalking.sms import AfricasTalkingSms, AfricasTalkingSmsReports
 from gateway.providers.base import Received
+from gateway.runtime import Runtime
 from tests.dialogs.helpers import SERVICES_DIR
 from tests.gateway.fake_providers import FakeProvider, at_answer, at_recipient
 from tests.gateway.providers.apps import Effects, app_keys
@@ -137,8 +138,8 @@ def gw(fake_at: FakeProvider, tmp_path: Path) -> Iterator[Gateway]:
     effects = Effects()
     try:
         with TestClient(app) as client:
-            app.state.conversations.lookup = effects.lookup
-            app.state.conversations.submit = effects.submit
+            Runtime.of(app).conversations.lookup = effects.lookup
+            Runtime.of(app).conversations.submit = effects.submit
             yield Gateway(app, client, effects, fake_at, connection)
     finally:
         connection.flushdb()

@@ -26,6 +26,7 @@ from gateway.delivery.outgoing import Outgoing
 from gateway.providers import WEBHOOKS
 from gateway.providers.base import Received
 from gateway.providers.telegram.webhook import Telegram
+from gateway.runtime import Runtime
 from gateway.settings import Settings
 from tests.dialogs.helpers import SERVICES_DIR
 from tests.gateway.delivery.test_outbox import BOT_TOKEN, FakeTelegram, fake_telegram
@@ -157,8 +158,8 @@ def gw(fake_telegram: FakeTelegram) -> Iterator[Gateway]:
     effects = Effects()
     try:
         with TestClient(app) as client:
-            app.state.conversations.lookup = effects.lookup
-            app.state.conversations.submit = effects.submit
+            Runtime.of(app).conversations.lookup = effects.lookup
+            Runtime.of(app).conversations.submit = effects.submit
             yield Gateway(app, client, effects, fake_telegram, connection)
     finally:
         connection.flushdb()

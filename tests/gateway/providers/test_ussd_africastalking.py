@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.conversations.service import newest_answer
+from gateway.runtime import Runtime
 from tests.gateway.providers.apps import gateway
 
 DB = 9
@@ -55,7 +56,7 @@ def test_an_answer_containing_a_star_is_kept_whole() -> None:
         client.post("/channels/ussd/africastalking", data=body(""))
         client.post("/channels/ussd/africastalking", data=body("11501001234"))
         client.post("/channels/ussd/africastalking", data=body("11501001234*A*B Traders"))
-        store = client.app.state.conversations.store  # type: ignore[attr-defined]
+        store = Runtime.of(client.app).conversations.store
         assert client.portal is not None
         record = client.portal.call(store.read, "+97517123456")
     assert record is not None

@@ -36,6 +36,7 @@ from gateway.providers.meta.whatsapp import (
     signature_valid,
     verification_router,
 )
+from gateway.runtime import Runtime
 from gateway.settings import Settings
 from tests.gateway.providers.apps import Effects, app_keys, gateway
 
@@ -273,7 +274,7 @@ def meta() -> Iterator[Meta]:
     try:
         with gateway(DB, **options) as (client, effects):
             outbox = FakeOutbox()
-            client.app.state.outbox = outbox  # type: ignore[attr-defined]
+            Runtime.of(client.app).outbox = outbox  # type: ignore[assignment]
             yield Meta(client, effects, outbox, connection)
     finally:
         connection.flushdb()

@@ -42,6 +42,7 @@ from dialogs.messages import (
 from gateway.app import create_app
 from gateway.conversations.service import Applicant
 from gateway.ops.logs import mask_text
+from gateway.runtime import Runtime
 from gateway.security.budget import OutboundBudget
 from gateway.security.limiter import Limiter
 from gateway.security.verification import CODE_SECONDS, CodeVerifier
@@ -344,7 +345,7 @@ def web_chat(request: pytest.FixtureRequest, redis_url: str, tmp_path: Path) -> 
         app = create_app(settings)
         with TestClient(app) as client:
             chat = WebChat(client, sms)
-            app.state.conversations.lookup = census_holding(mobile, chat.census)
+            Runtime.of(app).conversations.lookup = census_holding(mobile, chat.census)
             yield chat
             worker_idle(redis_url, settings.queue_name)
 
@@ -449,7 +450,7 @@ def development(redis_url: str, tmp_path: Path) -> Iterator[WebChat]:
     app = create_app(settings)
     with serving(FakeProvider(at_sent)) as sms, TestClient(app) as client:
         yield WebChat(client, sms)  # `sms` stays empty: no provider is configured
-        queued_after_replies(app.state.submissions)
+        queued_after_replies(Runtime.of(app).submissions)
 
 
 def queued_after_replies(submissions: Submissions) -> None:

@@ -35,6 +35,7 @@ from dialogs.messages import LookupRequest, LookupResult, Reply, Submission, Sub
 from dialogs.session import Snapshot
 from gateway.app import create_app
 from gateway.conversations.service import Applicant, Conversations, Message
+from gateway.runtime import Runtime
 from gateway.settings import Settings
 from gateway.submissions.service import Submissions, submission_data
 from state.connect import connect
@@ -269,7 +270,7 @@ def test_the_admin_api_shows_the_repeat_flags(redis_url: str, tmp_path: Path) ->
     )
     app = create_app(settings)
     with TestClient(app, client=("127.0.0.1", 50000)) as client:
-        app.state.conversations.lookup = census.lookup
+        Runtime.of(app).conversations.lookup = census.lookup
         for session, cid in [("ATUid_r1", CIDS[0]), ("ATUid_r2", CIDS[0]), ("ATUid_r3", CIDS[1])]:
             text: list[str] = []
             for answer in ["", *answers(REGISTRATION, cid, "Pema Store")]:
@@ -286,7 +287,7 @@ def test_the_admin_api_shows_the_repeat_flags(redis_url: str, tmp_path: Path) ->
         headers = {"Authorization": f"Bearer {ADMIN}"}
         listed = client.get("/api/v1/submissions", headers=headers).json()
         # The links owed are queued after each reply: let that finish before stopping.
-        while app.state.submissions.queueing:
+        while Runtime.of(app).submissions.queueing:
             time.sleep(0.01)
     assert [s["flags"] for s in listed] == [  # newest first
         ["repeat_phone"],

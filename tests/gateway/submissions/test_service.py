@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 
 from dialogs.messages import LookupRequest, LookupResult
 from gateway.app import create_app
+from gateway.runtime import Runtime
 from gateway.settings import Settings
 from tests.dialogs.helpers import CENSUS_MOBILE
 from tests.gateway.fake_providers import Answer, Call, FakeProvider, at_sent, serving
@@ -110,7 +111,7 @@ def gw(request: pytest.FixtureRequest) -> Iterator[Gateway]:
         )
         app = create_app(settings)
         with TestClient(app, client=AGGREGATOR) as client:
-            app.state.conversations.lookup = census
+            Runtime.of(app).conversations.lookup = census
             yield Gateway(client, settings, sms, hooks)
     with redis.Redis(db=DB) as connection:
         connection.flushdb()

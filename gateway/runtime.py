@@ -1,0 +1,52 @@
+"""What the running gateway holds, typed: built once by the app's lifespan, read by routes.
+
+FastAPI's `app.state` is untyped (`app.state.X` is `Any`); every route reads this instead
+(`Runtime.of(request.app)`), so a renamed or missing part is a type error, not a 500.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gateway.conversations.service import Conversations
+    from gateway.delivery.outbox import Outbox
+    from gateway.documents.store import DocumentStore
+    from gateway.security.budget import OutboundBudget
+    from gateway.security.limiter import Limiter, RateLimit
+    from gateway.submissions.service import Submissions
+    from nlu.classifier import Classifier
+    from state.database import MessageLog
+    from state.events import EventArchive
+    from state.submissions import SubmissionStore
+
+
+class NotStartedError(RuntimeError):
+    """The app's lifespan has not built the runtime (yet)."""
+
+
+@dataclass
+class Runtime:
+    """The gateway's parts while it runs (mutable: tests swap a part for a fake)."""
+
+    conversations: Conversations
+    outbox: Outbox
+    messages: MessageLog  # every message in and out, for the admin API
+    limiter: Limiter
+    budget: OutboundBudget  # outbound messages that cost money
+    rate_limit: RateLimit  # the public pages (/d/, /verify/)
+    submission_store: SubmissionStore
+    submissions: Submissions
+    documents: DocumentStore
+    classifier: Classifier
+    events: EventArchive
+
+    @staticmethod
+    def of(app: object) -> Runtime:
+        """The runtime of a started app (a FastAPI app, or a test client's `app`);
+        NotStartedError before its lifespan ran."""
+        runtime = getattr(getattr(app, "state", None), "runtime", None)
+        if not isinstance(runtime, Runtime):
+            raise NotStartedError("the gateway has not started")
+        return runtime
