@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from dialogs.catalog import Catalog
 from gateway.catalog.repository import Repository, load_repository
 from tests.dialogs.helpers import NOW, SERVICES_DIR
+from tests.redis_databases import RedisDatabase, leased_database
 
 
 @pytest.fixture(scope="session")
@@ -26,3 +28,11 @@ def services_catalog(repository: Repository) -> Catalog:
 def now() -> datetime:
     """The fixed clock of the tests."""
     return NOW
+
+
+@pytest.fixture
+def redis_database() -> Iterator[RedisDatabase]:
+    """A database of the shared Redis that is this test's alone, empty (see
+    tests/redis_databases.py)."""
+    with leased_database() as database:
+        yield database
