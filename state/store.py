@@ -29,9 +29,9 @@ from typing import Any, cast
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 from redis.commands.core import AsyncScript
-from redis.exceptions import NoScriptError
 
 from dialogs import json_text
+from state.redis_compat import run_script
 
 MESSAGE_TTL_SECONDS = 50 * 3600  # the reply to a provider message id is kept > 48 h
 SEEN_PREFIX = "gw:seen:"  # provider message ids, across citizens, for the replay window
@@ -333,16 +333,9 @@ class SessionStore:
         return bool(result)
 
     async def _run(self, script: AsyncScript, keys: list[str], args: list[Any]) -> Any:
-        """EVALSHA straight through the client (as `script(keys=..., args=...)` sends it,
-        without its per-call pipeline check, which costs more than the call's arguments);
-        a server that does not know the script yet gets it through `script`."""
+        """`script` through the hop's client, by redis-py's cheapest way (the seam)."""
         async with asyncio.timeout(CALL_TIMEOUT):  # a frozen Redis: TimeoutError
-            try:
-                return await self.hop.execute_command(
-                    "EVALSHA", script.sha, len(keys), *keys, *args
-                )
-            except NoScriptError:
-                return await script(keys=keys, args=args)
+            return await run_script(self.hop, script, keys, args)
 
     def _queue_index(
         self, pipe: Any, citizen: str, record: SessionRecord | None, events: list[dict[str, Any]]

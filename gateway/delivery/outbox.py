@@ -13,16 +13,16 @@ import hashlib
 import logging
 from collections.abc import Sequence
 
-from arq.connections import ArqRedis, create_pool
+from arq.connections import ArqRedis
 from fastapi import HTTPException
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
+from gateway.compat.arq import streamlined_pool
 from gateway.delivery.outgoing import Outgoing
 from gateway.delivery.queue import redis_settings
 from gateway.delivery.worker import DELIVER, JOB_EVENTS_KEY, NOTIFY
 from gateway.ops.metrics import count_error
-from state.connect import streamline
 from state.store import text_of
 
 logger = logging.getLogger(__name__)
@@ -62,14 +62,9 @@ class Outbox:
     async def _connected(self) -> ArqRedis:
         async with self._lock:
             if self._pool is None:
-                pool = await create_pool(self.settings, default_queue_name=self.queue_name)
-                # arq builds redis-py 5's own pool; it gets the session store's kind:
-                # redis-py 5 awaits each pooled connection's health check inside the
-                # pool's lock, so concurrent enqueues queued behind each other (an enqueue
-                # took 250 ms, then seconds, under load); and an enqueue (WATCH, two
-                # EXISTS, MULTI/EXEC) packed in Python cost 3% of a USSD hop.
-                await streamline(pool.connection_pool)
-                self._pool = pool
+                # The session store's kind of connections (gateway.compat.arq): without
+                # them, concurrent enqueues queued behind each other under load.
+                self._pool = await streamlined_pool(self.settings, self.queue_name)
             return self._pool
 
     async def send(self, outgoing: Outgoing) -> bool:

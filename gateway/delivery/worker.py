@@ -20,14 +20,14 @@ import dataclasses
 import logging
 import multiprocessing
 import re
-import signal
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import httpx2 as httpx
 from arq import Retry
-from arq.worker import Worker, func
+from arq.worker import func
 
+from gateway.compat.arq import GatewayWorker
 from gateway.delivery.notifications import (
     NotifyContext,
     OptedOutError,
@@ -315,23 +315,6 @@ def _protect_logs() -> None:
     http_logger = logging.getLogger("httpx2")
     if _redactor not in http_logger.filters:
         http_logger.addFilter(_redactor)
-
-
-class GatewayWorker(Worker):
-    """arq's worker, closed without redis-py's deprecated `close()` (a warning there would
-    leave the connection pool open)."""
-
-    async def close(self) -> None:
-        if not self._handle_signals:
-            self.handle_sig(signal.SIGUSR1)  # cancels the main task and running jobs
-        if not self._pool:
-            return
-        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
-        await self.pool.delete(self.health_check_key)
-        if self.on_shutdown:
-            await self.on_shutdown(self.ctx)
-        await self.pool.aclose(close_connection_pool=True)
-        self._pool = None
 
 
 def build_worker(

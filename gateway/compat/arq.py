@@ -1,0 +1,70 @@
+"""arq: its queue pool made the session store's kind, and its worker closed for redis-py 5.
+
+Leans on what arq does not promise, checked against the installed arq by
+tests/gateway/compat/test_arq.py; `arq>=0.26,<0.29` in pyproject.toml keeps an unchecked
+release out.
+
+- `create_pool` builds redis-py's own `ConnectionPool` for one server inside the
+  `ArqRedis` it returns (no way to hand it ours), and pings once through it.
+  `streamlined_pool` turns that pool into the session store's kind
+  (`state.redis_compat.streamline`): redis-py 5 awaits each pooled connection's health
+  check inside the pool's lock, so concurrent enqueues queued behind each other (an
+  enqueue took 250 ms, then seconds, under load), and an enqueue (WATCH, two EXISTS,
+  MULTI/EXEC) packed in Python cost 3% of a USSD hop.
+- `Worker` keeps its pool in `_pool`, whether it handles signals in `_handle_signals`,
+  its running jobs in `tasks`, and stops them with `handle_sig`; `GatewayWorker.close`
+  reads them as arq's own `close` does, which calls redis-py's deprecated `close()`.
+
+When the contract test fails after an upgrade: read the new `create_pool` and
+`Worker.close`. If arq builds another kind of pool, make that pool the session store's
+kind some other way (or, if arq lets a caller hand it a pool, hand it one from
+`state.redis_compat.streamlined_pool`) and compare `python -m bench.hop_cpu --callgrind`;
+if arq's `close` closes with `aclose` and survives cancelled jobs, drop `GatewayWorker`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+
+from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.worker import Worker
+
+from state.redis_compat import streamline
+
+
+async def streamlined_pool(settings: RedisSettings, queue_name: str) -> ArqRedis:
+    """arq's pool for the queue `queue_name`, its connections the session store's kind: no
+    pool lock around health checks, no check of one used a moment ago, commands packed by
+    hiredis. A Sentinel's pool is left as arq made it."""
+    pool = await create_pool(settings, default_queue_name=queue_name)
+    await streamline(pool.connection_pool)
+    return pool
+
+
+class GatewayWorker(Worker):
+    """arq's worker, closed with redis-py's `aclose` (arq's `close()` calls redis-py's
+    deprecated one, and its warning would leave the connection pool open).
+
+    Running jobs are cancelled and awaited, whatever they raise; then the health-check
+    key goes and `on_shutdown` runs. The shutdown hook and the pool's close run even when
+    a step before them fails (Redis away): the exception is raised after them.
+    """
+
+    async def close(self) -> None:
+        if not self._handle_signals:
+            self.handle_sig(signal.SIGUSR1)  # cancels the main task and running jobs
+        pool = self._pool
+        if pool is None:
+            return
+        async with contextlib.AsyncExitStack() as closing:  # run last first
+            closing.push_async_callback(self._close_pool, pool)
+            if self.on_shutdown:
+                closing.push_async_callback(self.on_shutdown, self.ctx)
+            await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+            await pool.delete(self.health_check_key)
+
+    async def _close_pool(self, pool: ArqRedis) -> None:
+        self._pool = None
+        await pool.aclose(close_connection_pool=True)
