@@ -1,7 +1,10 @@
-"""What the running gateway holds, typed: built once by the app's lifespan, read by routes.
+"""What the running gateway holds, typed: built once by the app's lifespan
+(`gateway.lifespan`), read by routes.
 
-FastAPI's `app.state` is untyped (`app.state.X` is `Any`); every route reads this instead
-(`Runtime.of(request.app)`), so a renamed or missing part is a type error, not a 500.
+FastAPI's `app.state` is untyped (`app.state.X` is `Any`); routes read this instead, so a
+renamed or missing part is a type error, not a 500. Handlers name the parts they use as
+dependencies (`gateway.api.deps`); code that takes the raw request (the channel webhooks)
+or the app (tests) calls `Runtime.of`.
 """
 
 from __future__ import annotations

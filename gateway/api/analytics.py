@@ -15,20 +15,20 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
-from dialogs.catalog import Catalog
-from gateway.analytics.funnel import funnel, recorded
+from gateway.analytics.funnel import Funnel, funnel, recorded
+from gateway.api.deps import CatalogDep, EventArchiveDep
+from gateway.api.errors import ADMIN_ERRORS, error
 from gateway.api.static import static_asset
-from gateway.runtime import Runtime
 from gateway.security.admin import admin_auth
 from gateway.settings import Settings
-from state.events import EventArchive
 
 logger = logging.getLogger(__name__)
 DRAIN_BATCHES = 20  # at most 10,000 entries read before answering; the archiver does the rest
+UNKNOWN = error(404, "No such service, and no figures recorded for one of this id.")
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -46,9 +46,14 @@ def analytics_router(settings: Settings) -> APIRouter:
     router = APIRouter(tags=["analytics"])
     admin = admin_auth(settings)  # the admin API's bearer token
 
-    @router.get("/api/v1/analytics/{service}", dependencies=admin)
+    @router.get(
+        "/api/v1/analytics/{service}",
+        dependencies=admin,
+        responses={**ADMIN_ERRORS, 404: UNKNOWN},
+    )
     async def analytics(
-        request: Request,
+        catalog: CatalogDep,
+        archive: EventArchiveDep,
         service: str,
         since: Annotated[
             datetime | None, Query(description="Attempts started at or after (UTC).")
@@ -57,20 +62,18 @@ def analytics_router(settings: Settings) -> APIRouter:
         channel: Annotated[
             str | None, Query(max_length=40, description="Only this channel (ussd, sms...).")
         ] = None,
-    ) -> dict[str, Any]:
+    ) -> Funnel:
         """The funnel of a service: attempts started and completed, and for each step
         how many reached it, dropped there, answered wrongly, and the median time spent,
         per channel."""
-        catalog: Catalog = Runtime.of(request.app).conversations.catalog
         compiled = catalog.latest(service)  # a withdrawn service: its last version's steps
-        archive: EventArchive = Runtime.of(request.app).events
         try:
             await archive.drain(max_batches=DRAIN_BATCHES)
         except Exception:  # Redis down: the figures archived so far are still worth seeing
             logger.warning("analytics: could not drain the event stream", exc_info=True)
         if compiled is None and not await recorded(archive.database, service):
             raise HTTPException(status_code=404, detail=f"unknown service {service!r}")
-        result = await funnel(
+        return await funnel(
             archive.database,
             service,
             service=compiled,
@@ -78,7 +81,6 @@ def analytics_router(settings: Settings) -> APIRouter:
             until=_utc(until),
             channel=channel or None,
         )
-        return result.to_data()
 
     # The assets first: `/analytics/analytics.js` is not a service.
     for name in ("analytics.js", "analytics.css"):
@@ -90,15 +92,15 @@ def analytics_router(settings: Settings) -> APIRouter:
     @router.get(
         "/analytics/{service}",
         response_class=Response,
-        responses={200: {"content": {"text/html": {}}}, 404: {}},
+        responses={200: {"content": {"text/html": {}}}, 404: error(404, "No such service.")},
         summary="Drop-off page of a service",
     )
-    def analytics_page(request: Request, service: str) -> Response:
+    def analytics_page(request: Request, catalog: CatalogDep, service: str) -> Response:
         """The page civil servants open; it asks for the admin token and draws the funnel."""
         # From the catalog alone: this route is public, so it neither touches the database
         # nor tells which ids have records. A service no longer loaded at all (withdrawn,
         # its last conversations over) keeps its figures in the API and `gateway report`.
-        if Runtime.of(request.app).conversations.catalog.latest(service) is None:
+        if catalog.latest(service) is None:
             raise HTTPException(status_code=404, detail=f"unknown service {service!r}")
         return page(request)
 

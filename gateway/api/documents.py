@@ -25,11 +25,12 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from gateway.documents import DocumentStore
+from gateway.api.deps import DocumentStoreDep, RateLimitDep, SubmissionStoreDep
+from gateway.api.errors import html_answer
 from gateway.documents.issuing import CONTENT_TYPE, document_bytes, filename
-from gateway.runtime import Runtime
+from gateway.security.limiter import RateLimit
 from gateway.settings import Settings
-from state.submissions import SubmissionStore, normal_check_code, utcnow
+from state.submissions import normal_check_code, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -76,23 +77,39 @@ def page(status: int, heading: str, message: str, tone: str = "", **extra: Any) 
     return HTMLResponse(html, status_code=status, headers=headers)
 
 
+async def limited(request: Request, limiter: RateLimit, scope: str) -> HTMLResponse | None:
+    """None when the client may see the page; else the page asking it to wait."""
+    wait = await limiter.allows(scope, request.client.host if request.client else "unknown")
+    if not wait:
+        return None
+    message = "Please wait a minute and try again."
+    return page(429, "Too many requests", message, "bad", headers={"Retry-After": str(wait)})
+
+
 def documents_router(settings: Settings) -> APIRouter:
     router = APIRouter(tags=["documents"])
 
-    async def limited(request: Request, scope: str) -> HTMLResponse | None:
-        limiter = Runtime.of(request.app).rate_limit
-        wait = await limiter.allows(scope, request.client.host if request.client else "unknown")
-        if not wait:
-            return None
-        message = "Please wait a minute and try again."
-        return page(429, "Too many requests", message, "bad", headers={"Retry-After": str(wait)})
-
-    @router.get("/d/{token}", response_class=Response, name="document")
-    async def document(request: Request, token: str = TOKEN) -> Response:
+    @router.get(
+        "/d/{token}",
+        response_class=Response,
+        name="document",
+        responses={
+            200: {"description": "The document.", "content": {CONTENT_TYPE: {}}},
+            404: html_answer(404, "A page saying the link is not valid."),
+            410: html_answer(410, "A page saying the document was revoked or the link expired."),
+            429: html_answer(429, "A page asking to wait: too many requests from this client."),
+        },
+    )
+    async def document(
+        request: Request,
+        limiter: RateLimitDep,
+        submissions: SubmissionStoreDep,
+        store: DocumentStoreDep,
+        token: str = TOKEN,
+    ) -> Response:
         """A citizen's document (PDF) behind its short link."""
-        if refused := await limited(request, "d"):
+        if refused := await limited(request, limiter, "d"):
             return refused
-        submissions: SubmissionStore = Runtime.of(request.app).submission_store
         found = await submissions.document(token)
         if found is None:
             return page(404, "Document not found", "This link is not valid.", "bad")
@@ -102,7 +119,6 @@ def documents_router(settings: Settings) -> APIRouter:
         if row.expires_at <= utcnow():
             message = f"This link has expired. Document {submission.reference} is not affected."
             return page(410, "Link expired", message, "bad")
-        store: DocumentStore = Runtime.of(request.app).documents
         data = await document_bytes(store, settings, submission, row)
         return Response(
             data,
@@ -114,15 +130,26 @@ def documents_router(settings: Settings) -> APIRouter:
             },
         )
 
-    @router.get("/verify/{reference}", response_class=HTMLResponse, name="verify")
+    @router.get(
+        "/verify/{reference}",
+        response_class=HTMLResponse,
+        name="verify",
+        responses={
+            404: html_answer(404, "A page saying no document matches: a wrong check code."),
+            429: html_answer(429, "A page asking to wait: too many requests from this client."),
+        },
+    )
     async def verify(
-        request: Request, reference: str = REFERENCE, code: Annotated[str, CODE] = ""
+        request: Request,
+        limiter: RateLimitDep,
+        submissions: SubmissionStoreDep,
+        reference: str = REFERENCE,
+        code: Annotated[str, CODE] = "",
     ) -> HTMLResponse:
         """Public check of a document: its reference and its check code (from the QR
         code); without a right code, a form asking for it, and nothing else."""
-        if refused := await limited(request, "verify"):
+        if refused := await limited(request, limiter, "verify"):
             return refused
-        submissions: SubmissionStore = Runtime.of(request.app).submission_store
         submission = await submissions.by_reference(reference) if code else None
         expected = (submission.check_code or "") if submission else ""
         given = normal_check_code(code)

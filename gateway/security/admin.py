@@ -10,14 +10,14 @@ scheme is read case-insensitively (`bearer`, `Bearer`), as HTTP wants.
 from __future__ import annotations
 
 import hmac
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.params import Depends as Dependency
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from gateway.api.deps import OptionalRuntimeDep
 from gateway.ops.metrics import count_refused
-from gateway.runtime import NotStartedError, Runtime
-from gateway.security.limiter import Limiter
 from gateway.settings import Settings, rates, secret
 
 bearer = HTTPBearer(
@@ -27,21 +27,21 @@ bearer = HTTPBearer(
 )
 
 
-def admin_auth(settings: Settings) -> list[Any]:
-    """Route dependencies that demand the admin bearer token."""
+def admin_auth(settings: Settings) -> list[Dependency]:
+    """Route dependencies that demand the admin bearer token (a router's or a route's
+    `dependencies=`: handlers have no use for its value)."""
     failures = rates(settings.admin_failures_per_client)
 
     async def authorised(
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+        runtime: OptionalRuntimeDep,
     ) -> None:
         token = secret(settings.admin_token)
         if token is None:
             raise HTTPException(403, "the admin API is closed: GATEWAY_ADMIN_TOKEN is not set")
-        try:  # failures are counted once the gateway runs (a bare app in tests has no limiter)
-            limiter: Limiter | None = Runtime.of(request.app).limiter
-        except NotStartedError:
-            limiter = None
+        # Failures are counted once the gateway runs (a bare app in tests has no limiter).
+        limiter = runtime.limiter if runtime is not None else None
         client = request.client.host if request.client else "unknown"
         given = credentials.credentials if credentials is not None else ""
         if hmac.compare_digest(given.encode(), token.encode()):

@@ -2,9 +2,9 @@
 `chromium`, driven by Playwright): it asks for the admin token once, draws the funnel as
 SVG bars and the per-step figures in a table, and filters by channel.
 
-The gateway runs with uvicorn in a thread (as in `test_chat_page.py`) on Redis database
-12 (flushed), with the census lookup and the submission store faked; two citizens go
-through the web chat API first: one registers a business, one stops at its name.
+The gateway runs with uvicorn in a thread (as in `test_chat_page.py`) on a Redis database
+leased to the test, with the census lookup and the submission store faked; two citizens
+go through the web chat API first: one registers a business, one stops at its name.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from gateway.settings import Settings
@@ -24,10 +23,9 @@ from state.store import SessionStore
 from tests.dialogs.helpers import CENSUS_MOBILE
 from tests.gateway.api.test_chat_page import CHROMIUM_FLAGS, Live, chromium
 from tests.gateway.api.test_chat_page import live_gateway as serve_live
+from tests.redis_databases import RedisDatabase
 
 ROOT = Path(__file__).resolve().parents[3]
-DB = 12
-REDIS_URL = f"redis://127.0.0.1:6379/{DB}"
 TOKEN = "page-admin-token-8d"
 SCREENSHOT = Path("/tmp/analytics-page.png")
 REGISTERS = ["", "2", "11501001234", "Pema Store", "1", "2", "14", "17123456", "1", "1"]
@@ -35,16 +33,16 @@ STOPS = ["", "2", "11501001234", "stop"]
 
 
 @contextmanager
-def live_gateway(**settings: Any) -> Iterator[Live]:
-    """The gateway served by uvicorn in a thread (as for the chat page), on database 12."""
-    config = Settings(redis_url=REDIS_URL, services_dir=ROOT / "services", **settings)
+def live_gateway(database: RedisDatabase, **settings: Any) -> Iterator[Live]:
+    """The gateway served by uvicorn in a thread (as for the chat page), on `database`."""
+    config = Settings(redis_url=database.url, services_dir=ROOT / "services", **settings)
     with serve_live(config) as running:
         yield running
 
 
 @pytest.fixture
-def live(tmp_path: Path) -> Iterator[Live]:
-    with live_gateway(admin_token=TOKEN, var_dir=tmp_path) as running:
+def live(tmp_path: Path, redis_database: RedisDatabase) -> Iterator[Live]:
+    with live_gateway(redis_database, admin_token=TOKEN, var_dir=tmp_path) as running:
         yield running
 
 
@@ -59,11 +57,11 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser, live: Live) -> Iterator[Page]:
+def page(browser: Browser, live: Live, redis_database: RedisDatabase) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1000, "height": 900}, base_url=live.url)
     opened = context.new_page()
     opened.set_default_timeout(10_000)
-    with redis.Redis.from_url(REDIS_URL) as client:
+    with redis_database.client() as client:
         for user in ("citizen-one", "citizen-two"):  # they proved their number before
             client.set(SessionStore.phone_key(f"web:{user}"), CENSUS_MOBILE, ex=3600)
     for user, answers in (("citizen-one", REGISTERS), ("citizen-two", STOPS)):

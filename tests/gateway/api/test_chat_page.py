@@ -3,9 +3,9 @@ registration completed in real headless Chromium (Debian's `chromium`, driven by
 the citizen proving their number with the code their phone receives.
 
 The browser tests run the gateway with uvicorn in a thread on a free loopback port, on the
-real Redis (database 10, flushed), with the census lookup and the submission store faked
-and the verification SMS delivered to a fake phone. Without Chromium they fail (`make
-test` installs it).
+real Redis (a database leased to each test), with the census lookup and the submission
+store faked and the verification SMS delivered to a fake phone. Without Chromium they fail
+(`make test` installs it).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 import uvicorn
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, Request, Route, expect, sync_playwright
@@ -33,12 +32,11 @@ from gateway.runtime import Runtime
 from gateway.security.verification import CodeVerifier
 from gateway.settings import Settings
 from tests.gateway.providers.apps import Effects
+from tests.redis_databases import RedisDatabase
 from tests.state import missing
 
 ROOT = Path(__file__).resolve().parents[3]
 STATIC = ROOT / "gateway" / "static"
-DB = 10
-REDIS_URL = f"redis://127.0.0.1:6379/{DB}"
 API = "**/channels/web/messages"
 CHROMIUM_FLAGS = [
     "--headless",
@@ -53,8 +51,8 @@ CHROMIUM_FLAGS = [
 SCREENSHOT = Path("/tmp/chat-page-360x640.png")
 
 
-def settings() -> Settings:
-    return Settings(redis_url=REDIS_URL, services_dir=ROOT / "services")
+def settings(database: RedisDatabase) -> Settings:
+    return Settings(redis_url=database.url, services_dir=ROOT / "services")
 
 
 # --- served right -------------------------------------------------------------------------
@@ -69,9 +67,9 @@ def settings() -> Settings:
     ],
 )
 def test_the_page_and_its_assets_are_served_with_their_content_types(
-    path: str, content_type: str, needle: bytes
+    path: str, content_type: str, needle: bytes, redis_database: RedisDatabase
 ) -> None:
-    with TestClient(create_app(settings())) as client:
+    with TestClient(create_app(settings(redis_database))) as client:
         response = client.get(path)
     assert response.status_code == 200
     assert response.headers["content-type"] == content_type
@@ -80,8 +78,8 @@ def test_the_page_and_its_assets_are_served_with_their_content_types(
     assert needle in response.content
 
 
-def test_an_unchanged_asset_is_answered_304() -> None:
-    with TestClient(create_app(settings())) as client:
+def test_an_unchanged_asset_is_answered_304(redis_database: RedisDatabase) -> None:
+    with TestClient(create_app(settings(redis_database))) as client:
         etag = client.get("/chat/chat.js").headers["etag"]
         again = client.get("/chat/chat.js", headers={"If-None-Match": etag})
     assert again.status_code == 304
@@ -99,8 +97,8 @@ def test_the_page_is_small_and_loads_nothing_from_other_servers() -> None:
         assert "url(" not in text
 
 
-def test_the_page_is_in_the_openapi_docs() -> None:
-    with TestClient(create_app(settings())) as client:
+def test_the_page_is_in_the_openapi_docs(redis_database: RedisDatabase) -> None:
+    with TestClient(create_app(settings(redis_database))) as client:
         paths = client.get("/openapi.json").json()["paths"]
     assert "get" in paths["/chat"]
     assert "/chat/chat.js" not in paths
@@ -150,14 +148,8 @@ def chromium() -> str:
 
 @contextmanager
 def live_gateway(settings: Settings) -> Iterator[Live]:
-    """The gateway served by uvicorn in a thread on a free loopback port, its Redis
-    database flushed, the census lookup and the submission store faked."""
-    assert settings.redis_url is not None
-    try:
-        with redis.Redis.from_url(settings.redis_url, socket_timeout=2) as client:
-            client.flushdb()
-    except redis.RedisError:
-        missing("Redis at 127.0.0.1:6379")
+    """The gateway served by uvicorn in a thread on a free loopback port, the census
+    lookup and the submission store faked."""
     app = create_app(settings)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -193,8 +185,8 @@ def live_gateway(settings: Settings) -> Iterator[Live]:
 
 
 @pytest.fixture
-def live() -> Iterator[Live]:
-    with live_gateway(settings()) as running:
+def live(redis_database: RedisDatabase) -> Iterator[Live]:
+    with live_gateway(settings(redis_database)) as running:
         yield running
 
 

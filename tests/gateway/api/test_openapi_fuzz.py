@@ -61,7 +61,10 @@ from tests.gateway.providers.bodies import parsed_form, provider_type
 
 Operation = APIOperation[Any, Any, Any, Any]
 Case = schemathesis.Case[Any]
-pytestmark = pytest.mark.timeout(300)  # a hang fails here, not at the suite's 10 minutes
+pytestmark = [
+    pytest.mark.integration,  # the gateway on an embedded Redis of its own
+    pytest.mark.timeout(300),  # a hang fails here, not at the suite's 10 minutes
+]
 ADMIN_TOKEN = "f0e1d2c3b4a5968778695a4b3c2d1e0f"  # 32 characters
 TWILIO_TOKEN = "9f3c2a7be41d4c0f8a6b5e2d1c0b9a87"
 META_SECRET = "fuzz-meta-app-secret-0123456789ab"

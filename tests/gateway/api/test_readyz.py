@@ -18,7 +18,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.gateway.ops.test_metrics import grew, ops_gateway, scrape
+from tests.redis_databases import RedisDatabase
 from tests.state import RedisServer, free_port
+
+pytestmark = pytest.mark.integration  # a redis-server of each test's own, or the shared one
 
 TIMEOUT = 0.3  # each check's limit in these tests
 QUICK = TIMEOUT + 0.7  # a readiness answer never takes much longer than one check's limit
@@ -246,10 +249,10 @@ class FakeRasa:
         self.server.server_close()
 
 
-def test_rasa_is_checked_when_configured() -> None:
+def test_rasa_is_checked_when_configured(redis_database: RedisDatabase) -> None:
     with (
         FakeRasa() as rasa,
-        ops_gateway(rasa_url=rasa.url, ops={"timeout": TIMEOUT}) as (
+        ops_gateway(redis_database.url, rasa_url=rasa.url, ops={"timeout": TIMEOUT}) as (
             client,
             _,
         ),
@@ -260,16 +263,18 @@ def test_rasa_is_checked_when_configured() -> None:
     assert body["checks"]["rasa"]["breaker"] == "closed"
 
 
-def test_a_dead_rasa_makes_the_gateway_unready_unless_optional() -> None:
+def test_a_dead_rasa_makes_the_gateway_unready_unless_optional(
+    redis_database: RedisDatabase,
+) -> None:
     dead = f"http://127.0.0.1:{free_port()}"
-    with ops_gateway(rasa_url=dead, ops={"timeout": TIMEOUT}) as (client, _):
+    with ops_gateway(redis_database.url, rasa_url=dead, ops={"timeout": TIMEOUT}) as (client, _):
         status, body, took = ready(client)
     assert status == 503
     assert body["failed"] == ["rasa"]
     assert body["checks"]["rasa"]["ok"] is False
     assert took < QUICK
     optional = {"timeout": TIMEOUT, "optional": ("rasa",)}
-    with ops_gateway(rasa_url=dead, ops=optional) as (client, _):
+    with ops_gateway(redis_database.url, rasa_url=dead, ops=optional) as (client, _):
         status, body, _took = ready(client)
     assert status == 200  # the embedded classifier answers while Rasa is away
     assert body["checks"]["rasa"]["ok"] is False

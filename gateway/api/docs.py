@@ -1,0 +1,31 @@
+"""/openapi.json, /docs and /redoc behind the admin token, when `GATEWAY_PRIVATE_ENDPOINTS`
+names `docs` (otherwise FastAPI serves them openly, as `gateway.app` configures it)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from gateway.security.admin import admin_auth
+from gateway.settings import Settings
+
+OPENAPI_URL = "/openapi.json"
+
+
+def private_docs_router(settings: Settings) -> APIRouter:
+    router = APIRouter(include_in_schema=False, dependencies=admin_auth(settings))
+
+    @router.get(OPENAPI_URL)
+    def openapi(request: Request) -> JSONResponse:
+        return JSONResponse(request.app.openapi())
+
+    @router.get("/docs")
+    def docs(request: Request) -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=OPENAPI_URL, title=request.app.title)
+
+    @router.get("/redoc")
+    def redoc(request: Request) -> HTMLResponse:
+        return get_redoc_html(openapi_url=OPENAPI_URL, title=request.app.title)
+
+    return router

@@ -1,0 +1,54 @@
+"""The error answers the API gives, for `responses=` so that OpenAPI lists them.
+
+Errors raised as `HTTPException` reach the client as `{"detail": "..."}` (FastAPI's
+handler); the public pages (`/d/`, `/verify/`) answer theirs with an HTML page instead.
+Request validation (422) is described by FastAPI itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+Responses = dict[int | str, dict[str, Any]]
+
+
+class Detail(BaseModel):
+    """Why the request was refused."""
+
+    detail: str
+
+
+RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}}
+
+_DESCRIPTIONS = {
+    401: "No admin token, or a wrong one (`WWW-Authenticate: Bearer`).",
+    403: "The admin API is closed: `GATEWAY_ADMIN_TOKEN` is not set.",
+    404: "Not found.",
+    429: "Too many attempts from this client; try again later.",
+}
+
+
+def error(status: int, description: str = "") -> dict[str, Any]:
+    """A `{"detail": ...}` answer with this status (a generic description by default)."""
+    entry: dict[str, Any] = {"model": Detail, "description": description or _DESCRIPTIONS[status]}
+    if status == 429:
+        entry["headers"] = RETRY_AFTER
+    return entry
+
+
+def errors(*statuses: int) -> Responses:
+    return {status: error(status) for status in statuses}
+
+
+# Every route behind the admin token (`gateway.security.admin`).
+ADMIN_ERRORS = errors(401, 403, 429)
+
+
+def html_answer(status: int, description: str) -> dict[str, Any]:
+    """An answer given as an HTML page (the public document pages)."""
+    entry: dict[str, Any] = {"description": description, "content": {"text/html": {}}}
+    if status == 429:
+        entry["headers"] = RETRY_AFTER
+    return entry
