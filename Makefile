@@ -11,7 +11,7 @@ RASA_VENV ?= $(HOME)/.cache/gateway/rasa-$(RASA_VERSION)
 RASA_STAMP := $(RASA_VENV)/.installed
 PYENV_ROOT ?= $(HOME)/.pyenv
 
-.PHONY: run test lint typecheck pytest browser rasa check-services bench clean
+.PHONY: run test test-fast lint typecheck pytest browser rasa check-services bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+# The fast half, for the edit-test loop: no Redis, PostgreSQL, Rasa, Chromium or gateway
+# process (tests/conftest.py marks the tests that need one `integration`).
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -m "not integration"
 
 # Unbuffered: a log cut short (a CI time limit) still ends at the test that was running.
 pytest: $(STAMP) browser rasa

@@ -38,7 +38,8 @@ class RedisDatabase:
         return redis.Redis(host=SHARED_HOST, port=SHARED_PORT, db=self.number, socket_timeout=5)
 
 
-def _leases() -> redis.Redis:
+def leases() -> redis.Redis:
+    """The shared Redis's database 0, where the leases are kept."""
     return redis.Redis(host=SHARED_HOST, port=SHARED_PORT, db=0, socket_timeout=5)
 
 
@@ -48,10 +49,10 @@ def leased_database() -> Iterator[RedisDatabase]:
     token = secrets.token_hex(8)
     deadline = time.monotonic() + WAIT_SECONDS
     try:
-        with _leases() as leases:
+        with leases() as held:
             while True:
                 for number in range(FIRST, LAST + 1):
-                    if leases.set(LEASE_PREFIX + str(number), token, nx=True, ex=LEASE_SECONDS):
+                    if held.set(LEASE_PREFIX + str(number), token, nx=True, ex=LEASE_SECONDS):
                         break
                 else:
                     if time.monotonic() > deadline:
@@ -69,7 +70,7 @@ def leased_database() -> Iterator[RedisDatabase]:
     finally:
         with database.client() as client:
             client.flushdb()
-        with _leases() as leases:
+        with leases() as held:
             key = LEASE_PREFIX + str(number)
-            if leases.get(key) == token.encode():
-                leases.delete(key)
+            if held.get(key) == token.encode():
+                held.delete(key)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.redis_databases import LEASE_PREFIX, RedisDatabase, _leases, leased_database
+import pytest
+
+from tests.redis_databases import LEASE_PREFIX, RedisDatabase, leased_database, leases
 
 
 def test_a_leased_database_is_empty_and_nobody_elses(redis_database: RedisDatabase) -> None:
@@ -13,11 +15,12 @@ def test_a_leased_database_is_empty_and_nobody_elses(redis_database: RedisDataba
         assert other.number != redis_database.number
         with other.client() as client:
             assert client.get("mine") is None
-    with _leases() as leases:
-        assert leases.get(LEASE_PREFIX + str(redis_database.number)) is not None
-        assert leases.get(LEASE_PREFIX + str(other.number)) is None  # given back
+    with leases() as held:
+        assert held.get(LEASE_PREFIX + str(redis_database.number)) is not None
+        assert held.get(LEASE_PREFIX + str(other.number)) is None  # given back
 
 
+@pytest.mark.integration  # leases without the fixture
 def test_a_database_is_emptied_when_given_back() -> None:
     with leased_database() as database, database.client() as client:
         client.set("left", "1")

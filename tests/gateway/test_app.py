@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from dialogs.media import Medium
@@ -12,6 +13,7 @@ from gateway.app import _cancel, create_app
 from gateway.conversations.service import Message
 from gateway.runtime import Runtime
 from gateway.settings import Settings
+from tests.redis_databases import RedisDatabase
 
 
 def test_health_and_services(services_dir: Path) -> None:
@@ -37,6 +39,7 @@ def test_problems_are_listed_and_broken_services_not_published(services_dir: Pat
     assert client.get("/api/v1/services/problems").json() == []
 
 
+@pytest.mark.integration  # the embedded redis-server the app starts
 def test_the_embedded_redis_serves_conversations_by_default(
     services_dir: Path, tmp_path: Path
 ) -> None:
@@ -58,8 +61,8 @@ def test_the_embedded_redis_serves_conversations_by_default(
     assert not (tmp_path / "var" / "redis" / "redis.sock").exists()  # stopped with the app
 
 
-def test_a_configured_redis_url_is_used(services_dir: Path) -> None:
-    app = create_app(Settings(services_dir=services_dir, redis_url="redis://127.0.0.1:6379/13"))
+def test_a_configured_redis_url_is_used(services_dir: Path, redis_database: RedisDatabase) -> None:
+    app = create_app(Settings(services_dir=services_dir, redis_url=redis_database.url))
     with TestClient(app) as client:
         store = Runtime.of(app).conversations.store
         assert client.portal is not None

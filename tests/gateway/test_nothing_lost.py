@@ -53,6 +53,8 @@ from tests.gateway.processes import base_env, private_redis, wait_until
 from tests.gateway.processes import census_services as services_on_fake_census
 from tests.state import free_port
 
+pytestmark = pytest.mark.integration  # gateway processes, a private Redis, PostgreSQL
+
 ROOT = Path(__file__).resolve().parents[2]
 GATEWAY = str(Path(sys.executable).parent / "gateway")
 DATABASE = f"gateway_nothing_lost_{os.getpid()}"  # two runs at once never meet

@@ -26,6 +26,8 @@ from state.store import CALL_TIMEOUT, SessionStore
 from tests.dialogs.helpers import CENSUS_MOBILE
 from tests.state import RedisServer, free_port
 
+pytestmark = pytest.mark.integration  # a redis-server of the test's own
+
 CITIZEN = "+97517123456"
 UNAVAILABLE = "The service is temporarily unavailable, please try again later."
 QUICK = 3.0  # seconds: a provider must get its 200 well within its webhook timeout

@@ -25,12 +25,15 @@ from itertools import count
 from pathlib import Path
 from typing import Any
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.gateway import test_nothing_lost as lost
 from tests.gateway.processes import wait_until
 from tests.gateway.test_nothing_lost import ADMIN, Gateway, Stack, sql
 from tests.state import free_port
+
+pytestmark = pytest.mark.integration  # gateway processes, a private Redis, PostgreSQL
 
 # The fixtures of the deployment, found by pytest under these names.
 redis_port = lost.redis_port

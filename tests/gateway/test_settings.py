@@ -274,6 +274,7 @@ def test_serve_starts_with_real_secrets(no_server: list[object]) -> None:
     assert no_server == [("gateway.app:create_app",)]
 
 
+@pytest.mark.integration  # a gateway process
 def test_the_gateway_command_refuses_a_short_secret_before_listening(tmp_path: Path) -> None:
     """The installed command, in a process of its own: exit 2 before uvicorn starts."""
     command = Path(sys.executable).with_name("gateway")

@@ -39,6 +39,8 @@ from nlu.rasa_runtime import (
 )
 from tests.dialogs.helpers import SERVICES_DIR
 
+pytestmark = pytest.mark.integration  # the real Rasa, trained and served
+
 TOKEN = "integration-s3cret"
 
 

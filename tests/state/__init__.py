@@ -23,7 +23,6 @@ from redis.asyncio.connection import AbstractConnection
 
 SHARED_HOST = "127.0.0.1"
 SHARED_PORT = 6379
-SHARED_DB = 14  # flushed before every test that uses it
 START_TIMEOUT = 10.0
 
 
@@ -47,18 +46,6 @@ def answers_ping(port: int, host: str = SHARED_HOST) -> bool:
             return bool(client.ping())
     except redis.RedisError:
         return False
-
-
-def shared_url() -> str:
-    """The shared Redis at 127.0.0.1:6379, database 14, flushed."""
-    try:
-        with redis.Redis(
-            host=SHARED_HOST, port=SHARED_PORT, db=SHARED_DB, socket_timeout=2
-        ) as client:
-            client.flushdb()
-    except redis.RedisError:
-        missing(f"Redis at {SHARED_HOST}:{SHARED_PORT}")
-    return f"redis://{SHARED_HOST}:{SHARED_PORT}/{SHARED_DB}"
 
 
 def _port_free(port: int) -> bool:

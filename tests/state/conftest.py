@@ -1,8 +1,9 @@
 """The store suite's backends: the shared Redis, the embedded one, a Redis Cluster.
 
-Each backend server is started once per test session (the cluster and the embedded
-Redis by the session itself) and emptied before every test; the asyncio client is made
-per test, in the test's event loop.
+The cluster and the embedded Redis are started once per test session and emptied before
+every test; on the shared Redis each test leases a database of its own
+(`redis_database`). The asyncio client is made per test, in the test's event loop. Every
+backend, and the PostgreSQL half of the database suite, is `integration`.
 """
 
 from __future__ import annotations
@@ -21,16 +22,11 @@ from state.connect import connect
 from state.database import Database, database_url
 from state.embedded import EmbeddedRedis
 from state.store import SessionStore
-from tests.state import (
-    SHARED_DB,
-    SHARED_HOST,
-    SHARED_PORT,
-    RedisServer,
-    binary,
-    free_port,
-    shared_url,
-)
+from tests.redis_databases import RedisDatabase
+from tests.state import SHARED_HOST, RedisServer, binary, free_port
 
+INTEGRATION = pytest.mark.integration
+BACKENDS = ("server", "embedded", "cluster")
 CLUSTER_NODES = 3
 CLUSTER_TIMEOUT = 20.0
 
@@ -143,21 +139,21 @@ def embedded_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedde
         embedded.stop()
 
 
-def _tcp(port: int, db: int = 0) -> Callable[[], redis.Redis]:
-    return lambda: redis.Redis(host=SHARED_HOST, port=port, db=db, socket_timeout=5)
+def _tcp(port: int) -> Callable[[], redis.Redis]:
+    return lambda: redis.Redis(host=SHARED_HOST, port=port, socket_timeout=5)
 
 
 def _unix(path: Path) -> Callable[[], redis.Redis]:
     return lambda: redis.Redis(unix_socket_path=str(path), socket_timeout=5)
 
 
-@pytest.fixture(params=["server", "embedded", "cluster"])
+@pytest.fixture(params=[pytest.param(name, marks=INTEGRATION) for name in BACKENDS])
 def backend(request: pytest.FixtureRequest) -> Backend:
     """Every store test runs on each of these, emptied first."""
     name: str = request.param
     if name == "server":
-        url = shared_url()
-        found = Backend(name, url, (_tcp(SHARED_PORT, SHARED_DB),))
+        database: RedisDatabase = request.getfixturevalue("redis_database")
+        found = Backend(name, database.url, (database.client,))
     elif name == "embedded":
         embedded: EmbeddedRedis = request.getfixturevalue("embedded_redis")
         found = Backend(name, embedded.url, (_unix(embedded.socket),))
@@ -184,7 +180,7 @@ TABLES = (
 )
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=INTEGRATION)])
 async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
     """A migrated database: a new SQLite file, or the real PostgreSQL with a clean schema."""
     if request.param == "sqlite":

@@ -13,7 +13,7 @@ from redis.asyncio.sentinel import SentinelConnectionPool
 from state.connect import SOCKET_TIMEOUT, UncontendedPool, connect
 from state.embedded import EmbeddedRedis
 from state.packing import PACKED
-from tests.state import shared_url
+from tests.redis_databases import RedisDatabase
 from tests.state.conftest import Cluster
 
 
@@ -112,9 +112,9 @@ async def test_a_cluster_url_starts_from_the_node_given() -> None:
 
 
 async def test_each_form_reaches_a_live_server(
-    redis_cluster: Cluster, embedded_redis: EmbeddedRedis
+    redis_database: RedisDatabase, redis_cluster: Cluster, embedded_redis: EmbeddedRedis
 ) -> None:
-    for url in (shared_url(), embedded_redis.url, redis_cluster.url):
+    for url in (redis_database.url, embedded_redis.url, redis_cluster.url):
         client = connect(url)
         try:
             assert await client.ping()
@@ -122,40 +122,44 @@ async def test_each_form_reaches_a_live_server(
             await client.aclose()
 
 
-async def killed(client: Redis) -> None:
+async def killed(client: Redis, database: RedisDatabase) -> None:
     """The server closes the client's pooled connection, as a Redis restart would."""
     connection_id = await client.client_id()
-    admin = connect("redis://127.0.0.1:6379/9")
+    admin = connect(database.url)
     try:
         assert await admin.client_kill_filter(_id=connection_id) == 1
     finally:
         await admin.aclose()
 
 
-async def test_a_connection_the_server_closed_while_idle_is_replaced() -> None:
-    client = connect("redis://127.0.0.1:6379/9")
+async def test_a_connection_the_server_closed_while_idle_is_replaced(
+    redis_database: RedisDatabase,
+) -> None:
+    client = connect(redis_database.url)
     assert isinstance(client, Redis)
     pool = client.connection_pool
     assert isinstance(pool, UncontendedPool)
     pool.FRESH_SECONDS = 0.05
     try:
-        await killed(client)
+        await killed(client, redis_database)
         await asyncio.sleep(0.1)  # idle longer than FRESH_SECONDS: checked, reconnected
         assert await client.ping()
     finally:
         await client.aclose()
 
 
-async def test_a_connection_used_a_moment_ago_goes_out_unchecked_and_is_retried() -> None:
+async def test_a_connection_used_a_moment_ago_goes_out_unchecked_and_is_retried(
+    redis_database: RedisDatabase,
+) -> None:
     """The check costs an event loop turn per command, so a connection given back less
     than FRESH_SECONDS ago goes out unchecked; when the server closed it meanwhile, the
     command is sent once more on a new connection and the caller sees nothing."""
-    client = connect("redis://127.0.0.1:6379/9")
+    client = connect(redis_database.url)
     assert isinstance(client, Redis)
     try:
         await client.set("gw:test:retried", "before")
         first = await client.client_id()
-        await killed(client)
+        await killed(client, redis_database)
         assert await client.get("gw:test:retried") == b"before"
         assert await client.client_id() != first  # on a new connection
     finally:

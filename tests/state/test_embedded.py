@@ -21,6 +21,8 @@ from state.embedded import EmbeddedRedis, _answers_ping
 from state.store import SessionRecord, SessionStore
 from tests.state import missing
 
+pytestmark = pytest.mark.integration  # most tests start the embedded redis-server
+
 
 @pytest.fixture
 def embedded(tmp_path: Path) -> Iterator[EmbeddedRedis]:

@@ -1,9 +1,9 @@
 """The event archive: the Redis stream drained into the `events` table, on SQLite and on
 PostgreSQL, once per entry whatever happens to the consumers.
 
-Redis: the shared server at 127.0.0.1:6379, database 12 (flushed). PostgreSQL: a database
-of this module's own, made and dropped around each test, so the shared `test` database of
-`tests/state/conftest.py` is left as its fixture expects it.
+Redis: a database of the shared server leased to each test (`redis_database`). PostgreSQL:
+a database of this module's own, made and dropped around each test, so the shared `test`
+database of `tests/state/conftest.py` is left as its fixture expects it.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -32,10 +31,9 @@ from state.events import (
     stream_order,
 )
 from state.store import EVENTS_STREAM, Client, SessionStore
-from tests.state import SHARED_HOST, SHARED_PORT, missing
+from tests.redis_databases import RedisDatabase
+from tests.state import missing
 
-DB = 12
-REDIS_URL = f"redis://{SHARED_HOST}:{SHARED_PORT}/{DB}"
 PG_SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 PG_NAME = "gateway_events_test"
 
@@ -49,7 +47,7 @@ async def _pg(statement: str) -> None:
         await engine.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
 async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
     """A migrated database: a new SQLite file, or a new PostgreSQL database."""
     if request.param == "sqlite":
@@ -72,13 +70,8 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
 
 
 @pytest.fixture
-async def client() -> AsyncIterator[Client]:
-    try:
-        with redis.Redis(host=SHARED_HOST, port=SHARED_PORT, db=DB, socket_timeout=2) as plain:
-            plain.flushdb()
-    except redis.RedisError:
-        missing(f"Redis at {SHARED_HOST}:{SHARED_PORT}")
-    found = connect(REDIS_URL)
+async def client(redis_database: RedisDatabase) -> AsyncIterator[Client]:
+    found = connect(redis_database.url)
     try:
         yield found
     finally:

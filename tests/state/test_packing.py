@@ -11,6 +11,7 @@ from redis.typing import EncodableT
 
 from state.connect import connect
 from state.packing import PACKED, PackedConnection, packed
+from tests.redis_databases import RedisDatabase
 
 COMMANDS: list[tuple[EncodableT, ...]] = [
     ("PING",),
@@ -48,8 +49,8 @@ def test_other_connection_classes_are_left_alone() -> None:
     assert all(issubclass(ours, theirs) for theirs, ours in PACKED.items())
 
 
-async def test_a_real_server_answers_packed_commands() -> None:
-    client = connect("redis://127.0.0.1:6379/9")
+async def test_a_real_server_answers_packed_commands(redis_database: RedisDatabase) -> None:
+    client = connect(redis_database.url)
     word = "ཚོང་ལས་".encode()
     try:
         await client.set("gw:test:packing", word.decode())

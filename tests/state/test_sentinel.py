@@ -14,6 +14,8 @@ import redis
 from state.connect import connect
 from state.store import SessionRecord, SessionStore
 
+pytestmark = pytest.mark.integration  # a master and a sentinel: redis-server processes
+
 
 def _free_port() -> int:
     with socket.socket() as sock:

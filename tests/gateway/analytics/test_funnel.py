@@ -3,7 +3,7 @@ through the web chat and USSD APIs on a clock of our own, some citizens finishin
 answering wrongly, stopping or walking away (expired by the sweeper), then the figures
 read back from `GET /api/v1/analytics/...` and `gateway report`, exactly.
 
-Redis database 12 (flushed); the database is SQLite in a folder of the test's own.
+Redis: a database leased to this module; the database is SQLite in a folder of its own.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from gateway.cli.main import app as cli
 from gateway.conversations.service import Conversations
 from gateway.runtime import Runtime
 from tests.gateway.providers.apps import gateway, prove_number
+from tests.redis_databases import RedisDatabase
 
-DB = 12
 TOKEN = "analytics-admin-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 SERVICE = "business-registration"
@@ -90,7 +90,9 @@ def ussd(client: TestClient, clock: Clock, script: list[tuple[str, int]]) -> str
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+def run(
+    tmp_path_factory: pytest.TempPathFactory, module_redis_database: RedisDatabase
+) -> Iterator[Run]:
     var = tmp_path_factory.mktemp("analytics-var")
     settings = {
         "admin_token": TOKEN,
@@ -98,7 +100,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
         "services_dir": ROOT / "services",
         "ussd_codes": {USSD_CODE: SERVICE},
     }
-    with gateway(DB, **settings) as (client, _effects):
+    with gateway(module_redis_database.number, **settings) as (client, _effects):
         app = client.app
         assert isinstance(app, FastAPI)
         conversations: Conversations = Runtime.of(app).conversations

@@ -1,6 +1,6 @@
 """Publishing `services/` without a restart: through the running app (web chat and the
-admin API, Redis database 14) on a copy of the shipped services, and two processes'
-conversation services converging through the generation counter on Redis.
+admin API) on a copy of the shipped services, and two processes' conversation services
+converging through the generation counter on Redis (a database leased to each test).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 from fastapi.testclient import TestClient
 
 from dialogs.media import Medium
@@ -39,9 +38,8 @@ from state.connect import connect
 from state.store import SessionStore
 from tests.dialogs.helpers import CENSUS_MOBILE
 from tests.gateway.providers.apps import Effects, gateway, prove_number
+from tests.redis_databases import RedisDatabase
 
-DB = 14
-REDIS_URL = f"redis://127.0.0.1:6379/{DB}"
 ROOT = Path(__file__).resolve().parents[3]
 ADMIN = "admin-reload-7d1e4c9b2a"
 AUTH = {"Authorization": f"Bearer {ADMIN}"}
@@ -121,11 +119,9 @@ def listing(client: TestClient) -> dict[str, dict[str, Any]]:
 
 
 @contextlib.contextmanager
-def app(services: Path) -> Iterator[TestClient]:
-    with gateway(DB, services_dir=services, admin_token=ADMIN) as (client, _effects):
+def app(services: Path, database: RedisDatabase) -> Iterator[TestClient]:
+    with gateway(database.number, services_dir=services, admin_token=ADMIN) as (client, _):
         yield client
-    with redis.Redis(db=DB) as connection:
-        connection.flushdb()
 
 
 # ---- through the app ----------------------------------------------------------------------
@@ -133,8 +129,9 @@ def app(services: Path) -> Iterator[TestClient]:
 
 def test_a_conversation_stays_on_its_version_while_a_new_citizen_gets_the_new_one(
     services: Path,
+    redis_database: RedisDatabase,
 ) -> None:
-    with app(services) as client:
+    with app(services, redis_database) as client:
         for text in TO_NAME:
             say(client, "citizen-early", text)
         assert pinned_version(client, "citizen-early") == 1
@@ -180,8 +177,9 @@ def test_a_conversation_stays_on_its_version_while_a_new_citizen_gets_the_new_on
 
 def test_a_broken_definition_is_refused_and_the_running_version_goes_on(
     services: Path,
+    redis_database: RedisDatabase,
 ) -> None:
-    with app(services) as client:
+    with app(services, redis_database) as client:
         version_2(services)
         assert reload(client)[0] == 200
         broken_version_3(services)
@@ -207,8 +205,10 @@ def test_a_broken_definition_is_refused_and_the_running_version_goes_on(
         }
 
 
-def test_an_unreadable_file_is_refused_and_withdraws_nothing(services: Path) -> None:
-    with app(services) as client:
+def test_an_unreadable_file_is_refused_and_withdraws_nothing(
+    services: Path, redis_database: RedisDatabase
+) -> None:
+    with app(services, redis_database) as client:
         definition(services).write_text("format: 1\nid: [unclosed\n", encoding="utf-8")
         (services / "drone-flight-authorization.yaml").unlink()
 
@@ -223,8 +223,10 @@ def test_an_unreadable_file_is_refused_and_withdraws_nothing(services: Path) -> 
         assert say(client, "citizen-1", "2") == ["Enter your citizenship ID (11 digits)"]
 
 
-def test_the_same_version_with_other_content_is_refused(services: Path) -> None:
-    with app(services) as client:
+def test_the_same_version_with_other_content_is_refused(
+    services: Path, redis_database: RedisDatabase
+) -> None:
+    with app(services, redis_database) as client:
         edit(services, f"prompt: {{en: {V1_TYPE},", f"prompt: {{en: {V2_TYPE},")
 
         status, body = reload(client)
@@ -238,8 +240,8 @@ def test_the_same_version_with_other_content_is_refused(services: Path) -> None:
         assert say(client, "citizen-1", "Pema Store")[-1].startswith(V1_TYPE)
 
 
-def test_an_older_version_number_is_refused(services: Path) -> None:
-    with app(services) as client:
+def test_an_older_version_number_is_refused(services: Path, redis_database: RedisDatabase) -> None:
+    with app(services, redis_database) as client:
         version_2(services)
         reload(client)
         edit(services, "version: 2", "version: 1")
@@ -253,8 +255,10 @@ def test_an_older_version_number_is_refused(services: Path) -> None:
         assert listing(client)[SERVICE]["published"] == 2
 
 
-def test_a_removed_service_is_withdrawn_while_its_conversations_go_on(services: Path) -> None:
-    with app(services) as client:
+def test_a_removed_service_is_withdrawn_while_its_conversations_go_on(
+    services: Path, redis_database: RedisDatabase
+) -> None:
+    with app(services, redis_database) as client:
         for text in TO_NAME:
             say(client, "citizen-early", text)
         definition(services).unlink()
@@ -278,8 +282,10 @@ def test_a_removed_service_is_withdrawn_while_its_conversations_go_on(services: 
         assert (shown["published"], shown["running"], shown["file"]) == (None, [1], None)
 
 
-def test_nothing_changed_is_a_200_that_changes_nothing(services: Path) -> None:
-    with app(services) as client:
+def test_nothing_changed_is_a_200_that_changes_nothing(
+    services: Path, redis_database: RedisDatabase
+) -> None:
+    with app(services, redis_database) as client:
         before = Runtime.of(client.app).conversations.catalog
         status, body = reload(client)
         assert status == 200
@@ -288,8 +294,10 @@ def test_nothing_changed_is_a_200_that_changes_nothing(services: Path) -> None:
         assert Runtime.of(client.app).conversations.catalog is before
 
 
-def test_the_nlu_learns_new_example_phrases_on_reload(services: Path) -> None:
-    with app(services) as client:
+def test_the_nlu_learns_new_example_phrases_on_reload(
+    services: Path, redis_database: RedisDatabase
+) -> None:
+    with app(services, redis_database) as client:
         assert say(client, "citizen-first", NEW_PHRASE)[0] == "Government services. Choose one:"
         version_2(services)
         assert reload(client)[0] == 200
@@ -298,8 +306,8 @@ def test_the_nlu_learns_new_example_phrases_on_reload(services: Path) -> None:
         ]
 
 
-def test_the_admin_routes_need_the_token(services: Path) -> None:
-    with app(services) as client:
+def test_the_admin_routes_need_the_token(services: Path, redis_database: RedisDatabase) -> None:
+    with app(services, redis_database) as client:
         assert client.get("/api/v1/admin/services").status_code == 401
         wrong = {"Authorization": "Bearer nope"}
         assert client.post("/api/v1/admin/services/reload", headers=wrong).status_code == 401
@@ -333,11 +341,11 @@ def test_a_merge_is_pure(services: Path) -> None:
 
 @contextlib.asynccontextmanager
 async def process(
-    services: Path, started: list[ReloadReport] | None = None
+    database: RedisDatabase, services: Path, started: list[ReloadReport] | None = None
 ) -> AsyncIterator[Conversations]:
-    """The conversation service of one API process, as main.py builds it (`started`
-    receives what its start did with the folder)."""
-    store = SessionStore(connect(REDIS_URL))
+    """The conversation service of one API process on `database`, as main.py builds it
+    (`started` receives what its start did with the folder)."""
+    store = SessionStore(connect(database.url))
     try:
         catalog, report = await start_catalog(store.client, load_repository([services]))
         if started is not None:
@@ -391,20 +399,12 @@ async def following(
             await follower
 
 
-@pytest.fixture
-def flushed() -> Iterator[None]:
-    with redis.Redis(db=DB) as connection:
-        connection.flushdb()
-    yield
-    with redis.Redis(db=DB) as connection:
-        connection.flushdb()
-
-
-@pytest.mark.usefixtures("flushed")
-async def test_another_process_follows_a_reload(services: Path) -> None:
+async def test_another_process_follows_a_reload(
+    services: Path, redis_database: RedisDatabase
+) -> None:
     async with (
-        process(services) as first,
-        process(services) as second,
+        process(redis_database, services) as first,
+        process(redis_database, services) as second,
         following(second, services) as followed,
     ):
         await asyncio.sleep(0.1)  # generation 0: nothing to catch up with
@@ -427,25 +427,27 @@ async def test_another_process_follows_a_reload(services: Path) -> None:
         assert followed[1].changed is False
 
 
-@pytest.mark.usefixtures("flushed")
-async def test_a_process_starting_after_a_reload_catches_up(services: Path) -> None:
-    async with process(services) as late:  # loaded v1 at start...
+async def test_a_process_starting_after_a_reload_catches_up(
+    services: Path, redis_database: RedisDatabase
+) -> None:
+    async with process(redis_database, services) as late:  # loaded v1 at start...
         version_2(services)
-        with redis.Redis(db=DB) as connection:  # ...while another process reloaded
+        with redis_database.client() as connection:  # ...while another process reloaded
             connection.set(GENERATION_KEY, 5)
         async with following(late, services):
             await until(lambda: late.catalog.published.get(SERVICE) == 2)
 
 
-@pytest.mark.usefixtures("flushed")
-async def test_a_follower_whose_folder_lags_waits_for_it(services: Path, tmp_path: Path) -> None:
+async def test_a_follower_whose_folder_lags_waits_for_it(
+    services: Path, tmp_path: Path, redis_database: RedisDatabase
+) -> None:
     """Kubernetes updates a mounted ConfigMap on each machine up to minutes apart: a
     process still holding the old files must not reload them and take the news as seen."""
     lagging = tmp_path / "lagging"
     shutil.copytree(services, lagging)
     async with (
-        process(services) as first,
-        process(lagging) as second,
+        process(redis_database, services) as first,
+        process(redis_database, lagging) as second,
         following(second, lagging) as followed,
     ):
         version_2(services)
@@ -462,15 +464,14 @@ async def test_a_follower_whose_folder_lags_waits_for_it(services: Path, tmp_pat
         assert followed[0].generation == 1
 
 
-@pytest.mark.usefixtures("flushed")
 async def test_a_folder_that_never_catches_up_is_reloaded_as_it_is(
-    services: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    services: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture, redis_database: RedisDatabase
 ) -> None:
     other = tmp_path / "other"
     shutil.copytree(services, other)
     async with (
-        process(services) as first,
-        process(other) as second,
+        process(redis_database, services) as first,
+        process(redis_database, other) as second,
         following(second, other, lag_seconds=0.2) as followed,
     ):
         version_2(services)
@@ -481,11 +482,12 @@ async def test_a_folder_that_never_catches_up_is_reloaded_as_it_is(
         assert "still differs from the one published" in caplog.text
 
 
-@pytest.mark.usefixtures("flushed")
-async def test_a_follower_survives_a_broken_folder(services: Path) -> None:
+async def test_a_follower_survives_a_broken_folder(
+    services: Path, redis_database: RedisDatabase
+) -> None:
     async with (
-        process(services) as first,
-        process(services) as second,
+        process(redis_database, services) as first,
+        process(redis_database, services) as second,
         following(second, services),
     ):
         version_2(services)
@@ -497,21 +499,22 @@ async def test_a_follower_survives_a_broken_folder(services: Path) -> None:
         assert second.catalog.published[SERVICE] == 1
 
 
-@pytest.mark.usefixtures("flushed")
 async def test_a_process_started_after_a_reload_continues_conversations_pinned_to_the_old(
     services: Path,
+    redis_database: RedisDatabase,
 ) -> None:
     """A new replica (autoscaling, a restart) loads only the folder's v2; the citizen who
     started on v1 elsewhere continues on v1 there, from the archive, not afresh."""
-    async with process(services) as first:
+    async with process(redis_database, services) as first:
         for text in TO_NAME:
             await answer(first, "early", text)
         version_2(services)
         await reload_services(first, services)
-    archived: Any = redis.Redis(db=DB).hkeys(VERSIONS_KEY)
+    with redis_database.client() as connection:
+        archived: Any = connection.hkeys(VERSIONS_KEY)
     assert {f"{SERVICE}@1".encode(), f"{SERVICE}@2".encode()} <= set(archived)
 
-    async with process(services) as late:
+    async with process(redis_database, services) as late:
         assert sorted(late.catalog.versions[SERVICE]) == [2]
         assert (await answer(late, "early", "Pema Store")).startswith(V1_TYPE)
         assert sorted(late.catalog.versions[SERVICE]) == [1, 2]
@@ -524,17 +527,17 @@ async def test_a_process_started_after_a_reload_continues_conversations_pinned_t
         assert (await answer(late, "early", "1")).startswith("Registered! Number")
 
 
-@pytest.mark.usefixtures("flushed")
 async def test_a_version_missing_from_the_archive_starts_the_citizen_afresh(
     services: Path,
+    redis_database: RedisDatabase,
 ) -> None:
-    async with process(services) as first:
+    async with process(redis_database, services) as first:
         for text in TO_NAME:
             await answer(first, "early", text)
     version_2(services)
-    with redis.Redis(db=DB) as connection:  # e.g. written before archives existed
+    with redis_database.client() as connection:  # e.g. written before archives existed
         connection.delete(VERSIONS_KEY)
-    async with process(services) as late:
+    async with process(redis_database, services) as late:
         reply = await answer(late, "early", "Pema Store")
         assert not reply.startswith(V1_TYPE)
         assert sorted(late.catalog.versions[SERVICE]) == [2]
@@ -543,8 +546,9 @@ async def test_a_version_missing_from_the_archive_starts_the_citizen_afresh(
 # ---- a process that starts after a change behaves like the running ones ------------------
 
 
-def published_map() -> dict[str, int]:
-    raw: Any = redis.Redis(db=DB).hgetall(PUBLISHED_KEY)
+def published_map(database: RedisDatabase) -> dict[str, int]:
+    with database.client() as connection:
+        raw: Any = connection.hgetall(PUBLISHED_KEY)
     return {k.decode(): int(v) for k, v in raw.items()}
 
 
@@ -554,39 +558,39 @@ async def first_screen_of_type(conversations: Conversations, citizen: str) -> st
     return await answer(conversations, citizen, "Dorji Store")
 
 
-@pytest.mark.usefixtures("flushed")
 async def test_a_process_started_on_a_broken_folder_runs_the_published_version(
     services: Path,
+    redis_database: RedisDatabase,
 ) -> None:
     """The checker refuses v3 at a reload; a replica started afterwards on the same
     folder must not drop the service from its menu, nor run v3: it runs v2, as the
     processes that were running do."""
-    async with process(services) as first:
+    async with process(redis_database, services) as first:
         version_2(services)
         await reload_services(first, services)
-    assert published_map()[SERVICE] == 2
+    assert published_map(redis_database)[SERVICE] == 2
     broken_version_3(services)
 
     started: list[ReloadReport] = []
-    async with process(services, started) as late:
+    async with process(redis_database, services, started) as late:
         assert late.catalog.published[SERVICE] == 2
         assert (await first_screen_of_type(late, "newcomer")).startswith(V2_TYPE)
     (change,) = [c for c in started[0].refused if c.service == SERVICE]
     assert change.reason == "checker errors; version 2 goes on"
     assert [p.code for p in change.problems] == ["E211"]
-    assert published_map()[SERVICE] == 2
+    assert published_map(redis_database)[SERVICE] == 2
 
 
-@pytest.mark.usefixtures("flushed")
 async def test_a_process_started_on_changed_content_under_a_published_number_refuses_it(
     services: Path,
+    redis_database: RedisDatabase,
 ) -> None:
-    async with process(services):
+    async with process(redis_database, services):
         pass  # v1 published
     edit(services, f"prompt: {{en: {V1_TYPE},", f"prompt: {{en: {V2_TYPE},")  # still v1
 
     started: list[ReloadReport] = []
-    async with process(services, started) as late:
+    async with process(redis_database, services, started) as late:
         assert (await first_screen_of_type(late, "newcomer")).startswith(V1_TYPE)
     assert started[0].outcome(SERVICE) == ServiceChange(
         SERVICE,
@@ -598,36 +602,35 @@ async def test_a_process_started_on_changed_content_under_a_published_number_ref
     )
 
 
-@pytest.mark.usefixtures("flushed")
 async def test_a_process_started_on_an_older_folder_runs_the_published_version(
-    services: Path, tmp_path: Path
+    services: Path, tmp_path: Path, redis_database: RedisDatabase
 ) -> None:
     """A restarted pod whose mounted ConfigMap still holds v1 after a reload to v2."""
     older = tmp_path / "older"
     shutil.copytree(services, older)
-    async with process(services) as first:
+    async with process(redis_database, services) as first:
         version_2(services)
         await reload_services(first, services)
 
-    async with process(older) as late:
+    async with process(redis_database, older) as late:
         assert late.catalog.published[SERVICE] == 2
         assert (await first_screen_of_type(late, "newcomer")).startswith(V2_TYPE)
         assert (await late.classify(NEW_PHRASE, "en")).intent == SERVICE
-    assert published_map()[SERVICE] == 2
+    assert published_map(redis_database)[SERVICE] == 2
 
 
-@pytest.mark.usefixtures("flushed")
 async def test_a_process_started_on_a_newer_folder_publishes_it_and_records_it(
     services: Path,
+    redis_database: RedisDatabase,
 ) -> None:
-    async with process(services):
+    async with process(redis_database, services):
         pass
-    assert published_map()[SERVICE] == 1
+    assert published_map(redis_database)[SERVICE] == 1
     version_2(services)
     (services / "drone-flight-authorization.yaml").unlink()  # withdrawn by this folder
 
     started: list[ReloadReport] = []
-    async with process(services, started) as late:
+    async with process(redis_database, services, started) as late:
         assert late.catalog.published[SERVICE] == 2
         assert "drone-flight-authorization" not in late.catalog.published
     report = started[0]
@@ -644,57 +647,58 @@ async def test_a_process_started_on_a_newer_folder_publishes_it_and_records_it(
     )
     # Raised for everyone; a start never withdraws for the others (its folder may be
     # older than theirs): only a reload does.
-    published = published_map()
+    published = published_map(redis_database)
     assert published[SERVICE] == 2
     assert published["drone-flight-authorization"] == 1
 
 
-@pytest.mark.usefixtures("flushed")
-async def test_a_start_never_lowers_a_published_number(services: Path, tmp_path: Path) -> None:
+async def test_a_start_never_lowers_a_published_number(
+    services: Path, tmp_path: Path, redis_database: RedisDatabase
+) -> None:
     """A process started on v1 reads the map just before another publishes v3: whoever
     writes last, the map keeps 3."""
-    async with process(services):
+    async with process(redis_database, services):
         pass
-    with redis.Redis(db=DB) as connection:  # published meanwhile elsewhere
+    with redis_database.client() as connection:  # published meanwhile elsewhere
         connection.hset(PUBLISHED_KEY, SERVICE, "3")
-    client = connect(REDIS_URL)
+    client = connect(redis_database.url)
     try:
         await record_published(client, {SERVICE: 2, "new-service": 1})
     finally:
         await client.aclose()
-    assert published_map()[SERVICE] == 3
-    assert published_map()["new-service"] == 1
+    assert published_map(redis_database)[SERVICE] == 3
+    assert published_map(redis_database)["new-service"] == 1
 
 
-@pytest.mark.usefixtures("flushed")
 async def test_the_first_start_with_an_archive_but_no_map_takes_the_folder(
     services: Path,
+    redis_database: RedisDatabase,
 ) -> None:
     """Processes of the release before the map archived v1 and let a restart run edited
     content under it: the first start after the upgrade publishes the folder as it is,
     and its content becomes the archived one, so later starts agree with it."""
-    async with process(services):
+    async with process(redis_database, services):
         pass
-    with redis.Redis(db=DB) as connection:  # as the earlier release left Redis
+    with redis_database.client() as connection:  # as the earlier release left Redis
         connection.delete(PUBLISHED_KEY)
     edit(services, f"prompt: {{en: {V1_TYPE},", f"prompt: {{en: {V2_TYPE},")  # still v1
     for start in ("first", "later"):  # the first start after the upgrade, then a later one
         started: list[ReloadReport] = []
-        async with process(services, started) as upgraded:
+        async with process(redis_database, services, started) as upgraded:
             assert upgraded.catalog.published[SERVICE] == 1
             screen = await first_screen_of_type(upgraded, f"newcomer-{start}")
             assert screen.startswith(V2_TYPE)
         assert started[0].refused == []
-    assert published_map()[SERVICE] == 1
+    assert published_map(redis_database)[SERVICE] == 1
 
 
-@pytest.mark.usefixtures("flushed")
 async def test_a_reload_judges_a_number_this_process_released_as_a_start_would(
     services: Path,
+    redis_database: RedisDatabase,
 ) -> None:
     """The sweeper released v1 here (no conversation needed it); v1 comes back with
     other content: refused, as every other process and any later start refuse it."""
-    async with process(services) as first:
+    async with process(redis_database, services) as first:
         version_2(services)
         await reload_services(first, services)
         first.catalog = first.catalog.release(SERVICE, 1)
@@ -708,7 +712,6 @@ async def test_a_reload_judges_a_number_this_process_released_as_a_start_would(
     assert first.catalog.published[SERVICE] == 2
 
 
-@pytest.mark.usefixtures("flushed")
 async def test_a_start_that_cannot_read_the_published_map_starts_on_its_folder(
     services: Path,
 ) -> None:

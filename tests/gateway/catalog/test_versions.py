@@ -1,5 +1,4 @@
-"""The archive of published service versions in Redis (database 14, shared with the
-reload tests, flushed around each test)."""
+"""The archive of published service versions in Redis (a database leased to each test)."""
 
 from __future__ import annotations
 
@@ -9,34 +8,29 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 
 from dialogs.catalog import Catalog
 from gateway.catalog.repository import load_repository
 from gateway.catalog.versions import VERSIONS_KEY, archive_versions, dump, restore_version
 from state.connect import connect
 from state.store import Client
+from tests.redis_databases import RedisDatabase
 
-DB = 14
 ROOT = Path(__file__).resolve().parents[3]
 SERVICE = "business-registration"
 
 
-def archived(field: str | None = None) -> Any:
+def archived(database: RedisDatabase, field: str | None = None) -> Any:
     """What the archive holds (a sync client, as an operator's redis-cli would see it)."""
-    sync = redis.Redis(db=DB)
-    return sync.hkeys(VERSIONS_KEY) if field is None else sync.hget(VERSIONS_KEY, field)
+    with database.client() as sync:
+        return sync.hkeys(VERSIONS_KEY) if field is None else sync.hget(VERSIONS_KEY, field)
 
 
 @pytest.fixture
-async def client() -> AsyncIterator[Client]:
-    with redis.Redis(db=DB) as connection:
-        connection.flushdb()
-    connection = connect(f"redis://127.0.0.1:6379/{DB}")
+async def client(redis_database: RedisDatabase) -> AsyncIterator[Client]:
+    connection = connect(redis_database.url)
     yield connection
     await connection.aclose()
-    with redis.Redis(db=DB) as connection:
-        connection.flushdb()
 
 
 @pytest.fixture(scope="module")
@@ -45,10 +39,10 @@ def catalog() -> Catalog:
 
 
 async def test_every_version_round_trips_to_the_same_definition(
-    client: Client, catalog: Catalog
+    client: Client, catalog: Catalog, redis_database: RedisDatabase
 ) -> None:
     await archive_versions(client, catalog)
-    stored = archived()
+    stored = archived(redis_database)
     assert sorted(stored) == sorted(f"{s.id}@{s.version}".encode() for s in catalog.menu())
     for service in catalog.menu():
         restored = await restore_version(client, service.id, service.version)
@@ -66,26 +60,29 @@ async def test_unknown_versions_are_none(client: Client, catalog: Catalog) -> No
 
 
 async def test_the_first_content_under_a_number_stays_and_a_change_is_reported(
-    client: Client, catalog: Catalog, caplog: pytest.LogCaptureFixture
+    client: Client,
+    catalog: Catalog,
+    caplog: pytest.LogCaptureFixture,
+    redis_database: RedisDatabase,
 ) -> None:
     field = f"{SERVICE}@1"
-    with redis.Redis(db=DB) as connection:
+    with redis_database.client() as connection:
         connection.hset(VERSIONS_KEY, field, "earlier content")
     with caplog.at_level(logging.WARNING, logger="gateway.catalog.versions"):
         await archive_versions(client, catalog)
-    assert archived(field) == b"earlier content"
+    assert archived(redis_database, field) == b"earlier content"
     assert f"service {SERVICE} version 1 differs" in caplog.text
     assert "drone-flight-authorization" not in caplog.text  # the same content: quiet
     service = catalog.get(SERVICE)
     assert service is not None
-    assert archived("drone-flight-authorization@1") is not None
+    assert archived(redis_database, "drone-flight-authorization@1") is not None
     assert dump(service) != "earlier content"
 
 
 async def test_an_unreadable_archive_entry_is_none(
-    client: Client, caplog: pytest.LogCaptureFixture
+    client: Client, caplog: pytest.LogCaptureFixture, redis_database: RedisDatabase
 ) -> None:
-    with redis.Redis(db=DB) as connection:
+    with redis_database.client() as connection:
         connection.hset(VERSIONS_KEY, f"{SERVICE}@1", '{"format": 9}')
     with caplog.at_level(logging.WARNING, logger="gateway.catalog.versions"):
         assert await restore_version(client, SERVICE, 1) is None

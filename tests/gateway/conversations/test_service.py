@@ -1,4 +1,4 @@
-"""The conversation service on the real Redis (127.0.0.1:6379, database 14, flushed per test).
+"""The conversation service on the real Redis (127.0.0.1:6379, a database leased per test).
 
 Concurrent answers, redelivered webhooks, drops and redials, expiry, version pinning and
 the Redis round trips of one answer. Lookups and submissions are fakes that count calls.
@@ -30,7 +30,8 @@ from gateway.conversations.service import MENU_RESUME_SECONDS, Applicant, Conver
 from state.connect import connect
 from state.store import SessionRecord, SessionStore
 from tests.dialogs.helpers import CENSUS_MOBILE, compile_yaml
-from tests.state import RoundTrips, shared_url
+from tests.redis_databases import RedisDatabase
+from tests.state import RoundTrips
 
 CITIZEN = "+97517123456"
 OTHER = "+97577654321"
@@ -102,8 +103,8 @@ class Clock:
 
 
 @pytest.fixture
-async def store() -> AsyncIterator[SessionStore]:
-    session_store = SessionStore(connect(shared_url()))
+async def store(redis_database: RedisDatabase) -> AsyncIterator[SessionStore]:
+    session_store = SessionStore(connect(redis_database.url))
     try:
         yield session_store
     finally:

@@ -17,8 +17,8 @@ from gateway.settings import Settings
 from nlu.embedded import EmbeddedClassifier
 from nlu.rasa_client import RasaClassifier
 from tests.gateway.providers.apps import gateway, prove_number
+from tests.redis_databases import RedisDatabase
 
-DB = 7
 USER = "u-nlu-0001"
 
 
@@ -28,23 +28,25 @@ def say(client: TestClient, text: str) -> list[str]:
     return [reply["text"] for reply in data["replies"]]
 
 
-def test_a_first_message_in_words_starts_the_service() -> None:
-    with gateway(DB) as (client, _):
+def test_a_first_message_in_words_starts_the_service(redis_database: RedisDatabase) -> None:
+    with gateway(redis_database.number) as (client, _):
         assert say(client, "I want to register my shop") == [
             "Enter your citizenship ID (11 digits)"
         ]
 
 
-def test_an_id_given_up_front_is_confirmed_then_used() -> None:
-    with gateway(DB) as (client, effects):
+def test_an_id_given_up_front_is_confirmed_then_used(redis_database: RedisDatabase) -> None:
+    with gateway(redis_database.number) as (client, effects):
         first = say(client, "register my business please, my CID is 11501001234")
         assert first == ["Citizenship ID: 11501001234\nIs that right?"]
         assert say(client, "1")[-1].startswith("Welcome Pema Wangmo.")
     assert effects.lookups[0].url.endswith("/citizens/11501001234")
 
 
-def test_a_request_for_another_service_mid_application_is_offered() -> None:
-    with gateway(DB) as (client, _):
+def test_a_request_for_another_service_mid_application_is_offered(
+    redis_database: RedisDatabase,
+) -> None:
+    with gateway(redis_database.number) as (client, _):
         say(client, "I want to register my shop")
         say(client, "11501001234")
         say(client, "Pema Store")  # now at the type of business (a choice)
@@ -53,8 +55,10 @@ def test_a_request_for_another_service_mid_application_is_offered() -> None:
         assert say(client, "yes") == ["Enter your citizenship ID (11 digits)"]
 
 
-def test_words_nobody_understands_get_the_menu_first_then_an_apology() -> None:
-    with gateway(DB) as (client, _):
+def test_words_nobody_understands_get_the_menu_first_then_an_apology(
+    redis_database: RedisDatabase,
+) -> None:
+    with gateway(redis_database.number) as (client, _):
         assert say(client, "qwzx") == ["Government services. Choose one:"]
         assert say(client, "plkj") == [
             "Sorry, I did not understand that.\nGovernment services. Choose one:"

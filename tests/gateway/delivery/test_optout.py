@@ -13,6 +13,7 @@ from gateway.catalog.repository import load_repository
 from gateway.conversations.service import Conversations, Message
 from state.connect import connect
 from state.store import SessionStore
+from tests.redis_databases import RedisDatabase
 
 CITIZEN = "+97517654321"
 
@@ -22,9 +23,8 @@ async def census(request: LookupRequest) -> LookupResult:
 
 
 @pytest.fixture
-async def conversations() -> AsyncIterator[Conversations]:
-    store = SessionStore(connect("redis://127.0.0.1:6379/3"))
-    await store.client.flushdb()
+async def conversations(redis_database: RedisDatabase) -> AsyncIterator[Conversations]:
+    store = SessionStore(connect(redis_database.url))
     catalog = load_repository([Path("services")]).catalog
     yield Conversations(catalog, store, lookup=census)
     await store.close()

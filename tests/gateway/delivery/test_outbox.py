@@ -1,4 +1,5 @@
-"""The outbox and the worker on a real Redis, sending to a fake Telegram Bot API.
+"""The outbox and the worker on a real Redis (a database leased to each test), sending to a
+fake Telegram Bot API.
 
 `FakeTelegram` is a real HTTP server on a loopback port that records every call and
 answers as the Bot API does; it can be told to fail the next calls of a method.
@@ -30,9 +31,8 @@ from gateway.settings import Settings
 from state.connect import UncontendedPool
 from state.packing import PackedConnection
 from tests.gateway.fake_providers import FakeProvider, serving
+from tests.redis_databases import RedisDatabase
 
-DB = 5
-REDIS_URL = f"redis://127.0.0.1:6379/{DB}"
 BOT_TOKEN = "7354189421:AAF3xkqB-Zr8cYh2Q9mVtLw0nPsJdE4uGoI"
 CHAT = 580114233
 
@@ -99,19 +99,15 @@ def fake_telegram() -> Iterator[FakeTelegram]:
 
 
 @pytest.fixture
-def flushed() -> Iterator[redis.Redis]:
-    connection = redis.Redis.from_url(REDIS_URL)
-    connection.flushdb()
-    try:
+def plain(redis_database: RedisDatabase) -> Iterator[redis.Redis]:
+    """A plain client of the test's database, to look inside it."""
+    with redis_database.client() as connection:
         yield connection
-    finally:
-        connection.flushdb()
-        connection.close()
 
 
-def settings_for(fake: FakeTelegram, **extra: Any) -> Settings:
+def settings_for(fake: FakeTelegram, database: RedisDatabase, **extra: Any) -> Settings:
     options: dict[str, Any] = {
-        "redis_url": REDIS_URL,
+        "redis_url": database.url,
         "telegram_bot_token": BOT_TOKEN,
         "telegram_api_url": fake.url,
         "worker_poll_seconds": 0.01,
@@ -122,8 +118,8 @@ def settings_for(fake: FakeTelegram, **extra: Any) -> Settings:
 
 
 @pytest.fixture
-async def outbox(flushed: redis.Redis) -> AsyncIterator[Outbox]:
-    box = Outbox(REDIS_URL, Settings().queue_name)
+async def outbox(redis_database: RedisDatabase) -> AsyncIterator[Outbox]:
+    box = Outbox(redis_database.url, Settings().queue_name)
     try:
         yield box
     finally:
@@ -131,8 +127,9 @@ async def outbox(flushed: redis.Redis) -> AsyncIterator[Outbox]:
 
 
 async def work(settings: Settings) -> dict[str, int]:
-    """Run a worker until the queue is empty; what it did."""
-    worker = build_worker(settings, REDIS_URL, burst=True)
+    """Run a worker on the settings' Redis until the queue is empty; what it did."""
+    assert settings.redis_url is not None
+    worker = build_worker(settings, settings.redis_url, burst=True)
     try:
         await worker.async_run()
     finally:
@@ -155,10 +152,10 @@ def outgoing(key: str = "tg:1", **context: Any) -> Outgoing:
     )
 
 
-async def result(connection: redis.Redis, item: Outgoing) -> dict[str, Any]:
+async def result(database: RedisDatabase, item: Outgoing) -> dict[str, Any]:
     from arq.connections import create_pool
 
-    pool = await create_pool(redis_settings(REDIS_URL))
+    pool = await create_pool(redis_settings(database.url))
     try:
         identifier = job_id(item)
         assert identifier is not None
@@ -169,12 +166,12 @@ async def result(connection: redis.Redis, item: Outgoing) -> dict[str, Any]:
 
 
 async def test_the_outbox_queues_and_the_worker_sends(
-    outbox: Outbox, fake_telegram: FakeTelegram, flushed: redis.Redis
+    outbox: Outbox, fake_telegram: FakeTelegram, redis_database: RedisDatabase
 ) -> None:
     item = outgoing(callback_query_id="4382bfdwdsb323b2d9")
     assert await outbox.send(item)
     assert fake_telegram.calls == []  # nothing is sent before the worker runs
-    done = await work(settings_for(fake_telegram))
+    done = await work(settings_for(fake_telegram, redis_database))
     assert done == {"complete": 1, "retried": 0, "failed": 0}
     assert [call.method for call in fake_telegram.calls] == [
         "answerCallbackQuery",
@@ -197,11 +194,11 @@ async def test_the_outbox_queues_and_the_worker_sends(
             ]
         },
     }
-    assert await result(flushed, item) == {"sent": True, "tries": 1, "error": ""}
+    assert await result(redis_database, item) == {"sent": True, "tries": 1, "error": ""}
 
 
 async def test_the_queue_connections_are_the_session_stores_kind(
-    outbox: Outbox, flushed: redis.Redis
+    outbox: Outbox, redis_database: RedisDatabase
 ) -> None:
     """No pool lock around health checks, commands packed by hiredis: and jobs queue."""
     assert await outbox.send(outgoing(key="update-77"))
@@ -217,28 +214,28 @@ async def test_the_queue_connections_are_the_session_stores_kind(
 
 
 async def test_an_enqueue_on_a_connection_redis_closed_is_sent_again(
-    outbox: Outbox, flushed: redis.Redis
+    outbox: Outbox, plain: redis.Redis
 ) -> None:
     """A Redis restart closes the connection the last enqueue gave back a moment ago (the
     pool sends it unchecked): the next enqueue goes through on a new one."""
     assert await outbox.send(outgoing(key="before-restart"))
     pool = await outbox._connected()
     first = await pool.client_id()
-    assert flushed.client_kill_filter(_id=first) == 1
+    assert plain.client_kill_filter(_id=first) == 1
     assert await outbox.send(outgoing(key="after-restart"))
     assert await pool.client_id() != first
     assert await outbox.depth() == 2
 
 
 async def test_a_failing_provider_is_retried_with_backoff_then_succeeds(
-    outbox: Outbox, fake_telegram: FakeTelegram, flushed: redis.Redis
+    outbox: Outbox, fake_telegram: FakeTelegram, redis_database: RedisDatabase
 ) -> None:
     fake_telegram.fail["sendMessage"] = [502, 429, 503]
     item = outgoing()
     await outbox.send(item)
-    done = await work(settings_for(fake_telegram))
+    done = await work(settings_for(fake_telegram, redis_database))
     assert done == {"complete": 1, "retried": 3, "failed": 0}
-    assert await result(flushed, item) == {"sent": True, "tries": 4, "error": ""}
+    assert await result(redis_database, item) == {"sent": True, "tries": 4, "error": ""}
     assert len(fake_telegram.sent()) == 5  # 3 failures, then both messages
     times = fake_telegram.times
     gaps = [later - earlier for earlier, later in itertools.pairwise(times[:4])]
@@ -248,12 +245,12 @@ async def test_a_failing_provider_is_retried_with_backoff_then_succeeds(
 
 
 async def test_a_retry_resumes_after_the_messages_already_sent(
-    outbox: Outbox, fake_telegram: FakeTelegram, flushed: redis.Redis
+    outbox: Outbox, fake_telegram: FakeTelegram, redis_database: RedisDatabase
 ) -> None:
     fake_telegram.fail["sendMessage"] = [200, 502]  # the first message passes, the second not
     item = outgoing()
     await outbox.send(item)
-    done = await work(settings_for(fake_telegram))
+    done = await work(settings_for(fake_telegram, redis_database))
     assert done == {"complete": 1, "retried": 1, "failed": 0}
     texts = [body["text"] for body in fake_telegram.sent()]
     # The citizen reads "Welcome" once: the retry starts at the message that failed.
@@ -261,27 +258,29 @@ async def test_a_retry_resumes_after_the_messages_already_sent(
 
 
 async def test_flood_control_waits_as_long_as_telegram_asks(
-    outbox: Outbox, fake_telegram: FakeTelegram, flushed: redis.Redis
+    outbox: Outbox, fake_telegram: FakeTelegram, redis_database: RedisDatabase
 ) -> None:
     fake_telegram.fail["sendMessage"] = [429]  # "retry_after": 1
     await outbox.send(outgoing())
-    done = await work(settings_for(fake_telegram, send_retry_seconds=0.01))
+    done = await work(settings_for(fake_telegram, redis_database, send_retry_seconds=0.01))
     assert done == {"complete": 1, "retried": 1, "failed": 0}
     first, retried = fake_telegram.times[:2]
     assert retried - first >= 1.0  # not the 0.01 s of our own backoff
 
 
 async def test_retries_stop_after_max_tries(
-    outbox: Outbox, fake_telegram: FakeTelegram, flushed: redis.Redis
+    outbox: Outbox, fake_telegram: FakeTelegram, redis_database: RedisDatabase
 ) -> None:
     fake_telegram.fail["sendMessage"] = [500] * 10
     item = outgoing()
     await outbox.send(item)
-    settings = settings_for(fake_telegram, send_max_tries=3, send_retry_seconds=0.01)
+    settings = settings_for(
+        fake_telegram, redis_database, send_max_tries=3, send_retry_seconds=0.01
+    )
     done = await work(settings)
     assert done["retried"] == 2
     assert len(fake_telegram.sent()) == 3
-    assert await result(flushed, item) == {
+    assert await result(redis_database, item) == {
         "sent": False,
         "tries": 3,
         "error": "sendMessage: HTTP 500 Bad Request: nope",
@@ -289,55 +288,59 @@ async def test_retries_stop_after_max_tries(
 
 
 async def test_a_permanent_refusal_is_not_retried(
-    outbox: Outbox, fake_telegram: FakeTelegram, flushed: redis.Redis
+    outbox: Outbox, fake_telegram: FakeTelegram, redis_database: RedisDatabase
 ) -> None:
     fake_telegram.fail["sendMessage"] = [400]
     item = outgoing()
     await outbox.send(item)
-    done = await work(settings_for(fake_telegram))
+    done = await work(settings_for(fake_telegram, redis_database))
     assert done["retried"] == 0
     assert len(fake_telegram.sent()) == 1
-    outcome = await result(flushed, item)
+    outcome = await result(redis_database, item)
     assert outcome["sent"] is False
     assert outcome["tries"] == 1
 
 
 async def test_an_expired_callback_query_does_not_stop_the_messages(
-    outbox: Outbox, fake_telegram: FakeTelegram
+    outbox: Outbox, fake_telegram: FakeTelegram, redis_database: RedisDatabase
 ) -> None:
     fake_telegram.fail["answerCallbackQuery"] = [400]
     await outbox.send(outgoing(callback_query_id="old"))
-    done = await work(settings_for(fake_telegram))
+    done = await work(settings_for(fake_telegram, redis_database))
     assert done == {"complete": 1, "retried": 0, "failed": 0}
     assert len(fake_telegram.sent()) == 2
 
 
-async def test_a_duplicate_key_is_sent_once(outbox: Outbox, fake_telegram: FakeTelegram) -> None:
+async def test_a_duplicate_key_is_sent_once(
+    outbox: Outbox, fake_telegram: FakeTelegram, redis_database: RedisDatabase
+) -> None:
     assert await outbox.send(outgoing("tg:77"))
     assert not await outbox.send(outgoing("tg:77"))  # queued already
-    await work(settings_for(fake_telegram))
+    await work(settings_for(fake_telegram, redis_database))
     assert not await outbox.send(outgoing("tg:77"))  # sent already
     assert await outbox.send(outgoing("tg:78"))
-    await work(settings_for(fake_telegram))
+    await work(settings_for(fake_telegram, redis_database))
     assert len(fake_telegram.sent()) == 4  # two messages for each key
 
 
 async def test_without_a_bot_token_nothing_is_retried(
-    outbox: Outbox, fake_telegram: FakeTelegram, flushed: redis.Redis
+    outbox: Outbox, fake_telegram: FakeTelegram, redis_database: RedisDatabase
 ) -> None:
     item = outgoing()
     await outbox.send(item)
-    done = await work(settings_for(fake_telegram, telegram_bot_token=None))
+    done = await work(settings_for(fake_telegram, redis_database, telegram_bot_token=None))
     assert done["retried"] == 0
     assert fake_telegram.calls == []
-    assert (await result(flushed, item))["error"] == "GATEWAY_TELEGRAM_BOT_TOKEN is not set"
+    assert (await result(redis_database, item))["error"] == "GATEWAY_TELEGRAM_BOT_TOKEN is not set"
 
 
-async def test_an_unreachable_provider_is_retried(outbox: Outbox, flushed: redis.Redis) -> None:
+async def test_an_unreachable_provider_is_retried(
+    outbox: Outbox, redis_database: RedisDatabase
+) -> None:
     item = outgoing()
     await outbox.send(item)
     settings = Settings(
-        redis_url=REDIS_URL,
+        redis_url=redis_database.url,
         telegram_bot_token=BOT_TOKEN,
         telegram_api_url="http://127.0.0.1:9",  # discard: nothing listens
         worker_poll_seconds=0.01,
@@ -346,7 +349,7 @@ async def test_an_unreachable_provider_is_retried(outbox: Outbox, flushed: redis
     )
     done = await work(settings)
     assert done["retried"] == 1
-    outcome = await result(flushed, item)
+    outcome = await result(redis_database, item)
     assert outcome == {"sent": False, "tries": 2, "error": "sendMessage: ConnectError"}
     assert BOT_TOKEN not in outcome["error"]
 
@@ -372,7 +375,7 @@ def test_backoff_grows_fourfold_and_is_capped() -> None:
 
 
 def test_the_worker_command_sends_what_is_queued(
-    fake_telegram: FakeTelegram, flushed: redis.Redis, monkeypatch: pytest.MonkeyPatch
+    fake_telegram: FakeTelegram, redis_database: RedisDatabase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
 
     from typer.testing import CliRunner
@@ -380,13 +383,13 @@ def test_the_worker_command_sends_what_is_queued(
     from gateway.cli.main import app
 
     async def enqueue() -> None:
-        box = Outbox(REDIS_URL, Settings().queue_name)
+        box = Outbox(redis_database.url, Settings().queue_name)
         await box.send(outgoing())
         await box.close()
 
     asyncio.run(enqueue())
     for name, value in {
-        "GATEWAY_REDIS_URL": REDIS_URL,
+        "GATEWAY_REDIS_URL": redis_database.url,
         "GATEWAY_TELEGRAM_BOT_TOKEN": BOT_TOKEN,
         "GATEWAY_TELEGRAM_API_URL": fake_telegram.url,
         "GATEWAY_WORKER_POLL_SECONDS": "0.01",

@@ -1,6 +1,6 @@
 """The job queue: where it lives (`gateway.delivery.queue`), and the liveness probe of the worker
-that serves it (`gateway worker --check`, run as the kubelet runs it) on a real Redis
-(database 5, as the outbox's tests)."""
+that serves it (`gateway worker --check`, run as the kubelet runs it) on a real Redis (a
+database leased to each test)."""
 
 from __future__ import annotations
 
@@ -26,9 +26,9 @@ from gateway.delivery.queue import (
 from gateway.delivery.worker import run_in_process
 from gateway.settings import Settings
 from tests.gateway.delivery import test_outbox as outbox_tests
+from tests.redis_databases import RedisDatabase
 
-REDIS_URL = outbox_tests.REDIS_URL  # database 5, as the outbox's tests
-flushed = outbox_tests.flushed  # the fixture, found by pytest under this name
+plain = outbox_tests.plain  # the fixture, found by pytest under this name
 
 
 def test_queue_urls() -> None:
@@ -66,7 +66,8 @@ async def worker_check(settings: Settings) -> int:
     when it says something other than its one line, e.g. an import that failed)."""
     gateway = str(Path(sys.executable).parent / "gateway")
     env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
-    env |= {"GATEWAY_REDIS_URL": REDIS_URL, "GATEWAY_QUEUE_NAME": settings.queue_name}
+    assert settings.redis_url is not None
+    env |= {"GATEWAY_REDIS_URL": settings.redis_url, "GATEWAY_QUEUE_NAME": settings.queue_name}
     probe = await asyncio.create_subprocess_exec(
         gateway, "worker", "--check", env=env, stderr=asyncio.subprocess.PIPE
     )
@@ -77,44 +78,46 @@ async def worker_check(settings: Settings) -> int:
 
 
 async def until_alive(settings: Settings) -> None:
+    assert settings.redis_url is not None
     deadline = time.monotonic() + 10
-    while not await alive(REDIS_URL, settings.queue_name):
+    while not await alive(settings.redis_url, settings.queue_name):
         assert time.monotonic() < deadline, "the worker never recorded that it is alive"
         await asyncio.sleep(0.05)
 
 
 async def test_the_liveness_probe_sees_this_hosts_worker_alive_and_then_gone(
-    flushed: redis.Redis,
+    redis_database: RedisDatabase, plain: redis.Redis
 ) -> None:
-    settings = Settings(redis_url=REDIS_URL, worker_poll_seconds=0.01)
+    settings = Settings(redis_url=redis_database.url, worker_poll_seconds=0.01)
     assert await worker_check(settings) == 1  # no worker yet
-    running = asyncio.create_task(run_in_process(settings, REDIS_URL))
+    running = asyncio.create_task(run_in_process(settings, redis_database.url))
     try:
         await until_alive(settings)
-        ttl: Any = flushed.pttl(health_key(settings.queue_name))
+        ttl: Any = plain.pttl(health_key(settings.queue_name))
         assert 0 < ttl <= (HEALTH_SECONDS + 1) * 1000
         assert await worker_check(settings) == 0
     finally:
         running.cancel()
         await asyncio.wait({running}, timeout=10)
     assert running.done()
-    assert not await alive(REDIS_URL, settings.queue_name)  # a stopped worker says so at once
+    # A stopped worker says so at once.
+    assert not await alive(redis_database.url, settings.queue_name)
     assert await worker_check(settings) == 1
 
 
 async def test_a_worker_whose_event_loop_is_stuck_stops_looking_alive(
-    flushed: redis.Redis, monkeypatch: pytest.MonkeyPatch
+    redis_database: RedisDatabase, plain: redis.Redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """What the probe is for: the loop blocked (here by this test, which shares it) for
     longer than the key lives, the key expires; unblocked, the worker records again."""
     monkeypatch.setattr(worker, "HEALTH_SECONDS", 1)  # the key lives 2 s
-    settings = Settings(redis_url=REDIS_URL, worker_poll_seconds=0.01)
+    settings = Settings(redis_url=redis_database.url, worker_poll_seconds=0.01)
     key = health_key(settings.queue_name)
-    running = asyncio.create_task(run_in_process(settings, REDIS_URL))
+    running = asyncio.create_task(run_in_process(settings, redis_database.url))
     try:
         await until_alive(settings)
         time.sleep(2.5)  # the event loop stuck: no poll, no record
-        assert not flushed.exists(key)
+        assert not plain.exists(key)
         await until_alive(settings)
     finally:
         running.cancel()

@@ -66,7 +66,7 @@ def s3_endpoint() -> Iterator[str]:
         server.stop()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")  # a client takes a fifth of a second to make
 def s3_admin(s3_endpoint: str) -> Iterator[S3Client]:
     """A plain boto3 client on the server, to set up buckets and look behind the store."""
     client = boto3.session.Session().client(

@@ -1,5 +1,6 @@
-"""GET /metrics on the real app and a real Redis (database 13): the figures after known
-traffic. Counters are process-wide, so each test compares a scrape before with one after.
+"""GET /metrics on the real app and a real Redis (a database leased to each test): the
+figures after known traffic. Counters are process-wide, so each test compares a scrape
+before with one after.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 from anyio.from_thread import BlockingPortal
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -30,9 +30,8 @@ from state.events import Backlog
 from tests.gateway.delivery.test_outbox import BOT_TOKEN, FakeTelegram, outgoing
 from tests.gateway.fake_providers import FakeProvider, serving
 from tests.gateway.providers.apps import Effects, prove_number
+from tests.redis_databases import RedisDatabase
 
-DB = 13
-REDIS_URL = f"redis://127.0.0.1:6379/{DB}"
 USER = "u-5f1c2a9b"
 REGISTRATION = ["", "2", "11501001234", "Pema Store", "1", "2", "14", "17123456", "1", "1"]
 
@@ -50,13 +49,10 @@ def with_ops(app: FastAPI, **options: Any) -> None:
 
 @contextmanager
 def ops_gateway(
-    redis_url: str = REDIS_URL, *, ops: dict[str, Any] | None = None, **settings: Any
+    redis_url: str, *, ops: dict[str, Any] | None = None, **settings: Any
 ) -> Iterator[tuple[TestClient, Effects]]:
-    """Like `tests.gateway.providers.apps.gateway`, with /readyz and /metrics; a route that
-    fails (`/boom`) for the count of unhandled exceptions."""
-    if redis_url == REDIS_URL:
-        with redis.Redis(db=DB) as connection:
-            connection.flushdb()
+    """Like `tests.gateway.providers.apps.gateway` on `redis_url`, with /readyz and
+    /metrics; a route that fails (`/boom`) for the count of unhandled exceptions."""
     var = Path(tempfile.mkdtemp(prefix="gateway-var-"))
     app = create_app(Settings(redis_url=redis_url, **{"var_dir": var, **settings}))
     with_ops(app, **(ops or {}))
@@ -106,8 +102,8 @@ def web(client: TestClient, text: str, number: int) -> dict[str, Any]:
     return data
 
 
-def test_messages_in_and_out_and_hop_latency_per_channel() -> None:
-    with ops_gateway() as (client, _):
+def test_messages_in_and_out_and_hop_latency_per_channel(redis_database: RedisDatabase) -> None:
+    with ops_gateway(redis_database.url) as (client, _):
         before = scrape(client)
         replies = sum(
             len(web(client, text, n)["replies"]) for n, text in enumerate(REGISTRATION[:5])
@@ -126,8 +122,10 @@ def test_messages_in_and_out_and_hop_latency_per_channel() -> None:
     assert grew(before, after, "gateway_messages_total", channel="ussd", direction="in") == 0
 
 
-def test_active_conversations_and_queue_are_read_from_redis_at_scrape_time() -> None:
-    with ops_gateway() as (client, _):
+def test_active_conversations_and_queue_are_read_from_redis_at_scrape_time(
+    redis_database: RedisDatabase,
+) -> None:
+    with ops_gateway(redis_database.url) as (client, _):
         assert value(scrape(client), "gateway_active_conversations") == 0
         web(client, "", 0)
         for user in ("u-second-user1", "u-third-user22"):
@@ -140,13 +138,13 @@ def test_active_conversations_and_queue_are_read_from_redis_at_scrape_time() -> 
             assert portal(client).call(outbox.send, outgoing(key)) is True
         assert value(scrape(client), "gateway_queue_depth") == 2
         # Ended and swept conversations leave the index: the figure is live, not a count.
-        with redis.Redis(db=DB) as connection:
+        with redis_database.client() as connection:
             connection.zrem("gw:expiry", f"web:{USER}")
         assert value(scrape(client), "gateway_active_conversations") == 2
 
 
-def test_the_event_archive_backlog_is_read_at_scrape_time() -> None:
-    with ops_gateway() as (client, _):
+def test_the_event_archive_backlog_is_read_at_scrape_time(redis_database: RedisDatabase) -> None:
+    with ops_gateway(redis_database.url) as (client, _):
         for n, text in enumerate(REGISTRATION[:3]):
             web(client, text, n)
         events = Runtime.of(client.app).events
@@ -177,14 +175,16 @@ def fake_telegram() -> Iterator[FakeTelegram]:
         yield fake
 
 
-def test_worker_retries_and_give_ups_are_counted_in_redis(fake_telegram: FakeTelegram) -> None:
+def test_worker_retries_and_give_ups_are_counted_in_redis(
+    fake_telegram: FakeTelegram, redis_database: RedisDatabase
+) -> None:
     fake_telegram.fail["sendMessage"] = [500] * 4  # two jobs, two tries each: all fail
-    with ops_gateway() as (client, _):
+    with ops_gateway(redis_database.url) as (client, _):
         outbox = Runtime.of(client.app).outbox
         for key in ("tg:1", "tg:2"):
             portal(client).call(outbox.send, outgoing(key))
         settings = Settings(
-            redis_url=REDIS_URL,
+            redis_url=redis_database.url,
             var_dir=Path(tempfile.mkdtemp(prefix="gateway-var-")),
             telegram_bot_token=BOT_TOKEN,
             telegram_api_url=fake_telegram.url,
@@ -194,7 +194,7 @@ def test_worker_retries_and_give_ups_are_counted_in_redis(fake_telegram: FakeTel
         )
 
         async def work() -> int:
-            worker = build_worker(settings, REDIS_URL, burst=True)  # on the app's loop
+            worker = build_worker(settings, redis_database.url, burst=True)  # on the app's loop
             try:
                 await worker.async_run()
             finally:
@@ -209,8 +209,8 @@ def test_worker_retries_and_give_ups_are_counted_in_redis(fake_telegram: FakeTel
     assert value(samples, "gateway_queue_depth") == 0
 
 
-def test_submissions_by_service_and_status_counted_once() -> None:
-    with ops_gateway() as (client, _):
+def test_submissions_by_service_and_status_counted_once(redis_database: RedisDatabase) -> None:
+    with ops_gateway(redis_database.url) as (client, _):
         app = client.app
         Runtime.of(app).conversations.submit = Runtime.of(app).submissions.submit
         before = scrape(client)
@@ -226,8 +226,8 @@ def test_submissions_by_service_and_status_counted_once() -> None:
     assert grew(before, after, "gateway_submissions_total", **labels, status="failed") == 0
 
 
-def test_free_text_answers_by_classifier() -> None:
-    with ops_gateway() as (client, _):
+def test_free_text_answers_by_classifier(redis_database: RedisDatabase) -> None:
+    with ops_gateway(redis_database.url) as (client, _):
         before = scrape(client)
         web(client, "I want to register my shop", 0)
         web(client, "hello", 1)
@@ -239,12 +239,14 @@ def test_free_text_answers_by_classifier() -> None:
     assert grew(before, after, "gateway_nlu_answers_total", source="rasa", understood="true") == 0
 
 
-def test_rasa_client_figures_read_at_scrape_time() -> None:
+def test_rasa_client_figures_read_at_scrape_time(redis_database: RedisDatabase) -> None:
     # Rasa configured on a port where nothing listens: each call fails at once and the
     # embedded classifier answers.
     from tests.state import free_port
 
-    with ops_gateway(rasa_url=f"http://127.0.0.1:{free_port()}", rasa_failures=2) as (client, _):
+    with ops_gateway(
+        redis_database.url, rasa_url=f"http://127.0.0.1:{free_port()}", rasa_failures=2
+    ) as (client, _):
         before = scrape(client)
         for number, text in enumerate(["I want to register my shop", "hello", "help me"]):
             client.post(
@@ -263,8 +265,8 @@ def test_rasa_client_figures_read_at_scrape_time() -> None:
     assert embedded == 3
 
 
-def test_unhandled_exceptions_by_route_template() -> None:
-    with ops_gateway() as (client, _):
+def test_unhandled_exceptions_by_route_template(redis_database: RedisDatabase) -> None:
+    with ops_gateway(redis_database.url) as (client, _):
         before = scrape(client)
         for thing in ("a", "b"):
             assert client.get(f"/boom/{thing}").status_code == 500

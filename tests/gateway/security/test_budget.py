@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from gateway.ops.metrics import REGISTRY
 from gateway.security.addresses import phone_number
 from gateway.security.budget import OutboundBudget, Spent
@@ -192,6 +194,7 @@ async def test_refused_total_counts_a_foreign_burst_under_country(client: Client
     assert refused("country") - before == 400
 
 
+@pytest.mark.integration  # an embedded redis-server, stopped
 async def test_nothing_is_sent_when_redis_cannot_count(tmp_path: Path) -> None:
     """Money is never spent uncounted: a stopped Redis holds every message back."""
     server = EmbeddedRedis(tmp_path / "redis")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from limits import RateLimitItem, RateLimitItemPerDay, RateLimitItemPerMinute
 
 from gateway.security.limiter import Limiter
@@ -145,6 +146,7 @@ async def stopped_redis_limiter(tmp_path: Path) -> tuple[Limiter, Client]:
     return limiter, made
 
 
+@pytest.mark.integration  # an embedded redis-server, stopped
 async def test_a_stopped_redis_allows_when_failing_open(tmp_path: Path) -> None:
     limiter, made = await stopped_redis_limiter(tmp_path)
     try:
@@ -155,6 +157,7 @@ async def test_a_stopped_redis_allows_when_failing_open(tmp_path: Path) -> None:
     assert all(verdict.allowed for verdict in verdicts)
 
 
+@pytest.mark.integration  # an embedded redis-server, stopped
 async def test_a_stopped_redis_refuses_when_failing_closed(tmp_path: Path) -> None:
     limiter, made = await stopped_redis_limiter(tmp_path)
     try:

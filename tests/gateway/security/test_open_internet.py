@@ -61,6 +61,8 @@ from tests.gateway.fake_providers import FakeProvider, at_sent, serving
 from tests.gateway.processes import base_env, census_services, private_redis, wait_until
 from tests.state import free_port
 
+pytestmark = pytest.mark.integration  # `gateway serve` processes and their Redis servers
+
 GATEWAY = str(Path(sys.executable).parent / "gateway")
 
 # Secrets of the `main` gateway: real ones (16 characters or more, no placeholder).

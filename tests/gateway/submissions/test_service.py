@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 from fastapi.testclient import TestClient
 
 from dialogs.messages import LookupRequest, LookupResult
@@ -27,9 +26,8 @@ from gateway.settings import Settings
 from tests.dialogs.helpers import CENSUS_MOBILE
 from tests.gateway.fake_providers import Answer, Call, FakeProvider, at_sent, serving
 from tests.gateway.providers.apps import AGGREGATOR, AGGREGATORS, dial, run_worker
+from tests.redis_databases import RedisDatabase
 
-DB = 15
-REDIS_URL = f"redis://127.0.0.1:6379/{DB}"
 ADMIN = "admin-7d1f0c2b9e4a61"
 HOOK_SECRET = "whsec-3b9c1d7e5a0f42"
 LINKS = "https://gw.gov.bt"
@@ -73,7 +71,8 @@ class Gateway:
 
     def work(self) -> None:
         """Run the worker until the queue is empty (once the app has queued everything)."""
-        run_worker(self.client, self.settings, REDIS_URL)
+        assert self.settings.redis_url is not None
+        run_worker(self.client, self.settings, self.settings.redis_url)
 
 
 async def census(request: LookupRequest) -> LookupResult:
@@ -81,16 +80,14 @@ async def census(request: LookupRequest) -> LookupResult:
 
 
 @pytest.fixture
-def gw(request: pytest.FixtureRequest) -> Iterator[Gateway]:
-    """The app on Redis database 15; a test may add settings with
+def gw(request: pytest.FixtureRequest, redis_database: RedisDatabase) -> Iterator[Gateway]:
+    """The app on a Redis database of the test's own; a test may add settings with
     `@pytest.mark.parametrize("gw", [{...}], indirect=True)`."""
     extra: dict[str, Any] = getattr(request, "param", {})
-    with redis.Redis(db=DB) as connection:
-        connection.flushdb()
     var = Path(tempfile.mkdtemp(prefix="gateway-var-"))
     with serving(FakeProvider(at_sent)) as sms, serving(FakeProvider(back_office_ok)) as hooks:
         settings = Settings(
-            redis_url=REDIS_URL,
+            redis_url=redis_database.url,
             var_dir=var,
             admin_token=ADMIN,
             link_url=LINKS,
@@ -113,8 +110,6 @@ def gw(request: pytest.FixtureRequest) -> Iterator[Gateway]:
         with TestClient(app, client=AGGREGATOR) as client:
             Runtime.of(app).conversations.lookup = census
             yield Gateway(client, settings, sms, hooks)
-    with redis.Redis(db=DB) as connection:
-        connection.flushdb()
 
 
 def signed(call: Call) -> dict[str, Any]:
