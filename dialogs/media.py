@@ -27,6 +27,26 @@ class Medium(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class ChoiceLimits:
+    """What a medium's reply buttons and choice lists hold. A provider that draws them
+    (Meta's interactive messages) keeps to these; the checker warns a service's author
+    about labels that would not fit."""
+
+    buttons: int  # reply buttons on one message
+    button_title: int  # characters of a button's title
+    rows: int  # rows of one list
+    row_title: int  # characters of a row's title (longer ones are cut)
+    row_description: int  # characters of the line under a row's title
+    body: int  # characters of the text of a message that carries buttons or a list
+
+
+WHATSAPP_CHOICES = ChoiceLimits(
+    buttons=3, button_title=20, rows=10, row_title=24, row_description=72, body=1024
+)
+"""WhatsApp's reply buttons and lists, as Meta's Cloud API documents them."""
+
+
+@dataclass(frozen=True, slots=True)
 class MediumProfile:
     """Screen limits of a medium. None means no limit of that kind."""
 
@@ -40,6 +60,7 @@ class MediumProfile:
     # The operator (or WhatsApp) gives the citizen's number; elsewhere (web chat,
     # Telegram) a number is proved by a code before a registry or a submission relies on it.
     proves_number: bool = True
+    choices: ChoiceLimits | None = None  # buttons and lists, where the medium has them
 
 
 PROFILES: dict[Medium, MediumProfile] = {
@@ -53,7 +74,7 @@ PROFILES: dict[Medium, MediumProfile] = {
             free_text=False,
         ),
         MediumProfile(Medium.SMS, max_segments=3),
-        MediumProfile(Medium.WHATSAPP, max_options=10),
+        MediumProfile(Medium.WHATSAPP, max_options=WHATSAPP_CHOICES.rows, choices=WHATSAPP_CHOICES),
         MediumProfile(Medium.TELEGRAM, max_options=24, proves_number=False),
         MediumProfile(Medium.WEB, proves_number=False),
     )

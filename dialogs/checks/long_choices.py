@@ -1,24 +1,26 @@
 """W270/W271/E272: choices too long for WhatsApp's list, or for the numbering itself.
 
-A WhatsApp list shows at most 10 rows of 24 characters; beyond that the engine pages the
-list (a "More" row) and the renderer cuts long row titles, which works but is clumsier. Shared lists
-(`options_from`: districts, activities) are long by nature and serve every service, so
-their length is not warned about; a hand-written list is, since its author can trim it.
+A WhatsApp list shows at most 10 rows of 24 characters (`dialogs.media.WHATSAPP_CHOICES`);
+beyond that the engine pages the list (a "More" row) and the provider cuts long row titles,
+which works but is clumsier. Shared lists (`options_from`: districts, activities) are long
+by nature and serve every service, so their length is not warned about; a hand-written
+list is, since its author can trim it.
 Numbers from 98 up are navigation keys ("98. More"): option 98 could never be chosen.
 """
 
 from __future__ import annotations
 
 from dialogs.loader import Loaded
-from dialogs.media import MORE_KEY
+from dialogs.media import MORE_KEY, WHATSAPP_CHOICES
 from dialogs.problems import Problem
-from dialogs.render.whatsapp import MAX_ROWS, ROW_TITLE
 from dialogs.steps.choice import ChoiceStep
 from dialogs.text import variants
 
 CODES = ("W270", "W271", "E272")
 
 MAX_OPTIONS = int(MORE_KEY) - 1
+MAX_ROWS = WHATSAPP_CHOICES.rows
+ROW_TITLE = WHATSAPP_CHOICES.row_title
 
 
 def run(loaded: Loaded) -> list[Problem]:

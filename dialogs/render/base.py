@@ -1,9 +1,14 @@
-"""The renderer contract: a Reply in, what a medium shows out."""
+"""The renderer contract: a Reply in, the screen a medium shows out.
+
+A renderer writes the medium's plain screen text. Buttons, lists and keyboards are drawn by
+the provider that sends them (Meta's interactive messages, Telegram's inline keyboard),
+within the medium's limits (`dialogs.media`).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Protocol
 
 from dialogs.media import Medium
 from dialogs.messages import Reply, ReplyOption
@@ -11,14 +16,12 @@ from dialogs.messages import Reply, ReplyOption
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
-    """A reply as the channel shows it: the plain screen text, and structured parts for
-    channels with buttons or lists (None where the channel shows text only)."""
+    """A reply as the medium shows it as text: the screen, whether the conversation ends
+    with it, and the link it carries (a certificate) for a provider that can attach one."""
 
     text: str
     end: bool = False
-    interactive: dict[str, Any] | None = None
     link: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Renderer(Protocol):

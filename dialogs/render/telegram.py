@@ -1,4 +1,5 @@
-"""Telegram: text with an inline keyboard, one button per row (callback data <= 64 bytes)."""
+"""Telegram: the text, with the link written in; the options are the inline keyboard the
+Telegram provider draws under it."""
 
 from __future__ import annotations
 
@@ -11,20 +12,7 @@ class TelegramRenderer:
     medium = Medium.TELEGRAM
 
     def render(self, reply: Reply) -> Rendered:
-        text = reply.text or "…"
+        text = reply.text or "…"  # Telegram refuses an empty message
         if reply.link and reply.link not in text:
             text = f"{text}\n{reply.link}"
-        keyboard = None
-        if reply.options:
-            keyboard = {
-                "inline_keyboard": [
-                    [
-                        {
-                            "text": f"{o.key}. {o.label}" if not o.nav else o.label,
-                            "callback_data": o.key.encode()[:64].decode(errors="ignore"),
-                        }
-                    ]
-                    for o in reply.options
-                ]
-            }
-        return Rendered(text=text, end=reply.end, interactive=keyboard, link=reply.link)
+        return Rendered(text=text, end=reply.end, link=reply.link)

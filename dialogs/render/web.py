@@ -1,4 +1,5 @@
-"""Web chat: text with quick-reply buttons, in the JSON the chat page reads."""
+"""Web chat: the text; the chat page shows the options as quick-reply buttons (the web
+provider sends them beside the text, in the JSON the page reads)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,4 @@ class WebRenderer:
     medium = Medium.WEB
 
     def render(self, reply: Reply) -> Rendered:
-        options = [{"key": o.key, "label": o.label} for o in reply.options]
-        return Rendered(
-            text=reply.text,
-            end=reply.end,
-            link=reply.link,
-            interactive={"options": options} if options else None,
-        )
+        return Rendered(text=reply.text, end=reply.end, link=reply.link)

@@ -1,7 +1,8 @@
-"""POST /channels/...: every registered adapter behind one handler.
+"""POST /channels/...: every registered webhook behind one handler.
 
 The provider always gets its normal response: a store outage becomes a polite reply from
-the conversation service, refusals are 4xx from the adapter, never a 500.
+the conversation service, refusals are 4xx from the webhook, never a 500. A webhook says
+how its replies go (`Delivery`): in the response, or queued for the provider's API.
 
 Two limits live here, around the conversation: the web chat (open to anyone) is counted
 per client address before anything is read, and every reply that costs money (SMS,
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -26,10 +27,17 @@ from dialogs.messages import Reply
 from dialogs.render import renderer_for
 from dialogs.text import localise
 from gateway.compat.fastapi import RequestRoute
-from gateway.conversations.service import Conversations, Message
+from gateway.conversations.service import Message
 from gateway.ops.metrics import count_refused
 from gateway.providers import WEBHOOKS
-from gateway.providers.base import Received, Webhook
+from gateway.providers.base import (
+    ApiWebhook,
+    Delivery,
+    DeliveryReport,
+    Received,
+    ResponseWebhook,
+    Webhook,
+)
 from gateway.providers.common import Access
 from gateway.runtime import Runtime
 from gateway.security.budget import OutboundBudget
@@ -41,30 +49,30 @@ logger = logging.getLogger(__name__)
 
 PREFIX = "/channels"
 PAID = frozenset({Medium.SMS, Medium.WHATSAPP})  # replies that cost money: counted against budgets
+C = TypeVar("C")
 
 
 def add_channel_routes(app: FastAPI, settings: Settings) -> None:
-    """`POST /channels/<path>` for every registered adapter, on the app's own router.
+    """`POST /channels/<path>` for every registered webhook, on the app's own router.
 
     Not through `include_router`: FastAPI 0.165 keeps an included router as a layer that
     every request walks through, 3% of a USSD hop's instructions (bench/hop_cpu.py).
     """
-    for channel in WEBHOOKS.values():
+    for webhook in WEBHOOKS.values():
         app.router.add_api_route(
-            PREFIX + channel.path,
-            _endpoint(channel, settings),
+            PREFIX + webhook.path,
+            _endpoint(webhook, settings),
             methods=["POST"],
-            name=channel.name,
-            summary=f"{channel.name} webhook",
+            name=webhook.name,
+            summary=f"{webhook.name} webhook",
             tags=["channels"],
             route_class_override=RequestRoute,
         )
 
 
-def _endpoint(channel: Webhook, settings: Settings) -> Callable[[Request], Awaitable[Response]]:
-    per_client = rates(settings.web_per_client) if channel.access(settings) == Access.PUBLIC else []
-    # A provider that batches (Meta) may send more than the others.
-    limit = getattr(channel, "max_body_bytes", settings.max_body_bytes)
+def _endpoint(webhook: Webhook, settings: Settings) -> Callable[[Request], Awaitable[Response]]:
+    per_client = rates(settings.web_per_client) if webhook.access(settings) == Access.PUBLIC else []
+    limit = webhook.body_limit(settings)
 
     async def endpoint(request: Request) -> Response:
         refused = _oversized(request, limit)
@@ -74,39 +82,60 @@ def _endpoint(channel: Webhook, settings: Settings) -> Callable[[Request], Await
             refused = await _too_many(request, per_client)
             if refused is not None:
                 return refused
-        received = await channel.receive(request, settings)
-        log: MessageLog = Runtime.of(request.app).messages
-        if received.message is None:
-            response = channel.respond(received, [])
-            response.background = BackgroundTask(record_statuses, log, channel, received)
-            return response
-        conversations: Conversations = Runtime.of(request.app).conversations
-        outgoing = getattr(channel, "outgoing", None)
-        if outgoing is None:
-            replies = await conversations.handle(received.message)
-            held = await _held(request, received.message, replies)
-            response = channel.respond(received, [] if held else replies)
-            # Recorded after the response is sent: the log never slows a USSD answer.
-            response.background = BackgroundTask(
-                record_messages, log, channel, received.message, replies, "held" if held else "sent"
-            )
-            return response
-        # The provider takes replies through its API: the worker sends them.
-        background = BackgroundTasks()
-        for message in (received.message, *received.more):
-            replies = await conversations.handle(message)
-            held = await _held(request, message, replies)
-            if replies and not held:
-                one = Received(message, received.context)
-                await Runtime.of(request.app).outbox.send(outgoing(one, replies))
-            status = "held" if held else "queued"
-            background.add_task(record_messages, log, channel, message, replies, status)
-        response = channel.respond(received, [])
-        response.background = background
-        return response
+        if webhook.delivery is Delivery.API:
+            return await _queue(request, webhook, await webhook.receive(request, settings))
+        return await _answer(request, webhook, await webhook.receive(request, settings))
 
-    endpoint.__doc__ = (type(channel).__doc__ or channel.name).strip().splitlines()[0]
+    endpoint.__doc__ = (type(webhook).__doc__ or webhook.name).strip().splitlines()[0]
     return endpoint
+
+
+async def _answer(request: Request, webhook: ResponseWebhook[C], received: Received[C]) -> Response:
+    """The replies in the webhook's response."""
+    runtime = Runtime.of(request.app)
+    message = received.message
+    if message is None:
+        response = webhook.respond(received, [])
+    else:
+        replies = await runtime.conversations.handle(message)
+        held = await _held(request, message, replies)
+        response = webhook.respond(received, [] if held else replies)
+        # Recorded after the response is sent: the log never slows a USSD answer.
+        status = "held" if held else "sent"
+        response.background = BackgroundTask(
+            record_messages, runtime.messages, webhook.name, message, replies, status
+        )
+    if received.reports:
+        _after(response, record_reports, runtime.messages, webhook.name, received.reports)
+    return response
+
+
+async def _queue(request: Request, webhook: ApiWebhook[C], received: Received[C]) -> Response:
+    """The webhook acknowledged; each message's replies queued for the provider's API,
+    where the worker sends them."""
+    runtime = Runtime.of(request.app)
+    background = BackgroundTasks()
+    for message in received.messages:
+        replies = await runtime.conversations.handle(message)
+        held = await _held(request, message, replies)
+        if replies and not held:
+            await runtime.outbox.send(webhook.outgoing(message, received.context, replies))
+        status = "held" if held else "queued"
+        background.add_task(
+            record_messages, runtime.messages, webhook.name, message, replies, status
+        )
+    if received.reports:
+        background.add_task(record_reports, runtime.messages, webhook.name, received.reports)
+    response = webhook.acknowledge(received)
+    response.background = background
+    return response
+
+
+def _after(response: Response, task: Callable[..., Awaitable[None]], *args: Any) -> None:
+    """`task` run once `response` is sent, after what already runs then."""
+    tasks = BackgroundTasks([response.background] if response.background else [])
+    tasks.add_task(task, *args)
+    response.background = tasks
 
 
 def _oversized(request: Request, limit: int) -> Response | None:
@@ -154,7 +183,7 @@ async def _held(request: Request, message: Message, replies: list[Reply]) -> boo
 
 
 async def record_messages(
-    log: MessageLog, channel: Webhook, message: Message, replies: list[Reply], status: str
+    log: MessageLog, webhook: str, message: Message, replies: list[Reply], status: str
 ) -> None:
     """The message in and the replies out, in the message log."""
     at = now()
@@ -165,7 +194,7 @@ async def record_messages(
     rows = [
         LogEntry(
             at=at,
-            channel=channel.name,
+            channel=webhook,
             direction="in",
             address=message.citizen,
             text=message.text[:4000],
@@ -179,7 +208,7 @@ async def record_messages(
         rows.append(
             LogEntry(
                 at=at,
-                channel=channel.name,
+                channel=webhook,
                 direction="out",
                 address=message.citizen,
                 text=text[:4000],
@@ -194,30 +223,27 @@ async def record_messages(
         logger.warning("message log unavailable", exc_info=True)
 
 
-async def record_statuses(log: MessageLog, channel: Webhook, received: Received) -> None:
-    """Delivery reports (Twilio status callbacks, WhatsApp statuses) in the message log."""
-    context = received.context
-    reports = [(context.get("message_id"), context.get("status"), context.get("to"))]
-    reports += [
-        (f"wa:{s.get('id')}", s.get("status"), s.get("recipient", ""))
-        for s in context.get("statuses", [])
-        if isinstance(s, dict)
-    ]
+async def record_reports(
+    log: MessageLog, webhook: str, reports: tuple[DeliveryReport, ...]
+) -> None:
+    """Delivery reports (Twilio status callbacks, WhatsApp statuses, Africa's Talking's
+    reports) in the message log: the message's row gets the status, or a row is added
+    for a message the log does not hold."""
     try:
-        for provider_id, status, address in reports:
-            if not provider_id or not status:
+        for report in reports:
+            if not report.provider_id or not report.status:
                 continue
-            if await log.set_status(str(provider_id), str(status)) == 0:
+            if await log.set_status(report.provider_id, report.status) == 0:
                 await log.record(
                     [
                         LogEntry(
                             at=now(),
-                            channel=channel.name,
+                            channel=webhook,
                             direction="out",
-                            address=str(address or ""),
+                            address=report.recipient,
                             text="",
-                            provider_id=str(provider_id),
-                            status=str(status)[:20],
+                            provider_id=report.provider_id,
+                            status=report.status[:20],
                             segments=0,
                         )
                     ]

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 import httpx2 as httpx
 
 from dialogs.gsm import sms_size
-from dialogs.media import Medium
 from dialogs.messages import reply_data
 from dialogs.render import renderer_for
 from gateway.delivery.outgoing import Outgoing, SendContext, SendError
@@ -111,7 +110,7 @@ async def send_notification(notification: NotificationRow, context: NotifyContex
 async def _message(
     notification: NotificationRow, row: SubmissionRow, context: NotifyContext
 ) -> None:
-    sender = SENDERS.get(notification.channel)
+    sender = SENDERS.get(notification.channel)  # the row's `channel` names the sender
     if sender is None:
         raise SendError(f"no sender named {notification.channel!r}", retry=False)
     reply = message_for(row, notification.payload, context.send.settings)
@@ -120,18 +119,17 @@ async def _message(
         if await recipients.opted_out(notification.address):
             await context.submissions.hold(notification.id)
             raise OptedOutError(notification.address)
-        medium = Medium.WHATSAPP if notification.channel.startswith("whatsapp") else Medium.SMS
-        parts = sms_size(renderer_for(medium).render(reply).text).segments
+        parts = sms_size(renderer_for(sender.medium).render(reply).text).segments
         budget = recipients.budget
         if budget is not None and not await budget.spend(notification.address, parts):
             raise SendError("outbound budget spent", retry=True, after=BUDGET_WAIT_SECONDS)
     outgoing = Outgoing(
-        channel=notification.channel,
+        sender=sender.name,
         address=notification.address,
         replies=[reply_data(reply)],
         key=f"notification:{notification.id}",
     )
-    await sender(outgoing, context.send)
+    await sender.send(outgoing, context.send)
 
 
 async def prepare_document(notification: NotificationRow, context: NotifyContext) -> None:

@@ -1,33 +1,70 @@
-"""Outbound messages that are not a webhook's synchronous reply.
+"""Outbound messages that are not a webhook's synchronous reply, and the senders that
+deliver them.
 
-A channel whose provider takes replies through an API (Meta's WhatsApp Cloud API,
-Telegram's sendMessage) hands its replies to the outbox as an `Outgoing`; the worker sends
-it with that channel's registered `Sender`, retrying with backoff when the provider fails.
+A webhook whose provider takes replies through an API (Meta's WhatsApp Cloud API,
+Telegram's sendMessage, Africa's Talking's messaging API) hands its replies to the outbox
+as an `Outgoing`; so do notifications and verification codes. The worker sends it with the
+`Sender` registered under `Outgoing.sender` (`gateway.providers.SENDERS`), retrying with
+backoff when the provider fails.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 import httpx2 as httpx
 
 from dialogs.media import Medium
 from dialogs.messages import Reply, reply_data, reply_from_data
-from dialogs.render import Rendered, renderer_for
 from gateway.settings import Settings
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Outgoing:
-    """Replies to deliver to one address over one channel."""
+    """Replies to deliver to one address with one sender. Queued as
+    `dataclasses.asdict(outgoing)`: its fields are what a job carries."""
 
-    channel: str  # the sender's registry name, e.g. "telegram", "whatsapp/meta"
+    sender: str  # the sender's registry name, e.g. "telegram", "whatsapp/meta"
     address: str  # chat id, phone number...
     replies: list[dict[str, Any]]  # `encode(reply)` of each reply
-    context: dict[str, Any] = field(default_factory=dict)  # e.g. a callback query to answer
-    key: str = ""  # idempotency: the same key is sent once
+    context: dict[str, str]  # what the sender needs besides, e.g. a callback query to answer
+    key: str  # idempotency: the same key is sent once
+
+    def __init__(
+        self,
+        sender: str = "",
+        address: str = "",
+        replies: list[dict[str, Any]] | None = None,
+        context: dict[str, str] | None = None,
+        key: str = "",
+        *,
+        channel: str = "",  # `sender`'s former name, until every caller passes `sender`
+    ) -> None:
+        object.__setattr__(self, "sender", sender or channel)
+        object.__setattr__(self, "address", address)
+        object.__setattr__(self, "replies", replies if replies is not None else [])
+        object.__setattr__(self, "context", context if context is not None else {})
+        object.__setattr__(self, "key", key)
+
+    @classmethod
+    def from_job(cls, payload: Mapping[str, Any]) -> Outgoing:
+        """The `Outgoing` a queued job carries. Jobs queued by a release before `sender`
+        had its name say `channel`: they are delivered all the same."""
+        return cls(
+            sender=payload.get("sender") or payload.get("channel", ""),
+            address=payload["address"],
+            replies=payload["replies"],
+            context=payload.get("context") or {},
+            key=payload.get("key", ""),
+        )
+
+    @property
+    def channel(self) -> str:
+        """`sender`'s former name, read by the outbox's job ids (unchanged: a redelivered
+        webhook still finds the job queued before this release)."""
+        return self.sender
 
     @staticmethod
     def encode(reply: Reply) -> dict[str, Any]:
@@ -95,34 +132,13 @@ async def send_in_order(
             await progress.mark(index + 1)
 
 
-Sender = Callable[[Outgoing, SendContext], Awaitable[None]]
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """A provider's API for messages the gateway sends, registered under `name`: it
+    reaches citizens of `medium` (what an SMS or WhatsApp message costs is counted in
+    that medium's parts)."""
 
-
-def chunks(text: str, limit: int) -> Iterator[str]:
-    """`text` in pieces of at most `limit` characters (a provider's body limit), cut at
-    line ends where possible so a menu line is never split."""
-    while len(text) > limit:
-        cut = text.rfind("\n", 0, limit + 1)
-        if cut <= 0:
-            cut = limit
-        yield text[:cut]
-        text = text[cut:].lstrip("\n")
-    if text:
-        yield text
-
-
-def with_link(rendered: Rendered) -> str:
-    """A rendered reply as plain text: its link written after the text, where a channel
-    cannot attach it (an SMS, a WhatsApp text message)."""
-    text, link = rendered.text, rendered.link
-    if link and link not in text:
-        return f"{text}\n{link}" if text else link
-    return text
-
-
-def plain_texts(outgoing: Outgoing, medium: Medium, limit: int) -> Iterator[str]:
-    """The text messages of `outgoing` rendered for `medium`, links written in, each at
-    most `limit` characters (the provider's body limit)."""
-    renderer = renderer_for(medium)
-    for reply in outgoing.decoded():
-        yield from chunks(with_link(renderer.render(reply)), limit)
+    name: str  # e.g. "sms/africastalking", "whatsapp/meta"
+    medium: Medium
+    send: Callable[[Outgoing, SendContext], Awaitable[None]]  # `SendError` on a failure
+    ready: Callable[[Settings], bool]  # whether the credentials it needs are set

@@ -1,10 +1,10 @@
 """The worker: sends what the outbox queued, retrying with exponential backoff.
 
 Built on arq (a Redis-backed job queue). One job, `deliver`, takes an `Outgoing` and hands
-it to its channel's registered sender with one shared HTTP client. When the provider fails
-in a way that can pass (`SendError(retry=True)`: 429, 5xx, network), the job is retried
-after 5 s, 20 s, 80 s... (capped) up to `GATEWAY_SEND_MAX_TRIES`; a refusal
-(`retry=False`: 4xx) is logged and given up at once.
+it to the sender it names (`gateway.providers.SENDERS`) with one shared HTTP client. When
+the provider fails in a way that can pass (`SendError(retry=True)`: 429, 5xx, network),
+the job is retried after 5 s, 20 s, 80 s... (capped) up to `GATEWAY_SEND_MAX_TRIES`; a
+refusal (`retry=False`: 4xx) is logged and given up at once.
 
 `gateway worker` runs it alone; under embedded defaults `gateway serve` runs it inside the
 server process (`GATEWAY_WORKER_IN_PROCESS` decides either way). Where the worker runs,
@@ -197,20 +197,20 @@ async def _retry_later(
 
 
 async def deliver(ctx: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
-    """The job: send one `Outgoing` with its channel's sender."""
+    """The job: send one `Outgoing` with the sender it names."""
     context = _send_context(ctx)
     tries: int = ctx.get("job_try", 1)
-    outgoing = Outgoing(**payload)
-    sender = SENDERS.get(outgoing.channel)
+    outgoing = Outgoing.from_job(payload)  # jobs queued by the previous release too
+    sender = SENDERS.get(outgoing.sender)
     if sender is None:
-        logger.error("no sender for channel %r; dropping %s", outgoing.channel, ctx.get("job_id"))
+        logger.error("no sender named %r; dropping %s", outgoing.sender, ctx.get("job_id"))
         await count_job_event(ctx, "gave_up", DELIVER)
-        return dataclasses.asdict(Delivery(False, tries, f"no sender for {outgoing.channel}"))
+        return dataclasses.asdict(Delivery(False, tries, f"no sender for {outgoing.sender}"))
     try:
-        await sender(outgoing, context)
+        await sender.send(outgoing, context)
     except SendError as exc:
         retry = await _retry_later(
-            ctx, DELIVER, exc, tries, context.settings, f"{outgoing.channel} send"
+            ctx, DELIVER, exc, tries, context.settings, f"{outgoing.sender} send"
         )
         if retry is not None:
             raise retry from exc

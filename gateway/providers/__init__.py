@@ -1,32 +1,32 @@
-"""The providers: one package each, owning its webhook (inbound) and its sender (outbound).
+"""The providers: one package each, owning both directions: its webhooks (inbound), its
+sender (outbound) and how it draws a reply (Meta's interactive messages, Telegram's
+keyboard). What several share is in `common`; none imports from another.
 
-`WEBHOOKS`: adapter name -> webhook adapter, each served at POST /channels<path>;
+`WEBHOOKS`: webhook name -> webhook, each served at POST /channels<path>;
 `SENDERS`: sender name -> how to deliver an `Outgoing` through that provider's API.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from gateway.delivery.outgoing import Sender
-from gateway.providers.africastalking.sender import send_sms_africastalking
+from gateway.providers.africastalking import sender as africastalking
 from gateway.providers.africastalking.sms import AfricasTalkingSms, AfricasTalkingSmsReports
 from gateway.providers.africastalking.ussd import AfricasTalkingUssd, AfricasTalkingUssdEvents
 from gateway.providers.base import Webhook
 from gateway.providers.hubtel.ussd import HubtelUssd
-from gateway.providers.meta.sender import send_whatsapp_meta
+from gateway.providers.meta import sender as meta
 from gateway.providers.meta.whatsapp import MetaWhatsApp
-from gateway.providers.telegram.sender import send_telegram
+from gateway.providers.telegram import sender as telegram
 from gateway.providers.telegram.webhook import Telegram
-from gateway.providers.twilio.sender import send_sms_twilio, send_whatsapp_twilio
+from gateway.providers.twilio import sender as twilio
 from gateway.providers.twilio.sms import TwilioSms, TwilioStatus
 from gateway.providers.twilio.whatsapp import TwilioWhatsApp
 from gateway.providers.web.chat import WebChat
-from gateway.settings import Settings, secret
+from gateway.settings import Settings
 
 WEBHOOKS: dict[str, Webhook] = {
-    channel.name: channel
-    for channel in (
+    webhook.name: webhook
+    for webhook in (
         AfricasTalkingUssd(),
         AfricasTalkingUssdEvents(),
         HubtelUssd(),
@@ -40,34 +40,22 @@ WEBHOOKS: dict[str, Webhook] = {
         AfricasTalkingSmsReports(),
     )
 }
-"""Adapter name -> adapter; each is served at POST /channels<path>."""
+"""Webhook name -> webhook; each is served at POST /channels<path>."""
 
 SENDERS: dict[str, Sender] = {
-    "telegram": send_telegram,
-    "whatsapp/meta": send_whatsapp_meta,
-    "sms/africastalking": send_sms_africastalking,
-    "sms/twilio": send_sms_twilio,
-    "whatsapp/twilio": send_whatsapp_twilio,
+    sender.name: sender
+    for sender in (
+        telegram.TELEGRAM,
+        meta.WHATSAPP,
+        africastalking.SMS,
+        twilio.SMS,
+        twilio.WHATSAPP,
+    )
 }
-"""Sender name -> how to deliver an `Outgoing` through its API."""
-
-
-def _twilio(settings: Settings) -> bool:
-    return bool(settings.twilio_account_sid and secret(settings.twilio_auth_token))
-
-
-_READY: dict[str, Callable[[Settings], bool]] = {
-    "telegram": lambda settings: secret(settings.telegram_bot_token) is not None,
-    "whatsapp/meta": lambda settings: bool(
-        secret(settings.meta_access_token) and settings.meta_phone_number_id
-    ),
-    "sms/africastalking": lambda settings: secret(settings.at_api_key) is not None,
-    "sms/twilio": _twilio,
-    "whatsapp/twilio": _twilio,
-}
+"""Sender name -> how to deliver an `Outgoing` through its provider's API."""
 
 
 def sender_ready(name: str, settings: Settings) -> bool:
     """Whether the sender `name` has the credentials it needs to send anything."""
-    ready = _READY.get(name)
-    return ready is not None and ready(settings)
+    sender = SENDERS.get(name)
+    return sender is not None and sender.ready(settings)

@@ -1,87 +1,102 @@
-"""The channel adapter contract: a provider's request in, a `Message`; replies out, the
-provider's response. Nothing past an adapter sees a provider payload.
+"""The webhook contract: a provider's request in, what it said as typed values; replies out,
+in the provider's response or queued for its API. Nothing past a webhook sees a provider
+payload.
 
-Adapters refuse requests whose signature or secret is wrong (403) and bodies that are not
+Webhooks refuse requests whose signature or secret is wrong (403) and bodies that are not
 what the provider sends (400), before anything is processed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
-from urllib.parse import parse_qsl
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, ClassVar, Generic, Literal, Protocol, TypeAlias, TypeVar
 
-from fastapi import HTTPException, Request, Response
+from fastapi import Request, Response
 
 from dialogs.messages import Reply
 from gateway.conversations.service import Message
 from gateway.delivery.outgoing import Outgoing
+from gateway.providers.common import Access
 from gateway.settings import Settings
 
-if TYPE_CHECKING:
-    from gateway.providers.common import Access
+C = TypeVar("C")  # what a provider's replies need from its request (a chat id...), or None
 
 
 @dataclass(frozen=True, slots=True)
-class Received:
-    """What an adapter understood: a citizen's message, or a notice to acknowledge."""
+class DeliveryReport:
+    """A provider's word on a message the gateway sent: recorded in the message log."""
 
-    message: Message | None
-    context: dict[str, Any] = field(default_factory=dict)  # kept for the response
-    # Further messages of a webhook that batches several (Meta may): handled in order
-    # after `message`. Only channels that reply through an API batch.
-    more: tuple[Message, ...] = ()
+    provider_id: str  # as the message log names the message: "twilio:SM...", "wa:wamid..."
+    status: str  # the provider's own word: delivered, failed, Success...
+    recipient: str = ""  # the citizen's number in E.164 when the provider names it
+    errors: tuple[str, ...] = ()  # the provider's error codes and reasons, as it gives them
 
 
-class Webhook(Protocol):
-    """One provider's webhook.
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Received(Generic[C]):
+    """What a webhook understood of one request: the citizens' messages (in the order
+    sent: only providers that take replies through their API batch several), the
+    provider's delivery reports, and what its replies need (`context`)."""
 
-    Channels whose provider takes replies in the webhook response (USSD, Twilio) render
-    them in `respond`. Channels whose provider takes replies through its API (Meta's
-    WhatsApp, Telegram) return an `Outgoing` from `outgoing`; the gateway queues it for
-    the worker and `respond` only acknowledges the webhook.
-    """
+    context: C
+    messages: tuple[Message, ...] = ()
+    reports: tuple[DeliveryReport, ...] = ()
 
+    @property
+    def message(self) -> Message | None:
+        """The first message, if any (the only one, for a provider that batches none)."""
+        return self.messages[0] if self.messages else None
+
+
+class Delivery(Enum):
+    """How a webhook's replies reach the citizen."""
+
+    RESPONSE = "in the webhook's response"  # USSD aggregators, Twilio's TwiML, the web chat
+    API = "queued for the provider's API"  # Meta's Cloud API, Telegram's Bot API, AT's SMS
+
+
+class ResponseWebhook(Protocol[C]):
+    """A provider that takes the replies in its webhook's response: `respond` renders
+    them (and only acknowledges a request that carried no message)."""
+
+    delivery: ClassVar[Literal[Delivery.RESPONSE]] = Delivery.RESPONSE
     name: ClassVar[str]  # registry name, e.g. "ussd/africastalking"
     path: ClassVar[str]  # under /channels
 
     def access(self, settings: Settings) -> Access:
-        """Who may call it with these settings (said at start, one line per adapter)."""
+        """Who may call it with these settings (said at start, one line per webhook)."""
         ...
 
-    async def receive(self, request: Request, settings: Settings) -> Received: ...
+    def body_limit(self, settings: Settings) -> int:
+        """The largest body it reads (a provider that batches may send more)."""
+        return settings.max_body_bytes
 
-    def respond(self, received: Received, replies: list[Reply]) -> Response: ...
+    async def receive(self, request: Request, settings: Settings) -> Received[C]: ...
 
-
-class ApiWebhook(Webhook, Protocol):
-    """A channel whose replies are sent through the provider's API by the worker."""
-
-    def outgoing(self, received: Received, replies: list[Reply]) -> Outgoing: ...
+    def respond(self, received: Received[C], replies: list[Reply]) -> Response: ...
 
 
-MAX_FORM_BYTES = 64 * 1024  # providers send a few hundred bytes
+class ApiWebhook(Protocol[C]):
+    """A provider that takes replies through its API: the webhook is acknowledged at once,
+    and each message's replies become an `Outgoing` the worker sends with the sender
+    registered under `Outgoing.sender`."""
+
+    delivery: ClassVar[Literal[Delivery.API]] = Delivery.API
+    name: ClassVar[str]
+    path: ClassVar[str]
+
+    def access(self, settings: Settings) -> Access: ...
+
+    def body_limit(self, settings: Settings) -> int:
+        return settings.max_body_bytes
+
+    async def receive(self, request: Request, settings: Settings) -> Received[C]: ...
+
+    def acknowledge(self, received: Received[C]) -> Response: ...
+
+    def outgoing(self, message: Message, context: C, replies: list[Reply]) -> Outgoing: ...
 
 
-def refuse(status: int, detail: str) -> HTTPException:
-    return HTTPException(status_code=status, detail=detail)
-
-
-async def form_fields(request: Request, required: tuple[str, ...]) -> dict[str, str]:
-    """The form body as strings; 400 naming what is missing when it is not a form."""
-    if "application/x-www-form-urlencoded" not in request.headers.get("content-type", ""):
-        raise refuse(415, "expected application/x-www-form-urlencoded")
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
-        raise refuse(413, "the form body is too large")
-    try:
-        # The standard library's parser: several times cheaper than a multipart parser
-        # for the small urlencoded bodies aggregators send on every USSD hop.
-        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=100)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise refuse(400, "the form body could not be read") from exc
-    fields = dict(pairs)
-    missing = [name for name in required if name not in fields]
-    if missing:
-        raise refuse(400, "missing form fields: " + ", ".join(missing))
-    return fields
+Webhook: TypeAlias = ResponseWebhook[Any] | ApiWebhook[Any]
+"""Any provider's webhook; `delivery` tells which kind (mypy narrows on it)."""

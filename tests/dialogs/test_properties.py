@@ -52,6 +52,8 @@ from dialogs.steps.summary import SummaryStep
 from dialogs.steps.text import TextStep
 from dialogs.steps.yes_no import YesNoStep
 from gateway.catalog.repository import Repository, definition_files
+from gateway.providers.meta.interactive import interactive
+from gateway.providers.telegram.keyboard import inline_keyboard
 from tests.dialogs.helpers import NOW, SERVICES_DIR, TODAY
 
 SERVICE_FILES = [path.name for path in definition_files([SERVICES_DIR])]
@@ -170,17 +172,20 @@ def _check_screen(reply: Reply, channel: Medium) -> None:
         assert sms_size(rendered.text).segments <= profile.max_segments, rendered.text
     if profile.max_options is not None:
         assert len(reply.options) <= profile.max_options, reply
-    if channel == "whatsapp" and rendered.interactive is not None:
-        if rendered.interactive["type"] == "button":
-            titles = [b["reply"]["title"] for b in rendered.interactive["action"]["buttons"]]
+    # Buttons, lists and keyboards are drawn by the providers that send them.
+    drawn = interactive(reply) if channel == "whatsapp" else None
+    if drawn is not None:
+        if drawn["type"] == "button":
+            titles = [b["reply"]["title"] for b in drawn["action"]["buttons"]]
             assert len(titles) <= 3
             assert all(len(t) <= 20 for t in titles)
         else:
-            rows = rendered.interactive["action"]["sections"][0]["rows"]
+            rows = drawn["action"]["sections"][0]["rows"]
             assert len(rows) <= 10
             assert all(len(r["title"]) <= 24 for r in rows)
-    if channel == "telegram" and rendered.interactive is not None:
-        for row in rendered.interactive["inline_keyboard"]:
+    keyboard = inline_keyboard(reply) if channel == "telegram" else None
+    if keyboard is not None:
+        for row in keyboard["inline_keyboard"]:
             assert len(row[0]["callback_data"].encode()) <= 64
     assert rendered.text.strip(), reply
 

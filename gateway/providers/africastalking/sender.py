@@ -25,13 +25,14 @@ from dialogs.media import Medium
 from gateway.delivery.outgoing import (
     Outgoing,
     SendContext,
+    Sender,
     SendError,
-    plain_texts,
     retry_after,
     send_in_order,
 )
-from gateway.delivery.outgoing import chunks as split_text
-from gateway.settings import secret
+from gateway.providers.common import chunks as split_text
+from gateway.providers.common import plain_texts
+from gateway.settings import Settings, secret
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ SUCCESS = frozenset({100, 101, 102})
 
 
 def chunks(text: str, limit: int = MAX_TEXT) -> Iterator[str]:
-    """`text` in pieces this provider accepts (see gateway.delivery.outgoing.chunks)."""
+    """`text` in pieces this provider accepts (see gateway.providers.common.chunks)."""
     return split_text(text, limit)
 
 
@@ -108,3 +109,10 @@ async def send_sms_africastalking(outgoing: Outgoing, context: SendContext) -> N
         logger.info("Africa's Talking accepted an SMS: at-sms:%s", message_id)
 
     await send_in_order(texts(outgoing), context, send)
+
+
+def ready(settings: Settings) -> bool:
+    return secret(settings.at_api_key) is not None
+
+
+SMS = Sender("sms/africastalking", Medium.SMS, send_sms_africastalking, ready)

@@ -3,8 +3,8 @@
 `POST /channels/sms/africastalking` takes an inbound SMS (form `from`, `to`, `text`,
 `date`, `id`, `linkId`): `from` is the citizen, `id` makes a redelivered callback one
 effect (`at-sms:<id>`). Africa's Talking takes no reply in the callback's response, so
-`outgoing` hands the replies to the worker (channel `sms/africastalking`, sent through the
-messaging API by `gateway.providers.africastalking.sender`) and the callback is answered 200.
+`outgoing` hands the replies to the worker (sender `sms/africastalking`, the messaging API
+of `gateway.providers.africastalking.sender`) and the callback is answered 200.
 
 `POST /channels/sms/africastalking/reports` takes delivery reports (`id`, `status`,
 `phoneNumber`, `networkCode`, `failureReason`, `retryCount`): `id` is the `messageId` the
@@ -18,24 +18,35 @@ GATEWAY_DEVELOPMENT). `from` must be an E.164 number.
 
 from __future__ import annotations
 
-import re
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 from fastapi import Request, Response
+from pydantic import Field
 
 from dialogs.media import Medium
 from dialogs.messages import Reply
 from gateway.conversations.service import Message
 from gateway.delivery.outgoing import Outgoing
-from gateway.providers.base import Received, form_fields, refuse
-from gateway.providers.common import Access, check_access, citizen_number, unsigned_access
+from gateway.providers.africastalking.sender import SMS
+from gateway.providers.base import ApiWebhook, DeliveryReport, Received, ResponseWebhook
+from gateway.providers.common import (
+    Access,
+    Body,
+    Filled,
+    check_access,
+    citizen_number,
+    matching,
+    read_form,
+    unsigned_access,
+)
 from gateway.settings import Settings
 
-CHANNEL = "sms/africastalking"
 PREFIX = "at-sms:"
 MAX_TEXT = 2000
 REMEMBER_SECONDS = 8 * 24 * 3600  # a callback id is never processed twice within 8 days
-ID = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
+MessageId = Annotated[
+    Filled, matching(r"^[A-Za-z0-9_.:-]{1,100}$", "not an Africa's Talking message id")
+]
 
 
 def provider_id(message_id: str) -> str:
@@ -43,51 +54,53 @@ def provider_id(message_id: str) -> str:
     return PREFIX + message_id
 
 
-def _id(value: str, name: str) -> str:
-    value = value.strip()
-    if not ID.match(value):
-        raise refuse(400, f"{name} is not an Africa's Talking message id")
-    return value
+class InboundSms(Body):
+    sender: str = Field(alias="from")
+    text: str
+    id: MessageId
 
 
-class AfricasTalkingSms:
+class Report(Body):
+    id: MessageId
+    status: Filled
+    phone_number: str = Field(default="", alias="phoneNumber")
+    failure_reason: str = Field(default="", alias="failureReason")
+
+
+class AfricasTalkingSms(ApiWebhook[None]):
     """Inbound SMS from Africa's Talking; replies are sent through the messaging API."""
 
-    name: ClassVar[str] = CHANNEL
+    name: ClassVar[str] = SMS.name
     path: ClassVar[str] = "/sms/africastalking"
 
     def access(self, settings: Settings) -> Access:
         return unsigned_access(settings)
 
-    async def receive(self, request: Request, settings: Settings) -> Received:
+    async def receive(self, request: Request, settings: Settings) -> Received[None]:
         check_access(request, settings)
-        fields = await form_fields(request, ("from", "text", "id"))
-        sender = citizen_number(fields["from"], "from")
-        key = provider_id(_id(fields["id"], "id"))
+        sms = await read_form(request, InboundSms)
         message = Message(
-            citizen=sender,
+            citizen=citizen_number(sms.sender, "from"),
             medium=Medium.SMS,
-            text=fields["text"][:MAX_TEXT],
-            message_id=key,
+            text=sms.text[:MAX_TEXT],
+            message_id=provider_id(sms.id),
             remember=REMEMBER_SECONDS,
         )
-        context = {"key": key, "to": fields.get("to", ""), "link_id": fields.get("linkId", "")}
-        return Received(message, context)
+        return Received(context=None, messages=(message,))
 
-    def outgoing(self, received: Received, replies: list[Reply]) -> Outgoing:
-        assert received.message is not None
-        return Outgoing(
-            channel=CHANNEL,
-            address=received.message.citizen,
-            replies=[Outgoing.encode(reply) for reply in replies],
-            key=received.context["key"],
-        )
-
-    def respond(self, received: Received, replies: list[Reply]) -> Response:
+    def acknowledge(self, received: Received[None]) -> Response:
         return Response("OK", media_type="text/plain")
 
+    def outgoing(self, message: Message, context: None, replies: list[Reply]) -> Outgoing:
+        return Outgoing(
+            sender=SMS.name,
+            address=message.citizen,
+            replies=[Outgoing.encode(reply) for reply in replies],
+            key=message.message_id or "",
+        )
 
-class AfricasTalkingSmsReports:
+
+class AfricasTalkingSmsReports(ResponseWebhook[None]):
     """Delivery reports for SMS sent through Africa's Talking: recorded, acknowledged."""
 
     name: ClassVar[str] = "sms/africastalking/reports"
@@ -96,25 +109,16 @@ class AfricasTalkingSmsReports:
     def access(self, settings: Settings) -> Access:
         return unsigned_access(settings)
 
-    async def receive(self, request: Request, settings: Settings) -> Received:
+    async def receive(self, request: Request, settings: Settings) -> Received[None]:
         check_access(request, settings)
-        fields = await form_fields(request, ("id", "status"))
-        status = fields["status"].strip()
-        if not status:
-            raise refuse(400, "status must not be empty")
-        return Received(
-            None,
-            {
-                "provider": "africastalking",
-                "channel": "sms",
-                "message_id": provider_id(_id(fields["id"], "id")),
-                "status": status,
-                "to": fields.get("phoneNumber", "").strip(),
-                "network_code": fields.get("networkCode", ""),
-                "failure_reason": fields.get("failureReason") or None,
-                "retry_count": fields.get("retryCount", ""),
-            },
+        report = await read_form(request, Report)
+        delivery = DeliveryReport(
+            provider_id=provider_id(report.id),
+            status=report.status,
+            recipient=report.phone_number.strip(),
+            errors=(report.failure_reason,) if report.failure_reason else (),
         )
+        return Received(context=None, reports=(delivery,))
 
-    def respond(self, received: Received, replies: list[Reply]) -> Response:
+    def respond(self, received: Received[None], replies: list[Reply]) -> Response:
         return Response("OK", media_type="text/plain")

@@ -12,56 +12,74 @@ from __future__ import annotations
 from typing import ClassVar
 
 from fastapi import Request, Response
+from pydantic import Field
 
 from dialogs.media import Medium
 from dialogs.messages import Reply
 from gateway.conversations.service import Message
-from gateway.providers.base import Received, form_fields, refuse
+from gateway.providers.base import Received, ResponseWebhook
 from gateway.providers.common import (
     Access,
+    Body,
+    Filled,
     check_access,
     citizen_number,
+    read_form,
     unsigned_access,
     ussd_screen,
 )
 from gateway.settings import Settings
 
-FIELDS = ("sessionId", "phoneNumber", "serviceCode", "text")
 REMEMBER_SECONDS = 24 * 3600  # a USSD session lasts minutes; its hops are not replayed later
+MAX_TEXT = 2000
 
 
-class AfricasTalkingUssd:
+class UssdCallback(Body):
+    """A hop of a USSD session, as Africa's Talking posts it."""
+
+    session_id: Filled = Field(alias="sessionId")
+    phone_number: str = Field(alias="phoneNumber")
+    service_code: str = Field(alias="serviceCode")
+    text: str  # the session's answers so far, joined by "*"
+
+
+class SessionEnd(Body):
+    """The notification that a session ended (`status`: Success, Incomplete, Failed)."""
+
+    session_id: str = Field(alias="sessionId")
+    phone_number: str = Field(alias="phoneNumber")
+    status: str
+
+
+class AfricasTalkingUssd(ResponseWebhook[None]):
     name: ClassVar[str] = "ussd/africastalking"
     path: ClassVar[str] = "/ussd/africastalking"
 
     def access(self, settings: Settings) -> Access:
         return unsigned_access(settings)
 
-    async def receive(self, request: Request, settings: Settings) -> Received:
+    async def receive(self, request: Request, settings: Settings) -> Received[None]:
         check_access(request, settings)
-        fields = await form_fields(request, FIELDS)
-        session, text = fields["sessionId"], fields["text"]
-        if not session:
-            raise refuse(400, "sessionId must not be empty")
-        code = fields["serviceCode"]
+        hop = await read_form(request, UssdCallback)
+        session, text = hop.session_id, hop.text
         message = Message(
-            citizen=citizen_number(fields["phoneNumber"], "phoneNumber"),
+            citizen=citizen_number(hop.phone_number, "phoneNumber"),
             medium=Medium.USSD,
-            text=text[:2000],
+            text=text[:MAX_TEXT],
             message_id=f"at:{session}:{len(text)}:{text[-200:]}",
             session=session,
-            service=settings.ussd_codes.get(code),
+            service=settings.ussd_codes.get(hop.service_code),
             accumulated=True,
             remember=REMEMBER_SECONDS,
         )
-        return Received(message)
+        return Received(context=None, messages=(message,))
 
-    def respond(self, received: Received, replies: list[Reply]) -> Response:
+    def respond(self, received: Received[None], replies: list[Reply]) -> Response:
         text, end = ussd_screen(replies)
         return Response(("END " if end else "CON ") + text, media_type="text/plain")
 
 
-class AfricasTalkingUssdEvents:
+class AfricasTalkingUssdEvents(ResponseWebhook[None]):
     """The end-of-session notification: acknowledged (nothing to answer)."""
 
     name: ClassVar[str] = "ussd/africastalking/events"
@@ -70,10 +88,10 @@ class AfricasTalkingUssdEvents:
     def access(self, settings: Settings) -> Access:
         return unsigned_access(settings)
 
-    async def receive(self, request: Request, settings: Settings) -> Received:
+    async def receive(self, request: Request, settings: Settings) -> Received[None]:
         check_access(request, settings)
-        fields = await form_fields(request, ("sessionId", "phoneNumber", "status"))
-        return Received(None, {"status": fields["status"], "session": fields["sessionId"]})
+        await read_form(request, SessionEnd)
+        return Received(context=None)
 
-    def respond(self, received: Received, replies: list[Reply]) -> Response:
+    def respond(self, received: Received[None], replies: list[Reply]) -> Response:
         return Response("OK", media_type="text/plain")

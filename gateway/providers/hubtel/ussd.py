@@ -13,26 +13,27 @@ from typing import ClassVar
 
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 
 from dialogs.media import Medium
 from dialogs.messages import Reply
 from gateway.conversations.service import Message
-from gateway.providers.base import Received, refuse
+from gateway.providers.base import Received, ResponseWebhook
 from gateway.providers.common import (
     Access,
+    Body,
     check_access,
     citizen_number,
-    json_body,
+    read_json,
     unsigned_access,
     ussd_screen,
 )
 from gateway.settings import Settings
 
+REMEMBER_SECONDS = 24 * 3600  # a session lasts minutes
 
-class HubtelRequest(BaseModel):
-    model_config = ConfigDict(extra="ignore")
 
+class HubtelRequest(Body):
     type: str = Field(alias="Type")
     message: str = Field(default="", alias="Message", max_length=2000)
     service_code: str = Field(default="", alias="ServiceCode")
@@ -41,35 +42,31 @@ class HubtelRequest(BaseModel):
     sequence: int = Field(default=0, alias="Sequence", ge=0, lt=2**31)
 
 
-class HubtelUssd:
+class HubtelUssd(ResponseWebhook[None]):
     name: ClassVar[str] = "ussd/hubtel"
     path: ClassVar[str] = "/ussd/hubtel"
 
     def access(self, settings: Settings) -> Access:
         return unsigned_access(settings)
 
-    async def receive(self, request: Request, settings: Settings) -> Received:
+    async def receive(self, request: Request, settings: Settings) -> Received[None]:
         check_access(request, settings)
-        data = await json_body(request, "a Hubtel USSD request")
-        try:
-            body = HubtelRequest.model_validate(data)
-        except ValidationError as exc:
-            raise refuse(400, f"not a Hubtel USSD request: {exc}") from exc
-        if body.type == "Release":
-            return Received(None)
-        initiation = body.type == "Initiation"
+        hop = await read_json(request, HubtelRequest, "a Hubtel USSD request")
+        if hop.type == "Release":
+            return Received(context=None)
+        initiation = hop.type == "Initiation"
         message = Message(
-            citizen=citizen_number(body.mobile, "Mobile"),
+            citizen=citizen_number(hop.mobile, "Mobile"),
             medium=Medium.USSD,
-            text="" if initiation else body.message,
-            message_id=f"hubtel:{body.session_id}:{body.sequence}",
-            session=body.session_id,
-            service=settings.ussd_codes.get(body.service_code),
-            remember=24 * 3600,  # a session lasts minutes
+            text="" if initiation else hop.message,
+            message_id=f"hubtel:{hop.session_id}:{hop.sequence}",
+            session=hop.session_id,
+            service=settings.ussd_codes.get(hop.service_code),
+            remember=REMEMBER_SECONDS,
         )
-        return Received(message)
+        return Received(context=None, messages=(message,))
 
-    def respond(self, received: Received, replies: list[Reply]) -> Response:
+    def respond(self, received: Received[None], replies: list[Reply]) -> Response:
         if received.message is None:
             return JSONResponse({"Type": "Release", "Message": "", "ClientState": ""})
         text, end = ussd_screen(replies)

@@ -2,8 +2,9 @@
 
 Each reply becomes `POST {meta_api_url}/{phone_number_id}/messages` with
 `Authorization: Bearer {meta_access_token}`:
-- reply buttons (<= 3 options) or a list (<= 10 rows) as the WhatsApp renderer draws them,
-  otherwise the renderer's numbered text (`text{body}`, cut into pieces of <= 4096);
+- reply buttons (<= 3 options) or a list (<= 10 rows), as `gateway.providers.meta.interactive`
+  draws them, otherwise the WhatsApp renderer's numbered text (`text{body}`, cut into
+  pieces of <= 4096);
 - when the reply has a link (a certificate), the link is also written in the text (it still
   works should Meta fail to fetch the file) and a `document{link, filename, caption}`
   message follows.
@@ -26,13 +27,15 @@ from dialogs.render import renderer_for
 from gateway.delivery.outgoing import (
     Outgoing,
     SendContext,
+    Sender,
     SendError,
     retry_after,
     send_in_order,
-    with_link,
 )
-from gateway.delivery.outgoing import chunks as split_text
-from gateway.settings import secret
+from gateway.providers.common import chunks as split_text
+from gateway.providers.common import with_link
+from gateway.providers.meta.interactive import interactive
+from gateway.settings import Settings, secret
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -41,7 +44,7 @@ THROTTLED = frozenset({4, 80007, 130429, 131048, 131056})
 
 
 def chunks(text: str, limit: int = MAX_TEXT) -> Iterator[str]:
-    """`text` in pieces this provider accepts (see gateway.delivery.outgoing.chunks)."""
+    """`text` in pieces this provider accepts (see gateway.providers.common.chunks)."""
     return split_text(text, limit)
 
 
@@ -58,8 +61,9 @@ def payloads(outgoing: Outgoing) -> Iterator[dict[str, Any]]:
     renderer = renderer_for(Medium.WHATSAPP)
     for reply in outgoing.decoded():
         rendered = renderer.render(reply)
-        if rendered.interactive is not None:
-            yield {**base, "type": "interactive", "interactive": rendered.interactive}
+        drawn = interactive(reply)
+        if drawn is not None:
+            yield {**base, "type": "interactive", "interactive": drawn}
         else:
             for part in chunks(with_link(rendered)):
                 yield {**base, "type": "text", "text": {"body": part}}
@@ -109,3 +113,10 @@ def _error(response: httpx.Response) -> tuple[int | None, str]:
         return (code if isinstance(code, int) else None), str(error.get("message", ""))[:200]
     except (ValueError, AttributeError):
         return None, response.text[:200]
+
+
+def ready(settings: Settings) -> bool:
+    return bool(secret(settings.meta_access_token) and settings.meta_phone_number_id)
+
+
+WHATSAPP = Sender("whatsapp/meta", Medium.WHATSAPP, send_whatsapp_meta, ready)

@@ -1,10 +1,10 @@
 """Telegram Bot API sender: `answerCallbackQuery`, then `sendMessage` for each reply.
 
 Calls `{GATEWAY_TELEGRAM_API_URL}/bot{GATEWAY_TELEGRAM_BOT_TOKEN}/{method}` with a JSON
-body. Options become an inline keyboard (one `callback_data` button per row, from the
-telegram renderer). 429 and 5xx (and network failures) are worth retrying; other 4xx are
-not. Answering the callback query only stops the button's spinner, so a refusal there
-(the query expired) does not stop the messages.
+body. Options become an inline keyboard (`gateway.providers.telegram.keyboard`) under the
+text the Telegram renderer writes. 429 and 5xx (and network failures) are worth retrying;
+other 4xx are not. Answering the callback query only stops the button's spinner, so a
+refusal there (the query expired) does not stop the messages.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ import httpx2 as httpx
 
 from dialogs.media import Medium
 from dialogs.render import renderer_for
-from gateway.delivery.outgoing import Outgoing, SendContext, SendError, send_in_order
-from gateway.delivery.outgoing import chunks as split_text
-from gateway.settings import secret
+from gateway.delivery.outgoing import Outgoing, SendContext, Sender, SendError, send_in_order
+from gateway.providers.common import chunks as split_text
+from gateway.providers.telegram.keyboard import inline_keyboard
+from gateway.settings import Settings, secret
 
 logger = logging.getLogger(__name__)
 
@@ -76,15 +77,22 @@ async def send_telegram(outgoing: Outgoing, context: SendContext) -> None:
     chat_id: int | str = int(address) if address.lstrip("-").isdigit() else address
     bodies: list[dict[str, Any]] = []
     for reply in outgoing.decoded():
-        rendered = renderer.render(reply)
-        pieces = chunks(rendered.text)
+        pieces = chunks(renderer.render(reply).text)
+        keyboard = inline_keyboard(reply)
         for index, piece in enumerate(pieces):
             body: dict[str, Any] = {"chat_id": chat_id, "text": piece}
-            if rendered.interactive and index == len(pieces) - 1:
-                body["reply_markup"] = rendered.interactive
+            if keyboard and index == len(pieces) - 1:  # under the last piece
+                body["reply_markup"] = keyboard
             bodies.append(body)
 
     async def send(body: dict[str, Any]) -> None:
         await call(context, "sendMessage", body)
 
     await send_in_order(bodies, context, send)
+
+
+def ready(settings: Settings) -> bool:
+    return secret(settings.telegram_bot_token) is not None
+
+
+TELEGRAM = Sender("telegram", Medium.TELEGRAM, send_telegram, ready)

@@ -10,6 +10,9 @@ Other updates (edits, channel posts, stickers...) are acknowledged and ignored.
 Replies go through the Bot API, not the webhook response: `outgoing` hands them to the
 worker (`sendMessage` with an inline keyboard, `answerCallbackQuery` for a press) and the
 webhook is answered 200 `{}`.
+
+The update is read as the Bot API documents its types (strict: an id is an integer, never
+a string of digits); only the fields used are read.
 """
 
 from __future__ import annotations
@@ -17,17 +20,20 @@ from __future__ import annotations
 import hmac
 import logging
 import time
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import ClassVar
 
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import ConfigDict, Field
 
 from dialogs.media import Medium
 from dialogs.messages import Reply
 from gateway.conversations.service import Message
 from gateway.delivery.outgoing import Outgoing
-from gateway.providers.base import Received, refuse
-from gateway.providers.common import Access, json_body
+from gateway.providers.base import ApiWebhook, Received
+from gateway.providers.common import Access, Body, Lenient, read_json, refuse
+from gateway.providers.telegram.sender import TELEGRAM
 from gateway.settings import Settings, secret
 
 logger = logging.getLogger(__name__)
@@ -39,99 +45,114 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 REMEMBER_SECONDS = 8 * 24 * 3600
 
 
-def _object(value: Any, where: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise refuse(400, f"{where} must be an object")
-    return value
+class BotApiType(Body):
+    model_config = ConfigDict(strict=True)
 
 
-def _integer(value: Any, where: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise refuse(400, f"{where} must be an integer")
-    return value
+class Chat(BotApiType):
+    id: int
 
 
-class Telegram:
+class User(BotApiType):
+    id: int
+
+
+class TelegramMessage(BotApiType):
+    chat: Chat
+    sender: User | None = Field(default=None, alias="from")  # none in a channel post
+    text: Lenient[str] = None  # none in a sticker, a photo...
+    date: Lenient[int] = None
+
+
+class CallbackQuery(BotApiType):
+    """A press on an inline keyboard button; `data` is the option's key."""
+
+    id: str = Field(min_length=1)
+    sender: User = Field(alias="from")
+    data: Lenient[str] = None  # none for a game's button
+    message: TelegramMessage | None = None  # none on an inline message's button
+
+
+class Update(BotApiType):
+    update_id: int
+    message: TelegramMessage | None = None
+    callback_query: CallbackQuery | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramChat:
+    """Where the replies go, and the button press to answer (stops its spinner)."""
+
+    chat_id: int
+    callback_query_id: str | None = None
+
+
+class Telegram(ApiWebhook[TelegramChat | None]):
     """Telegram Bot API webhook updates."""
 
-    name: ClassVar[str] = "telegram"
+    name: ClassVar[str] = TELEGRAM.name
     path: ClassVar[str] = "/telegram"
 
     def access(self, settings: Settings) -> Access:
         return Access.AUTHENTICATED if secret(settings.telegram_secret_token) else Access.CLOSED
 
-    async def receive(self, request: Request, settings: Settings) -> Received:
+    async def receive(self, request: Request, settings: Settings) -> Received[TelegramChat | None]:
         expected = secret(settings.telegram_secret_token)
         given = request.headers.get(SECRET_HEADER, "")
         if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
             raise refuse(403, f"missing or wrong {SECRET_HEADER}")
-        update = _object(await json_body(request, "a Telegram Update"), "the update")
-        update_id = _integer(update.get("update_id"), "update_id")
-        key = f"tg:{update_id}"
-        if "message" in update:
-            return self._message(_object(update["message"], "message"), key)
-        if "callback_query" in update:
-            query = _object(update["callback_query"], "callback_query")
-            return self._callback(query, key)
-        return Received(None, {"update_id": update_id})  # other kinds: acknowledged
+        update = await read_json(request, Update, "a Telegram Update")
+        key = f"tg:{update.update_id}"
+        if update.message is not None:
+            return _message(update.message, key)
+        if update.callback_query is not None:
+            return _press(update.callback_query, key)
+        return Received(context=None)  # other kinds (edits, chat members...): acknowledged
 
-    def _message(self, message: dict[str, Any], key: str) -> Received:
-        chat = _object(message.get("chat"), "message.chat")
-        chat_id = _integer(chat.get("id"), "message.chat.id")
-        text = message.get("text")
-        if "from" not in message or not isinstance(text, str):
-            return Received(None, {"key": key})  # a sticker, a photo, a channel post...
-        user = _integer(_object(message["from"], "message.from").get("id"), "message.from.id")
-        sent = message.get("date")
-        if isinstance(sent, int) and sent < time.time() - REMEMBER_SECONDS:
-            logger.warning("telegram update %s sent %s: too old, ignored", key, sent)
-            return Received(None, {"key": key})
-        return Received(
-            Message(
-                citizen=f"telegram:{user}",
-                medium=Medium.TELEGRAM,
-                text=text,
-                message_id=key,
-                remember=REMEMBER_SECONDS,
-            ),
-            {"chat_id": chat_id, "key": key},
-        )
-
-    def _callback(self, query: dict[str, Any], key: str) -> Received:
-        query_id = query.get("id")
-        if not isinstance(query_id, str) or not query_id:
-            raise refuse(400, "callback_query.id must be a string")
-        user = _integer(_object(query.get("from"), "callback_query.from").get("id"), "from.id")
-        data = query.get("data")
-        message = query.get("message")
-        if not isinstance(data, str) or not isinstance(message, dict):
-            return Received(None, {"key": key})  # a game, or a button on an inline message
-        chat = _object(message.get("chat"), "callback_query.message.chat")
-        chat_id = _integer(chat.get("id"), "callback_query.message.chat.id")
-        return Received(
-            Message(
-                citizen=f"telegram:{user}",
-                medium=Medium.TELEGRAM,
-                text=data,
-                choice=data,
-                message_id=key,
-                remember=REMEMBER_SECONDS,
-            ),
-            {"chat_id": chat_id, "key": key, "callback_query_id": query_id},
-        )
-
-    def outgoing(self, received: Received, replies: list[Reply]) -> Outgoing:
-        context = received.context
-        extra = {}
-        if context.get("callback_query_id"):
-            extra["callback_query_id"] = context["callback_query_id"]
-        return Outgoing(
-            channel="telegram",
-            address=str(context["chat_id"]),
-            replies=[Outgoing.encode(reply) for reply in replies],
-            context=extra,
-            key=context["key"],
-        )
-
-    def respond(self, received: Received, replies: list[Reply]) -> Response:
+    def acknowledge(self, received: Received[TelegramChat | None]) -> Response:
         return JSONResponse({})
+
+    def outgoing(
+        self, message: Message, context: TelegramChat | None, replies: list[Reply]
+    ) -> Outgoing:
+        if context is None:  # `receive` gives every message its chat
+            raise ValueError(f"no chat to answer {message.message_id} in")
+        callback = context.callback_query_id
+        return Outgoing(
+            sender=TELEGRAM.name,
+            address=str(context.chat_id),
+            replies=[Outgoing.encode(reply) for reply in replies],
+            context={"callback_query_id": callback} if callback else {},
+            key=message.message_id or "",
+        )
+
+
+def _message(message: TelegramMessage, key: str) -> Received[TelegramChat | None]:
+    if message.sender is None or message.text is None:
+        return Received(context=None)  # a sticker, a photo, a channel post...
+    if message.date is not None and message.date < time.time() - REMEMBER_SECONDS:
+        logger.warning("telegram update %s sent %s: too old, ignored", key, message.date)
+        return Received(context=None)
+    said = Message(
+        citizen=f"telegram:{message.sender.id}",
+        medium=Medium.TELEGRAM,
+        text=message.text,
+        message_id=key,
+        remember=REMEMBER_SECONDS,
+    )
+    return Received(context=TelegramChat(message.chat.id), messages=(said,))
+
+
+def _press(query: CallbackQuery, key: str) -> Received[TelegramChat | None]:
+    if query.data is None or query.message is None:
+        return Received(context=None)  # a game, or a button on an inline message
+    pressed = Message(
+        citizen=f"telegram:{query.sender.id}",
+        medium=Medium.TELEGRAM,
+        text=query.data,
+        choice=query.data,
+        message_id=key,
+        remember=REMEMBER_SECONDS,
+    )
+    chat = TelegramChat(query.message.chat.id, callback_query_id=query.id)
+    return Received(context=chat, messages=(pressed,))

@@ -9,7 +9,7 @@ then `messages.create(to=..., body=..., messaging_service_sid=...)` when
 WhatsApp addresses are `whatsapp:+E164`, on both ends. The client is synchronous: each
 `Outgoing` is sent in a worker thread (`asyncio.to_thread`).
 
-Each reply is rendered for the channel (a link is written in the text) and cut into bodies
+Each reply is rendered for the sender's medium (a link is written in the text) and cut into bodies
 of at most 1600 characters. `TwilioRestException` with status 429 or 5xx, and network
 failures, are worth a retry; other refusals (a wrong number, an unverified sender, bad
 credentials) are not. The message SID Twilio returns is what its status callbacks name
@@ -31,19 +31,20 @@ from twilio.http.http_client import TwilioHttpClient  # type: ignore[import-unty
 from twilio.rest import Client  # type: ignore[import-untyped]
 
 from dialogs.media import Medium
-from gateway.delivery.outgoing import Outgoing, SendContext, SendError, plain_texts, send_in_order
-from gateway.delivery.outgoing import chunks as split_text
+from gateway.delivery.outgoing import Outgoing, SendContext, Sender, SendError, send_in_order
+from gateway.providers.common import chunks as split_text
+from gateway.providers.common import plain_texts
 from gateway.settings import Settings, secret
 
 logger = logging.getLogger(__name__)
 
 HTTP_TIMEOUT = 15.0
-WHATSAPP = "whatsapp:"
+PREFIX = "whatsapp:"  # WhatsApp addresses, on both ends
 MAX_BODY = 1600  # Twilio refuses longer bodies (SMS and WhatsApp)
 
 
 def chunks(text: str, limit: int = MAX_BODY) -> Iterator[str]:
-    """`text` in pieces this provider accepts (see gateway.delivery.outgoing.chunks)."""
+    """`text` in pieces this provider accepts (see gateway.providers.common.chunks)."""
     return split_text(text, limit)
 
 
@@ -53,7 +54,7 @@ def bodies(outgoing: Outgoing, medium: Medium) -> Iterator[str]:
 
 
 def _whatsapp(address: str) -> str:
-    return address if address.startswith(WHATSAPP) else WHATSAPP + address
+    return address if address.startswith(PREFIX) else PREFIX + address
 
 
 def sender_args(settings: Settings, whatsapp: bool) -> dict[str, str]:
@@ -125,3 +126,11 @@ async def send_sms_twilio(outgoing: Outgoing, context: SendContext) -> None:
 async def send_whatsapp_twilio(outgoing: Outgoing, context: SendContext) -> None:
     """Sends every reply of `outgoing` over WhatsApp; `SendError` on the first failure."""
     await _send(outgoing, context, Medium.WHATSAPP)
+
+
+def ready(settings: Settings) -> bool:
+    return bool(settings.twilio_account_sid and secret(settings.twilio_auth_token))
+
+
+SMS = Sender("sms/twilio", Medium.SMS, send_sms_twilio, ready)
+WHATSAPP = Sender("whatsapp/twilio", Medium.WHATSAPP, send_whatsapp_twilio, ready)

@@ -1,4 +1,4 @@
-"""What the Twilio adapters share: the signature check, form parsing and TwiML replies.
+"""Twilio's webhook signature, checked before anything of a request is read.
 
 Twilio signs every webhook: `X-Twilio-Signature` is base64(HMAC-SHA1(auth token, the URL
 Twilio called + each POST parameter's name and value, sorted by name)). That URL is the
@@ -14,32 +14,19 @@ token) are refused too until a shared-key secret is configured.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
+from collections.abc import Mapping
 
-from fastapi import Request, Response
+from fastapi import Request
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 
 # The twilio package ships no type information (no py.typed marker).
 from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
-from twilio.twiml.messaging_response import MessagingResponse  # type: ignore[import-untyped]
 
-from dialogs.media import Medium
-from dialogs.messages import Reply
-from dialogs.render import renderer_for
-from gateway.delivery.outgoing import chunks as split_text
-from gateway.providers.base import refuse
-from gateway.providers.common import Access
-from gateway.security.addresses import NotAPhoneNumberError, phone_number
+from gateway.providers.common import Access, refuse
 from gateway.settings import Settings, secret
 
-MAX_BODY = 1600  # Twilio refuses longer message bodies (SMS and WhatsApp)
 FORM = "application/x-www-form-urlencoded"
-# Twilio signs no time: a captured request replayed later is recognised by its
-# MessageSid, remembered this long (Twilio's own retries come within minutes).
-REMEMBER_SECONDS = 8 * 24 * 3600
-SID = re.compile(r"^[A-Za-z0-9]{2,64}$")  # SM + 32 hex digits today
 SIGNATURE_HEADER = "X-Twilio-Signature"
 # Present when a Webhooks Rule has Twilio sign with a SharedKey instead of the auth token.
 SIGNATURE_SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings"
@@ -57,7 +44,7 @@ def public_url(request: Request, settings: Settings) -> str:
 
 
 def signature_valid(
-    token: str, url: str, params: FormData | dict[str, str], signature: str
+    token: str, url: str, params: FormData | Mapping[str, str], signature: str
 ) -> bool:
     """Whether `signature` is Twilio's for this URL and these parameters (every value of
     a repeated parameter counts). The twilio library also tries the URL with and without
@@ -72,8 +59,9 @@ def compute_signature(token: str, url: str, params: dict[str, str]) -> str:
     return computed
 
 
-async def signed_form(request: Request, settings: Settings) -> FormData:
-    """The webhook's form parameters, once its signature is known to be Twilio's.
+async def signed_form(request: Request, settings: Settings) -> dict[str, str]:
+    """The webhook's form parameters (a repeated one: its last value), once the signature
+    over all of them is known to be Twilio's.
 
     403 when no auth token is configured, the signature is missing or wrong; 415/400 when
     the body is not a form. Nothing else about the request is looked at before this.
@@ -98,52 +86,4 @@ async def signed_form(request: Request, settings: Settings) -> FormData:
         raise refuse(400, "the form body holds files")
     if not signature_valid(token, public_url(request, settings), form, signature):
         raise refuse(403, f"wrong {SIGNATURE_HEADER}")
-    return form
-
-
-def fields(form: FormData, required: tuple[str, ...]) -> dict[str, str]:
-    """The (signed) parameters as strings; 400 naming the required ones missing or empty."""
-    values = {key: str(value) for key, value in form.items()}
-    missing = [name for name in required if not values.get(name, "").strip()]
-    if missing:
-        raise refuse(400, "missing form fields: " + ", ".join(missing))
-    return values
-
-
-def message_sid(values: dict[str, str]) -> str:
-    sid = values["MessageSid"].strip()
-    if not SID.match(sid):
-        raise refuse(400, "MessageSid is not a Twilio message SID")
-    return sid
-
-
-def phone(address: str, prefix: str = "") -> str:
-    """The E.164 number of a Twilio address (`+975...`, or `whatsapp:+975...`); 400 else."""
-    if not address.startswith(prefix):
-        raise refuse(400, f"expected a {prefix}+E.164 address")
-    number = address[len(prefix) :].strip()
-    if not number.startswith("+"):
-        raise refuse(400, "the address is not an E.164 phone number")
-    try:
-        return phone_number(number).e164
-    except NotAPhoneNumberError as exc:
-        raise refuse(400, "the address is not an E.164 phone number") from exc
-
-
-def chunks(text: str, limit: int = MAX_BODY) -> Iterator[str]:
-    """`text` in pieces this provider accepts (see gateway.delivery.outgoing.chunks)."""
-    return split_text(text, limit)
-
-
-def twiml(replies: list[Reply], medium: Medium) -> Response:
-    """TwiML with one <Message> per reply, rendered for `medium`; `<Response/>` when none."""
-    response = MessagingResponse()
-    renderer = renderer_for(medium)
-    for reply in replies:
-        rendered = renderer.render(reply)
-        text = rendered.text
-        if rendered.link and rendered.link not in text:
-            text = f"{text}\n{rendered.link}"  # a text message shows the link as text
-        for part in chunks(text):
-            response.message(part)
-    return Response(str(response.to_xml()), media_type="text/xml")
+    return {key: str(value) for key, value in form.items()}

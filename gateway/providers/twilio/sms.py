@@ -3,8 +3,8 @@
 `POST /channels/sms/twilio` takes an inbound message (`From` in E.164 is the citizen,
 `Body` the text, `MessageSid` the provider id that makes redeliveries harmless) and answers
 with TwiML, one `<Message>` per reply rendered for SMS (an empty `<Response/>` sends
-nothing). `POST /channels/sms/twilio/status` acknowledges status callbacks (`MessageSid`,
-`MessageStatus`, `ErrorCode`) with 204.
+nothing). `POST /channels/sms/twilio/status` takes status callbacks (`MessageSid`,
+`MessageStatus`, `ErrorCode`) for messages sent, SMS or WhatsApp: recorded, answered 204.
 
 Both check `X-Twilio-Signature` with `GATEWAY_TWILIO_AUTH_TOKEN` against the public URL
 (`GATEWAY_PUBLIC_URL` + path + query string), over every parameter received: a missing or
@@ -21,23 +21,24 @@ from fastapi import Request, Response
 from dialogs.media import Medium
 from dialogs.messages import Reply
 from gateway.conversations.service import Message
-from gateway.providers.base import Received
+from gateway.providers.base import DeliveryReport, Received, ResponseWebhook
 from gateway.providers.common import Access
-from gateway.providers.twilio.signature import (
+from gateway.providers.twilio.messaging import (
     REMEMBER_SECONDS,
-    fields,
-    message_sid,
+    InboundMessage,
+    StatusCallback,
     phone,
-    signed_form,
+    signed,
     twiml,
 )
 from gateway.providers.twilio.signature import access as twilio_access
 from gateway.settings import Settings
 
 MAX_TEXT = 2000  # Twilio sends at most 1600 characters
+WHATSAPP = "whatsapp:"
 
 
-class TwilioSms:
+class TwilioSms(ResponseWebhook[None]):
     """Inbound SMS from Twilio, answered with TwiML."""
 
     name: ClassVar[str] = "sms/twilio"
@@ -46,24 +47,23 @@ class TwilioSms:
     def access(self, settings: Settings) -> Access:
         return twilio_access(settings)
 
-    async def receive(self, request: Request, settings: Settings) -> Received:
-        values = fields(await signed_form(request, settings), ("From", "MessageSid"))
-        sid = message_sid(values)
+    async def receive(self, request: Request, settings: Settings) -> Received[None]:
+        sms = await signed(request, settings, InboundMessage)
         message = Message(
-            citizen=phone(values["From"]),
+            citizen=phone(sms.sender),
             medium=Medium.SMS,
-            text=values.get("Body", "")[:MAX_TEXT],
-            message_id=f"twilio:{sid}",
+            text=sms.body[:MAX_TEXT],
+            message_id=f"twilio:{sms.sid}",
             remember=REMEMBER_SECONDS,
         )
-        return Received(message, {"to": values.get("To", "")})
+        return Received(context=None, messages=(message,))
 
-    def respond(self, received: Received, replies: list[Reply]) -> Response:
+    def respond(self, received: Received[None], replies: list[Reply]) -> Response:
         return twiml(replies, Medium.SMS)
 
 
-class TwilioStatus:
-    """Twilio status callbacks for messages sent (SMS or WhatsApp): acknowledged."""
+class TwilioStatus(ResponseWebhook[None]):
+    """Twilio status callbacks for messages sent (SMS or WhatsApp): recorded."""
 
     name: ClassVar[str] = "sms/twilio/status"
     path: ClassVar[str] = "/sms/twilio/status"
@@ -71,20 +71,15 @@ class TwilioStatus:
     def access(self, settings: Settings) -> Access:
         return twilio_access(settings)
 
-    async def receive(self, request: Request, settings: Settings) -> Received:
-        values = fields(await signed_form(request, settings), ("MessageSid", "MessageStatus"))
-        to = values.get("To", "")
-        return Received(
-            None,
-            {
-                "provider": "twilio",
-                "channel": "whatsapp" if to.startswith("whatsapp:") else "sms",
-                "message_id": f"twilio:{message_sid(values)}",
-                "status": values["MessageStatus"],
-                "error_code": values.get("ErrorCode") or None,
-                "to": to.removeprefix("whatsapp:"),
-            },
+    async def receive(self, request: Request, settings: Settings) -> Received[None]:
+        callback = await signed(request, settings, StatusCallback)
+        report = DeliveryReport(
+            provider_id=f"twilio:{callback.sid}",
+            status=callback.status,
+            recipient=callback.to.removeprefix(WHATSAPP),
+            errors=(callback.error_code,) if callback.error_code else (),
         )
+        return Received(context=None, reports=(report,))
 
-    def respond(self, received: Received, replies: list[Reply]) -> Response:
+    def respond(self, received: Received[None], replies: list[Reply]) -> Response:
         return Response(status_code=204)

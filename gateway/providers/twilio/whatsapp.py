@@ -19,14 +19,13 @@ from fastapi import Request, Response
 from dialogs.media import Medium
 from dialogs.messages import Reply
 from gateway.conversations.service import Message
-from gateway.providers.base import Received
+from gateway.providers.base import Received, ResponseWebhook
 from gateway.providers.common import Access
-from gateway.providers.twilio.signature import (
+from gateway.providers.twilio.messaging import (
     REMEMBER_SECONDS,
-    fields,
-    message_sid,
+    InboundMessage,
     phone,
-    signed_form,
+    signed,
     twiml,
 )
 from gateway.providers.twilio.signature import access as twilio_access
@@ -37,7 +36,7 @@ MAX_TEXT = 2000
 MAX_CHOICE = 256  # WhatsApp button ids are at most 256 characters
 
 
-class TwilioWhatsApp:
+class TwilioWhatsApp(ResponseWebhook[None]):
     """Inbound WhatsApp messages through Twilio, answered with TwiML."""
 
     name: ClassVar[str] = "whatsapp/twilio"
@@ -46,21 +45,20 @@ class TwilioWhatsApp:
     def access(self, settings: Settings) -> Access:
         return twilio_access(settings)
 
-    async def receive(self, request: Request, settings: Settings) -> Received:
-        values = fields(await signed_form(request, settings), ("From", "MessageSid"))
-        sid = message_sid(values)
-        payload = values.get("ButtonPayload", "").strip()
+    async def receive(self, request: Request, settings: Settings) -> Received[None]:
+        inbound = await signed(request, settings, InboundMessage)
+        payload = inbound.button_payload.strip()
         message = Message(
-            citizen=phone(values["From"], PREFIX),
+            citizen=phone(inbound.sender, PREFIX),
             medium=Medium.WHATSAPP,
-            text=values.get("Body", "")[:MAX_TEXT],
+            text=inbound.body[:MAX_TEXT],
             choice=payload[:MAX_CHOICE] or None,
-            message_id=f"twilio:{sid}",
+            message_id=f"twilio:{inbound.sid}",
             remember=REMEMBER_SECONDS,
         )
-        return Received(message, {"to": values.get("To", "").removeprefix(PREFIX)})
+        return Received(context=None, messages=(message,))
 
-    def respond(self, received: Received, replies: list[Reply]) -> Response:
+    def respond(self, received: Received[None], replies: list[Reply]) -> Response:
         # Free-form WhatsApp messages sent through Twilio cannot carry interactive reply
         # buttons or lists: those need pre-approved Content templates (ContentSid). So the
         # WhatsApp renderer's plain numbered text is sent, and the citizen answers with a

@@ -12,21 +12,21 @@ from typing import ClassVar
 
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field
 
 from dialogs.media import Medium
 from dialogs.messages import Reply
 from gateway.conversations.service import Message
-from gateway.providers.base import Received, refuse
-from gateway.providers.common import Access, json_body
+from gateway.providers.base import Received, ResponseWebhook
+from gateway.providers.common import Access, Body, read_json
 from gateway.settings import Settings
 
 # A message id is the page's retry of one request: seconds apart, never days.
 REMEMBER_SECONDS = 600
 
 
-class WebMessage(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class WebMessage(Body):
+    model_config = ConfigDict(extra="forbid")  # the page is ours: an unknown field is a bug
 
     user: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
     text: str = Field(default="", max_length=2000)
@@ -34,19 +34,15 @@ class WebMessage(BaseModel):
     id: str | None = Field(default=None, max_length=64, description="Message id (retries).")
 
 
-class WebChat:
+class WebChat(ResponseWebhook[None]):
     name: ClassVar[str] = "web"
     path: ClassVar[str] = "/web/messages"
 
     def access(self, settings: Settings) -> Access:
         return Access.PUBLIC
 
-    async def receive(self, request: Request, settings: Settings) -> Received:
-        data = await json_body(request, "{'user': id, 'text': answer}")
-        try:
-            body = WebMessage.model_validate(data)
-        except ValidationError as exc:
-            raise refuse(400, f"expected {{'user': id, 'text': answer}}: {exc}") from exc
+    async def receive(self, request: Request, settings: Settings) -> Received[None]:
+        body = await read_json(request, WebMessage, "{'user': id, 'text': answer}")
         message = Message(
             citizen=f"web:{body.user}",
             medium=Medium.WEB,
@@ -55,9 +51,9 @@ class WebChat:
             message_id=f"web:{body.user}:{body.id}" if body.id else None,
             remember=REMEMBER_SECONDS,
         )
-        return Received(message)
+        return Received(context=None, messages=(message,))
 
-    def respond(self, received: Received, replies: list[Reply]) -> Response:
+    def respond(self, received: Received[None], replies: list[Reply]) -> Response:
         return JSONResponse(
             {
                 "replies": [

@@ -1,5 +1,6 @@
-"""A running gateway for channel tests: real Redis (one db per test module), fake census;
-and what tests of a running app do with it: dial a USSD code, run the worker."""
+"""A running gateway for channel tests: real Redis (a database the test leased: the
+`redis_database` fixture), fake census; and what tests of a running app do with it: dial
+a USSD code, record what the conversations answered, run the worker."""
 
 from __future__ import annotations
 
@@ -15,10 +16,12 @@ import redis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from dialogs.messages import LookupRequest, LookupResult, Submission, SubmissionResult
+from dialogs.media import Medium
+from dialogs.messages import LookupRequest, LookupResult, Reply, Submission, SubmissionResult
+from dialogs.render import renderer_for
 from gateway.app import create_app
 from gateway.catalog.versions import PUBLISHED_KEY, VERSIONS_KEY
-from gateway.conversations.service import Applicant
+from gateway.conversations.service import Applicant, Message
 from gateway.delivery.worker import build_worker
 from gateway.runtime import Runtime
 from gateway.settings import Settings
@@ -52,7 +55,8 @@ AGGREGATORS = ["127.0.0.1"]
 
 @contextmanager
 def gateway(db: int, **settings: Any) -> Iterator[tuple[TestClient, Effects]]:
-    """The app on Redis database `db` (flushed), with fake effects."""
+    """The app on Redis database `db` (a leased one: `redis_database.number`), flushed,
+    with fake effects."""
     with redis.Redis(db=db) as connection:
         connection.flushdb()
     var = Path(tempfile.mkdtemp(prefix="gateway-var-"))
@@ -63,6 +67,34 @@ def gateway(db: int, **settings: Any) -> Iterator[tuple[TestClient, Effects]]:
         Runtime.of(app).conversations.lookup = effects.lookup
         Runtime.of(app).conversations.submit = effects.submit
         yield client, effects
+
+
+def recorded_replies(app: Any) -> list[list[Reply]]:
+    """What the conversation service answers from now on, one list per message handled:
+    what a webhook must carry to the citizen, in its provider's format (a channel test
+    compares with it rather than with the shipped services' wording)."""
+    conversations = Runtime.of(app).conversations
+    handle = conversations.handle
+    said: list[list[Reply]] = []
+
+    async def handled(message: Message) -> list[Reply]:
+        replies = await handle(message)
+        said.append(replies)
+        return replies
+
+    conversations.handle = handled  # type: ignore[method-assign]
+    return said
+
+
+def shown(replies: list[Reply], medium: Medium) -> list[str]:
+    """What a medium shows of `replies` as text messages: each rendered, its link written
+    in (as SMS and WhatsApp text carry a certificate's link)."""
+    texts = []
+    for reply in replies:
+        rendered = renderer_for(medium).render(reply)
+        text, link = rendered.text, rendered.link
+        texts.append(f"{text}\n{link}" if link and link not in text else text)
+    return texts
 
 
 def app_keys(client: redis.Redis) -> list[bytes]:

@@ -11,7 +11,6 @@ the `settings` a gateway needs to take it (Meta's app secret, Telegram's secret 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import AsyncGenerator
@@ -77,10 +76,18 @@ async def _one_chunk(body: bytes) -> AsyncGenerator[bytes, None]:
 def parsed_form(body: bytes) -> FormData:
     """The form as the gateway reads it (Starlette's parser): what Twilio signs over.
     Not a form the parser takes: an empty one (the gateway refuses it unread)."""
+    parsing = FormParser(Headers(), _one_chunk(body)).parse()
     try:
-        return asyncio.run(FormParser(Headers(), _one_chunk(body)).parse())
+        # Driven by hand, not by asyncio.run: callers may be inside an event loop. The
+        # parser never waits for anything (its body is one chunk already in memory).
+        parsing.send(None)
+    except StopIteration as parsed:
+        form: FormData = parsed.value
+        return form
     except Exception:
         return FormData()
+    parsing.close()
+    raise RuntimeError("the form parser waited for more than the body in memory")
 
 
 def provider_headers(name: str, signed: bytes) -> dict[str, str]:

@@ -1,7 +1,8 @@
 """A running gateway for the Twilio tests, and Twilio's webhooks as Twilio sends them.
 
-The app runs on a real Redis (database 11, flushed for each test) with the shipped
-services; the census lookup and the submission store are fakes that count their calls.
+The app runs on a real Redis (a database the test leased, `redis_database`) with the
+shipped services; the census lookup and the submission store are fakes that count their
+calls.
 Requests carry every parameter Twilio posts and are signed as Twilio signs them, for the
 public URL the gateway is configured with.
 """
@@ -22,7 +23,7 @@ import redis
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
-from dialogs.messages import LookupRequest, LookupResult, Submission, SubmissionResult
+from dialogs.messages import LookupRequest, LookupResult, Reply, Submission, SubmissionResult
 from gateway.app import create_app
 from gateway.conversations.service import Applicant
 from gateway.providers.base import Received, Webhook
@@ -31,10 +32,9 @@ from gateway.runtime import Runtime
 from gateway.settings import Settings
 from state.store import SessionRecord
 from tests.dialogs.helpers import CENSUS_MOBILE, SERVICES_DIR
-from tests.gateway.providers.apps import app_keys
+from tests.gateway.providers.apps import app_keys, recorded_replies
+from tests.redis_databases import RedisDatabase
 
-DB = 11
-REDIS_URL = f"redis://127.0.0.1:6379/{DB}"
 TOKEN = "9f3c2a7be41d4c0f8a6b5e2d1c0b9a87"  # a Twilio auth token is 32 hex digits
 PUBLIC_URL = "https://gw.example.gov.bt"
 ACCOUNT = "AC" + "3f" * 16
@@ -161,6 +161,7 @@ class Gateway:
     client: TestClient
     effects: Effects
     redis: redis.Redis
+    said: list[list[Reply]]  # what the conversations answered, one list per message
 
     def post(
         self,
@@ -200,7 +201,7 @@ class Gateway:
         return len(app_keys(self.redis))
 
 
-async def receive_signed(channel: Webhook, path: str, params: dict[str, str]) -> Received:
+async def receive_signed(channel: Webhook, path: str, params: dict[str, str]) -> Received[Any]:
     """What `channel` makes of `params` posted to `path`, signed, without the app."""
     body = urlencode(params).encode()
     signature = compute_signature(TOKEN, PUBLIC_URL + path, params)
@@ -231,13 +232,12 @@ async def receive_signed(channel: Webhook, path: str, params: dict[str, str]) ->
 
 
 @contextmanager
-def running_gateway(**settings: Any) -> Iterator[Gateway]:
-    """The app on its own flushed Redis database, with fake effects."""
-    connection = redis.Redis.from_url(REDIS_URL)
-    connection.flushdb()
+def running_gateway(database: RedisDatabase, **settings: Any) -> Iterator[Gateway]:
+    """The app on the leased `database`, with fake effects."""
+    connection = database.client()
     options: dict[str, Any] = {
         "services_dir": SERVICES_DIR,
-        "redis_url": REDIS_URL,
+        "redis_url": database.url,
         "twilio_auth_token": TOKEN,
         "public_url": PUBLIC_URL,
         **settings,
@@ -248,13 +248,13 @@ def running_gateway(**settings: Any) -> Iterator[Gateway]:
         with TestClient(app) as client:
             Runtime.of(app).conversations.lookup = effects.lookup
             Runtime.of(app).conversations.submit = effects.submit
-            yield Gateway(app, client, effects, connection)
+            said = recorded_replies(app)
+            yield Gateway(app, client, effects, connection, said)
     finally:
-        connection.flushdb()
         connection.close()
 
 
 @pytest.fixture
-def gw() -> Iterator[Gateway]:
-    with running_gateway() as gateway:
+def gw(redis_database: RedisDatabase) -> Iterator[Gateway]:
+    with running_gateway(redis_database) as gateway:
         yield gateway

@@ -2,8 +2,10 @@
 it, replies queued in the outbox and sent by the in-process worker to a fake messaging API
 (a real HTTP server on a loopback port), and delivery reports in the message log.
 
-The app runs on a real Redis (database 2, flushed for each test) with the shipped
-services; the census lookup and the submission store are fakes that count their calls.
+The app runs on a real Redis (a database the test leased, `redis_database`) with the
+shipped services; the census lookup and the submission store are fakes that count their
+calls. What the citizen is sent is compared with what the conversation answered
+(`recorded_replies`), never with the shipped services' wording.
 """
 
 from __future__ import annotations
@@ -28,19 +30,12 @@ from gateway.conversations.service import Message
 from gateway.delivery.outgoing import Outgoing
 from gateway.providers import WEBHOOKS
 from gateway.providers.africastalking.sms import AfricasTalkingSms, AfricasTalkingSmsReports
-from gateway.providers.base import Received
 from gateway.runtime import Runtime
 from tests.dialogs.helpers import SERVICES_DIR
 from tests.gateway.fake_providers import FakeProvider, at_answer, at_recipient
-from tests.gateway.providers.apps import Effects, app_keys
-from tests.gateway.providers.test_sms_senders import (
-    AT_KEY,
-    AT_USERNAME,
-    DB,
-    REDIS_URL,
-    at_settings,
-    fake_at,
-)
+from tests.gateway.providers.apps import Effects, app_keys, recorded_replies, shown
+from tests.gateway.providers.test_sms_senders import AT_KEY, AT_USERNAME, at_settings, fake_at
+from tests.redis_databases import RedisDatabase
 
 __all__ = ["fake_at"]  # the fixture, shared with the sender tests
 
@@ -86,6 +81,7 @@ class Gateway:
     effects: Effects
     at: FakeProvider
     redis: redis.Redis
+    said: list[list[Reply]]  # what the conversations answered, one list per message
 
     def post(self, path: str, form: dict[str, str], token: str | None = TOKEN) -> httpx.Response:
         url = path if token is None else f"{path}?token={token}"
@@ -120,14 +116,12 @@ class Gateway:
 
 
 @pytest.fixture
-def gw(fake_at: FakeProvider, tmp_path: Path) -> Iterator[Gateway]:
-    connection = redis.Redis.from_url(REDIS_URL)
-    connection.flushdb()
+def gw(fake_at: FakeProvider, tmp_path: Path, redis_database: RedisDatabase) -> Iterator[Gateway]:
     settings = at_settings(
         fake_at,
         services_dir=SERVICES_DIR,
         var_dir=tmp_path,  # the message log's own database
-        redis_url=REDIS_URL,
+        redis_url=redis_database.url,
         ussd_token=TOKEN,
         admin_token=ADMIN,
         worker_in_process=True,
@@ -136,31 +130,28 @@ def gw(fake_at: FakeProvider, tmp_path: Path) -> Iterator[Gateway]:
     )
     app = create_app(settings)
     effects = Effects()
+    connection = redis_database.client()
     try:
         with TestClient(app) as client:
             Runtime.of(app).conversations.lookup = effects.lookup
             Runtime.of(app).conversations.submit = effects.submit
-            yield Gateway(app, client, effects, fake_at, connection)
+            said = recorded_replies(app)
+            yield Gateway(app, client, effects, fake_at, connection, said)
     finally:
-        connection.flushdb()
         connection.close()
 
 
 def test_the_adapters_are_registered() -> None:
     assert isinstance(WEBHOOKS["sms/africastalking"], AfricasTalkingSms)
     assert isinstance(WEBHOOKS["sms/africastalking/reports"], AfricasTalkingSmsReports)
-    assert DB == 2
 
 
 def test_replies_become_an_outgoing_for_the_sender() -> None:
-    received = Received(
-        Message(CITIZEN, Medium.SMS, "1", message_id="at-sms:abc"),
-        {"key": "at-sms:abc", "to": SHORT_CODE, "link_id": "L1"},
-    )
+    message = Message(CITIZEN, Medium.SMS, "1", message_id="at-sms:abc")
     reply = Reply("Type of business", (ReplyOption("1", "Cottage"),))
-    outgoing = AfricasTalkingSms().outgoing(received, [reply])
+    outgoing = AfricasTalkingSms().outgoing(message, None, [reply])
     assert outgoing == Outgoing(
-        channel="sms/africastalking",
+        sender="sms/africastalking",
         address=CITIZEN,
         replies=[Outgoing.encode(reply)],
         key="at-sms:abc",
@@ -169,19 +160,13 @@ def test_replies_become_an_outgoing_for_the_sender() -> None:
 
 
 def test_a_business_registration_over_africastalking_sms(gw: Gateway) -> None:
-    screens = ["\n".join(gw.sms(text)) for text in REGISTRATION]
-    assert screens[0].startswith("Kuzuzangpo!\nGovernment services. Choose one:\n")
-    assert "2. Register a business" in screens[0]
-    assert screens[1] == "Enter your citizenship ID (11 digits)"
-    assert screens[2] == "Welcome Pema Wangmo. Enter the name of your business"
-    assert screens[3].startswith("Type of business\n1. Cottage\n2. Small\n3. Medium")
-    assert "6. Bakery" in screens[4]
-    assert "14. Thimphu" in screens[5]
-    assert "Business name: Druk Bakery" in screens[7]
-    assert "I declare the information is true" in screens[8]
-    assert screens[9] == (
-        "Registered! Number BR-2026-000123. Your certificate is sent by SMS.\nhttps://gw.bt/d/x"
-    )
+    screens = [gw.sms(text) for text in REGISTRATION]
+    # Each reply the conversation gave is an SMS, as SMS shows it (numbered options,
+    # the certificate's link written in).
+    assert screens == [shown(replies, Medium.SMS) for replies in gw.said]
+    assert all(screens)
+    assert gw.said[-1][-1].end
+    assert "https://gw.bt/d/x" in screens[-1][-1]  # what apps.Effects issued
     assert len(gw.effects.lookups) == 1
     assert len(gw.effects.submissions) == 1
     assert gw.effects.submissions[0].answers["contact_phone"] == CITIZEN
@@ -240,7 +225,7 @@ def test_a_failing_api_is_retried_until_it_sends(gw: Gateway) -> None:
     assert response.status_code == 200
     forms = gw.at.wait_for(3)
     assert forms[0] == forms[1] == forms[2]
-    assert forms[2]["message"].startswith("Kuzuzangpo!\nGovernment services")
+    assert [forms[2]["message"]] == shown(gw.said[0], Medium.SMS)
 
 
 @pytest.mark.parametrize("token", [None, "", "wrong"])
@@ -259,7 +244,11 @@ def test_a_missing_or_wrong_token_is_403_and_nothing_is_processed(
 
 @pytest.mark.parametrize(("development", "status"), [(False, 403), (True, 200)])
 def test_without_a_token_or_allow_list_the_callback_is_closed_unless_developing(
-    fake_at: FakeProvider, tmp_path: Path, development: bool, status: int
+    fake_at: FakeProvider,
+    tmp_path: Path,
+    redis_database: RedisDatabase,
+    development: bool,
+    status: int,
 ) -> None:
     """Africa's Talking signs nothing: with neither secret nor allow-list anyone could
     speak as any number and make the gateway send SMS anywhere."""
@@ -267,21 +256,16 @@ def test_without_a_token_or_allow_list_the_callback_is_closed_unless_developing(
         fake_at,
         services_dir=SERVICES_DIR,
         var_dir=tmp_path,
-        redis_url=REDIS_URL,
+        redis_url=redis_database.url,
         worker_in_process=False,
         development=development,
     )
-    with redis.Redis.from_url(REDIS_URL) as connection:
-        connection.flushdb()
-        try:
-            with TestClient(create_app(settings)) as client:
-                response = client.post(PATH, data=inbound("hi"))
-                reports = client.post(REPORTS, data={"id": "ATXid_1", "status": "Success"})
-            assert response.status_code == reports.status_code == status
-            if development:
-                assert response.text == "OK"
-        finally:
-            connection.flushdb()
+    with TestClient(create_app(settings)) as client:
+        response = client.post(PATH, data=inbound("hi"))
+        reports = client.post(REPORTS, data={"id": "ATXid_1", "status": "Success"})
+    assert response.status_code == reports.status_code == status
+    if development:
+        assert response.text == "OK"
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx2 as httpx
 import pytest
-import redis
 
 from dialogs.messages import Reply, ReplyOption
 from gateway.delivery.outbox import Outbox
@@ -30,6 +29,7 @@ from tests.gateway.fake_providers import (
     at_sent,
     serving,
 )
+from tests.redis_databases import RedisDatabase
 
 CITIZEN = "+97517123456"
 AT_KEY = "atsk_5f0c1e2d3b4a69788766554433221100aabbccddeeff0011"
@@ -40,8 +40,6 @@ SMS_NUMBER = "+15005550006"
 WHATSAPP_NUMBER = "+14155238886"
 SERVICE = "MG" + "a1" * 16
 LINK = "https://gw.example.gov.bt/d/Tk9QRQ"
-DB = 2
-REDIS_URL = f"redis://127.0.0.1:6379/{DB}"
 MESSAGES_PATH = f"/2010-04-01/Accounts/{ACCOUNT}/Messages.json"
 
 
@@ -121,13 +119,13 @@ def twilio_settings(fake: FakeProvider, **extra: Any) -> Settings:
 # Helpers -----------------------------------------------------------------------------------
 
 
-def outgoing(channel: str, *replies: Reply, address: str = CITIZEN, key: str = "") -> Outgoing:
+def outgoing(sender: str, *replies: Reply, address: str = CITIZEN, key: str = "") -> Outgoing:
     if not replies:
         replies = (
             Reply("Registered! Number BR-2026-000042.", link=LINK),
             Reply("Type of business", (ReplyOption("1", "Cottage"), ReplyOption("2", "Small"))),
         )
-    return Outgoing(channel, address, [Outgoing.encode(reply) for reply in replies], key=key)
+    return Outgoing(sender, address, [Outgoing.encode(reply) for reply in replies], key=key)
 
 
 @pytest.fixture
@@ -143,9 +141,9 @@ async def refusal(sender: Any, item: Outgoing, context: SendContext) -> SendErro
 
 
 def test_the_senders_are_registered() -> None:
-    assert SENDERS["sms/africastalking"] is send_sms_africastalking
-    assert SENDERS["sms/twilio"] is send_sms_twilio
-    assert SENDERS["whatsapp/twilio"] is send_whatsapp_twilio
+    assert SENDERS["sms/africastalking"].send is send_sms_africastalking
+    assert SENDERS["sms/twilio"].send is send_sms_twilio
+    assert SENDERS["whatsapp/twilio"].send is send_whatsapp_twilio
 
 
 # Africa's Talking: what is sent -----------------------------------------------------------
@@ -263,33 +261,23 @@ async def test_africastalking_unreachable_is_retried(http: httpx.AsyncClient) ->
 # Africa's Talking through the outbox and the worker ----------------------------------------
 
 
-@pytest.fixture
-def flushed() -> Iterator[redis.Redis]:
-    connection = redis.Redis.from_url(REDIS_URL)
-    connection.flushdb()
-    try:
-        yield connection
-    finally:
-        connection.flushdb()
-        connection.close()
-
-
 async def test_the_worker_retries_africastalking_then_sends(
-    fake_at: FakeProvider, flushed: redis.Redis
+    fake_at: FakeProvider, redis_database: RedisDatabase
 ) -> None:
     fake_at.next += [
         (503, "Service Unavailable"),
         at_answer([at_recipient(CITIZEN, 500, "InternalServerError")]),
     ]
+    url = redis_database.url
     settings = at_settings(
-        fake_at, redis_url=REDIS_URL, worker_poll_seconds=0.01, send_retry_seconds=0.01
+        fake_at, redis_url=url, worker_poll_seconds=0.01, send_retry_seconds=0.01
     )
-    box = Outbox(REDIS_URL, settings.queue_name)
+    box = Outbox(url, settings.queue_name)
     try:
         assert await box.send(outgoing("sms/africastalking", Reply("hi"), key="at-sms:1"))
     finally:
         await box.close()
-    worker = build_worker(settings, REDIS_URL, burst=True)
+    worker = build_worker(settings, url, burst=True)
     try:
         await worker.async_run()
     finally:
@@ -372,13 +360,13 @@ async def test_twilio_cuts_a_body_longer_than_1600_characters(
         (twilio_error(404, 20404, "The requested resource was not found"), False),
     ],
 )
-@pytest.mark.parametrize("channel", ["sms/twilio", "whatsapp/twilio"])
+@pytest.mark.parametrize("sender", ["sms/twilio", "whatsapp/twilio"])
 async def test_twilio_failures_are_classified(
-    fake_twilio: FakeProvider, http: httpx.AsyncClient, answer: Answer, retry: bool, channel: str
+    fake_twilio: FakeProvider, http: httpx.AsyncClient, answer: Answer, retry: bool, sender: str
 ) -> None:
     fake_twilio.next.append(answer)
     context = SendContext(twilio_settings(fake_twilio), http)
-    error = await refusal(SENDERS[channel], outgoing(channel), context)
+    error = await refusal(SENDERS[sender].send, outgoing(sender), context)
     assert error.retry is retry, str(error)
     assert str(answer[1]["code"]) in str(error)
     assert len(fake_twilio.calls) == 1

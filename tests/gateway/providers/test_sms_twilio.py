@@ -8,25 +8,20 @@ import pytest
 from fastapi import Request
 from pydantic import SecretStr
 
-from dialogs.media import Medium
+from dialogs.media import MORE_KEY, Medium
 from dialogs.messages import Reply, ReplyOption
 from gateway.conversations.service import Message
 from gateway.providers import WEBHOOKS
-from gateway.providers.base import Received
-from gateway.providers.twilio.signature import (
-    MAX_BODY,
-    chunks,
-    compute_signature,
-    public_url,
-    signature_valid,
-)
+from gateway.providers.base import DeliveryReport, Received
+from gateway.providers.twilio.messaging import MAX_BODY, chunks
+from gateway.providers.twilio.signature import compute_signature, public_url, signature_valid
 from gateway.providers.twilio.sms import TwilioSms, TwilioStatus
 from gateway.settings import Settings
+from tests.gateway.providers.apps import shown
 from tests.gateway.providers.conftest import (
     CERTIFICATE,
     CITIZEN,
     PUBLIC_URL,
-    REFERENCE,
     TOKEN,
     Gateway,
     messages,
@@ -36,6 +31,7 @@ from tests.gateway.providers.conftest import (
     sms_params,
     status_params,
 )
+from tests.redis_databases import RedisDatabase
 
 SMS = "/channels/sms/twilio"
 STATUS = "/channels/sms/twilio/status"
@@ -112,7 +108,7 @@ def test_the_signed_url_is_the_public_one_not_the_one_the_proxy_shows(base: str)
 
 
 def test_no_replies_is_an_empty_response() -> None:
-    response = TwilioSms().respond(Received(None), [])
+    response = TwilioSms().respond(Received(context=None), [])
     assert response.media_type == "text/xml"
     assert bytes(response.body).decode() == '<?xml version="1.0" encoding="UTF-8"?><Response />'
 
@@ -123,7 +119,7 @@ def test_one_message_per_reply_rendered_for_sms_and_escaped() -> None:
         Reply("Type of business", (ReplyOption("1", "Cottage"), ReplyOption("2", "Small"))),
         Reply("Registered!", link="https://gw.example.gov.bt/d/x", end=True),
     ]
-    body = bytes(TwilioSms().respond(Received(None), replies).body).decode()
+    body = bytes(TwilioSms().respond(Received(context=None), replies).body).decode()
     assert "Tashi &amp; Sons &lt;Ltd&gt; saved." in body
     root = ET.fromstring(body)
     assert [m.text for m in root] == [
@@ -153,25 +149,16 @@ def test_the_adapters_are_registered() -> None:
 
 
 def test_a_business_registration_over_sms(gw: Gateway) -> None:
-    screens = []
-    for text in REGISTRATION:
-        replies = messages(gw.sms(text))
-        assert replies
-        screens.append("\n".join(replies))
-    assert screens[0].startswith("Kuzuzangpo!\nGovernment services. Choose one:\n")
-    assert "2. Register a business" in screens[0]
-    assert screens[1] == "Enter your citizenship ID (11 digits)"
-    assert screens[2] == "Welcome Pema Wangmo. Enter the name of your business"
-    assert screens[3].startswith("Type of business\n1. Cottage\n2. Small\n3. Medium")
-    assert "6. Bakery" in screens[4]
-    assert "14. Thimphu" in screens[5]  # SMS shows the whole list, no paging
-    assert "98. More" not in screens[5]
-    assert "Business name: Druk Bakery" in screens[7]
-    assert "Dzongkhag: Thimphu" in screens[7]
-    assert "I declare the information is true" in screens[8]
-    assert screens[9] == (
-        f"Registered! Number {REFERENCE}. Your certificate is sent by SMS.\n{CERTIFICATE}"
-    )
+    screens = [messages(gw.sms(text)) for text in REGISTRATION]
+    # Each answer is TwiML with one <Message> per reply the conversation gave, as SMS
+    # shows it (numbered options, the certificate's link written in).
+    assert screens == [shown(replies, Medium.SMS) for replies in gw.said]
+    assert all(screens)
+    options = [option.key for replies in gw.said for reply in replies for option in reply.options]
+    assert "14" in options  # the dzongkhags' list...
+    assert MORE_KEY not in options  # ... whole: an SMS is not paged like a USSD screen
+    assert gw.said[-1][-1].end
+    assert CERTIFICATE in screens[-1][-1]
     assert len(gw.effects.lookups) == 1
     assert len(gw.effects.submissions) == 1
     submitted = gw.effects.submissions[0]
@@ -193,14 +180,14 @@ def test_a_duplicate_delivery_gets_the_same_twiml_and_has_one_effect(gw: Gateway
         assert messages(first)
     assert len(gw.effects.lookups) == 1
     assert len(gw.effects.submissions) == 1
-    assert "Registered!" in gw.sms("1", sid).text  # long after, still the same answer
+    assert gw.sms("1", sid).content == first.content  # long after, still the same answer
 
 
 def test_a_query_string_is_part_of_the_signed_url(gw: Gateway) -> None:
     params = sms_params("hi", new_sid())
     url = f"{PUBLIC_URL}{SMS}?tenant=moice"
     response = gw.post(f"{SMS}?tenant=moice", params, signed_url=url)
-    assert "Government services" in messages(response)[0]
+    assert messages(response) == shown(gw.said[-1], Medium.SMS)
     params = sms_params("hi", new_sid())
     signed_without_query = gw.post(f"{SMS}?tenant=moice", params, signed_url=PUBLIC_URL + SMS)
     assert signed_without_query.status_code == 403
@@ -253,18 +240,20 @@ def test_parameters_twilio_adds_without_notice_are_signed_over_and_accepted(
     gw: Gateway,
 ) -> None:
     params = {**sms_params("hi", new_sid()), "AddressRetention": "retain", "Unheard": "x"}
-    assert "Government services" in messages(gw.post(SMS, params))[0]
+    assert messages(gw.post(SMS, params)) == shown(gw.said[-1], Medium.SMS)
 
 
-def test_without_an_auth_token_every_twilio_request_is_refused() -> None:
-    with running_gateway(twilio_auth_token=None) as gateway:
+def test_without_an_auth_token_every_twilio_request_is_refused(
+    redis_database: RedisDatabase,
+) -> None:
+    with running_gateway(redis_database, twilio_auth_token=None) as gateway:
         params = sms_params("hi", new_sid())
         for signature in ["", compute_signature("", PUBLIC_URL + SMS, params)]:
             response = gateway.post(SMS, params, signature=signature)
             _refused(gateway, response.status_code)
         status = status_params("delivered", new_sid())
         assert gateway.post(STATUS, status).status_code == 403
-    with running_gateway(twilio_auth_token=SecretStr("")) as gateway:
+    with running_gateway(redis_database, twilio_auth_token=SecretStr("")) as gateway:
         params = sms_params("hi", new_sid())
         signature = compute_signature("", PUBLIC_URL + SMS, params)
         _refused(gateway, gateway.post(SMS, params, signature=signature).status_code)
@@ -373,13 +362,6 @@ async def test_what_the_adapters_hand_over() -> None:
     )
     status = await receive_signed(TwilioStatus(), STATUS, status_params("failed", sid, "30008"))
     assert status == Received(
-        None,
-        {
-            "provider": "twilio",
-            "channel": "sms",
-            "message_id": f"twilio:{sid}",
-            "status": "failed",
-            "error_code": "30008",
-            "to": CITIZEN,
-        },
+        context=None,
+        reports=(DeliveryReport(f"twilio:{sid}", "failed", CITIZEN, errors=("30008",)),),
     )

@@ -1,7 +1,10 @@
 """Telegram: updates posted as the Bot API posts them, replies sent through a fake Bot API.
 
-The gateway runs with its worker in process on a real Redis; `FakeTelegram` (a real HTTP
-server on a loopback port) records the `sendMessage` and `answerCallbackQuery` calls.
+The gateway runs with its worker in process on a real Redis (a database the test leased,
+`redis_database`); `FakeTelegram` (a real HTTP server on a loopback port) records the
+`sendMessage` and `answerCallbackQuery` calls. What was sent is compared with what the
+conversation answered (`recorded_replies`), as Telegram shows it, never with the shipped
+services' wording.
 """
 
 from __future__ import annotations
@@ -20,22 +23,22 @@ from fastapi.testclient import TestClient
 
 from dialogs.media import Medium
 from dialogs.messages import Reply, ReplyOption
+from dialogs.render import renderer_for
 from gateway.app import create_app
 from gateway.conversations.service import Message
 from gateway.delivery.outgoing import Outgoing
 from gateway.providers import WEBHOOKS
-from gateway.providers.base import Received
-from gateway.providers.telegram.webhook import Telegram
+from gateway.providers.telegram.keyboard import inline_keyboard
+from gateway.providers.telegram.webhook import Telegram, TelegramChat
 from gateway.runtime import Runtime
 from gateway.settings import Settings
 from tests.dialogs.helpers import SERVICES_DIR
 from tests.gateway.delivery.test_outbox import BOT_TOKEN, FakeTelegram, fake_telegram
-from tests.gateway.providers.apps import Effects, app_keys, prove_number
+from tests.gateway.providers.apps import Effects, app_keys, prove_number, recorded_replies
+from tests.redis_databases import RedisDatabase
 
 __all__ = ["fake_telegram"]  # the fixture, shared with the outbox tests
 
-DB = 12  # its own database: test_outbox uses 5
-REDIS_URL = f"redis://127.0.0.1:6379/{DB}"
 SECRET = "gw-Xq3_vT9kLm2Pz8RbN4"
 NOW = int(time.time())  # an update older than 8 days is a replay, ignored
 PATH = "/channels/telegram"
@@ -114,6 +117,7 @@ class Gateway:
     effects: Effects
     telegram: FakeTelegram
     redis: redis.Redis
+    said: list[list[Reply]]  # what the conversations answered, one list per message
 
     def post(self, update: Any, secret: str | None = SECRET) -> Any:
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
@@ -131,22 +135,24 @@ class Gateway:
         return app_keys(self.redis)
 
     def screen(self, update: dict[str, Any]) -> list[dict[str, Any]]:
-        """Post `update`; the sendMessage bodies it caused (waits for the worker)."""
+        """Post `update`; the sendMessage bodies it caused (waits for the worker to send
+        every reply the conversation gave)."""
         before = len(self.telegram.sent())
+        handled = len(self.said)
         response = self.post(update)
         assert response.status_code == 200, response.text
         assert response.json() == {}
-        self.telegram.wait_for("sendMessage", before + 1)
+        assert len(self.said) == handled + 1  # the update was one message
+        self.telegram.wait_for("sendMessage", before + len(self.said[-1]))
         return self.telegram.sent()[before:]
 
 
 @pytest.fixture
-def gw(fake_telegram: FakeTelegram) -> Iterator[Gateway]:
-    connection = redis.Redis.from_url(REDIS_URL)
-    connection.flushdb()
+def gw(fake_telegram: FakeTelegram, redis_database: RedisDatabase) -> Iterator[Gateway]:
+    connection = redis_database.client()
     settings = Settings(
         services_dir=SERVICES_DIR,
-        redis_url=REDIS_URL,
+        redis_url=redis_database.url,
         telegram_secret_token=SECRET,
         telegram_bot_token=BOT_TOKEN,
         telegram_api_url=fake_telegram.url,
@@ -160,9 +166,9 @@ def gw(fake_telegram: FakeTelegram) -> Iterator[Gateway]:
         with TestClient(app) as client:
             Runtime.of(app).conversations.lookup = effects.lookup
             Runtime.of(app).conversations.submit = effects.submit
-            yield Gateway(app, client, effects, fake_telegram, connection)
+            said = recorded_replies(app)
+            yield Gateway(app, client, effects, fake_telegram, connection, said)
     finally:
-        connection.flushdb()
         connection.close()
 
 
@@ -171,19 +177,33 @@ def keys(body: dict[str, Any]) -> list[str]:
     return [button["callback_data"] for row in markup["inline_keyboard"] for button in row]
 
 
+def shown(replies: list[Reply]) -> list[dict[str, Any]]:
+    """The sendMessage bodies of `replies` in the chat: each the Telegram renderer's text,
+    its options as the inline keyboard under it."""
+    bodies = []
+    for reply in replies:
+        body: dict[str, Any] = {
+            "chat_id": USER,
+            "text": renderer_for(Medium.TELEGRAM).render(reply).text,
+        }
+        keyboard = inline_keyboard(reply)
+        if keyboard is not None:
+            body["reply_markup"] = keyboard
+        bodies.append(body)
+    return bodies
+
+
 def test_the_adapter_is_registered() -> None:
     assert isinstance(WEBHOOKS["telegram"], Telegram)
 
 
 def test_replies_become_an_outgoing_for_the_chat() -> None:
-    received = Received(
-        Message(CITIZEN, Medium.TELEGRAM, "2", choice="2", message_id="tg:9"),
-        {"chat_id": USER, "key": "tg:9", "callback_query_id": "77"},
-    )
+    message = Message(CITIZEN, Medium.TELEGRAM, "2", choice="2", message_id="tg:9")
+    chat = TelegramChat(USER, callback_query_id="77")
     reply = Reply("Type of business", (ReplyOption("1", "Cottage"),))
-    outgoing = Telegram().outgoing(received, [reply])
+    outgoing = Telegram().outgoing(message, chat, [reply])
     assert outgoing == Outgoing(
-        channel="telegram",
+        sender="telegram",
         address=str(USER),
         replies=[
             {
@@ -197,15 +217,15 @@ def test_replies_become_an_outgoing_for_the_chat() -> None:
         key="tg:9",
     )
     assert outgoing.decoded() == [reply]
+    typed = Telegram().outgoing(message, TelegramChat(USER), [reply])
+    assert typed.context == {}  # no button pressed: no callback query to answer
 
 
 def test_a_business_registration_over_telegram(gw: Gateway) -> None:
-    prove_number(
-        gw.client, f"telegram:{USER}"
-    )  # earlier: tests/gateway/security/test_verification.py
+    # The number proved earlier: tests/gateway/security/test_verification.py
+    prove_number(gw.client, f"telegram:{USER}")
     menu = gw.screen(text_update("/start"))
     assert menu[-1]["chat_id"] == USER
-    assert menu[-1]["text"].startswith("Government services")
     assert "2" in keys(menu[-1])  # the services are buttons
 
     screens = [menu]
@@ -226,20 +246,15 @@ def test_a_business_registration_over_telegram(gw: Gateway) -> None:
             screens.append(gw.screen(callback_update(value)))
         else:
             screens.append(gw.screen(text_update(value)))
-    texts = ["\n".join(body["text"] for body in screen) for screen in screens]
-    assert texts[1] == "Enter your citizenship ID (11 digits)"
-    assert texts[2] == "Welcome Pema Wangmo. Enter the name of your business"
-    assert texts[3] == "Type of business"
+    # Each reply the conversation gave is a message in the chat, its options as buttons.
+    assert screens == [shown(replies) for replies in gw.said]
     assert keys(screens[3][-1])[:3] == ["1", "2", "3"]
+    second = gw.said[3][-1].options[1]
     assert screens[3][-1]["reply_markup"]["inline_keyboard"][1] == [
-        {"text": "2. Small", "callback_data": "2"}
+        {"text": f"2. {second.label}", "callback_data": "2"}
     ]
-    assert "Type: Small" in texts[7]
-    assert "I declare the information is true" in texts[8]
-    assert (
-        texts[9]
-        == "Registered! Number BR-2026-000123. Your certificate is sent by SMS.\nhttps://gw.bt/d/x"
-    )
+    assert gw.said[-1][-1].end
+    assert screens[-1][-1]["text"].endswith("\nhttps://gw.bt/d/x")  # what apps.Effects issued
     assert len(gw.effects.lookups) == 1
     assert len(gw.effects.submissions) == 1
     answers = gw.effects.submissions[0].answers
@@ -258,16 +273,17 @@ def test_a_duplicate_update_has_one_effect_and_is_sent_once(gw: Gateway) -> None
     gw.screen(text_update("/start"))
     gw.screen(callback_update("2"))
     update = text_update("11501001234")
+    handled = len(gw.said)
     first = gw.post(update)
     again = gw.post(update)
     assert first.status_code == again.status_code == 200
     assert again.json() == first.json() == {}
-    sent = gw.telegram.wait_for("sendMessage", 3)
-    assert sent[-1]["text"] == "Welcome Pema Wangmo. Enter the name of your business"
+    asked = shown(gw.said[handled])  # the next question, once
+    sent = gw.telegram.wait_for("sendMessage", sum(map(len, gw.said[: handled + 1])))
+    assert sent[-len(asked) :] == asked
     # a later update flushes the worker: the duplicate was never sent
     gw.screen(text_update("Druk Bakery"))
-    texts = [body["text"] for body in gw.telegram.sent()]
-    assert texts.count("Welcome Pema Wangmo. Enter the name of your business") == 1
+    assert sum(body == asked[-1] for body in gw.telegram.sent()) == 1
     assert len(gw.effects.lookups) == 1
 
 
@@ -286,8 +302,10 @@ def test_a_missing_or_wrong_secret_is_403_and_nothing_is_processed(
     _refused(gw, response.status_code, 403)
 
 
-def test_without_a_configured_secret_everything_is_refused(fake_telegram: FakeTelegram) -> None:
-    app = create_app(Settings(services_dir=SERVICES_DIR, redis_url=REDIS_URL))
+def test_without_a_configured_secret_everything_is_refused(
+    fake_telegram: FakeTelegram, redis_database: RedisDatabase
+) -> None:
+    app = create_app(Settings(services_dir=SERVICES_DIR, redis_url=redis_database.url))
     with TestClient(app) as client:
         response = client.post(
             PATH, json=text_update("/start"), headers={"X-Telegram-Bot-Api-Secret-Token": ""}

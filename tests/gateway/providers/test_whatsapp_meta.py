@@ -1,9 +1,10 @@
 """WhatsApp through Meta's Cloud API: verification, signed webhooks, the Cloud API sender.
 
 The webhook tests post Meta's real body shapes, signed as Meta signs them (HMAC-SHA256 of
-the raw body under the app secret), to the app on a real Redis (database 4, flushed). The
-replies the app hands to its outbox are recorded by a fake outbox; the sender is tested
-against a fake Graph API served over HTTP on a free loopback port.
+the raw body under the app secret), to the app on a real Redis (a database the test
+leased). The replies the app hands to its outbox are recorded by a fake outbox and
+compared with what the conversation answered (never with the shipped services' wording);
+the sender is tested against a fake Graph API served over HTTP on a free loopback port.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import redis
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
-from dialogs.media import Medium
+from dialogs.media import MORE_KEY, Medium
 from dialogs.messages import Reply, ReplyOption
 from gateway.conversations.service import Message
 from gateway.delivery.outgoing import Outgoing, SendContext, SendError
@@ -31,6 +32,7 @@ from gateway.providers import SENDERS, WEBHOOKS
 from gateway.providers.base import Received
 from gateway.providers.meta.sender import payloads, send_whatsapp_meta
 from gateway.providers.meta.whatsapp import (
+    BusinessNumber,
     MetaWhatsApp,
     hub_signature,
     signature_valid,
@@ -38,9 +40,9 @@ from gateway.providers.meta.whatsapp import (
 )
 from gateway.runtime import Runtime
 from gateway.settings import Settings
-from tests.gateway.providers.apps import Effects, app_keys, gateway
+from tests.gateway.providers.apps import Effects, app_keys, gateway, recorded_replies
+from tests.redis_databases import RedisDatabase
 
-DB = 4
 PATH = "/channels/whatsapp/meta"
 # When the citizens wrote: now (a message older than Meta's 7 days of redelivery is a
 # replay, acknowledged and ignored).
@@ -165,7 +167,7 @@ def test_the_signature_matches_the_documented_vector() -> None:
 
 def test_the_adapter_and_its_sender_are_registered() -> None:
     assert isinstance(WEBHOOKS["whatsapp/meta"], MetaWhatsApp)
-    assert SENDERS["whatsapp/meta"] is send_whatsapp_meta
+    assert SENDERS["whatsapp/meta"].send is send_whatsapp_meta
 
 
 # --- verification ----------------------------------------------------------------------
@@ -240,6 +242,7 @@ class Meta:
     effects: Effects
     outbox: FakeOutbox
     redis: redis.Redis
+    said: list[list[Reply]]  # what the conversations answered, one list per message
 
     def post(self, body: dict[str, Any] | bytes, signature: str | None = None) -> httpx.Response:
         content = body if isinstance(body, bytes) else raw(body)
@@ -263,21 +266,21 @@ class Meta:
 
 
 @pytest.fixture
-def meta() -> Iterator[Meta]:
+def meta(redis_database: RedisDatabase) -> Iterator[Meta]:
     options = {
         "meta_app_secret": APP_SECRET,
         "meta_verify_token": VERIFY_TOKEN,
         "meta_access_token": ACCESS_TOKEN,
         "meta_phone_number_id": PHONE_NUMBER_ID,
     }
-    connection = redis.Redis(db=DB)
+    connection = redis_database.client()
     try:
-        with gateway(DB, **options) as (client, effects):
+        with gateway(redis_database.number, **options) as (client, effects):
             outbox = FakeOutbox()
             Runtime.of(client.app).outbox = outbox  # type: ignore[assignment]
-            yield Meta(client, effects, outbox, connection)
+            said = recorded_replies(client.app)
+            yield Meta(client, effects, outbox, connection, said)
     finally:
-        connection.flushdb()
         connection.close()
 
 
@@ -305,29 +308,31 @@ REGISTRATION: list[dict[str, Any]] = [
 ]
 
 
+def offered(reply: Reply) -> list[tuple[str, str]]:
+    """A reply's options: each key and its whole label."""
+    return [(option.key, option.label) for option in reply.options]
+
+
+def drawn(interactive: dict[str, Any]) -> list[tuple[str, str]]:
+    """What Meta shows of an interactive message's options: each id and its whole title
+    (a list row's title cut to 24 characters goes whole under it, as its description)."""
+    if interactive["type"] == "button":
+        return [(b["reply"]["id"], b["reply"]["title"]) for b in interactive["action"]["buttons"]]
+    rows = [row for section in interactive["action"]["sections"] for row in section["rows"]]
+    return [(row["id"], row.get("description", row["title"])) for row in rows]
+
+
 def test_a_business_registration_over_whatsapp_cloud_api(meta: Meta) -> None:
     queued = [meta.send(message) for message in REGISTRATION]
     for outgoing, message in zip(queued, REGISTRATION, strict=True):
-        assert outgoing.channel == "whatsapp/meta"
+        assert outgoing.sender == "whatsapp/meta"
         assert outgoing.address == CITIZEN
         assert outgoing.key == f"wa:{message['id']}"
         assert outgoing.context == {"phone_number_id": PHONE_NUMBER_ID}
+    # What the conversation answered each message is what was queued for the Cloud API.
     screens = [outgoing.decoded() for outgoing in queued]
+    assert screens == meta.said
     assert all(len(replies) == 1 for replies in screens)
-    texts = [replies[0].text for replies in screens]
-    assert texts[0] == "Kuzuzangpo!\nGovernment services. Choose one:"
-    assert texts[1] == "Enter your citizenship ID (11 digits)"
-    assert texts[2] == "Welcome Pema Wangmo. Enter the name of your business"
-    assert texts[3] == "Type of business"
-    assert texts[4] == "Main activity"
-    assert texts[5] == "Dzongkhag of the business"
-    assert texts[6] == ""  # the next page of the same question
-    assert texts[7] == "Contact mobile number"
-    assert "Type: Small" in texts[8]
-    assert "Activity: Bakery" in texts[8]
-    assert "Dzongkhag: Thimphu" in texts[8]
-    assert "I declare the information is true" in texts[9]
-    assert texts[10].startswith("Registered! Number BR-2026-000123.")
     # 5 services and pages of 9 choices + "More": lists; 3 types, 2 and 2 choices:
     # buttons; questions without choices: text. (The dialogs page long menus, so a
     # registration never needs numbered text on WhatsApp: see the sender tests.)
@@ -345,20 +350,16 @@ def test_a_business_registration_over_whatsapp_cloud_api(meta: Meta) -> None:
         ["text", "document"],
     ]
     menu = next(payloads(queued[0]))["interactive"]
-    rows = menu["action"]["sections"][0]["rows"]
-    assert {"id": "2", "title": "Register a business"} in rows
-    buttons = next(payloads(queued[3]))["interactive"]["action"]["buttons"]
-    assert [b["reply"] for b in buttons] == [
-        {"id": "1", "title": "Cottage"},
-        {"id": "2", "title": "Small"},
-        {"id": "3", "title": "Medium"},
-    ]
+    assert drawn(menu) == offered(screens[0][0])
+    buttons = next(payloads(queued[3]))["interactive"]
+    assert drawn(buttons) == offered(screens[3][0])
     activities = next(payloads(queued[4]))["interactive"]["action"]["sections"][0]["rows"]
     assert len(activities) == 10
-    assert activities[5] == {"id": "6", "title": "Bakery"}
-    assert activities[9] == {"id": "98", "title": "More"}
+    assert activities[5]["id"] == "6"  # the row tapped next: bakery
+    assert activities[9]["id"] == MORE_KEY
     page_two = next(payloads(queued[6]))["interactive"]["action"]["sections"][0]["rows"]
-    assert {"id": "14", "title": "Thimphu"} in page_two
+    assert "14" in [row["id"] for row in page_two]  # the row tapped next: Thimphu
+    assert screens[10][0].end
     assert screens[10][0].link == CERTIFICATE
     assert len(meta.effects.lookups) == 1
     assert len(meta.effects.submissions) == 1
@@ -386,12 +387,13 @@ def test_a_webhook_batching_two_citizens_answers_both(meta: Meta) -> None:
         (CITIZEN, "wa:wamid.mine"),
         ("+97577654321", "wa:wamid.other"),
     ]
-    menus = [o.decoded()[0].text for o in meta.outbox.sent]
-    assert menus == ["Kuzuzangpo!\nGovernment services. Choose one:"] * 2
+    menus = [o.decoded() for o in meta.outbox.sent]
+    assert menus == meta.said
+    assert menus[0] == menus[1]  # both greeted with the menu
     # Each goes on with its own conversation: the first citizen picks a service.
-    assert meta.send(list_message("2", "Register a business")).decoded()[0].text == (
-        "Enter your citizenship ID (11 digits)"
-    )
+    chosen = meta.send(list_message("2", "Register a business")).decoded()
+    assert chosen == meta.said[-1]
+    assert chosen != menus[0]
 
 
 def test_statuses_are_acknowledged_and_nothing_is_run(meta: Meta) -> None:
@@ -422,8 +424,11 @@ def test_a_message_with_nothing_to_read_shows_the_screen_again(meta: Meta) -> No
         "type": "image",
         "image": {"mime_type": "image/jpeg", "sha256": "abc", "id": "1234567890"},
     }
+    asked = meta.said[-1][-1]  # the service's first question
     replies = meta.send(image).decoded()
-    assert "citizenship ID" in replies[-1].text
+    assert replies == meta.said[-1]
+    assert replies[-1].text.endswith(asked.text)  # asked again (a hint may come first)
+    assert replies[-1].options == asked.options
     assert meta.effects.lookups == []
 
 
@@ -482,7 +487,7 @@ def test_a_signed_but_malformed_body_is_a_400(meta: Meta, body: bytes, detail: s
 # --- the adapter without the app -------------------------------------------------------
 
 
-async def receive(body: bytes, settings: Settings | None = None) -> Received:
+async def receive(body: bytes, settings: Settings | None = None) -> Received[BusinessNumber]:
     """What the adapter makes of `body` posted signed, without the app."""
     headers = [
         (b"content-type", b"application/json"),
@@ -499,7 +504,10 @@ async def receive(body: bytes, settings: Settings | None = None) -> Received:
         return {"type": "http.request", "body": body, "more_body": False}
 
     settings = settings or Settings(meta_app_secret=APP_SECRET)
-    return await MetaWhatsApp().receive(Request(scope, receive_body), settings)
+    received: Received[BusinessNumber] = await MetaWhatsApp().receive(
+        Request(scope, receive_body), settings
+    )
+    return received
 
 
 async def test_text_buttons_and_list_rows_become_messages() -> None:
@@ -535,13 +543,15 @@ async def test_text_buttons_and_list_rows_become_messages() -> None:
     assert (quick.message.choice, quick.message.text) == ("renew", "Renew now")
 
 
-async def test_statuses_are_handed_over_in_the_context() -> None:
+async def test_statuses_are_handed_over_as_delivery_reports() -> None:
     received = await receive(raw(statuses("delivered", "failed")))
     assert received.message is None
-    recorded = received.context["statuses"]
-    assert [s["status"] for s in recorded] == ["delivered", "failed"]
-    assert recorded[0]["recipient"] == CITIZEN
-    assert recorded[1]["errors"][0]["code"] == 131047
+    delivered, failed = received.reports
+    assert (delivered.status, failed.status) == ("delivered", "failed")
+    assert delivered.recipient == CITIZEN
+    assert delivered.provider_id == failed.provider_id
+    assert delivered.provider_id.startswith("wa:wamid.")
+    assert failed.errors == ("131047 Re-engagement message",)
 
 
 async def test_a_batch_of_messages_keeps_every_message_in_order() -> None:
@@ -549,7 +559,8 @@ async def test_a_batch_of_messages_keeps_every_message_in_order() -> None:
     received = await receive(raw(body))
     assert received.message is not None
     assert received.message.text == "one"
-    assert [(m.text, m.message_id) for m in received.more] == [("two", "wa:wamid.2")]
+    assert [(m.text, m.message_id) for m in received.messages[1:]] == [("two", "wa:wamid.2")]
+    assert received.context == BusinessNumber(PHONE_NUMBER_ID)
 
 
 async def test_no_app_secret_configured_refuses_every_webhook() -> None:
@@ -560,17 +571,18 @@ async def test_no_app_secret_configured_refuses_every_webhook() -> None:
 
 def test_outgoing_names_the_sender_the_number_and_the_message() -> None:
     message = Message(citizen=CITIZEN, medium=Medium.WHATSAPP, text="hi", message_id="wa:wamid.Z")
-    received = Received(message, {"phone_number_id": PHONE_NUMBER_ID, "statuses": []})
     reply = Reply("Type of business", (ReplyOption("1", "Cottage"),))
-    outgoing = MetaWhatsApp().outgoing(received, [reply])
+    outgoing = MetaWhatsApp().outgoing(message, BusinessNumber(PHONE_NUMBER_ID), [reply])
     assert outgoing == Outgoing(
-        channel="whatsapp/meta",
+        sender="whatsapp/meta",
         address=CITIZEN,
         replies=[Outgoing.encode(reply)],
         context={"phone_number_id": PHONE_NUMBER_ID},
         key="wa:wamid.Z",
     )
     assert outgoing.decoded() == [reply]
+    unknown = MetaWhatsApp().outgoing(message, BusinessNumber(), [reply])
+    assert unknown.context == {}  # the sender writes from GATEWAY_META_PHONE_NUMBER_ID
 
 
 # --- the sender, against a fake Graph API ----------------------------------------------
@@ -657,7 +669,7 @@ def send_context(http: httpx.AsyncClient, url: str, **settings: Any) -> SendCont
 
 def outgoing_of(*replies: Reply) -> Outgoing:
     return Outgoing(
-        channel="whatsapp/meta",
+        sender="whatsapp/meta",
         address=CITIZEN,
         replies=[Outgoing.encode(reply) for reply in replies],
         key="wa:wamid.K",
@@ -807,12 +819,14 @@ async def test_the_number_written_to_is_used_when_none_is_configured(
     assert graph.requests[0].path == "/v21.0/999/messages"
 
 
-def test_a_status_for_a_message_not_in_the_log_is_recorded_at_its_number() -> None:
+def test_a_status_for_a_message_not_in_the_log_is_recorded_at_its_number(
+    redis_database: RedisDatabase,
+) -> None:
     """Meta reports delivery to `recipient_id` (digits): the log row carries the number
     in E.164, not a bare "+" (the adapter and the route once read different keys)."""
     admin = "admin-meta-statuses-token"
     options = {"meta_app_secret": APP_SECRET, "admin_token": admin}
-    with gateway(DB, **options) as (client, _):
+    with gateway(redis_database.number, **options) as (client, _):
         body = raw(statuses("delivered"))
         headers = {
             "content-type": "application/json",

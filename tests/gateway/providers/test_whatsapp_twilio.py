@@ -11,11 +11,11 @@ from gateway.providers import WEBHOOKS
 from gateway.providers.base import Received
 from gateway.providers.twilio.signature import compute_signature
 from gateway.providers.twilio.whatsapp import TwilioWhatsApp
+from tests.gateway.providers.apps import shown
 from tests.gateway.providers.conftest import (
     CERTIFICATE,
     CITIZEN,
     PUBLIC_URL,
-    REFERENCE,
     TOKEN,
     Gateway,
     messages,
@@ -49,7 +49,9 @@ def test_the_adapter_is_registered() -> None:
 
 def test_replies_are_the_whatsapp_renderers_numbered_text() -> None:
     options = (ReplyOption("1", "Cottage"), ReplyOption("2", "Small"))
-    response = TwilioWhatsApp().respond(Received(None), [Reply("Type of business", options)])
+    response = TwilioWhatsApp().respond(
+        Received(context=None), [Reply("Type of business", options)]
+    )
     assert response.media_type == "text/xml"
     assert bytes(response.body).decode() == (
         '<?xml version="1.0" encoding="UTF-8"?><Response>'
@@ -75,20 +77,12 @@ async def test_the_prefix_is_stripped_and_the_payload_is_the_choice() -> None:
 
 
 def test_a_business_registration_over_whatsapp_with_quick_replies(gw: Gateway) -> None:
-    screens = []
-    for body, payload in REGISTRATION:
-        replies = messages(gw.whatsapp(body, payload))
-        assert replies
-        screens.append("\n".join(replies))
-    assert screens[0].startswith("Kuzuzangpo!\nGovernment services. Choose one:\n")
-    assert screens[1] == "Enter your citizenship ID (11 digits)"
-    assert screens[2] == "Welcome Pema Wangmo. Enter the name of your business"
-    assert screens[3].startswith("Type of business\n1. Cottage\n2. Small\n3. Medium")
-    assert "Type: Small" in screens[7]
-    assert "I declare the information is true" in screens[8]
-    assert screens[9] == (
-        f"Registered! Number {REFERENCE}. Your certificate is sent by SMS.\n{CERTIFICATE}"
-    )
+    screens = [messages(gw.whatsapp(body, payload)) for body, payload in REGISTRATION]
+    # TwiML with one <Message> per reply, the WhatsApp renderer's numbered text.
+    assert screens == [shown(replies, Medium.WHATSAPP) for replies in gw.said]
+    assert all(screens)
+    assert gw.said[-1][-1].end
+    assert screens[-1][-1].endswith(f"\n{CERTIFICATE}")
     assert len(gw.effects.lookups) == 1
     assert len(gw.effects.submissions) == 1
     answers = gw.effects.submissions[0].answers
@@ -114,10 +108,13 @@ def test_a_duplicate_delivery_gets_the_same_twiml_and_has_one_effect(gw: Gateway
 
 
 def test_a_conversation_started_by_sms_continues_on_whatsapp(gw: Gateway) -> None:
-    assert "Government services" in messages(gw.sms("hi"))[0]
-    assert messages(gw.sms("2")) == ["Enter your citizenship ID (11 digits)"]
-    screen = "\n".join(messages(gw.whatsapp("11501001234")))
-    assert "Enter the name of your business" in screen
+    assert messages(gw.sms("hi")) == shown(gw.said[-1], Medium.SMS)
+    assert messages(gw.sms("2")) == shown(gw.said[-1], Medium.SMS)
+    asked = gw.said[-1]  # the service's first question
+    screen = messages(gw.whatsapp("11501001234"))
+    assert screen == shown(gw.said[-1], Medium.WHATSAPP)
+    assert gw.said[-1] != asked  # the answer was taken: the conversation went on
+    assert len(gw.effects.lookups) == 1  # the ID given on WhatsApp, looked up
     record = gw.session(CITIZEN)
     assert record is not None
     assert record.channel == "whatsapp"
