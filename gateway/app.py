@@ -13,6 +13,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from gateway.api.admin import admin_router
 from gateway.api.analytics import analytics_router
+from gateway.api.auth import admin_auth
 from gateway.api.channels import add_channel_routes
 from gateway.api.chat import chat_router
 from gateway.api.docs import OPENAPI_URL, private_docs_router
@@ -26,7 +27,6 @@ from gateway.ops.logs import configure_logging
 from gateway.providers import WEBHOOKS
 from gateway.providers.common import Access
 from gateway.providers.meta.whatsapp import verification_router
-from gateway.security.admin import admin_auth
 from gateway.security.headers import SecurityHeaders
 from gateway.settings import Settings
 

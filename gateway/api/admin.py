@@ -1,4 +1,4 @@
-"""The admin API (bearer `GATEWAY_ADMIN_TOKEN`, `gateway.security.admin`), one module per
+"""The admin API (bearer `GATEWAY_ADMIN_TOKEN`, `gateway.api.auth`), one module per
 resource: the message log (`messages`), the back office's submissions and decisions
 (`submissions`), the notifications that could not be delivered (`notifications`), and the
 services with their versions and reload (`publishing`).
@@ -11,9 +11,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from gateway.api import messages, notifications, submissions
+from gateway.api.auth import admin_auth
 from gateway.api.errors import ADMIN_ERRORS
 from gateway.api.publishing import publishing_router
-from gateway.security.admin import admin_auth
 from gateway.settings import Settings
 
 

@@ -20,10 +20,10 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from gateway.analytics.funnel import Funnel, funnel, recorded
+from gateway.api.auth import admin_auth
 from gateway.api.deps import CatalogDep, EventArchiveDep
 from gateway.api.errors import ADMIN_ERRORS, error
 from gateway.api.static import static_asset
-from gateway.security.admin import admin_auth
 from gateway.settings import Settings
 
 logger = logging.getLogger(__name__)

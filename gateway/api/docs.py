@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from gateway.security.admin import admin_auth
+from gateway.api.auth import admin_auth
 from gateway.settings import Settings
 
 OPENAPI_URL = "/openapi.json"

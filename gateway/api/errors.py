@@ -42,7 +42,7 @@ def errors(*statuses: int) -> Responses:
     return {status: error(status) for status in statuses}
 
 
-# Every route behind the admin token (`gateway.security.admin`).
+# Every route behind the admin token (`gateway.api.auth`).
 ADMIN_ERRORS = errors(401, 403, 429)
 
 

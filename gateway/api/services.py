@@ -17,10 +17,10 @@ from pydantic import BaseModel, ConfigDict
 from dialogs.catalog import Catalog
 from dialogs.compiler import CompiledService
 from dialogs.text import localise
+from gateway.api.auth import admin_auth
 from gateway.api.deps import OptionalRuntimeDep
 from gateway.api.errors import ADMIN_ERRORS
 from gateway.catalog.repository import Repository, folder_digest, load_repository
-from gateway.security.admin import admin_auth
 from gateway.settings import Settings
 
 logger = logging.getLogger(__name__)

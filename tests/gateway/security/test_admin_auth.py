@@ -1,10 +1,11 @@
-"""The admin API's bearer check (`gateway.security.admin`), through the real app's
+"""The admin API's bearer check (`gateway.api.auth`), through the real app's
 `GET /api/v1/submissions`.
 
 A missing or wrong token is 401 with `WWW-Authenticate: Bearer`; no configured token
 closes the API (403); a client that keeps guessing gets 429 for a while
 (`GATEWAY_ADMIN_FAILURES_PER_CLIENT`, "10/minute") while other clients are still
-answered; the right token always works.
+answered; the right token always works. Here rather than under tests/gateway/api/ for
+this folder's real app on the embedded Redis (`start_app`): the check is a security one.
 """
 
 from __future__ import annotations
