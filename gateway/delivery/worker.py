@@ -18,46 +18,35 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-import multiprocessing
 import re
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-import httpx2 as httpx
 from arq import Retry
 from arq.worker import func
 
 from gateway.compat.arq import GatewayWorker
+from gateway.delivery.context import WorkerContext
 from gateway.delivery.notifications import (
     NotifyContext,
     OptedOutError,
-    Recipients,
     prepare_document,
     send_notification,
 )
 from gateway.delivery.outgoing import Outgoing, Progress, SendContext, SendError
 from gateway.delivery.queue import HEALTH_SECONDS, events_url_for, health_key, redis_settings
-from gateway.documents import DocumentStore, store_from_settings
-from gateway.documents.drawers import drawer_count, start_drawer
 from gateway.ops.logs import configure_logging
 from gateway.providers import SENDERS
-from gateway.security.budget import OutboundBudget
-from gateway.security.limiter import Limiter
 from gateway.settings import Settings
 from state.cancellation import raise_if_cancelled
 from state.connect import connect
-from state.consent import ConsentStore
-from state.database import Database, database_url
 from state.events import ArchiveLoop
-from state.store import SessionStore
-from state.submissions import NotificationRow, SubmissionStore
+from state.submissions import NotificationRow
 
 logger = logging.getLogger(__name__)
 
 DELIVER = "deliver"
 NOTIFY = "notify"
 RESULT_SECONDS = 24 * 3600  # a finished job's id is remembered: a duplicate key is sent once
-HTTP_TIMEOUT = 15.0
 MAX_PROVIDER_WAIT = 3600.0  # a Retry-After longer than this is a provider bug
 CONTEXT_KEY = "gateway"
 ARCHIVE_KEY = "gateway:archive"
@@ -95,62 +84,6 @@ class JobProgress:
 
     async def mark(self, count: int) -> None:
         await self.redis.set(self.key, count, ex=RESULT_SECONDS)
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class WorkerContext:
-    """What the jobs share in one worker: the HTTP client, the database, the documents."""
-
-    send: SendContext
-    database: Database
-    submissions: SubmissionStore
-    documents: DocumentStore
-    renderer: ProcessPoolExecutor  # PDFs drawn beside the event loop, on every core
-    drawing: asyncio.Semaphore  # one per drawing process: more would only queue
-    recipients: Recipients  # opt-outs and budgets, before a citizen's message goes
-    sessions: SessionStore | None  # the session store's Redis, when the worker knows it
-
-    @classmethod
-    async def open(cls, settings: Settings, session_url: str | None = None) -> WorkerContext:
-        database = Database(database_url(settings.database_url, settings.var_dir))
-        try:
-            await database.migrate()  # a worker may start before any `gateway serve`
-            documents = store_from_settings(settings.documents_url, settings.var_dir)
-        except BaseException:
-            # Stopped while starting (an in-process worker when its server stops at once)
-            # or misconfigured: the database's connection must not be left behind.
-            await asyncio.shield(database.close())
-            raise
-        drawers = drawer_count(settings.pdf_processes)
-        sessions = SessionStore(connect(session_url)) if session_url else None
-        budget = (
-            OutboundBudget(Limiter(sessions.client, session_url), settings)
-            if sessions is not None
-            else None
-        )
-        recipients = Recipients(ConsentStore(database), sessions, budget)
-        return cls(
-            SendContext(settings, httpx.AsyncClient(timeout=HTTP_TIMEOUT)),
-            database,
-            SubmissionStore(database, settings.document_days),
-            documents,
-            # Below the sends in the CPU's queue: a link is never late for a PDF.
-            ProcessPoolExecutor(
-                max_workers=drawers,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=start_drawer,
-            ),
-            asyncio.Semaphore(drawers),
-            recipients,
-            sessions,
-        )
-
-    async def close(self) -> None:
-        self.renderer.shutdown(wait=False, cancel_futures=True)
-        await self.send.http.aclose()
-        if self.sessions is not None:
-            await self.sessions.close()
-        await self.database.close()
 
 
 def job_progress(ctx: dict[str, Any]) -> Progress | None:
