@@ -19,9 +19,10 @@ from typing import Any
 
 from dialogs.media import Medium
 from dialogs.messages import Inbound, LookupRequest, LookupResult, Submission, SubmissionResult
-from gateway.app import windows_of
 from gateway.catalog.repository import load_repository
-from gateway.conversations.service import Applicant, Conversations, Message
+from gateway.conversations.messages import Applicant, Message
+from gateway.conversations.service import Conversations
+from gateway.lifespan import windows_of
 from gateway.security.addresses import Countries
 from gateway.settings import Settings
 from state.connect import connect

@@ -1,20 +1,22 @@
 """Compiles a service definition once into an immutable, runnable service.
 
-States are steps; transitions are the answers' ways on (`next`, branches), a lookup's
-`fail`, a summary's `edit` and the `back` and `restart` commands. One `transitions`
-Machine is built per service version and shared by every conversation: a step is taken by
-firing an event on a throwaway cursor object that is never registered with the machine
-(registering models per request is what makes `transitions` slow).
+States are steps; transitions are the moves the engine takes: the answers' ways on
+(`next`, with the branches' conditions), a lookup's `fail` and a summary's `edit`. One
+`transitions` Machine is built per service version and is the source of every move: the
+engine reads a table derived from it once here (through `get_triggers` and
+`get_transitions`), and `gateway graph` draws it. "Back" and "restart" are not moves of the
+service: the engine knows their target from the conversation (its trail, the start).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from transitions import EventData, Machine
+from transitions import Machine
+from transitions.core import Condition as MachineCondition
 
 from dialogs.builtin_texts import BUILTIN_TEXTS
 from dialogs.definition import ServiceDefinition
@@ -26,23 +28,22 @@ from dialogs.expressions import (
 )
 from dialogs.steps import StepBase
 from dialogs.steps.base import Branch
-from dialogs.steps.choice import ChoiceStep
-from dialogs.steps.lookup import LookupStep
-from dialogs.steps.submit import SubmitStep
-from dialogs.steps.summary import SummaryStep
 from dialogs.text import Text, localise, variants
 
-NEXT, FAIL, EDIT, BACK, RESTART = "next", "fail", "edit", "back", "restart"
+NEXT, FAIL, EDIT = "next", "fail", "edit"
+
+Guard = Callable[[Mapping[str, Any]], bool | None]
+"""A move's condition over the render context (the machine calls it with the trigger's
+argument, the context)."""
 
 
-class _Cursor:
-    """The machine's model for one transition: a step name and the render context."""
+@dataclass(frozen=True, slots=True)
+class Way:
+    """One transition as the engine takes it: its destination and the guards that must
+    all hold (none: always)."""
 
-    __slots__ = ("context", "state")
-
-    def __init__(self, state: str, context: Mapping[str, Any]) -> None:
-        self.state = state
-        self.context = context
+    dest: str
+    guards: tuple[Guard, ...] = ()
 
 
 def branches_of(step: StepBase, following: str | None) -> list[Branch]:
@@ -56,18 +57,12 @@ def branches_of(step: StepBase, following: str | None) -> list[Branch]:
     return list(step.next)
 
 
-def _guard(condition: Condition) -> Any:
-    def check(event: EventData) -> bool:
-        return condition(event.kwargs["context"])
+def _guard(condition: Condition) -> Guard:
+    def holds(context: Mapping[str, Any]) -> bool:
+        return condition(context)
 
-    return check
-
-
-def _target_is(dest: str) -> Any:
-    def check(event: EventData) -> bool:
-        return bool(event.kwargs.get("target") == dest)
-
-    return check
+    holds.__name__ = condition.source  # how transitions' diagrams label the move
+    return holds
 
 
 def definition_texts(definition: ServiceDefinition) -> Iterator[tuple[tuple[str | int, ...], Text]]:
@@ -79,28 +74,22 @@ def definition_texts(definition: ServiceDefinition) -> Iterator[tuple[tuple[str 
     for key, value in definition.texts.items():
         yield ("texts", key), value
     for index, step in enumerate(definition.step_list):
-        for name, value in step.texts():
-            yield ("steps", index, name), value
-        if isinstance(step, ChoiceStep):
-            for option_index, option in enumerate(step.options):
-                yield ("steps", index, "options", option_index, "label"), option.label
-        if isinstance(step, SubmitStep) and step.document is not None:
-            yield ("steps", index, "document", "title"), step.document.title
-            yield ("steps", index, "document", "issuer"), step.document.issuer
+        for path, value in step.every_text():
+            yield ("steps", index, *path), value
 
 
 @dataclass(frozen=True, eq=False)
 class CompiledService:
-    """A service version ready to run: steps, branches, templates and its machine."""
+    """A service version ready to run: steps, templates, and its machine of moves."""
 
     definition: ServiceDefinition
     steps: Mapping[str, StepBase]
     order: tuple[str, ...]
-    branches: Mapping[str, tuple[Branch, ...]]
     machine: Machine
+    ways: Mapping[tuple[str, str], tuple[Way, ...]]  # (trigger, step) -> ways, in order
+    edit_targets: Mapping[str, tuple[str, ...]]  # summary -> answers to change, in order
     templates: Mapping[str, Template]
     url_templates: Mapping[str, Template]
-    edit_targets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         return f"<CompiledService {self.id} v{self.version}: {len(self.order)} steps>"
@@ -117,34 +106,30 @@ class CompiledService:
     def start(self) -> str:
         return self.order[0]
 
+    @property
+    def branches(self) -> Mapping[str, tuple[Branch, ...]]:
+        """Each step's `next` ways as the definition writes them, read back from the machine."""
+        return {
+            name: tuple(
+                Branch(goto=way.dest, when=way.guards[0].__name__ if way.guards else None)
+                for way in self.ways.get((NEXT, name), ())
+            )
+            for name in self.order
+        }
+
     def fire(
         self, trigger: str, source: str, context: Mapping[str, Any], target: str | None = None
     ) -> str | None:
-        """The step an event leads to from `source`, or None when no transition applies.
+        """The step `trigger` leads to from `source` (only to `target`, when given), or None.
 
-        The machine's transitions for (event, source) are tried in order and the first whose
-        conditions hold wins, as `Event.trigger` does. Its state-change machinery (callbacks,
-        queueing, logging) is skipped: steps have no callbacks, and it tripled a step's cost.
+        The ways are tried in the machine's order and the first whose guards all hold wins,
+        as the machine's own trigger does; the table saves building its event data.
         """
-        event = self.machine.events.get(trigger)
-        candidates = event.transitions.get(source) if event is not None else None
-        if not candidates:
-            return None
-        data: EventData | None = None
-        for transition in candidates:
-            if not transition.conditions:
-                return str(transition.dest)
-            if data is None:  # only conditions need the event data
-                data = EventData(
-                    self.machine.get_state(source),
-                    event,
-                    self.machine,
-                    _Cursor(source, context),
-                    args=(),
-                    kwargs={"context": context, "target": target},
-                )
-            if all(condition.check(data) for condition in transition.conditions):
-                return str(transition.dest)
+        for way in self.ways.get((trigger, source), ()):
+            if target is not None and way.dest != target:
+                continue
+            if all(guard(context) for guard in way.guards):
+                return way.dest
         return None
 
     def render(self, text: Text | None, lang: str, context: Mapping[str, Any]) -> str:
@@ -180,61 +165,74 @@ def compile_service(definition: ServiceDefinition) -> CompiledService:
     """Compile a valid definition (run the checker first: this raises on broken ones)."""
     step_list = definition.step_list
     order = tuple(step.id for step in step_list)
-    steps = {step.id: step for step in step_list}
-    machine = Machine(
-        model=None,
-        states=list(order),
-        initial=order[0],
-        send_event=True,
-        auto_transitions=False,
-        ignore_invalid_triggers=True,
-    )
-    branches: dict[str, tuple[Branch, ...]] = {}
-    predecessors: dict[str, set[str]] = {name: set() for name in order}
-    for index, step in enumerate(step_list):
-        following = order[index + 1] if index + 1 < len(order) else None
-        branches[step.id] = tuple(branches_of(step, following))
-        for branch in branches[step.id]:
-            conditions = [_guard(compile_condition(branch.when))] if branch.when else []
-            machine.add_transition(NEXT, step.id, branch.goto, conditions=conditions)
-            predecessors[branch.goto].add(step.id)
-        if isinstance(step, LookupStep):
-            machine.add_transition(FAIL, step.id, step.on_error)
-            predecessors[step.on_error].add(step.id)
-    edit_targets: dict[str, tuple[str, ...]] = {}
-    for step in step_list:
-        if isinstance(step, SummaryStep):
-            fields = tuple(step.fields or [s.id for s in step_list if _is_answer(s)])
-            edit_targets[step.id] = fields
-            for name in fields:
-                machine.add_transition(EDIT, step.id, name, conditions=[_target_is(name)])
-    for name in order:
-        for earlier in order:
-            if earlier != name:
-                machine.add_transition(BACK, name, earlier, conditions=[_target_is(earlier)])
-    machine.add_transition(RESTART, "*", order[0])
-
     templates: dict[str, Template] = {}
     for _, text in definition_texts(definition):
         for source in variants(text):
             templates[source] = compile_template(source)
     url_templates: dict[str, Template] = {}
     for step in step_list:
-        if isinstance(step, LookupStep):
-            url_templates[step.url] = compile_template(step.url, url=True)
-            for value in [*step.query.values(), *(step.body or {}).values()]:
-                templates[value] = compile_template(value)
+        for _, source, kind in step.templates():
+            if kind == "url":
+                url_templates[source] = compile_template(source, url=True)
+            else:
+                templates[source] = compile_template(source)
+    machine = _machine(step_list, order)
+    ways = _ways(machine, order)
+    edits = {
+        source: tuple(w.dest for w in found)
+        for (move, source), found in ways.items()
+        if move == EDIT
+    }
     return CompiledService(
         definition=definition,
-        steps=MappingProxyType(steps),
+        steps=MappingProxyType({step.id: step for step in step_list}),
         order=order,
-        branches=MappingProxyType(branches),
         machine=machine,
+        ways=MappingProxyType(ways),
+        edit_targets=MappingProxyType(edits),
         templates=MappingProxyType(templates),
         url_templates=MappingProxyType(url_templates),
-        edit_targets=MappingProxyType(edit_targets),
     )
 
 
-def _is_answer(step: StepBase) -> bool:
-    return step.kind == "input" and step.answer_is_saved()
+def _machine(step_list: list[StepBase], order: tuple[str, ...]) -> Machine:
+    """The service's moves: each step's `next` ways with their conditions, its `fail`
+    way (a lookup's `on_error`), its `edit` to each answer it offers to change (a
+    summary's)."""
+    machine = Machine(model=None, states=list(order), initial=order[0], auto_transitions=False)
+    for index, step in enumerate(step_list):
+        following = order[index + 1] if index + 1 < len(order) else None
+        for branch in branches_of(step, following):
+            condition = _guard(compile_condition(branch.when)) if branch.when else None
+            machine.add_transition(NEXT, step.id, branch.goto, conditions=condition)
+        failure = step.fails_to()
+        if failure is not None:
+            machine.add_transition(FAIL, step.id, failure)
+    answers = [step.id for step in step_list if step.kind == "input" and step.answer_is_saved()]
+    for step in step_list:
+        for name in step.edits(answers):
+            machine.add_transition(EDIT, step.id, name)
+    return machine
+
+
+def _ways(machine: Machine, order: tuple[str, ...]) -> dict[tuple[str, str], tuple[Way, ...]]:
+    """The machine's transitions as a table, read once through its public API."""
+    ways: dict[tuple[str, str], tuple[Way, ...]] = {}
+    for source in order:
+        for trigger in machine.get_triggers(source):
+            ways[(trigger, source)] = tuple(
+                Way(transition.dest, tuple(map(_holds, transition.conditions)))
+                for transition in machine.get_transitions(trigger, source)
+                if transition.dest is not None  # none here: every move goes to a step
+            )
+    return ways
+
+
+def _holds(condition: MachineCondition) -> Guard:
+    """A transitions `Condition` as a guard: its `func` must return its `target`."""
+    func = condition.func
+    if isinstance(func, str):  # a model's method by name: this machine has no model
+        raise TypeError(f"condition {func!r} names no function")
+    if condition.target:
+        return func
+    return lambda context: not func(context)

@@ -33,7 +33,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dialogs.catalog import Catalog
-from dialogs.driver import run
+from dialogs.compiler import CompiledService
+from dialogs.driver import EffectTable, run
 from dialogs.gsm import septets, sms_size
 from dialogs.loader import parse_yaml
 from dialogs.media import PROFILES, Medium
@@ -58,7 +59,7 @@ from dialogs.messages import (
 from dialogs.problems import Problem
 from dialogs.render import renderer_for
 from dialogs.session import Snapshot
-from dialogs.steps.lookup import LookupStep
+from dialogs.steps import EffectStep
 
 TEST_PHONE = "+97517123456"
 TEST_CODE = "123456"  # the code "sent" by SMS in a conversation test
@@ -174,6 +175,77 @@ def not_understood(text: str, lang: str) -> Meaning:
     return Meaning(text)
 
 
+@dataclass
+class Mocks:
+    """What a case answers effects with, and what it saw of them."""
+
+    case: Case
+    service: CompiledService
+    understand: Understanding
+    result: CaseResult
+    submitted: list[Submission] = field(default_factory=list)  # successful ones only
+    tries: int = CODE_TRIES  # of the code sent last
+    applications: list[Application] = field(default_factory=list)  # for STATUS, newest first
+
+
+PERFORMERS: EffectTable[[Mocks], EffectResult] = EffectTable()
+"""How a conversation test performs each effect: from the case's mocks."""
+
+
+@PERFORMERS.on(LookupRequest)
+def _lookup(effect: LookupRequest, mocks: Mocks) -> EffectResult:
+    mock = mocks.case.lookups.get(effect.step)
+    if mock is None:  # the step's own example, if it has one
+        step = mocks.service.steps.get(effect.step)
+        example = step.example_result() if isinstance(step, EffectStep) else None
+        if example is None:
+            mocks.result.failures.append(f"lookup {effect.step!r} is not mocked")
+            return LookupResult(ok=False, error="not mocked")
+        return example
+    if mock.error is not None:
+        return LookupResult(ok=False, error=mock.error)
+    return LookupResult(ok=True, data=mock.data)
+
+
+@PERFORMERS.on(StatusRequest)
+def _status(effect: StatusRequest, mocks: Mocks) -> EffectResult:
+    return StatusResult(ok=True, applications=tuple(mocks.applications))  # this case's
+
+
+@PERFORMERS.on(Understand)
+def _understand(effect: Understand, mocks: Mocks) -> EffectResult:
+    return mocks.understand(effect.text, effect.lang)
+
+
+@PERFORMERS.on(SendCode)
+def _send_code(effect: SendCode, mocks: Mocks) -> EffectResult:
+    mocks.tries = CODE_TRIES
+    return CodeSent(ok=True)
+
+
+@PERFORMERS.on(CheckCode)
+def _check_code(effect: CheckCode, mocks: Mocks) -> EffectResult:
+    mocks.tries -= 1
+    if effect.code == TEST_CODE and mocks.tries >= 0:
+        return CodeChecked(ok=True)
+    return CodeChecked(ok=False, reason="wrong", tries_left=max(0, mocks.tries))
+
+
+@PERFORMERS.on(Submission)
+def _submit(effect: Submission, mocks: Mocks) -> EffectResult:
+    mock = mocks.case.submission
+    if mock.ok:
+        mocks.submitted.append(effect)
+    reference = mock.reference or f"{effect.reference_prefix}-{mocks.case.today.year}-000001"
+    link = mock.link or (
+        "https://gw.example.gov.bt/d/TESTTOKEN" if effect.mode == "instant" else None
+    )
+    status = "issued" if effect.mode == "instant" else "pending"
+    if mock.ok:
+        mocks.applications.insert(0, Application(reference, effect.service, status))
+    return SubmissionResult(ok=mock.ok, reference=reference, status=status, link=link)
+
+
 def run_case(
     catalog: Catalog,
     service_id: str,
@@ -183,53 +255,19 @@ def run_case(
 ) -> CaseResult:
     """Play one case on one medium and compare every screen with what was expected."""
     result = CaseResult(case.name, medium)
-    submitted: list[Submission] = []  # successful submissions only
-    tries = [CODE_TRIES]  # of the code sent last
-    applications: list[Application] = []  # what STATUS lists, newest first
     service = catalog.get(service_id)
     if service is None:
         result.failures.append(f"unknown service {service_id!r}")
         return result
+    mocks = Mocks(case, service, understand, result)
 
     def perform(effect: Effect) -> EffectResult:
-        if isinstance(effect, LookupRequest):
-            mock = case.lookups.get(effect.step)
-            if mock is None:
-                example = getattr(service.steps.get(effect.step), "example", None)
-                if example is None:
-                    result.failures.append(f"lookup {effect.step!r} is not mocked")
-                    return LookupResult(ok=False, error="not mocked")
-                return LookupResult(ok=True, data=example)
-            if mock.error is not None:
-                return LookupResult(ok=False, error=mock.error)
-            return LookupResult(ok=True, data=mock.data)
-        if isinstance(effect, StatusRequest):  # the applications submitted in this case
-            return StatusResult(ok=True, applications=tuple(applications))
-        if isinstance(effect, Understand):
-            return understand(effect.text, effect.lang)
-        if isinstance(effect, SendCode):
-            tries[0] = CODE_TRIES
-            return CodeSent(ok=True)
-        if isinstance(effect, CheckCode):
-            tries[0] -= 1
-            if effect.code == TEST_CODE and tries[0] >= 0:
-                return CodeChecked(ok=True)
-            return CodeChecked(ok=False, reason="wrong", tries_left=max(0, tries[0]))
-        mock_sub = case.submission
-        if mock_sub.ok:
-            submitted.append(effect)
-        reference = mock_sub.reference or f"{effect.reference_prefix}-{case.today.year}-000001"
-        link = mock_sub.link or (
-            "https://gw.example.gov.bt/d/TESTTOKEN" if effect.mode == "instant" else None
-        )
-        status = "issued" if effect.mode == "instant" else "pending"
-        if mock_sub.ok:
-            applications.insert(0, Application(reference, effect.service, status))
-        return SubmissionResult(ok=mock_sub.ok, reference=reference, status=status, link=link)
+        return PERFORMERS(effect, mocks)
 
     snapshot: Snapshot | None = None
     now = datetime.combine(case.today, datetime.min.time()).replace(hour=9)
     phone = case.phone if PROFILES[medium].proves_number or case.proved else None
+    renderer = renderer_for(medium)
     for number, exchange in enumerate(case.steps, start=1):
         inbound = Inbound(
             text=exchange.send or "",
@@ -245,55 +283,68 @@ def run_case(
             return result
         outcome = run(catalog, snapshot, inbound, perform)
         snapshot = outcome.snapshot
-        renderer = renderer_for(medium)
         screens = [renderer.render(reply).text for reply in outcome.replies]
-        screen = "\n".join(screens)
         said = "(dial)" if exchange.send is None else repr(exchange.send)
-        result.transcript.append(f"> {said}\n{screen}")
+        result.transcript.append(f"> {said}\n" + "\n".join(screens))
         where = f"step {number} (after {said})"
         for text in screens:
             result.failures += [f"{where}: {p}" for p in screen_problems(text, medium)]
-        if exchange.screen is not None and screen != exchange.screen.rstrip("\n"):
-            diff = difflib.unified_diff(
-                exchange.screen.rstrip("\n").splitlines(),
-                screen.splitlines(),
-                "expected",
-                "actual",
-                lineterm="",
-            )
-            result.failures.append(f"{where}: screen differs\n" + "\n".join(diff))
-        for text in _as_list(exchange.screen_contains):
-            if text.casefold() not in screen.casefold():
-                result.failures.append(
-                    f"{where}: screen does not contain {text!r}\n" + _indent(screen)
-                )
-        for text in _as_list(exchange.screen_not_contains):
-            if text.casefold() in screen.casefold():
-                result.failures.append(f"{where}: screen contains {text!r}\n" + _indent(screen))
-        if exchange.at is not None and snapshot.step != exchange.at:
-            result.failures.append(f"{where}: at step {snapshot.step!r}, expected {exchange.at!r}")
-        if exchange.ended is not None and snapshot.ended != exchange.ended:
-            result.failures.append(f"{where}: ended is {snapshot.ended}, expected {exchange.ended}")
+        result.failures += [
+            f"{where}: {f}" for f in _exchange_failures(exchange, screens, snapshot)
+        ]
     assert snapshot is not None
+    result.failures += _case_failures(case, snapshot, mocks.submitted)
+    return result
+
+
+def _exchange_failures(exchange: Exchange, screens: list[str], snapshot: Snapshot) -> list[str]:
+    """What the screens shown, and where the conversation is, miss of an exchange."""
+    screen = "\n".join(screens)
+    failures: list[str] = []
+    if exchange.screen is not None and screen != exchange.screen.rstrip("\n"):
+        diff = difflib.unified_diff(
+            exchange.screen.rstrip("\n").splitlines(),
+            screen.splitlines(),
+            "expected",
+            "actual",
+            lineterm="",
+        )
+        failures.append("screen differs\n" + "\n".join(diff))
+    for text in _as_list(exchange.screen_contains):
+        if text.casefold() not in screen.casefold():
+            failures.append(f"screen does not contain {text!r}\n" + _indent(screen))
+    for text in _as_list(exchange.screen_not_contains):
+        if text.casefold() in screen.casefold():
+            failures.append(f"screen contains {text!r}\n" + _indent(screen))
+    if exchange.at is not None and snapshot.step != exchange.at:
+        failures.append(f"at step {snapshot.step!r}, expected {exchange.at!r}")
+    if exchange.ended is not None and snapshot.ended != exchange.ended:
+        failures.append(f"ended is {snapshot.ended}, expected {exchange.ended}")
+    return failures
+
+
+def _case_failures(case: Case, snapshot: Snapshot, submitted: list[Submission]) -> list[str]:
+    """What the end of the conversation misses of the case's expectations."""
+    failures: list[str] = []
     for name, expected in case.answers.items():
         actual = snapshot.answers.get(name, "(no answer)")
         if actual != expected:
-            result.failures.append(f"answer {name!r} is {actual!r}, expected {expected!r}")
+            failures.append(f"answer {name!r} is {actual!r}, expected {expected!r}")
     if case.ended is not None and snapshot.ended != case.ended:
-        result.failures.append(f"ended is {snapshot.ended}, expected {case.ended}")
+        failures.append(f"ended is {snapshot.ended}, expected {case.ended}")
     if case.submitted is not None and bool(submitted) != case.submitted:
-        result.failures.append(
+        failures.append(
             f"submitted {len(submitted)} time(s), expected "
             + ("once" if case.submitted else "none")
         )
     for name, expected in case.submitted_answers.items():
         actual = submitted[-1].answers.get(name, "(missing)") if submitted else "(no submission)"
         if actual != expected:
-            result.failures.append(f"submitted {name!r} is {actual!r}, expected {expected!r}")
+            failures.append(f"submitted {name!r} is {actual!r}, expected {expected!r}")
     if len(submitted) > 1:
         keys = ", ".join(s.idempotency_key for s in submitted)
-        result.failures.append(f"the application was submitted {len(submitted)} times ({keys})")
-    return result
+        failures.append(f"the application was submitted {len(submitted)} times ({keys})")
+    return failures
 
 
 def run_file(
@@ -319,7 +370,11 @@ def unknown_steps(catalog: Catalog, tests: TestFile) -> list[str]:
     names = {e.at for c in tests.cases for e in c.steps if e.at} | {
         k for c in tests.cases for k in c.lookups
     }
-    lookups = {k for k, s in service.steps.items() if isinstance(s, LookupStep)}
+    lookups = {  # the steps `lookups:` mocks: those asking a registry
+        k
+        for k, s in service.steps.items()
+        if isinstance(s, EffectStep) and s.effect_type is LookupRequest
+    }
     return sorted(
         n
         for n in names

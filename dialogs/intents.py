@@ -11,7 +11,6 @@ from dialogs.builtin_texts import NO_WORDS, YES_WORDS
 from dialogs.catalog import Catalog
 from dialogs.compiler import CompiledService
 from dialogs.messages import CONFIDENT, UNSURE, Entity, Meaning
-from dialogs.steps.base import InputStep
 
 
 def wanted_service(catalog: Catalog, meaning: Meaning) -> CompiledService | None:
@@ -36,12 +35,7 @@ def prefill_for(service: CompiledService, entities: Iterable[Entity]) -> dict[st
     prefill: dict[str, str] = {}
     for entity in entities:
         for step in service.definition.step_list:
-            if (
-                isinstance(step, InputStep)
-                and step.answer_is_saved()
-                and step.entity() == entity.kind
-                and step.id not in prefill
-            ):
+            if step.entity() == entity.kind and step.answer_is_saved() and step.id not in prefill:
                 prefill[step.id] = entity.value
                 break
     return prefill

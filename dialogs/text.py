@@ -6,6 +6,8 @@ A civil servant may write `prompt: Enter your name` (English) or a mapping per l
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Annotated, TypeAlias
 
 from pydantic import Field
@@ -47,3 +49,10 @@ def variants(text: Text | None) -> list[str]:
     if isinstance(text, str):
         return [text]
     return list(text.values())
+
+
+def fold(text: str) -> str:
+    """`text` as answers are compared: accents, case and punctuation aside, spaces
+    collapsed ("Samdrup-Jongkhar!" -> "samdrup jongkhar")."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return " ".join(re.sub(r"[^\w\s]", " ", (ascii_text or text).casefold()).split())

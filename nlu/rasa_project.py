@@ -55,10 +55,6 @@ import yaml
 
 from dialogs.catalog import Catalog
 from dialogs.messages import BUILTIN_INTENTS
-from dialogs.steps.base import StepBase
-from dialogs.steps.choice import ChoiceStep
-from dialogs.steps.national_id import NationalIdStep
-from dialogs.steps.phone import PhoneStep
 from nlu.glossary import GLOSSARY, translate
 from nlu.normalise import is_tibetan, words
 from nlu.shorthand import SHORTHAND
@@ -84,10 +80,9 @@ PATTERN_SAMPLES: dict[str, tuple[str, ...]] = {
     "cid": ("10101000001", "11205000042", "12003000317", "10807001234"),
     "phone": ("17000001", "77000002", "+97517000003", "975 77000004"),
 }
-# The steps asking for each pattern entity: its generated phrases go to their services.
-# Rasa wants every entity annotated in at least two examples.
+# Rasa wants every entity annotated in at least two examples: the generated phrases of an
+# entity go to the services with a step asking for it (`StepBase.entity`).
 MIN_ANNOTATIONS = 2
-PATTERN_STEPS: dict[str, type[StepBase]] = {"cid": NationalIdStep, "phone": PhoneStep}
 # Phrases asking about a service rather than for it, made with each service's first
 # ABOUT_KEYWORDS short English keywords: the built-in intent's cue words must outweigh
 # the service's own ("status of my drone permit" is about status, not a new permit).
@@ -507,12 +502,9 @@ def _entity_users(catalog: Catalog) -> dict[str, list[str]]:
     users: dict[str, list[str]] = {}
     for service in catalog.menu():
         for step in service.definition.step_list:
-            kinds = [k for k, cls in PATTERN_STEPS.items() if isinstance(step, cls)]
-            if isinstance(step, ChoiceStep) and step.options_from:
-                kinds.append(step.options_from)
-            for kind in kinds:
-                if service.id not in users.setdefault(kind, []):
-                    users[kind].append(service.id)
+            kind = step.entity()
+            if kind is not None and service.id not in users.setdefault(kind, []):
+                users[kind].append(service.id)
     return users
 
 

@@ -17,7 +17,6 @@ import yaml
 
 from dialogs.catalog import Catalog
 from dialogs.messages import BUILTIN_INTENTS
-from dialogs.steps.choice import ChoiceStep
 from dialogs.text import Text
 
 # Bhutanese citizenship IDs have 11 digits; mobile numbers 8 digits starting 17 or 77,
@@ -116,12 +115,14 @@ def _lists(catalog: Catalog) -> list[EntityList]:
     found: dict[str, dict[str, list[str]]] = {}
     for service in catalog.menu():
         for step in service.definition.step_list:
-            if not isinstance(step, ChoiceStep) or not step.options_from:
-                continue
-            values = found.setdefault(step.options_from, {})
-            for option in step.options or []:
-                names = values.setdefault(option.value, [])
-                names += [n for n in _labels(option.label) if n not in names]
+            named = step.entity_values()
+            kind = step.entity()
+            if named is None or kind is None:
+                continue  # no list of values (a pattern such as a citizenship ID, or none)
+            values = found.setdefault(kind, {})
+            for value, label in named:
+                names = values.setdefault(value, [])
+                names += [n for n in _labels(label) if n not in names]
     return [EntityList(name, values) for name, values in sorted(found.items())]
 
 

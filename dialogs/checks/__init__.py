@@ -29,7 +29,7 @@ from dialogs.problems import Problem
 
 Check = Callable[[Loaded], list[Problem]]
 
-_MODULES = (
+MODULES = (
     references,
     reachability,
     dead_ends,
@@ -47,10 +47,10 @@ _MODULES = (
     assurance,
 )
 
-CHECKS: dict[str, Check] = {module.__name__.rsplit(".", 1)[1]: module.run for module in _MODULES}
+CHECKS: dict[str, Check] = {module.__name__.rsplit(".", 1)[1]: module.run for module in MODULES}
 """Check name (its module) -> the function that runs it."""
 
 CODES: dict[str, str] = {
-    code: module.__name__.rsplit(".", 1)[1] for module in _MODULES for code in module.CODES
+    code: module.__name__.rsplit(".", 1)[1] for module in MODULES for code in module.CODES
 }
 """Problem code -> the check that reports it."""

@@ -12,15 +12,15 @@ from typing import Literal
 
 from dialogs.compiler import branches_of
 from dialogs.definition import ServiceDefinition
-from dialogs.steps import InputStep, StepBase
-from dialogs.steps.lookup import LookupStep
+from dialogs.steps import StepBase
 
 EdgeKind = Literal["next", "error"]
 
 
 @dataclass(frozen=True, slots=True)
 class Edge:
-    """A way from one step (by index) to another: an answer's `next` or a lookup's error."""
+    """A way from one step (by index) to another: its `next`, or its failure way (a
+    lookup's `on_error`)."""
 
     source: int
     target: int
@@ -28,10 +28,9 @@ class Edge:
 
 
 def saves_answer(step: StepBase) -> bool:
-    """Whether going on from `step` (its `next` edge) sets `answers.<id>`."""
-    if isinstance(step, LookupStep):
-        return True  # the registry's reply, on success only
-    return isinstance(step, InputStep) and step.answer_is_saved()
+    """Whether going on from `step` (its `next` edge) sets `answers.<id>` (a lookup's: the
+    registry's reply, on success only)."""
+    return step.answer_is_saved()
 
 
 def edges(definition: ServiceDefinition) -> list[Edge]:
@@ -49,8 +48,9 @@ def edges(definition: ServiceDefinition) -> list[Edge]:
             for branch in branches_of(step, None):
                 if branch.goto in index:
                     found.append(Edge(position, index[branch.goto], "next"))
-        if isinstance(step, LookupStep) and step.on_error in index:
-            found.append(Edge(position, index[step.on_error], "error"))
+        failure = step.fails_to()
+        if failure is not None and failure in index:
+            found.append(Edge(position, index[failure], "error"))
     return found
 
 

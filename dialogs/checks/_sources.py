@@ -1,8 +1,8 @@
 """Every template and condition of a definition, with where it is written.
 
 Shared by the syntax and variable checks so that both see the same sources: the texts of
-`definition_texts` (each language separately), a lookup's URL, query and body, a
-document's holder, and branch conditions.
+`definition_texts` (each language separately), each step's other templates (a lookup's
+URL, query and body, a document's holder: `StepBase.templates`), and branch conditions.
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ from typing import Literal
 
 from dialogs.compiler import definition_texts
 from dialogs.definition import ServiceDefinition
-from dialogs.steps.lookup import LookupStep
-from dialogs.steps.submit import SubmitStep
 
 SourceKind = Literal["template", "url", "condition"]
 
@@ -39,15 +37,8 @@ def sources(definition: ServiceDefinition) -> Iterator[Source]:
                 yield Source((*path, lang), variant, owner, "template")
     for index, step in enumerate(definition.step_list):
         here: tuple[str | int, ...] = ("steps", index)
-        if isinstance(step, LookupStep):
-            yield Source((*here, "url"), step.url, index, "url")
-            for key, value in step.query.items():
-                yield Source((*here, "query", key), value, index, "template")
-            for key, value in (step.body or {}).items():
-                yield Source((*here, "body", key), value, index, "template")
-        if isinstance(step, SubmitStep) and step.document is not None:
-            holder = step.document.holder
-            yield Source((*here, "document", "holder"), holder, index, "template")
+        for path, source, kind in step.templates():
+            yield Source((*here, *path), source, index, kind)
         if isinstance(step.next, list):
             for number, branch in enumerate(step.next):
                 if branch.when:

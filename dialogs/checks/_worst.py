@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from jinja2 import TemplateSyntaxError, nodes
 
@@ -16,18 +15,10 @@ from dialogs.builtin_texts import BUILTIN_TEXTS
 from dialogs.definition import ServiceDefinition
 from dialogs.expressions import TEXT_ENV
 from dialogs.steps import InputStep
-from dialogs.steps.choice import ChoiceStep
-from dialogs.steps.date import DateStep
-from dialogs.steps.lookup import LookupStep
-from dialogs.steps.national_id import NationalIdStep
-from dialogs.steps.number import NumberStep
-from dialogs.steps.phone import PhoneStep
-from dialogs.steps.summary import SummaryStep
-from dialogs.steps.text import TextStep
-from dialogs.steps.yes_no import YesNoStep
+from dialogs.steps.base import UNSIZED_LENGTH, Rejection
 from dialogs.text import Text, localise
 
-VALUE_LENGTH = 40  # a registry field, or anything else the checker cannot size
+VALUE_LENGTH = UNSIZED_LENGTH  # a registry field, or anything else the checker cannot size
 SUBMISSION_LENGTHS = {"reference": 20, "status": 10, "link": 60}
 GSM_LETTER, NON_GSM_LETTER = "x", "ཀ"
 
@@ -48,12 +39,10 @@ def filler(definition: ServiceDefinition, lang: str, *, unicode: bool = False) -
     lengths: dict[str, int] = {}
     free: set[str] = set()
     for step in definition.step_list:
-        if isinstance(step, LookupStep):
-            lengths[step.id] = VALUE_LENGTH
-            free.add(step.id)
-        elif isinstance(step, InputStep) and step.answer_is_saved():
-            lengths[step.id] = _answer_length(step)
-            if isinstance(step, TextStep):
+        if step.answer_is_saved():
+            # `answers.<id>` shows the saved value, `labels.<id>` the displayed one.
+            lengths[step.id] = step.answer_length()
+            if step.any_script:
                 free.add(step.id)
     return Filler(
         lengths=lengths,
@@ -66,16 +55,6 @@ def filler(definition: ServiceDefinition, lang: str, *, unicode: bool = False) -
             "title": localise(definition.title, lang),
         },
     )
-
-
-def _answer_length(step: InputStep) -> int:
-    # `answers.<id>` shows the saved value, `labels.<id>` the displayed one: take the longer.
-    shown = step.max_display_length()
-    if isinstance(step, ChoiceStep):
-        return max([shown, *(len(o.value) for o in step.options)])
-    if isinstance(step, YesNoStep):
-        return max(shown, len("False"))
-    return shown
 
 
 def worst_text(source: str, fill: Filler) -> str:
@@ -159,38 +138,9 @@ def builtin(definition: ServiceDefinition, key: str) -> Text:
     return definition.texts.get(key) or BUILTIN_TEXTS[key]
 
 
-def rejections(step: InputStep) -> list[tuple[str, dict[str, str]]]:
+def rejections(step: InputStep) -> list[Rejection]:
     """Built-in messages a step can answer an invalid reply with, and their parameters."""
-    date, phone = "31/12/2026", "+" + "9" * 15  # the longest shapes of a date and a number
-    if isinstance(step, TextStep):
-        found = [("too_long", {"max": str(step.max_length)})]
-        found += [("required", {})] if step.required else []
-        found += [("too_short", {"min": str(step.min_length)})] if step.min_length else []
-        return found + ([("pattern", {})] if step.pattern else [])
-    if isinstance(step, NumberStep):
-        found = [("not_a_number", {})]
-        if step.decimals:
-            found += [("too_many_decimals", {"decimals": str(step.decimals)})]
-        else:
-            found += [("not_integer", {})]
-        found += [("number_too_small", {"min": _plain(step.min)})] if step.min is not None else []
-        found += [("number_too_large", {"max": _plain(step.max)})] if step.max is not None else []
-        return found
-    if isinstance(step, DateStep):
-        return [
-            ("bad_date", {"format": step.format, "example": date}),
-            ("date_too_early", {"min": date}),
-            ("date_too_late", {"max": date}),
-        ]
-    if isinstance(step, PhoneStep):
-        return [("bad_phone", {"example": phone})]
-    if isinstance(step, NationalIdStep):
-        return [("bad_cid", {})]
-    if isinstance(step, ChoiceStep | SummaryStep):
-        return [("bad_choice", {})]
-    if isinstance(step, YesNoStep):
-        return [("bad_yes_no", {})]
-    return []  # info: any answer is accepted
+    return step.rejections()
 
 
 def worst_error(definition: ServiceDefinition, step: InputStep, lang: str, fill: Filler) -> str:
@@ -202,10 +152,6 @@ def worst_error(definition: ServiceDefinition, step: InputStep, lang: str, fill:
         for reason, params in rejections(step)
     ]
     return max(messages, key=len, default="")
-
-
-def _plain(number: Decimal) -> str:
-    return format(number.normalize(), "f")
 
 
 def _with(fill: Filler, params: Mapping[str, str]) -> Filler:

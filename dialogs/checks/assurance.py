@@ -21,8 +21,6 @@ from dialogs.compiler import branches_of
 from dialogs.expressions import ExpressionError, parse_expression
 from dialogs.loader import Loaded
 from dialogs.problems import Problem
-from dialogs.steps.lookup import LookupStep
-from dialogs.steps.submit import SubmitStep
 
 CODES = ("E261",)
 
@@ -43,12 +41,7 @@ def run(loaded: Loaded) -> list[Problem]:
     while todo:
         position, confirmed = todo.pop()
         step = steps[position]
-        if (
-            isinstance(step, SubmitStep)
-            and step.mode == "instant"
-            and step.assurance == "registry"
-            and not confirmed
-        ):
+        if step.needs_confirmed_applicant() and not confirmed:
             flagged.add(position)
         following = steps[position + 1].id if position + 1 < len(steps) else None
         moves: list[tuple[str, bool]] = []
@@ -56,9 +49,10 @@ def run(loaded: Loaded) -> list[Problem]:
             if not confirmed and branch.when and required_answers(branch.when) & confirming:
                 continue  # needs a confirming lookup's answer: not taken unconfirmed
             moves.append((branch.goto, confirmed or step.id in confirming))
-        if isinstance(step, LookupStep):
+        failure = step.fails_to()
+        if failure is not None:
             # A failed lookup's answer is dropped: it confirms nothing any more.
-            moves.append((step.on_error, confirmed and step.id not in confirming))
+            moves.append((failure, confirmed and step.id not in confirming))
         for target, state in moves:
             if target in index and (index[target], state) not in seen:
                 seen.add((index[target], state))

@@ -12,8 +12,6 @@ from dialogs.definition import ServiceDefinition
 from dialogs.loader import Loaded
 from dialogs.problems import Problem
 from dialogs.steps import StepBase
-from dialogs.steps.submit import SubmitStep
-from dialogs.steps.summary import SummaryStep
 
 CODES = ("E206",)
 
@@ -22,12 +20,8 @@ Path = tuple[str | int, ...]
 
 def _listed(definition: ServiceDefinition) -> Iterator[tuple[Path, str]]:
     for index, step in enumerate(definition.step_list):
-        if isinstance(step, SummaryStep):
-            for number, name in enumerate(step.fields or []):
-                yield ("steps", index, "fields", number), name
-        if isinstance(step, SubmitStep) and step.document is not None:
-            for number, name in enumerate(step.document.fields):
-                yield ("steps", index, "document", "fields", number), name
+        for path, name in step.shown_answers():
+            yield ("steps", index, *path), name
 
 
 def _shows_an_answer(step: StepBase) -> bool:

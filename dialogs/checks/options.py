@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from dialogs.loader import Loaded
 from dialogs.problems import Problem
-from dialogs.steps.choice import ChoiceStep, OptionDef, _fold
-from dialogs.text import localise
+from dialogs.steps.choice import ChoiceStep, OptionDef
+from dialogs.text import fold, localise
 
 CODES = ("E230", "E231")
 
 
 def _label(option: OptionDef, lang: str) -> str:
     # Compared as the parser compares answers: case, accents and punctuation folded.
-    return _fold(localise(option.label, lang))
+    return fold(localise(option.label, lang))
 
 
 def run(loaded: Loaded) -> list[Problem]:

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 from dialogs.loader import Loaded
 from dialogs.problems import Problem
-from dialogs.steps.lookup import LookupStep
-from dialogs.steps.submit import SubmitStep
-from dialogs.steps.summary import SummaryStep
 
 CODES = ("E201", "E202")
 
@@ -35,16 +32,7 @@ def run(loaded: Loaded) -> list[Problem]:
             names.append((("next",), step.next))
         elif isinstance(step.next, list):
             names += [(("next", i, "goto"), b.goto) for i, b in enumerate(step.next)]
-        if isinstance(step, LookupStep):
-            names.append((("on_error",), step.on_error))
-        if isinstance(step, SummaryStep):
-            names += [(("fields", i), n) for i, n in enumerate(step.fields or [])]
-        if isinstance(step, SubmitStep):
-            names += [(("fields", i), n) for i, n in enumerate(step.fields or [])]
-            if step.document is not None:
-                names += [
-                    (("document", "fields", i), n) for i, n in enumerate(step.document.fields)
-                ]
+        names += step.step_names()  # `on_error`, the answers a step lists or submits
         for path, name in names:
             if name not in known:
                 close = [k for k in known if k.startswith(name[:3])] or known[:5]

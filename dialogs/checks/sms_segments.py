@@ -13,7 +13,6 @@ from dialogs.gsm import sms_size
 from dialogs.loader import Loaded
 from dialogs.problems import Problem
 from dialogs.steps import InputStep
-from dialogs.steps.end import EndStep
 
 CODES = ("W260",)
 
@@ -25,10 +24,11 @@ def run(loaded: Loaded) -> list[Problem]:
     fills = {lang: filler(definition, lang, unicode=True) for lang in definition.languages}
     problems: list[Problem] = []
     for index, step in enumerate(definition.step_list):
-        if not isinstance(step, InputStep | EndStep):
+        message = step.message()  # a question or a closing message
+        if message is None:
             continue
         for lang, fill in fills.items():
-            text = worst(step.prompt, lang, fill)
+            text = worst(message, lang, fill)
             if isinstance(step, InputStep):
                 error = worst_error(definition, step, lang, fill)
                 text = f"{error}\n{text}" if error else text

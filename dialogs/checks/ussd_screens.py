@@ -23,9 +23,6 @@ from dialogs.problems import Problem
 from dialogs.render import renderer_for
 from dialogs.steps import InputStep
 from dialogs.steps.base import StepContext
-from dialogs.steps.end import EndStep
-from dialogs.steps.info import InfoStep
-from dialogs.steps.summary import SummaryStep
 from dialogs.text import Text, localise
 
 CODES = ("E250", "W251", "E252")
@@ -41,8 +38,8 @@ def run(loaded: Loaded) -> list[Problem]:
     problems: list[Problem] = []
     for index, step in enumerate(definition.step_list):
         where: list[str | int] = ["steps", index, "prompt", LANG]
-        if isinstance(step, EndStep):
-            screen = Reply(worst(step.prompt, LANG, fill), end=True)
+        if step.kind == "final":
+            screen = Reply(worst(step.message(), LANG, fill), end=True)
             if not fits(screen, USSD):
                 problems.append(
                     loaded.at(
@@ -56,7 +53,7 @@ def run(loaded: Loaded) -> list[Problem]:
             smallest = _smallest_screen(definition, step, fill, with_back=index > 0)
             if fits(smallest, USSD):
                 continue
-            if isinstance(step, SummaryStep | InfoStep):
+            if step.paged:
                 problems.append(
                     loaded.at(
                         where,
@@ -89,9 +86,10 @@ def _smallest_screen(
 ) -> Reply:
     """The step's screen as small as paging can make it, in the worst case."""
     text = worst(step.prompt, LANG, fill)
-    if isinstance(step, SummaryStep):
-        text = "\n".join([text, *_summary_lines(definition, step, fill)])
-    error = "" if isinstance(step, InfoStep) else worst_error(definition, step, LANG, fill)
+    if step.confirms_answers:
+        text = "\n".join([text, *_answer_lines(definition, step, fill)])
+    # A step that refuses no answer shows no error.
+    error = worst_error(definition, step, LANG, fill) if step.rejections() else ""
     if error:
         text = f"{error}\n{text}"
     ctx = StepContext(LANG, date(2026, 12, 31), definition.phone_region, {}, _texts(fill))
@@ -111,9 +109,10 @@ def _texts(fill: Filler) -> Callable[[Text | None], str]:
     return lambda text: worst(text, LANG, fill)
 
 
-def _summary_lines(definition: ServiceDefinition, step: SummaryStep, fill: Filler) -> list[str]:
+def _answer_lines(definition: ServiceDefinition, step: InputStep, fill: Filler) -> list[str]:
+    """The answers a summary lists, each at its longest."""
     steps = {s.id: s for s in reversed(definition.step_list)}
-    names = step.fields or [s.id for s in definition.step_list if s.kind == "input"]
+    names = step.edits([s.id for s in definition.step_list if s.kind == "input"])
     lines = []
     for name in names:
         shown = steps.get(name)

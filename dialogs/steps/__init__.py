@@ -1,4 +1,9 @@
-"""The registry of step types: one module per type, looked up by its `type:` name."""
+"""The registry of step types: one module per type, looked up by its `type:` name.
+
+A type carries its own behaviour (`dialogs.steps.base.StepBase`, and
+`dialogs.steps.effect.EffectStep` for steps that wait on an effect): adding one is its
+module, a line in `_TYPES` and its fixture (`tests/dialogs/fixtures/steps/<type>.yaml`).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,12 @@ from typing import Annotated, Any, Union
 
 from pydantic import Field
 
+from dialogs.builtin_texts import BUILTIN_TEXTS
 from dialogs.steps.base import InputStep, StepBase
 from dialogs.steps.choice import ChoiceStep
 from dialogs.steps.date import DateStep
+from dialogs.steps.effect import EffectStep
+from dialogs.steps.email import EmailStep
 from dialogs.steps.end import EndStep
 from dialogs.steps.info import InfoStep
 from dialogs.steps.lookup import LookupStep
@@ -26,6 +34,7 @@ _TYPES: tuple[type[StepBase], ...] = (
     DateStep,
     PhoneStep,
     NationalIdStep,
+    EmailStep,
     YesNoStep,
     ChoiceStep,
     InfoStep,
@@ -44,9 +53,21 @@ def _type_name(cls: type[StepBase]) -> str:
 STEP_TYPES: dict[str, type[StepBase]] = {_type_name(cls): cls for cls in _TYPES}
 """Step type name (as written in `type:`) -> its model."""
 
+
+def _add_builtin_texts() -> None:
+    """The built-in messages step types bring (a reason to refuse an answer) join the
+    engine's own, so that services override and the checker sizes them alike."""
+    for cls in _TYPES:
+        for key, text in cls.builtin_texts.items():
+            if BUILTIN_TEXTS.setdefault(key, text) != text:
+                raise ValueError(f"step type {_type_name(cls)!r} redefines the message {key!r}")
+
+
+_add_builtin_texts()
+
 Step = Annotated[Union[_TYPES], Field(discriminator="type")]  # type: ignore[valid-type]  # noqa: UP007
 """Any step, told apart by its `type:` field."""
 
 AnyStep = Any  # the static type of a parsed step: one of STEP_TYPES' values
 
-__all__ = ["STEP_TYPES", "AnyStep", "InputStep", "Step", "StepBase"]
+__all__ = ["STEP_TYPES", "AnyStep", "EffectStep", "InputStep", "Step", "StepBase"]

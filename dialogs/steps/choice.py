@@ -20,14 +20,24 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from rapidfuzz import fuzz, process
 
-from dialogs.steps.base import Accepted, InputStep, Option, Parsed, Rejected, StepContext
-from dialogs.text import Text, localise
+from dialogs.steps.base import (
+    Accepted,
+    FieldPath,
+    InputStep,
+    Option,
+    Parsed,
+    Rejected,
+    Rejection,
+    StepContext,
+)
+from dialogs.text import Text, fold, localise
 
 FUZZY_CUTOFF = 82
 
@@ -52,11 +62,6 @@ def slug(label: str) -> str:
     """`Samdrup Jongkhar` -> `samdrup_jongkhar`: a stable value for a plain-string option."""
     ascii_text = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "_", ascii_text.lower()).strip("_") or label
-
-
-def _fold(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return " ".join(re.sub(r"[^\w\s]", " ", (ascii_text or text).casefold()).split())
 
 
 class ChoiceStep(InputStep):
@@ -84,8 +89,18 @@ class ChoiceStep(InputStep):
     def _shown(self) -> dict[str, list[Option]]:
         return {}
 
+    def every_text(self) -> Iterator[tuple[FieldPath, Text]]:
+        yield from super().every_text()
+        for index, option in enumerate(self.options):
+            yield ("options", index, "label"), option.label
+
     def entity(self) -> str | None:
         return self.options_from  # a shared list is an entity kind (e.g. dzongkhags)
+
+    def entity_values(self) -> list[tuple[str, Text]] | None:
+        if not self.options_from:
+            return None
+        return [(option.value, option.label) for option in self.options]
 
     def parse(self, raw: str, ctx: StepContext) -> Parsed:
         shown = self.choices(ctx)
@@ -97,18 +112,18 @@ class ChoiceStep(InputStep):
             return (
                 Accepted(shown[index].value) if 0 <= index < len(shown) else Rejected("bad_choice")
             )
-        folded = _fold(answer)
+        folded = fold(answer)
         for option in shown:
-            if folded in (_fold(option.value), _fold(option.label)):
+            if folded in (fold(option.value), fold(option.label)):
                 return Accepted(option.value)
         if not folded:
             return Rejected("bad_choice")
-        prefixed = [o for o in shown if _fold(o.label).startswith(folded)]
+        prefixed = [o for o in shown if fold(o.label).startswith(folded)]
         if len(folded) >= 3 and len(prefixed) == 1:
             return Accepted(prefixed[0].value)
         if len(folded) < 3:
             return Rejected("bad_choice")  # one or two letters would pick almost anything
-        labels = [_fold(o.label) for o in shown]
+        labels = [fold(o.label) for o in shown]
         best = process.extract(
             folded, labels, scorer=fuzz.WRatio, limit=2, score_cutoff=FUZZY_CUTOFF
         )
@@ -124,3 +139,14 @@ class ChoiceStep(InputStep):
 
     def max_display_length(self) -> int:
         return max((len(localise(o.label, "en")) for o in self.options), default=0)
+
+    def answer_length(self) -> int:
+        # `answers.<id>` is the value, `labels.<id>` the label: the longer of the two.
+        return max([self.max_display_length(), *(len(o.value) for o in self.options)])
+
+    def rejections(self) -> list[Rejection]:
+        return [("bad_choice", {})]
+
+    def examples(self, ctx: StepContext) -> list[str]:
+        shown = self.choices(ctx)
+        return ["1", shown[0].label] if shown else []

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from dateutil.relativedelta import relativedelta
 from pydantic import Field, field_validator
 
-from dialogs.steps.base import Accepted, InputStep, Parsed, Rejected, StepContext
+from dialogs.steps.base import Accepted, InputStep, Parsed, Rejected, Rejection, StepContext
 
 _TOKENS = {"DD": "%d", "MM": "%m", "YYYY": "%Y"}
 _RELATIVE = re.compile(
@@ -98,3 +98,19 @@ class DateStep(InputStep):
 
     def max_display_length(self) -> int:
         return 10
+
+    def rejections(self) -> list[Rejection]:
+        longest = "31/12/2026"  # the longest shape of a date
+        return [
+            ("bad_date", {"format": self.format, "example": longest}),
+            ("date_too_early", {"min": longest}),
+            ("date_too_late", {"max": longest}),
+        ]
+
+    def examples(self, ctx: StepContext) -> list[str]:
+        day = ctx.today
+        if self.min is not None:
+            day = max(day, resolve_bound(self.min, ctx.today))
+        if self.max is not None:
+            day = min(day, resolve_bound(self.max, ctx.today))
+        return [day.strftime(self._strptime_format())]

@@ -21,3 +21,6 @@ class EndStep(StepBase):
     kind: ClassVar[StepKind] = "final"
     type: Literal["end"]
     prompt: Text = text_field("The closing message.", required=True)
+
+    def message(self) -> Text | None:
+        return self.prompt

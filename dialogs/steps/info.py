@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from dialogs.builtin_texts import BUILTIN_TEXTS
 from dialogs.steps.base import Accepted, InputStep, Option, Parsed, StepContext
@@ -18,6 +18,7 @@ from dialogs.steps.base import Accepted, InputStep, Option, Parsed, StepContext
 class InfoStep(InputStep):
     """Information; the citizen acknowledges it with any answer. Nothing is saved."""
 
+    paged: ClassVar[bool] = True
     type: Literal["info"]
 
     def choices(self, ctx: StepContext) -> list[Option]:
@@ -28,3 +29,6 @@ class InfoStep(InputStep):
 
     def answer_is_saved(self) -> bool:
         return False
+
+    def examples(self, ctx: StepContext) -> list[str]:
+        return ["1", "ok"]

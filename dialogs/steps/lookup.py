@@ -23,19 +23,23 @@ code's on the web chat and Telegram); otherwise the lookup takes its `on_error` 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from dialogs.steps.base import StepBase, StepId, StepKind
+from dialogs.messages import EffectResult, LookupRequest, LookupResult
+from dialogs.steps.base import FieldPath, StepId, TemplateKind
+from dialogs.steps.effect import Advance, EffectContext, EffectStep, Taken
 
 MAX_TIMEOUT_SECONDS = 30.0
 
 
-class LookupStep(StepBase):
+class LookupStep(EffectStep):
     """An HTTP GET or POST to a registry; the JSON reply is saved under the step id."""
 
-    kind: ClassVar[StepKind] = "effect"
+    effect_type: ClassVar[type[Any]] = LookupRequest
+    any_script: ClassVar[bool] = True  # a registry's data: names in any script
     type: Literal["lookup"]
     method: Literal["GET", "POST"] = Field(default="GET", description="HTTP method.")
     url: str = Field(
@@ -77,8 +81,49 @@ class LookupStep(StepBase):
         "(otherwise `on_error` is taken). The field is not kept in the answers.",
     )
 
-    def targets(self) -> list[str]:
-        return [self.on_error]
+    def templates(self) -> Iterator[tuple[FieldPath, str, TemplateKind]]:
+        yield ("url",), self.url, "url"
+        for key, value in self.query.items():
+            yield ("query", key), value, "template"
+        for key, value in (self.body or {}).items():
+            yield ("body", key), value, "template"
+
+    def fails_to(self) -> str | None:
+        return self.on_error
+
+    def step_names(self) -> Iterator[tuple[FieldPath, str]]:
+        yield ("on_error",), self.on_error
+
+    def request(self, ctx: EffectContext) -> LookupRequest:
+        return LookupRequest(
+            step=self.id,
+            method=self.method,
+            url=ctx.render_url(self.url),
+            query={key: ctx.render(value) for key, value in self.query.items()},
+            body={key: ctx.render(value) for key, value in self.body.items()}
+            if self.body is not None
+            else None,
+            headers=dict(self.headers),
+            timeout=self.timeout,
+        )
+
+    def take(self, result: EffectResult, ctx: EffectContext) -> Taken | None:
+        """The reply kept as the answer; else (not found, failed, or the record of
+        someone holding another number) the `on_error` way, the old answer forgotten."""
+        if not isinstance(result, LookupResult):
+            return None
+        kept = self.keep(result.data) if result.ok else None
+        found = kept is not None
+        if kept is not None and not self.confirms(result.data, ctx.phone):
+            kept = None
+        if kept is not None and self.registered_phone is not None:
+            kept.pop(self.registered_phone, None)  # checked: not kept
+        if found and kept is None:  # found, but registered to another number
+            return Advance("lookup", {"ok": False, "reason": "identity_mismatch"}, failed=True)
+        return Advance("lookup", {"ok": kept is not None}, failed=kept is None, answer=kept)
+
+    def example_result(self) -> EffectResult | None:
+        return None if self.example is None else LookupResult(ok=True, data=self.example)
 
     def needs_proven_number(self) -> bool:
         return self.registered_phone is not None

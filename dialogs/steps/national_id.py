@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from dialogs.steps.base import Accepted, InputStep, Parsed, Rejected, StepContext
+from dialogs.steps.base import Accepted, InputStep, Parsed, Rejected, Rejection, StepContext
 
 CID_DIGITS = 11
 
@@ -35,3 +35,9 @@ class NationalIdStep(InputStep):
 
     def max_display_length(self) -> int:
         return CID_DIGITS
+
+    def rejections(self) -> list[Rejection]:
+        return [("bad_cid", {})]
+
+    def examples(self, ctx: StepContext) -> list[str]:
+        return ["11501001234", "115 0100 1234"]

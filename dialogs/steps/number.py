@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from dialogs.steps.base import Accepted, InputStep, Parsed, Rejected, StepContext
+from dialogs.steps.base import Accepted, InputStep, Parsed, Rejected, Rejection, StepContext
 
 _THOUSANDS = re.compile(r"(?<=\d)[ ,](?=\d{3}\b)")
 
@@ -63,6 +63,21 @@ class NumberStep(InputStep):
     def max_display_length(self) -> int:
         bound = max(abs(self.min or Decimal(0)), abs(self.max or Decimal(10**12)))
         return len(_plain(bound)) + 1 + (self.decimals + 1 if self.decimals else 0)
+
+    def rejections(self) -> list[Rejection]:
+        found: list[Rejection] = [("not_a_number", {})]
+        if self.decimals:
+            found += [("too_many_decimals", {"decimals": str(self.decimals)})]
+        else:
+            found += [("not_integer", {})]
+        found += [("number_too_small", {"min": _plain(self.min)})] if self.min is not None else []
+        found += [("number_too_large", {"max": _plain(self.max)})] if self.max is not None else []
+        return found
+
+    def examples(self, ctx: StepContext) -> list[str]:
+        low = self.min if self.min is not None and self.min > 1 else Decimal(1)
+        value = _plain(low if self.max is None or low <= self.max else self.max)
+        return [value] if isinstance(self.parse(value, ctx), Accepted) else []
 
 
 def _plain(number: Decimal) -> str:

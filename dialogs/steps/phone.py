@@ -17,7 +17,7 @@ import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 from pydantic import Field
 
-from dialogs.steps.base import Accepted, InputStep, Parsed, Rejected, StepContext
+from dialogs.steps.base import Accepted, InputStep, Parsed, Rejected, Rejection, StepContext
 
 _MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 
@@ -45,6 +45,12 @@ class PhoneStep(InputStep):
 
     def max_display_length(self) -> int:
         return 16  # E.164: "+" and at most 15 digits
+
+    def rejections(self) -> list[Rejection]:
+        return [("bad_phone", {"example": "+" + "9" * 15})]  # the longest number
+
+    def examples(self, ctx: StepContext) -> list[str]:
+        return [_example(self.region or ctx.phone_region)]
 
 
 def mobile_number(raw: str, region: str, *, mobile_only: bool = True) -> str | Rejected:

@@ -25,11 +25,14 @@ Before submitting, a citizen of the web chat or Telegram proves a mobile number 
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dialogs.steps.base import StepBase, StepId, StepKind, text_field
+from dialogs.messages import EffectResult, RepeatLimits, Submission, SubmissionResult
+from dialogs.steps.base import FieldPath, StepId, TemplateKind, text_field
+from dialogs.steps.effect import Advance, EffectContext, EffectStep, Halt, Taken
 from dialogs.text import Text
 
 
@@ -59,10 +62,10 @@ class ApplicationLimits(BaseModel):
     days: int = Field(default=30, ge=1, le=3650, description="The window counted.")
 
 
-class SubmitStep(StepBase):
+class SubmitStep(EffectStep):
     """Submits the answers; `instant` issues the document, `review` waits for an officer."""
 
-    kind: ClassVar[StepKind] = "effect"
+    effect_type: ClassVar[type[Any]] = Submission
     type: Literal["submit"]
     mode: Literal["instant", "review"] = Field(
         description="`instant`: the document is issued at once. `review`: pending an officer."
@@ -95,5 +98,100 @@ class SubmitStep(StepBase):
         description="How many applications one ID or number may make in a while.",
     )
 
+    def every_text(self) -> Iterator[tuple[FieldPath, Text]]:
+        yield from super().every_text()
+        if self.document is not None:
+            yield ("document", "title"), self.document.title
+            yield ("document", "issuer"), self.document.issuer
+
+    def templates(self) -> Iterator[tuple[FieldPath, str, TemplateKind]]:
+        if self.document is not None:
+            yield ("document", "holder"), self.document.holder, "template"
+
+    def step_names(self) -> Iterator[tuple[FieldPath, str]]:
+        for index, name in enumerate(self.fields or []):
+            yield ("fields", index), name
+        yield from self.shown_answers()
+
+    def shown_answers(self) -> Iterator[tuple[FieldPath, str]]:
+        if self.document is not None:
+            for index, name in enumerate(self.document.fields):
+                yield ("document", "fields", index), name
+
+    def answer_is_saved(self) -> bool:
+        return False  # its result is `submission`, not an answer
+
     def needs_proven_number(self) -> bool:
         return True
+
+    def needs_confirmed_applicant(self) -> bool:
+        return self.mode == "instant" and self.assurance == "registry"
+
+    def request(self, ctx: EffectContext) -> Submission:
+        given = ctx.answers_on_path()
+        submitted = given
+        if self.fields is not None:
+            submitted = {k: v for k, v in given.items() if k in self.fields}
+        # An instant document rests on a registry's word for who applies (the checker
+        # refuses definitions that could get here without it): otherwise, an officer.
+        confirmed = ctx.applicant_confirmed()
+        mode = self.mode
+        flags: tuple[str, ...] = ()
+        if self.needs_confirmed_applicant() and not confirmed:
+            mode, flags = "review", ("identity_unconfirmed",)
+        return Submission(
+            step=self.id,
+            service=ctx.service_id,
+            version=ctx.version,
+            idempotency_key=f"{ctx.run_key}:{self.id}",
+            mode=mode,
+            reference_prefix=self.reference_prefix,
+            answers=dict(submitted),
+            document=self._document(ctx, given),
+            applicant_id=self._applicant_id(ctx, given),
+            phone=ctx.phone,
+            assurance="registry" if confirmed else "self-declared",
+            flags=flags,
+            limits=RepeatLimits(self.limits.per_id, self.limits.per_phone, self.limits.days),
+        )
+
+    def _document(self, ctx: EffectContext, given: Mapping[str, Any]) -> dict[str, Any] | None:
+        doc = self.document
+        if doc is None:
+            return None
+        return {
+            "title": ctx.text(doc.title),
+            "issuer": ctx.text(doc.issuer),
+            "holder": ctx.text(doc.holder),
+            "fields": [
+                {"label": ctx.label(name), "value": ctx.display(name)}
+                for name in doc.fields
+                if name in given
+            ],
+        }
+
+    def _applicant_id(self, ctx: EffectContext, given: Mapping[str, Any]) -> str | None:
+        """The applicant's citizenship ID: the `applicant_id` step's answer, else the
+        first answered step that asks for one."""
+        if self.applicant_id is not None:
+            value = given.get(self.applicant_id)
+        else:
+            value = ctx.answer_for("cid")
+        return str(value) if value is not None else None
+
+    def take(self, result: EffectResult, ctx: EffectContext) -> Taken | None:
+        if not isinstance(result, SubmissionResult):
+            return None
+        if result.refused:  # too many applications lately: trying again cannot help
+            details = {"reason": result.refused}
+            return Halt("submit_refused", details, builtin="application_limit", end=True)
+        if not result.ok:  # the citizen tries again later: the step waits
+            return Halt("submit_failed", text=self.wait)
+        stored: dict[str, Any] = {
+            "reference": result.reference,
+            "status": result.status,
+            "link": result.link,
+        }
+        if result.held:
+            stored["held"] = True
+        return Advance("submitted", {"reference": result.reference}, submission=stored)

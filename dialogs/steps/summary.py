@@ -12,12 +12,23 @@ answers it again and comes straight back to the summary.
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Iterator, Sequence
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
 from dialogs.builtin_texts import BUILTIN_TEXTS
-from dialogs.steps.base import Accepted, InputStep, Option, Parsed, Rejected, StepContext, StepId
+from dialogs.steps.base import (
+    Accepted,
+    FieldPath,
+    InputStep,
+    Option,
+    Parsed,
+    Rejected,
+    Rejection,
+    StepContext,
+    StepId,
+)
 
 CONFIRM, EDIT = "confirm", "edit"
 
@@ -25,6 +36,8 @@ CONFIRM, EDIT = "confirm", "edit"
 class SummaryStep(InputStep):
     """Shows `fields` (default: every answer so far) with Confirm / Change options."""
 
+    paged: ClassVar[bool] = True
+    confirms_answers: ClassVar[bool] = True
     type: Literal["summary"]
     fields: list[StepId] | None = Field(
         default=None, description="Steps whose answers are listed (default: all, in order)."
@@ -45,5 +58,24 @@ class SummaryStep(InputStep):
             return Accepted(EDIT)
         return Rejected("bad_choice")
 
+    def edits_answer(self, value: Any) -> bool:
+        return bool(value != CONFIRM)
+
+    def edits(self, answers: Sequence[str]) -> Sequence[str]:
+        return self.fields or answers
+
+    def step_names(self) -> Iterator[tuple[FieldPath, str]]:
+        return self.shown_answers()
+
+    def shown_answers(self) -> Iterator[tuple[FieldPath, str]]:
+        for index, name in enumerate(self.fields or []):
+            yield ("fields", index), name
+
     def answer_is_saved(self) -> bool:
         return False
+
+    def rejections(self) -> list[Rejection]:
+        return [("bad_choice", {})]
+
+    def examples(self, ctx: StepContext) -> list[str]:
+        return ["1"]

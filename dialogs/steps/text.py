@@ -13,11 +13,11 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from dialogs.steps.base import Accepted, InputStep, Parsed, Rejected, StepContext
+from dialogs.steps.base import Accepted, InputStep, Parsed, Rejected, Rejection, StepContext
 
 DEFAULT_MAX_LENGTH = 100
 
@@ -25,6 +25,7 @@ DEFAULT_MAX_LENGTH = 100
 class TextStep(InputStep):
     """A free-text answer."""
 
+    any_script: ClassVar[bool] = True  # names and addresses, in any script
     type: Literal["text"]
     required: bool = Field(default=True, description="Whether an empty answer is refused.")
     min_length: int = Field(default=0, ge=0, le=1000, description="Fewest characters.")
@@ -50,3 +51,13 @@ class TextStep(InputStep):
 
     def max_display_length(self) -> int:
         return self.max_length
+
+    def rejections(self) -> list[Rejection]:
+        found: list[Rejection] = [("too_long", {"max": str(self.max_length)})]
+        found += [("required", {})] if self.required else []
+        found += [("too_short", {"min": str(self.min_length)})] if self.min_length else []
+        return found + ([("pattern", {})] if self.pattern else [])
+
+    def examples(self, ctx: StepContext) -> list[str]:
+        candidates = ("Pema Wangmo", "Pema", "x" * max(self.min_length, 1))
+        return [c for c in candidates if isinstance(self.parse(c, ctx), Accepted)][:1]

@@ -13,7 +13,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Mapping
+from typing import Any, ClassVar, Literal
 
 from dialogs.builtin_texts import BUILTIN_TEXTS, NO_WORDS, YES_WORDS
 from dialogs.steps.base import (
@@ -22,6 +23,7 @@ from dialogs.steps.base import (
     Option,
     Parsed,
     Rejected,
+    Rejection,
     StepContext,
     text_field,
 )
@@ -31,6 +33,7 @@ from dialogs.text import Text, localise
 class YesNoStep(InputStep):
     """Two options, Yes (1) and No (2); yes/no words in any language are understood."""
 
+    intent_answers: ClassVar[Mapping[str, Any]] = {"affirm": True, "deny": False}
     type: Literal["yes_no"]
     yes_label: Text | None = text_field("Label of the Yes option (default: Yes).")
     no_label: Text | None = text_field("Label of the No option (default: No).")
@@ -59,3 +62,12 @@ class YesNoStep(InputStep):
 
     def max_display_length(self) -> int:
         return max(len(label) for label in self._labels("en"))
+
+    def answer_length(self) -> int:
+        return max(self.max_display_length(), len("False"))  # `answers.<id>` is a boolean
+
+    def rejections(self) -> list[Rejection]:
+        return [("bad_yes_no", {})]
+
+    def examples(self, ctx: StepContext) -> list[str]:
+        return ["1", "2"]

@@ -27,7 +27,7 @@ from dialogs.messages import Reply
 from dialogs.render import renderer_for
 from dialogs.text import localise
 from gateway.compat.fastapi import RequestRoute
-from gateway.conversations.service import Message
+from gateway.conversations.messages import Message
 from gateway.ops.metrics import count_refused
 from gateway.providers import WEBHOOKS
 from gateway.providers.base import (

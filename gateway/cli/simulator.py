@@ -11,14 +11,16 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import uuid4
 
 import typer
 
 from dialogs.catalog import Catalog
+from dialogs.compiler import CompiledService
 from dialogs.conversation_tests import TEST_CODE
-from dialogs.driver import run
+from dialogs.driver import EffectTable, run
 from dialogs.gsm import is_gsm, septets, sms_size
 from dialogs.media import PROFILES, Medium
 from dialogs.messages import (
@@ -33,12 +35,13 @@ from dialogs.messages import (
     SendCode,
     StatusRequest,
     StatusResult,
+    Submission,
     SubmissionResult,
     Understand,
 )
 from dialogs.render import renderer_for
 from dialogs.session import Snapshot
-from dialogs.steps.lookup import LookupStep
+from dialogs.steps import EffectStep
 from nlu.embedded import EmbeddedClassifier
 
 
@@ -55,6 +58,69 @@ def screen_header(text: str, medium: Medium) -> str:
     return f"{medium} · {chars} · SMS: {size.segments} {parts} {size.encoding}"
 
 
+@dataclass(frozen=True)
+class Simulation:
+    """What a simulated phone answers effects with."""
+
+    service: CompiledService
+    live: bool  # lookups call the registries
+    classifier: EmbeddedClassifier
+    year: int
+
+
+PERFORMERS: EffectTable[[Simulation], EffectResult] = EffectTable()
+"""How `gateway simulate` performs each effect, saying so on stderr."""
+
+
+@PERFORMERS.on(LookupRequest)
+def _lookup(effect: LookupRequest, simulation: Simulation) -> EffectResult:
+    typer.echo(f"  [lookup {effect.method} {effect.url}]", err=True)
+    if simulation.live:
+        from gateway.conversations.lookups import perform_lookup
+
+        return asyncio.run(perform_lookup(effect))
+    step = simulation.service.steps.get(effect.step)
+    example = step.example_result() if isinstance(step, EffectStep) else None
+    return example or LookupResult(ok=False, error="no example")
+
+
+@PERFORMERS.on(StatusRequest)
+def _status(effect: StatusRequest, simulation: Simulation) -> EffectResult:
+    typer.echo("  [status: no applications in a simulation]", err=True)
+    return StatusResult(ok=True)
+
+
+@PERFORMERS.on(Understand)
+def _understand(effect: Understand, simulation: Simulation) -> EffectResult:
+    meaning = simulation.classifier.understand(effect.text, effect.lang)
+    typer.echo(f"  [understood: {meaning.intent} {meaning.confidence:.2f}]", err=True)
+    return meaning
+
+
+@PERFORMERS.on(SendCode)
+def _send_code(effect: SendCode, simulation: Simulation) -> EffectResult:
+    typer.echo(f"  [SMS to {effect.phone}: your code is {TEST_CODE}]", err=True)
+    return CodeSent(ok=True)
+
+
+@PERFORMERS.on(CheckCode)
+def _check_code(effect: CheckCode, simulation: Simulation) -> EffectResult:
+    right = effect.code == TEST_CODE
+    return CodeChecked(ok=right, reason="" if right else "wrong", tries_left=4)
+
+
+@PERFORMERS.on(Submission)
+def _submit(effect: Submission, simulation: Simulation) -> EffectResult:
+    typer.echo(f"  [submit {effect.mode}: {dict(effect.answers)}]", err=True)
+    link = "https://gw.example.gov.bt/d/SIMULATED" if effect.mode == "instant" else None
+    return SubmissionResult(
+        ok=True,
+        reference=f"{effect.reference_prefix}-{simulation.year}-000001",
+        status="issued" if link else "pending",
+        link=link,
+    )
+
+
 def simulate(
     catalog: Catalog,
     service_id: str,
@@ -67,40 +133,12 @@ def simulate(
 ) -> None:
     service = catalog.get(service_id)
     assert service is not None
-    year = datetime.now().year
-    classifier = EmbeddedClassifier.from_catalog(catalog)
+    simulation = Simulation(
+        service, live, EmbeddedClassifier.from_catalog(catalog), datetime.now().year
+    )
 
     def perform(effect: Effect) -> EffectResult:
-        if isinstance(effect, LookupRequest):
-            typer.echo(f"  [lookup {effect.method} {effect.url}]", err=True)
-            if live:
-                from gateway.conversations.lookups import perform_lookup
-
-                return asyncio.run(perform_lookup(effect))
-            step = service.steps.get(effect.step)
-            example = step.example if isinstance(step, LookupStep) else None
-            return LookupResult(ok=example is not None, data=example, error="no example")
-        if isinstance(effect, StatusRequest):
-            typer.echo("  [status: no applications in a simulation]", err=True)
-            return StatusResult(ok=True)
-        if isinstance(effect, Understand):
-            meaning = classifier.understand(effect.text, effect.lang)
-            typer.echo(f"  [understood: {meaning.intent} {meaning.confidence:.2f}]", err=True)
-            return meaning
-        if isinstance(effect, SendCode):
-            typer.echo(f"  [SMS to {effect.phone}: your code is {TEST_CODE}]", err=True)
-            return CodeSent(ok=True)
-        if isinstance(effect, CheckCode):
-            right = effect.code == TEST_CODE
-            return CodeChecked(ok=right, reason="" if right else "wrong", tries_left=4)
-        typer.echo(f"  [submit {effect.mode}: {dict(effect.answers)}]", err=True)
-        link = "https://gw.example.gov.bt/d/SIMULATED" if effect.mode == "instant" else None
-        return SubmissionResult(
-            ok=True,
-            reference=f"{effect.reference_prefix}-{year}-000001",
-            status="issued" if link else "pending",
-            link=link,
-        )
+        return PERFORMERS(effect, simulation)
 
     snapshot: Snapshot | None = None
     conversation = uuid4().hex

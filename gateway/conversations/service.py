@@ -18,7 +18,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from redis.exceptions import RedisError
 
@@ -28,32 +28,34 @@ from dialogs.catalog import Catalog
 from dialogs.driver import conversation_turn
 from dialogs.media import Medium
 from dialogs.messages import (
-    CheckCode,
-    CodeChecked,
-    CodeSent,
     Effect,
     EffectResult,
     Inbound,
     LookupRequest,
-    Meaning,
     Outcome,
     Reply,
-    SendCode,
-    StatusRequest,
-    StatusResult,
-    Submission,
-    SubmissionResult,
-    Understand,
     reply_data,
     reply_from_data,
 )
 from dialogs.session import Snapshot
 from dialogs.text import localise
 from gateway.catalog.versions import restore_version
+from gateway.conversations.effects import (
+    PERFORMERS,
+    Classify,
+    NoVerification,
+    Status,
+    Submit,
+    Verification,
+    nothing_understood,
+    status_unavailable,
+    submissions_unavailable,
+)
 from gateway.conversations.lookups import perform_lookup
-from gateway.ops.metrics import count_error, count_nlu_answer, count_refused, hop_metrics
+from gateway.conversations.messages import Applicant, Message
+from gateway.ops.metrics import count_error, count_refused, hop_metrics
 from gateway.security.addresses import Countries, is_phone_address
-from state.store import MESSAGE_TTL_SECONDS, SessionRecord, SessionStore, Window
+from state.store import SessionRecord, SessionStore, Window
 
 logger = logging.getLogger(__name__)
 
@@ -62,46 +64,11 @@ WAIT_SECONDS = 8.0  # an answer waits this long for the citizen's previous one
 ENDED_TTL_SECONDS = 30 * 24 * 3600  # an ended conversation still remembers the language
 MENU_RESUME_SECONDS = 3600  # resume window at the main menu (no service chosen yet)
 
-Submit = Callable[[Submission, "Applicant"], Awaitable[SubmissionResult]]
-Status = Callable[[StatusRequest, "Applicant"], Awaitable[StatusResult]]
-Classify = Callable[[str, str], Awaitable[Meaning]]  # an nlu Classifier's `classify`
-
 # Opt-out keywords work where numbers are sent messages they pay for or did not ask for.
 OPT_OUT_MEDIA = frozenset({Medium.SMS, Medium.WHATSAPP})
 OPTING_OUT = frozenset().union(*OPT_OUT_WORDS.values())
 OPTING_IN = frozenset().union(*OPT_IN_WORDS.values())
 Consented = Callable[[str, Medium, bool], Awaitable[None]]  # (citizen, medium, opted out)
-
-
-@dataclass(frozen=True, slots=True)
-class Applicant:
-    """Who submitted, and where to reach them."""
-
-    citizen: str  # E.164 phone number, or the channel's user id
-    medium: Medium
-    lang: str
-    # The number the citizen holds: the operator's, or one proved by a code (web chat,
-    # Telegram); None when none is known yet.
-    phone: str | None = None
-    opted_out: bool = False  # the number sent STOP: nothing is sent to it
-
-
-class Verification(Protocol):
-    """Sends one-time codes and checks them (`gateway.security.verification.CodeVerifier`)."""
-
-    async def send(self, effect: SendCode, applicant: Applicant) -> CodeSent: ...
-
-    async def check(self, effect: CheckCode, applicant: Applicant) -> CodeChecked: ...
-
-
-class NoVerification:
-    """Until a verifier is configured, no number can be proved."""
-
-    async def send(self, effect: SendCode, applicant: Applicant) -> CodeSent:
-        return CodeSent(ok=False, reason="unavailable")
-
-    async def check(self, effect: CheckCode, applicant: Applicant) -> CodeChecked:
-        return CodeChecked(ok=False, reason="expired")
 
 
 async def consent_kept_in_redis_only(citizen: str, medium: Medium, opted_out: bool) -> None:
@@ -113,43 +80,6 @@ def consent_word(text: str) -> str:
     closing punctuation aside ("Opt-Out!" -> "opt out")."""
     word = text.casefold().replace("-", " ").replace("_", " ")
     return " ".join(word.split()).strip(".!?,;:།་ ")
-
-
-async def submissions_unavailable(submission: Submission, applicant: Applicant) -> SubmissionResult:
-    """Until a submission store is configured, applications cannot be accepted: the
-    citizen is told to try again, and the conversation keeps its answers."""
-    return SubmissionResult(ok=False)
-
-
-async def nothing_understood(text: str, lang: str) -> Meaning:
-    """Without a classifier, free text means nothing: menus and errors as before."""
-    return Meaning(text)
-
-
-async def status_unavailable(request: StatusRequest, applicant: Applicant) -> StatusResult:
-    """Without a submission store there is no list to show."""
-    return StatusResult(ok=False)
-
-
-@dataclass(frozen=True, slots=True)
-class Message:
-    """A citizen's message as every channel adapter hands it over."""
-
-    citizen: str  # E.164 phone number, or the channel's user id where there is no phone
-    medium: Medium
-    text: str = ""
-    choice: str | None = None  # a button or list row id
-    message_id: str | None = None  # the provider's id, for idempotency
-    session: str = ""  # the channel's session (a USSD session id)
-    lang: str | None = None
-    service: str | None = None  # a service chosen by the channel (a USSD code per service)
-    received: datetime | None = None
-    # USSD aggregators such as Africa's Talking send every answer of the session so far,
-    # joined by "*": the newest answer is what follows the text received last time.
-    accumulated: bool = False
-    # How long `message_id` is remembered (the provider's redelivery window, during which
-    # a replay is recognised whatever citizen it names); its reply is kept up to 50 h.
-    remember: int = MESSAGE_TTL_SECONDS
 
 
 @dataclass
@@ -361,19 +291,7 @@ class Conversations:
             return outcome
 
     async def _perform(self, effect: Effect, applicant: Applicant) -> EffectResult:
-        if isinstance(effect, LookupRequest):
-            return await self.lookup(effect)
-        if isinstance(effect, StatusRequest):
-            return await self.status(effect, applicant)
-        if isinstance(effect, Understand):
-            meaning = await self.classify(effect.text, effect.lang)
-            count_nlu_answer(meaning.source, meaning.intent is not None)
-            return meaning
-        if isinstance(effect, SendCode):
-            return await self.verification.send(effect, applicant)
-        if isinstance(effect, CheckCode):
-            return await self.verification.check(effect, applicant)
-        return await self.submit(effect, applicant)
+        return await PERFORMERS(effect, self, applicant)
 
     def _window(self, snapshot: Snapshot) -> int:
         service = self.catalog.get(snapshot.service, snapshot.version) if snapshot.service else None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 
 from dialogs.catalog import Catalog
-from gateway.conversations.service import Classify
+from gateway.conversations.effects import Classify
 from gateway.settings import Settings, secret
 from nlu.breaker import CircuitBreaker
 from nlu.classifier import Classifier

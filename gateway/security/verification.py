@@ -23,7 +23,7 @@ from dialogs.expressions import compile_template
 from dialogs.gsm import sms_size
 from dialogs.messages import CheckCode, CodeChecked, CodeSent, Reply, SendCode
 from dialogs.text import localise
-from gateway.conversations.service import Applicant
+from gateway.conversations.messages import Applicant
 from gateway.ops.metrics import count_refused
 from gateway.security.addresses import Countries, NotAPhoneNumberError, phone_number
 from gateway.security.budget import OutboundBudget

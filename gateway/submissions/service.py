@@ -35,7 +35,7 @@ from dialogs.messages import (
     SubmissionResult,
 )
 from dialogs.text import localise
-from gateway.conversations.service import Applicant
+from gateway.conversations.messages import Applicant
 from gateway.ops.metrics import count_error, count_submission
 from gateway.settings import Settings
 from state.submissions import (

@@ -14,8 +14,7 @@ import pytest
 
 from dialogs.builtin_texts import BUILTIN_TEXTS
 from dialogs.checker import check
-from dialogs.checks import _MODULES as MODULES
-from dialogs.checks import CODES
+from dialogs.checks import CODES, MODULES
 from dialogs.checks._worst import rejections
 from dialogs.loader import Loaded, load_text
 from dialogs.problems import Problem, has_errors

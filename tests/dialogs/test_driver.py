@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
+from dialogs import conversation_tests
 from dialogs.catalog import Catalog
-from dialogs.driver import MAX_EFFECTS, run
+from dialogs.driver import EFFECT_TYPES, MAX_EFFECTS, EffectTable, run
 from dialogs.media import Medium
 from dialogs.messages import (
     Effect,
@@ -91,3 +94,26 @@ def test_a_definition_that_loops_on_lookups_stops() -> None:
     assert all(isinstance(e, LookupRequest) for e in perform.performed)
     assert chat.snap.step == "again"
     assert len(outcome.effects) == MAX_EFFECTS + 1  # the last one is left for the caller
+
+
+def test_an_effect_table_calls_the_performer_of_the_effects_type() -> None:
+    table: EffectTable[[list[str]], EffectResult] = EffectTable()
+
+    @table.on(LookupRequest)
+    def lookup(effect: LookupRequest, seen: list[str]) -> EffectResult:
+        seen.append(effect.url)
+        return LookupResult(ok=True, data={"url": effect.url})
+
+    seen: list[str] = []
+    request = LookupRequest("citizen", "GET", "https://registry.example/1", {}, None, {}, 1.0)
+    assert table(request, seen) == LookupResult(ok=True, data={"url": request.url})
+    assert seen == [request.url]
+    assert LookupRequest not in table.missing()
+    assert len(table.missing()) == len(EFFECT_TYPES) - 1
+    submission = Submission("submit", "svc", 1, "key", "review", "BR", {}, None)
+    with pytest.raises(TypeError, match="no performer for Submission"):
+        table(submission, seen)
+
+
+def test_conversation_tests_perform_every_effect() -> None:
+    assert conversation_tests.PERFORMERS.missing() == []

@@ -25,7 +25,14 @@ from dialogs.messages import (
     Submission,
     SubmissionResult,
 )
-from dialogs.session import Snapshot
+from dialogs.session import (
+    Asking,
+    AtMenu,
+    Awaiting,
+    ChoosingField,
+    ChoosingLanguage,
+    Snapshot,
+)
 from tests.dialogs.helpers import (
     CENSUS_MOBILE,
     FISHING_V1,
@@ -65,7 +72,7 @@ def test_several_services_start_with_a_menu(chat: Chat) -> None:
     outcome = chat.send("hello")
     assert chat.screen == MENU
     assert chat.snap.service is None
-    assert chat.snap.mode == "menu"
+    assert chat.snap.state == AtMenu()
     assert chat.snap.id == "conv-1"
     assert chat.snap.started == NOW.isoformat()
     assert outcome.effects == ()
@@ -91,7 +98,7 @@ def test_bad_menu_choice_shows_the_menu_again(chat: Chat, typed: str) -> None:
     chat.send("")
     chat.send(typed)
     assert chat.screen == "Please reply with one of the numbers shown.\n" + MENU
-    assert chat.snap.mode == "menu"
+    assert chat.snap.state == AtMenu()
 
 
 def test_ussd_menu_has_no_language_entry() -> None:
@@ -149,7 +156,7 @@ def test_no_applications_and_an_unavailable_list_are_said_plainly(chat: Chat) ->
     chat.send("status")
     down = chat.send("", result=StatusResult(ok=False))
     assert down.replies[0].text.startswith("The service is temporarily unavailable")
-    assert chat.snap.mode == "menu"
+    assert chat.snap.state == AtMenu()
 
 
 def test_one_service_starts_directly() -> None:
@@ -181,11 +188,11 @@ def test_language_choice_is_remembered_in_the_snapshot(chat: Chat) -> None:
     chat.send("")
     chat.send("3")
     assert chat.screen == "Choose your language:\n1. English\n2. རྫོང་ཁ"
-    assert chat.snap.mode == "lang"
+    assert chat.snap.state == ChoosingLanguage()
     chat.send("2")
     assert chat.snap.lang == "dz"
     after = chat.snap  # a fresh name: mypy would keep the earlier narrowing of chat.snap
-    assert after.mode == "menu"
+    assert after.state == AtMenu()
     assert chat.screen.splitlines()[1] == "1. ཉ་འཛིན་ཆོག་ཐམ"
     # the snapshot goes through storage between two messages
     chat.snapshot = Snapshot.from_json(chat.snap.to_json())
@@ -200,7 +207,7 @@ def test_language_by_name_and_back_from_the_language_list(chat: Chat) -> None:
     chat.send("")
     chat.send("language")
     chat.send("0")
-    assert chat.snap.mode == "menu"
+    assert chat.snap.state == AtMenu()
     assert chat.screen == MENU
     chat.send("3")
     chat.send("English")
@@ -437,7 +444,7 @@ def test_summary_lists_the_answers(chat: Chat) -> None:
 def test_changing_an_answer_returns_to_the_summary(chat: Chat) -> None:
     _fishing_to_summary(chat)
     chat.send("2")
-    assert chat.snap.mode == "edit"
+    assert chat.snap.state == ChoosingField()
     assert chat.screen == "Which answer do you want to change?\n1. Name\n2. River\n3. Days"
     outcome = chat.send("3")
     assert chat.snap.step == "days"
@@ -473,7 +480,7 @@ def test_back_from_the_field_list_shows_the_summary(chat: Chat) -> None:
     _fishing_to_summary(chat)
     chat.send("2")
     chat.send("0")
-    assert chat.snap.mode == ""
+    assert chat.snap.state == Asking()
     assert chat.screen.startswith("Check your permit")
     chat.send("2")
     chat.send("9")
@@ -485,7 +492,7 @@ def test_lookup_effect_and_ok_result(chat: Chat) -> None:
     chat.send("", service="pet-licence")
     outcome = chat.send("115 1200 0123")
     assert chat.snap.step == "owner"
-    assert chat.snap.mode == "awaiting"
+    assert chat.snap.state == Awaiting()
     assert outcome.replies == ()
     assert outcome.effects == (
         LookupRequest(
@@ -502,7 +509,7 @@ def test_lookup_effect_and_ok_result(chat: Chat) -> None:
     assert chat.snap.answers["owner"] == {"name": "Dorji"}  # only `fields` are kept
     assert chat.snap.step == "pet"
     after = chat.snap
-    assert after.mode == ""
+    assert after.state == Asking()
     assert chat.screen == "Hello Dorji. Pet name"
     assert [(e["event"], e.get("ok")) for e in outcome.events] == [("lookup", True)]
 
@@ -534,7 +541,7 @@ def test_a_message_while_awaiting_a_lookup_asks_again(chat: Chat) -> None:
     first = chat.send(CID).effects
     again = chat.send("hello?")
     assert again.effects == first
-    assert chat.snap.mode == "awaiting"
+    assert chat.snap.state == Awaiting()
 
 
 def test_lookup_url_percent_encodes_the_answer() -> None:
@@ -558,7 +565,7 @@ def _pet_to_submit(chat: Chat) -> Submission:
     chat.send(result=LookupResult(ok=True, data={"name": "Dorji", "mobile": CENSUS_MOBILE}))
     outcome = chat.send("Tashi")
     assert chat.snap.step == "submit"
-    assert chat.snap.mode == "awaiting"
+    assert chat.snap.state == Awaiting()
     (effect,) = outcome.effects
     assert isinstance(effect, Submission)
     return effect
@@ -606,7 +613,7 @@ def test_failed_submission_is_tried_again_on_the_next_message(chat: Chat) -> Non
     outcome = chat.send(result=SubmissionResult(ok=False))
     assert chat.screen == "Saving failed. Reply anything to retry."
     assert chat.snap.step == "submit"
-    assert chat.snap.mode == "awaiting"
+    assert chat.snap.state == Awaiting()
     assert outcome.effects == ()
     assert [e["event"] for e in outcome.events] == ["submit_failed"]
     retry = chat.send("again")

@@ -28,6 +28,7 @@ from dialogs.messages import (
     Submission,
     SubmissionResult,
 )
+from dialogs.session import AskingCode, AskingNumber, Awaiting, SendingCode, State
 from tests.dialogs.helpers import CENSUS_MOBILE, Chat, compile_yaml
 
 CID = "11512000123"
@@ -118,14 +119,14 @@ def events(chat: Chat) -> list[tuple[str, object]]:
 
 def to_number(chat: Chat) -> None:
     chat.send(CID)
-    assert chat.snap.mode == "phone"
+    assert chat.snap.state == AskingNumber()
 
 
 def to_code(chat: Chat, number: str = "17123456") -> None:
     to_number(chat)
     chat.send(number)
     chat.send(result=CodeSent(ok=True))
-    assert chat.snap.mode == "code"
+    assert isinstance(chat.snap.state, AskingCode)
 
 
 def proved(chat: Chat, number: str = "17123456") -> None:
@@ -134,13 +135,13 @@ def proved(chat: Chat, number: str = "17123456") -> None:
     chat.send(result=CodeChecked(ok=True))
 
 
-def refused(chat: Chat, typed: str, screen: str, mode: str) -> None:
+def refused(chat: Chat, typed: str, screen: str, waiting: type[State]) -> None:
     """`typed` is refused: `screen` says why and asks again, nothing is done, and the
-    chat still waits for the number or the code (`mode`)."""
+    chat still waits for the number or the code (`waiting`)."""
     outcome = chat.send(typed)
     assert chat.screen == screen
     assert outcome.effects == ()
-    assert chat.snap.mode == mode
+    assert isinstance(chat.snap.state, waiting)
 
 
 def confirmed_at_the_submit() -> Chat:
@@ -166,7 +167,7 @@ def test_a_registry_check_first_asks_for_a_number_on_the_web_and_telegram(channe
     chat = land_chat(channel)
     outcome = chat.send(CID)
     assert chat.screen == ASK_NUMBER
-    assert (chat.snap.step, chat.snap.mode) == ("citizen", "phone")
+    assert (chat.snap.step, chat.snap.state) == ("citizen", AskingNumber())
     assert outcome.effects == ()  # the registry waits for a proved number
     assert events(chat) == [("answered", None), ("verification_asked", None)]
 
@@ -175,7 +176,7 @@ def test_a_registry_check_first_asks_for_a_number_on_the_web_and_telegram(channe
 def test_the_operator_gives_the_number_elsewhere_so_none_is_asked(channel: Medium) -> None:
     chat = land_chat(channel, phone=CENSUS_MOBILE)
     outcome = chat.send(CID)
-    assert chat.snap.mode == "awaiting"
+    assert chat.snap.state == Awaiting()
     assert [type(e) for e in outcome.effects] == [LookupRequest]
 
 
@@ -199,14 +200,14 @@ def test_a_valid_number_is_sent_a_code_in_international_form() -> None:
     outcome = chat.send("17 12 34 56")  # a Bhutanese mobile: the service's region
     assert outcome.effects == (SendCode(CENSUS_MOBILE, "en"),)
     assert outcome.replies == ()
-    assert chat.snap.verifying == CENSUS_MOBILE
+    assert chat.snap.state == SendingCode(CENSUS_MOBILE)
 
 
 def test_an_invalid_number_is_refused_with_an_example() -> None:
     chat = land_chat()
     to_number(chat)
     why = "Please enter a valid mobile number, e.g. 17 12 34 56."
-    refused(chat, "1234", f"{why}\n{ASK_NUMBER}", "phone")
+    refused(chat, "1234", f"{why}\n{ASK_NUMBER}", AskingNumber)
 
 
 def test_the_code_screen_offers_a_new_code_or_another_number() -> None:
@@ -235,7 +236,7 @@ def test_a_code_that_could_not_be_sent_asks_for_the_number_again(reason: str, sa
     chat.send("17123456")
     chat.send(result=CodeSent(ok=False, reason=reason))
     assert chat.screen == f"{said}\n{ASK_NUMBER}"
-    assert (chat.snap.mode, chat.snap.verifying) == ("phone", "")
+    assert chat.snap.state == AskingNumber()
     assert events(chat) == [("verification_failed", reason or "unavailable")]
 
 
@@ -251,7 +252,7 @@ def test_six_digits_are_checked_for_the_number_the_code_went_to() -> None:
 def test_an_answer_that_is_not_six_digits_is_not_checked(typed: str) -> None:
     chat = land_chat()
     to_code(chat)
-    refused(chat, typed, f"The code has 6 digits.\n{ASK_CODE}", "code")
+    refused(chat, typed, f"The code has 6 digits.\n{ASK_CODE}", AskingCode)
 
 
 def test_the_right_code_proves_the_number_and_the_registry_is_asked() -> None:
@@ -262,7 +263,7 @@ def test_the_right_code_proves_the_number_and_the_registry_is_asked() -> None:
     assert chat.snap.phone == CENSUS_MOBILE
     assert [r.text for r in outcome.replies] == ["Thank you, your number is confirmed."]
     assert [type(e) for e in outcome.effects] == [LookupRequest]
-    assert (chat.snap.step, chat.snap.mode) == ("citizen", "awaiting")
+    assert (chat.snap.step, chat.snap.state) == ("citizen", Awaiting())
     assert events(chat) == [("verified", None)]
 
 
@@ -272,7 +273,7 @@ def test_a_wrong_code_says_how_many_tries_are_left() -> None:
     chat.send("000000")
     chat.send(result=CodeChecked(ok=False, reason="wrong", tries_left=3))
     assert chat.screen == f"That code is not right. 3 tries left.\n{ASK_CODE}"
-    assert chat.snap.mode == "code"
+    assert chat.snap.state == AskingCode(CENSUS_MOBILE)
     assert chat.snap.phone == ""
     assert events(chat) == [("verification_failed", "wrong")]
 
@@ -291,7 +292,7 @@ def test_a_code_that_can_no_longer_be_used_says_to_ask_a_new_one(result: CodeChe
     chat.send("000000")
     chat.send(result=result)
     assert chat.screen == (f"That code can no longer be used. Choose 1 for a new code.\n{ASK_CODE}")
-    assert chat.snap.mode == "code"
+    assert chat.snap.state == AskingCode(CENSUS_MOBILE)
 
 
 def test_one_sends_a_new_code_and_says_so() -> None:
@@ -301,7 +302,7 @@ def test_one_sends_a_new_code_and_says_so() -> None:
     assert outcome.effects == (SendCode(CENSUS_MOBILE, "en"),)
     chat.send(result=CodeSent(ok=True))
     assert chat.screen == f"We sent a new code.\n{ASK_CODE}"
-    assert chat.snap.mode == "code"
+    assert chat.snap.state == AskingCode(CENSUS_MOBILE)
 
 
 def test_two_asks_for_another_number() -> None:
@@ -309,7 +310,7 @@ def test_two_asks_for_another_number() -> None:
     to_code(chat)
     outcome = chat.send("2")
     assert chat.screen == ASK_NUMBER
-    assert (chat.snap.mode, chat.snap.verifying) == ("phone", "")
+    assert chat.snap.state == AskingNumber()
     assert outcome.effects == ()
 
 
@@ -318,7 +319,7 @@ def test_a_submit_step_asks_for_a_number_even_without_a_registry() -> None:
     chat.send("")
     chat.send(CID)
     outcome = chat.send("Firewood")
-    assert (chat.snap.step, chat.snap.mode) == ("submit", "phone")
+    assert (chat.snap.step, chat.snap.state) == ("submit", AskingNumber())
     assert outcome.effects == ()
     chat.send("17123456")
     chat.send(result=CodeSent(ok=True))
@@ -333,7 +334,7 @@ def test_a_number_proved_once_is_not_asked_again_at_the_submit() -> None:
     chat.send(result=LookupResult(ok=True, data=CITIZEN))
     chat.send("P-12")
     assert submission(chat).phone == CENSUS_MOBILE
-    assert chat.snap.mode == "awaiting"
+    assert chat.snap.state == Awaiting()
 
 
 # ------------------------------------------------------------------ the registry's record
@@ -639,7 +640,7 @@ def test_status_asked_while_a_number_is_proved_asks_the_number_again(mode: str) 
     to_number(chat) if mode == "phone" else to_code(chat)
     chat.send("status")
     chat.send(result=StatusResult(ok=True))
-    assert chat.snap.mode == "phone"
+    assert chat.snap.state == AskingNumber()
     assert chat.screen == ASK_NUMBER
     chat.send("17123456")  # goes on as before
     assert chat.last is not None

@@ -12,6 +12,7 @@ from dialogs.conversation_tests import parse_tests
 from dialogs.expressions import references
 from dialogs.media import Medium
 from dialogs.messages import LookupResult, Submission, SubmissionResult
+from dialogs.session import ChoosingField
 from dialogs.steps.base import Rejected
 from dialogs.steps.choice import ChoiceStep
 from gateway.catalog.repository import load_repository
@@ -53,7 +54,7 @@ def test_summary_field_list_refuses_superscript_digits() -> None:
     chat.send("", service="fishing-permit")
     for answer in ("Pema", "1", "5", "2"):
         chat.send(answer)
-    assert chat.snap.mode == "edit"
+    assert chat.snap.state == ChoosingField()
     chat.send("²")
     assert chat.screen.startswith("Please reply with one of the numbers shown.\n")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from dialogs.session import Snapshot
+from dialogs.session import AtMenu, ChoosingField, Snapshot
 
 
 def _snapshot() -> Snapshot:
@@ -17,7 +17,7 @@ def _snapshot() -> Snapshot:
         answers={"cid": "11512000123", "citizen": {"name": "པདྨ"}, "consent": True, "n": 3},
         trail=("cid", "citizen", "business_name"),
         page=1,
-        mode="edit",
+        state=ChoosingField(),
         return_to="review",
         submission={"reference": "BR-1", "status": "issued", "link": None},
         invalid=2,
@@ -34,7 +34,8 @@ def test_defaults() -> None:
     assert snapshot.step == ""
     assert snapshot.answers == {}
     assert snapshot.trail == ()
-    assert (snapshot.page, snapshot.mode, snapshot.invalid, snapshot.ended) == (0, "", 0, False)
+    assert (snapshot.page, snapshot.invalid, snapshot.ended) == (0, 0, False)
+    assert snapshot.state == AtMenu()
 
 
 def test_json_round_trip() -> None:

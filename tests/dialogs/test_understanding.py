@@ -14,6 +14,14 @@ from dialogs.catalog import Catalog
 from dialogs.engine import act
 from dialogs.media import Medium
 from dialogs.messages import Entity, Meaning, StatusRequest, Understand
+from dialogs.session import (
+    Asking,
+    AtMenu,
+    ConfirmingPrefill,
+    ResumeOffered,
+    Suggested,
+    SwitchOffered,
+)
 from tests.dialogs.helpers import (
     FISHING_V1,
     PET_LICENCE,
@@ -83,7 +91,7 @@ def test_a_clear_first_message_starts_its_service(chat: Chat, perform: Perform) 
 def test_a_middling_guess_is_confirmed_first(chat: Chat, perform: Perform) -> None:
     chat.run("fishng prmt", perform)
     assert chat.snap.service is None
-    assert chat.snap.mode == "pick"
+    assert chat.snap.state == Suggested("fishing-permit", {})
     assert chat.screen == "Did you mean: Fishing permit?\n1. Yes\n2. No"
     chat.run("1", perform)
     assert chat.snap.service == "fishing-permit"
@@ -93,7 +101,7 @@ def test_a_middling_guess_is_confirmed_first(chat: Chat, perform: Perform) -> No
 def test_declining_the_guess_shows_the_menu(chat: Chat, perform: Perform) -> None:
     chat.run("fishng prmt", perform)
     chat.run("no", perform)
-    assert chat.snap.mode == "menu"
+    assert chat.snap.state == AtMenu()
     assert chat.screen == MENU
 
 
@@ -137,12 +145,13 @@ def test_free_text_that_fails_a_step_offers_the_service_asked_for(
     at_the_river(chat, perform)
     assert chat.snap.step == "river"
     chat.run("a pet licence instead", perform)
-    assert chat.snap.mode == "switch"
+    assert chat.snap.state == SwitchOffered("pet-licence", {})
     assert chat.screen == (
         "Start Pet licence instead? Your answers here will be lost.\n1. Yes\n2. No"
     )
     chat.run("2", perform)
-    assert (chat.snap.service, chat.snap.step, chat.snap.mode) == ("fishing-permit", "river", "")
+    after = chat.snap  # a fresh name: mypy would keep the earlier narrowing of chat.snap
+    assert (after.service, after.step, after.state) == ("fishing-permit", "river", Asking())
     assert chat.screen.startswith("Which river?")
     chat.run("a pet licence instead", perform)
     chat.run("1", perform)
@@ -192,7 +201,7 @@ def test_an_affirmation_answers_a_yes_no_question(chat: Chat, perform: Perform) 
 def test_an_id_given_up_front_is_confirmed_not_asked(chat: Chat, perform: Perform) -> None:
     chat.run("my dog needs a licence, cid " + CID, perform)
     assert chat.snap.service == "pet-licence"
-    assert chat.snap.mode == "prefill"
+    assert chat.snap.state == ConfirmingPrefill()
     assert chat.screen == f"Cid: {CID}\nIs that right?\n1. Yes\n2. No"
     chat.run("1", perform)
     assert chat.snap.answers["cid"] == CID
@@ -216,7 +225,7 @@ def test_typing_another_answer_instead_of_confirming_takes_it(chat: Chat, perfor
 def test_an_entity_the_step_refuses_is_not_offered(chat: Chat) -> None:
     perform = Perform(meanings={"pets": meaning("pets", "pet-licence", 0.9, Entity("cid", "12"))})
     chat.run("pets", perform)
-    assert chat.snap.mode == ""
+    assert chat.snap.state == Asking()
     assert chat.screen == "Citizenship ID"
 
 
@@ -249,7 +258,7 @@ def test_asking_for_a_meaning_changes_nothing_until_it_comes(chat: Chat) -> None
     assert outcome.events == ()
     assert outcome.effects == (Understand("a pet licence instead", "en"),)
     answered = act(chat.catalog, before, chat.inbound(result=MEANINGS["a pet licence instead"]))
-    assert answered.snapshot.mode == "switch"
+    assert answered.snapshot.state == SwitchOffered("pet-licence", {})
 
 
 def test_a_meaning_for_an_ended_conversation_is_ignored(chat: Chat, perform: Perform) -> None:
@@ -266,7 +275,7 @@ def test_answering_the_question_instead_of_the_offer_answers_it(
     at_the_river(chat, perform)
     chat.run("a pet licence instead", perform)
     chat.run("Mo Chhu", perform)  # the river asked before the offer
-    assert (chat.snap.service, chat.snap.mode, chat.snap.offer) == ("fishing-permit", "", "")
+    assert (chat.snap.service, chat.snap.state) == ("fishing-permit", Asking())
     assert chat.snap.answers["river"] == "mo_chhu"
 
 
@@ -275,7 +284,7 @@ def test_a_middling_guess_mid_application_is_not_offered(chat: Chat) -> None:
     perform = Perform(meanings={**MEANINGS, unsure.text: unsure})
     at_the_river(chat, perform)
     chat.run("pets maybe", perform)
-    assert chat.snap.mode == ""
+    assert chat.snap.state == Asking()
     assert chat.screen.startswith("Please reply with one of the numbers shown.")
 
 
@@ -285,9 +294,10 @@ def test_continue_question_takes_yes_and_no(chat: Chat, answer: str, step_after:
     chat.send("Pema Wangmo")
     redial = replace(chat.inbound(""), resume="ask")
     chat.snapshot = act(chat.catalog, chat.snap, redial).snapshot
-    assert chat.snap.mode == "resume"
+    assert chat.snap.state == ResumeOffered()
     chat.send(answer)
-    assert (chat.snap.mode, chat.snap.step) == ("", step_after)
+    after = chat.snap  # a fresh name: mypy would keep the earlier narrowing of chat.snap
+    assert (after.state, after.step) == (Asking(), step_after)
 
 
 def test_a_yes_in_words_confirms_an_answer_given_up_front(chat: Chat) -> None:
@@ -304,10 +314,11 @@ def test_leaving_an_offer_by_a_command_forgets_it_and_its_answers(chat: Chat) ->
     perform = Perform(meanings={**MEANINGS, other.text: other})
     at_the_river(chat, perform)
     chat.run(other.text, perform)
-    assert (chat.snap.mode, chat.snap.offered) == ("switch", {"cid": "1" * 11})
+    assert chat.snap.state == SwitchOffered("pet-licence", {"cid": "1" * 11})
     assert chat.snap.prefill == {}  # the fishing permit's own answers are untouched
     chat.run("back", perform)
-    assert (chat.snap.offer, chat.snap.offered, chat.snap.prefill) == ("", {}, {})
+    after = chat.snap  # a fresh name: mypy would keep the earlier narrowing of chat.snap
+    assert (after.state, after.prefill) == (Asking(), {})
 
 
 @pytest.mark.parametrize("words", ["[]", "[Aide]"])

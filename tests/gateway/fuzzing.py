@@ -22,7 +22,7 @@ from hypothesis import settings
 
 from dialogs.messages import LookupRequest, LookupResult, Submission, SubmissionResult
 from gateway.app import create_app
-from gateway.conversations.service import Applicant
+from gateway.conversations.messages import Applicant
 from gateway.runtime import Runtime
 from gateway.settings import Settings
 from state.embedded import EmbeddedRedis

@@ -9,8 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dialogs.media import Medium
-from gateway.app import _cancel, create_app
-from gateway.conversations.service import Message
+from gateway.app import create_app
+from gateway.background import cancel as _cancel
+from gateway.conversations.messages import Message
 from gateway.runtime import Runtime
 from gateway.settings import Settings
 from tests.redis_databases import RedisDatabase

@@ -20,7 +20,8 @@ from dialogs.catalog import Catalog
 from dialogs.media import Medium
 from dialogs.messages import EffectResult, LookupRequest, LookupResult, Reply
 from dialogs.session import Snapshot
-from gateway.conversations.service import Conversations, Message
+from gateway.conversations.messages import Message
+from gateway.conversations.service import Conversations
 from state.connect import connect
 from state.store import CALL_TIMEOUT, SessionStore
 from tests.dialogs.helpers import CENSUS_MOBILE

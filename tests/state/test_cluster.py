@@ -18,7 +18,8 @@ from dialogs.media import Medium
 from dialogs.messages import EffectResult, LookupRequest, LookupResult
 from gateway.catalog.reload import DIGEST_KEY, GENERATION_KEY, announce, published
 from gateway.catalog.versions import archive_versions, restore_version
-from gateway.conversations.service import Conversations, Message
+from gateway.conversations.messages import Message
+from gateway.conversations.service import Conversations
 from state.connect import connect
 from state.store import EVENTS_STREAM, EXPIRY_INDEX, SessionRecord, SessionStore
 from tests.state import SHARED_HOST

@@ -25,7 +25,7 @@ from pydantic import Field
 
 from dialogs.media import Medium
 from dialogs.messages import Reply
-from gateway.conversations.service import Message
+from gateway.conversations.messages import Message
 from gateway.delivery.outgoing import Outgoing
 from gateway.providers.africastalking.sender import SMS
 from gateway.providers.base import ApiWebhook, DeliveryReport, Received, ResponseWebhook

@@ -16,7 +16,7 @@ from pydantic import Field
 
 from dialogs.media import Medium
 from dialogs.messages import Reply
-from gateway.conversations.service import Message
+from gateway.conversations.messages import Message
 from gateway.providers.base import Received, ResponseWebhook
 from gateway.providers.common import (
     Access,

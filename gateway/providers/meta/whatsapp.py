@@ -34,7 +34,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 
 from dialogs.media import Medium
 from dialogs.messages import Reply
-from gateway.conversations.service import Message
+from gateway.conversations.messages import Message
 from gateway.delivery.outgoing import Outgoing
 from gateway.providers.base import ApiWebhook, Received
 from gateway.providers.common import Access, citizen_number, json_body, parse_json, refuse

@@ -29,7 +29,7 @@ from pydantic import ConfigDict, Field
 
 from dialogs.media import Medium
 from dialogs.messages import Reply
-from gateway.conversations.service import Message
+from gateway.conversations.messages import Message
 from gateway.delivery.outgoing import Outgoing
 from gateway.providers.base import ApiWebhook, Received
 from gateway.providers.common import Access, Body, Lenient, read_json, refuse

@@ -20,7 +20,7 @@ from fastapi import Request, Response
 
 from dialogs.media import Medium
 from dialogs.messages import Reply
-from gateway.conversations.service import Message
+from gateway.conversations.messages import Message
 from gateway.providers.base import DeliveryReport, Received, ResponseWebhook
 from gateway.providers.common import Access
 from gateway.providers.twilio.messaging import (

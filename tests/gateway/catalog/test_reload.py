@@ -29,7 +29,9 @@ from gateway.catalog.reload import (
 )
 from gateway.catalog.repository import folder_digest, load_repository
 from gateway.catalog.versions import PUBLISHED_KEY, VERSIONS_KEY, record_published
-from gateway.conversations.service import Conversations, Message, nothing_understood
+from gateway.conversations.effects import nothing_understood
+from gateway.conversations.messages import Message
+from gateway.conversations.service import Conversations
 from gateway.conversations.understanding import swap_embedded
 from gateway.runtime import Runtime
 from nlu.embedded import EmbeddedClassifier

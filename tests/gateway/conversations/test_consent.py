@@ -35,7 +35,8 @@ from dialogs.catalog import Catalog
 from dialogs.media import Medium
 from dialogs.messages import LookupRequest, LookupResult, Meaning
 from gateway.app import create_app
-from gateway.conversations.service import Conversations, Message
+from gateway.conversations.messages import Message
+from gateway.conversations.service import Conversations
 from gateway.runtime import Runtime
 from gateway.settings import Settings
 from state.connect import connect

@@ -26,7 +26,8 @@ from dialogs.messages import (
     SubmissionResult,
 )
 from dialogs.session import Snapshot
-from gateway.conversations.service import MENU_RESUME_SECONDS, Applicant, Conversations, Message
+from gateway.conversations.messages import Applicant, Message
+from gateway.conversations.service import MENU_RESUME_SECONDS, Conversations
 from state.connect import connect
 from state.store import SessionRecord, SessionStore
 from tests.dialogs.helpers import CENSUS_MOBILE, compile_yaml

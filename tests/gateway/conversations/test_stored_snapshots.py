@@ -30,7 +30,8 @@ from dialogs.messages import (
     reply_data,
 )
 from dialogs.session import Snapshot
-from gateway.conversations.service import Applicant, Conversations, Message
+from gateway.conversations.messages import Applicant, Message
+from gateway.conversations.service import Conversations
 from state.connect import connect
 from state.store import SessionStore
 

@@ -10,7 +10,8 @@ import pytest
 from dialogs.media import Medium
 from dialogs.messages import LookupRequest, LookupResult
 from gateway.catalog.repository import load_repository
-from gateway.conversations.service import Conversations, Message
+from gateway.conversations.messages import Message
+from gateway.conversations.service import Conversations
 from state.connect import connect
 from state.store import SessionStore
 from tests.redis_databases import RedisDatabase

@@ -21,7 +21,7 @@ from dialogs.messages import LookupRequest, LookupResult, Reply, Submission, Sub
 from dialogs.render import renderer_for
 from gateway.app import create_app
 from gateway.catalog.versions import PUBLISHED_KEY, VERSIONS_KEY
-from gateway.conversations.service import Applicant, Message
+from gateway.conversations.messages import Applicant, Message
 from gateway.delivery.worker import build_worker
 from gateway.runtime import Runtime
 from gateway.settings import Settings

@@ -25,7 +25,7 @@ from fastapi.testclient import TestClient
 
 from dialogs.messages import LookupRequest, LookupResult, Reply, Submission, SubmissionResult
 from gateway.app import create_app
-from gateway.conversations.service import Applicant
+from gateway.conversations.messages import Applicant
 from gateway.providers.base import Received, Webhook
 from gateway.providers.twilio.signature import compute_signature
 from gateway.runtime import Runtime

@@ -17,7 +17,7 @@ import pytest
 from fastapi import HTTPException, Request
 
 from dialogs.media import Medium
-from gateway.conversations.service import Message
+from gateway.conversations.messages import Message
 from gateway.providers import WEBHOOKS
 from gateway.providers.base import Delivery, DeliveryReport, Received
 from gateway.providers.meta.whatsapp import BusinessNumber

@@ -26,7 +26,7 @@ from fastapi.testclient import TestClient
 from dialogs.media import Medium
 from dialogs.messages import Reply, ReplyOption
 from gateway.app import create_app
-from gateway.conversations.service import Message
+from gateway.conversations.messages import Message
 from gateway.delivery.outgoing import Outgoing
 from gateway.providers import WEBHOOKS
 from gateway.providers.africastalking.sms import AfricasTalkingSms, AfricasTalkingSmsReports

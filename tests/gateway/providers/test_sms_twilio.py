@@ -10,7 +10,7 @@ from pydantic import SecretStr
 
 from dialogs.media import MORE_KEY, Medium
 from dialogs.messages import Reply, ReplyOption
-from gateway.conversations.service import Message
+from gateway.conversations.messages import Message
 from gateway.providers import WEBHOOKS
 from gateway.providers.base import DeliveryReport, Received
 from gateway.providers.twilio.messaging import MAX_BODY, chunks

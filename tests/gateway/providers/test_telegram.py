@@ -25,7 +25,7 @@ from dialogs.media import Medium
 from dialogs.messages import Reply, ReplyOption
 from dialogs.render import renderer_for
 from gateway.app import create_app
-from gateway.conversations.service import Message
+from gateway.conversations.messages import Message
 from gateway.delivery.outgoing import Outgoing
 from gateway.providers import WEBHOOKS
 from gateway.providers.telegram.keyboard import inline_keyboard

@@ -26,7 +26,7 @@ from fastapi.testclient import TestClient
 
 from dialogs.media import MORE_KEY, Medium
 from dialogs.messages import Reply, ReplyOption
-from gateway.conversations.service import Message
+from gateway.conversations.messages import Message
 from gateway.delivery.outgoing import Outgoing, SendContext, SendError
 from gateway.providers import SENDERS, WEBHOOKS
 from gateway.providers.base import Received

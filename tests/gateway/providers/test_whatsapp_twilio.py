@@ -6,7 +6,7 @@ import pytest
 
 from dialogs.media import Medium
 from dialogs.messages import Reply, ReplyOption
-from gateway.conversations.service import Message
+from gateway.conversations.messages import Message
 from gateway.providers import WEBHOOKS
 from gateway.providers.base import Received
 from gateway.providers.twilio.signature import compute_signature

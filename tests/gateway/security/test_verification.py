@@ -40,7 +40,7 @@ from dialogs.messages import (
     SendCode,
 )
 from gateway.app import create_app
-from gateway.conversations.service import Applicant
+from gateway.conversations.messages import Applicant
 from gateway.ops.logs import mask_text
 from gateway.runtime import Runtime
 from gateway.security.budget import OutboundBudget

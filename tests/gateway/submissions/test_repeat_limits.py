@@ -34,7 +34,8 @@ from dialogs.media import Medium
 from dialogs.messages import LookupRequest, LookupResult, Reply, Submission, SubmissionResult
 from dialogs.session import Snapshot
 from gateway.app import create_app
-from gateway.conversations.service import Applicant, Conversations, Message
+from gateway.conversations.messages import Applicant, Message
+from gateway.conversations.service import Conversations
 from gateway.runtime import Runtime
 from gateway.settings import Settings
 from gateway.submissions.service import Submissions, submission_data
