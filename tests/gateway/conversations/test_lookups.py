@@ -118,7 +118,7 @@ class _Slow(BaseHTTPRequestHandler):
 @pytest.fixture
 def slow_registry() -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Slow)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/slow"
     server.shutdown()
@@ -154,7 +154,7 @@ class _Trickle(BaseHTTPRequestHandler):
 
 async def test_the_timeout_bounds_the_whole_call_not_each_read() -> None:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Trickle)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
     try:
         started = time.monotonic()
         result = await perform_lookup(

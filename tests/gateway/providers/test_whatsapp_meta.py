@@ -641,7 +641,7 @@ class GraphHandler(BaseHTTPRequestHandler):
 @pytest.fixture
 def graph() -> Iterator[GraphServer]:
     server = GraphServer()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     try:
         yield server
