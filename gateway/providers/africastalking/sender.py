@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from typing import Any
 
 import httpx2 as httpx
+from pydantic import BaseModel, Field, ValidationError
 
 from dialogs.media import Medium
 from gateway.delivery.outgoing import (
@@ -75,30 +75,45 @@ async def send_sms(context: SendContext, to: str, message: str) -> str:
         detail = response.text[:200].strip()
         raise SendError(f"Africa's Talking answered HTTP {status}: {detail}", retry=False)
     recipient = _recipient(response, to)
-    code = recipient.get("statusCode")
+    code = recipient.status_code
     if code in SUCCESS:
-        return str(recipient.get("messageId", ""))
-    described = f"{recipient.get('status', 'unknown')} ({code})"
+        return recipient.message_id
+    described = f"{recipient.status} ({code})"
     retry = isinstance(code, int) and code >= 500
     raise SendError(f"Africa's Talking refused the message to {to}: {described}", retry=retry)
 
 
-def _recipient(response: httpx.Response, to: str) -> dict[str, Any]:
+class Recipient(BaseModel):
+    """One recipient of a sent SMS, as Africa's Talking lists it."""
+
+    status_code: int | str | None = Field(None, alias="statusCode")
+    status: str = "unknown"
+    message_id: str = Field("", alias="messageId")
+
+
+class MessageData(BaseModel):
+    recipients: list[Recipient] = Field(default_factory=list, alias="Recipients")
+    message: str = Field("", alias="Message")
+
+
+class SendAnswer(BaseModel):
+    """Africa's Talking's answer to a send: `{"SMSMessageData": {...}}`."""
+
+    data: MessageData = Field(alias="SMSMessageData")
+
+
+def _recipient(response: httpx.Response, to: str) -> Recipient:
     """The answer's recipient entry for `to` (SendError when there is none)."""
     try:
-        data: Any = response.json()
-        message_data = data["SMSMessageData"]
-        recipients = message_data.get("Recipients") or []
-    except (ValueError, KeyError, TypeError, AttributeError):
+        data = SendAnswer.model_validate_json(response.content).data
+    except ValidationError:
         raise SendError(
             f"Africa's Talking answered HTTP {response.status_code} without SMSMessageData",
             retry=False,
         ) from None
-    for recipient in recipients:
-        if isinstance(recipient, dict):
-            return recipient
-    summary = str(message_data.get("Message", ""))[:200]
-    raise SendError(f"Africa's Talking sent nothing to {to}: {summary}", retry=False)
+    if data.recipients:
+        return data.recipients[0]
+    raise SendError(f"Africa's Talking sent nothing to {to}: {data.message[:200]}", retry=False)
 
 
 async def send_sms_africastalking(outgoing: Outgoing, context: SendContext) -> None:

@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 import httpx2 as httpx
+from pydantic import BaseModel, ValidationError
 
 from dialogs.media import Medium
 from dialogs.render import renderer_for
@@ -31,7 +32,33 @@ def chunks(text: str, size: int = MAX_TEXT) -> list[str]:
     return list(split_text(text, size)) or [text]
 
 
-async def call(context: SendContext, method: str, body: dict[str, Any]) -> dict[str, Any]:
+class FloodControl(BaseModel):
+    retry_after: float = 0.0  # seconds, on a 429
+
+
+class BotAnswer(BaseModel):
+    """What the Bot API answers to any method: `{"ok": true, "result": ...}`, or
+    `{"ok": false, "description": ..., "parameters": {"retry_after": n}}`."""
+
+    ok: bool = False
+    description: str = ""
+    parameters: FloodControl | None = None
+
+    @classmethod
+    def of(cls, response: httpx.Response) -> BotAnswer:
+        """The answer in `response`; one that is not the Bot API's shape is not ok."""
+        try:
+            return cls.model_validate_json(response.content)
+        except ValidationError:
+            return cls()
+
+    @property
+    def retry_after(self) -> float:
+        seconds = self.parameters.retry_after if self.parameters else 0.0
+        return seconds if seconds > 0 else 0.0
+
+
+async def call(context: SendContext, method: str, body: dict[str, Any]) -> BotAnswer:
     """POST one Bot API method; SendError says whether trying again can help."""
     token = secret(context.settings.telegram_bot_token)
     if not token:
@@ -41,26 +68,14 @@ async def call(context: SendContext, method: str, body: dict[str, Any]) -> dict[
         response = await context.http.post(url, json=body)
     except httpx.HTTPError as exc:  # never str(exc): the URL holds the token
         raise SendError(f"{method}: {type(exc).__name__}", retry=True) from None
-    try:
-        data: Any = response.json()
-    except ValueError:
-        data = {}
-    description = data.get("description", "") if isinstance(data, dict) else ""
+    answer = BotAnswer.of(response)
     status = response.status_code
+    said = f"{method}: HTTP {status} {answer.description}".strip()
     if status == 429 or status >= 500:
-        raise SendError(
-            f"{method}: HTTP {status} {description}".strip(), retry=True, after=_retry_after(data)
-        )
-    if status >= 400 or not (isinstance(data, dict) and data.get("ok")):
-        raise SendError(f"{method}: HTTP {status} {description}".strip(), retry=False)
-    return data
-
-
-def _retry_after(data: Any) -> float:
-    """Telegram's flood control: `{"parameters": {"retry_after": seconds}}` on a 429."""
-    parameters = data.get("parameters") if isinstance(data, dict) else None
-    seconds = parameters.get("retry_after") if isinstance(parameters, dict) else None
-    return float(seconds) if isinstance(seconds, int | float) and seconds > 0 else 0.0
+        raise SendError(said, retry=True, after=answer.retry_after)
+    if status >= 400 or not answer.ok:
+        raise SendError(said, retry=False)
+    return answer
 
 
 async def send_telegram(outgoing: Outgoing, context: SendContext) -> None:
