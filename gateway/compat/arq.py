@@ -12,7 +12,8 @@ release out.
   enqueue took 250 ms, then seconds, under load), and an enqueue (WATCH, two EXISTS,
   MULTI/EXEC) packed in Python cost 3% of a USSD hop.
 - `Worker` keeps its pool in `_pool`, whether it handles signals in `_handle_signals`,
-  its running jobs in `tasks`, and stops them with `handle_sig`; `GatewayWorker.close`
+  its running jobs in `tasks`, stops taking jobs when `allow_pick_jobs` is false, and
+  stops them with `handle_sig`; `GatewayWorker.close`
   reads them as arq's own `close` does, which calls redis-py's deprecated `close()`.
 
 When the contract test fails after an upgrade: read the new `create_pool` and
@@ -27,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+from typing import Any
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
 from arq.worker import Worker
@@ -47,14 +49,26 @@ class GatewayWorker(Worker):
     """arq's worker, closed with redis-py's `aclose` (arq's `close()` calls redis-py's
     deprecated one, and its warning would leave the connection pool open).
 
-    Running jobs are cancelled and awaited, whatever they raise; then the health-check
-    key goes and `on_shutdown` runs. The shutdown hook and the pool's close run even when
-    a step before them fails (Redis away): the exception is raised after them.
+    Closing first stops taking jobs and gives the running ones `drain_seconds` to finish:
+    a send cancelled after the provider took it would be sent again by the retry, and a
+    job cancelled inside a Redis pipeline leaves that pipeline holding its connection.
+    Jobs still running then are cancelled and awaited, whatever they raise; then the
+    health-check key goes and `on_shutdown` runs. The shutdown hook and the pool's close
+    run even when a step before them fails (Redis away): the exception is raised after
+    them.
     """
+
+    def __init__(self, *args: Any, drain_seconds: float = 5.0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.drain_seconds = drain_seconds
 
     async def close(self) -> None:
         if not self._handle_signals:
-            self.handle_sig(signal.SIGUSR1)  # cancels the main task and running jobs
+            self.allow_pick_jobs = False
+            running = [task for task in self.tasks.values() if not task.done()]
+            if running and self.drain_seconds > 0:
+                await asyncio.wait(running, timeout=self.drain_seconds)
+            self.handle_sig(signal.SIGUSR1)  # cancels the main task and what still runs
         pool = self._pool
         if pool is None:
             return

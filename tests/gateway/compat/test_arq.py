@@ -49,8 +49,11 @@ def recording(contexts: list[dict[str, Any]]) -> StartupShutdown:
     return on_shutdown
 
 
-def worker_on(pool: ArqRedis, on_shutdown: StartupShutdown) -> GatewayWorker:
+def worker_on(
+    pool: ArqRedis, on_shutdown: StartupShutdown, drain_seconds: float = 0.2
+) -> GatewayWorker:
     return GatewayWorker(
+        drain_seconds=drain_seconds,
         functions=[func(noop, name="noop")],
         queue_name=QUEUE,
         redis_pool=pool,
@@ -113,6 +116,7 @@ async def test_the_workers_private_state_is_as_close_reads_it() -> None:
     assert worker._pool is pool
     assert worker.pool is pool
     assert worker._handle_signals is False
+    assert worker.allow_pick_jobs is True
     assert worker.tasks == {}
     assert worker.health_check_key == HEALTH_KEY
     assert worker.on_shutdown is hook
@@ -139,6 +143,18 @@ async def test_close_stops_the_jobs_runs_the_shutdown_and_closes_the_pool(
         assert not check.exists(HEALTH_KEY)
     await worker.close()  # closed already: nothing more happens
     assert shutdowns == [worker.ctx]
+
+
+async def test_close_lets_a_job_about_to_finish_finish(
+    queue_pool: ArqRedis, redis_database: RedisDatabase
+) -> None:
+    worker = worker_on(queue_pool, recording([]), drain_seconds=5.0)
+    finishing = asyncio.create_task(asyncio.sleep(0.05, result="sent"))
+    worker.tasks["job"] = finishing
+    await worker.close()
+    assert not finishing.cancelled()
+    assert finishing.result() == "sent"
+    assert worker.allow_pick_jobs is False
 
 
 async def test_close_with_redis_away_still_runs_the_shutdown_and_closes_the_pool() -> None:
