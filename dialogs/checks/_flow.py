@@ -69,6 +69,78 @@ def reachable(definition: ServiceDefinition) -> set[int]:
     return seen
 
 
+def way_out(definition: ServiceDefinition, position: int) -> bool:
+    """Whether the conversation leaves the graph at step `position`: it ends there, or a
+    way on is missing, which other checks report (E201 a branch to an unknown step, E204
+    only conditional branches, E205 nothing follows)."""
+    steps = definition.step_list
+    step = steps[position]
+    if step.kind == "final":
+        return True
+    known = {s.id for s in steps}
+    following = steps[position + 1].id if position + 1 < len(steps) else None
+    branches = branches_of(step, following)
+    failure = step.fails_to()
+    return (
+        not branches
+        or all(branch.when for branch in branches)
+        or any(branch.goto not in known for branch in branches)
+        or (failure is not None and failure not in known)
+    )
+
+
+def finishing(definition: ServiceDefinition) -> set[int]:
+    """Indexes of the steps from which some path leaves the graph (`way_out`)."""
+    incoming: dict[int, list[int]] = {}
+    for edge in edges(definition):
+        incoming.setdefault(edge.target, []).append(edge.source)
+    done = {i for i in range(len(definition.step_list)) if way_out(definition, i)}
+    todo = list(done)
+    while todo:
+        for source in incoming.get(todo.pop(), []):
+            if source not in done:
+                done.add(source)
+                todo.append(source)
+    return done
+
+
+def closed_loops(definition: ServiceDefinition) -> list[list[int]]:
+    """Sets of reachable steps (each in file order) that a conversation, once in, can
+    never leave and that hold no way out: every path from them comes back.
+
+    Steps that cannot finish only lead to steps that cannot finish; the closed loops are
+    the groups among them that all lead to each other and to nothing else.
+    """
+    stuck = reachable(definition) - finishing(definition)
+    outgoing: dict[int, set[int]] = {i: set() for i in stuck}
+    for edge in edges(definition):
+        if edge.source in stuck:
+            outgoing[edge.source].add(edge.target)
+    leads_to = {i: _closure(i, outgoing) for i in stuck}
+    loops: list[list[int]] = []
+    placed: set[int] = set()
+    for position in sorted(stuck):
+        if position in placed:
+            continue
+        group = sorted(j for j in leads_to[position] if position in leads_to[j])
+        placed.update(group)
+        if group and all(leads_to[j] <= set(group) for j in group):
+            loops.append(group)
+    return loops
+
+
+def _closure(start: int, outgoing: dict[int, set[int]]) -> set[int]:
+    """The steps reachable from `start` in one or more moves."""
+    seen: set[int] = set()
+    todo = list(outgoing[start])
+    while todo:
+        current = todo.pop()
+        if current not in seen:
+            seen.add(current)
+            todo.extend(outgoing[current])
+    return seen
+
+
 def definitely_set(definition: ServiceDefinition) -> list[frozenset[str] | None]:
     """For each step, the answers set on EVERY path from the start to it (None: unreachable).
 

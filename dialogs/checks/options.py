@@ -1,6 +1,8 @@
-"""E230/E231: two options of a choice with the same value, or the same label in a language.
+"""E230/E231/E308: two options of a choice with the same value, or the same label in a
+language; an option without a label.
 
-The first one would always win: the other can never be chosen, by number or by words.
+The first one would always win: the other can never be chosen, by number or by words. An
+option whose label is blank shows as an empty line: citizens cannot tell what it means.
 """
 
 from __future__ import annotations
@@ -8,9 +10,9 @@ from __future__ import annotations
 from dialogs.loader import Loaded
 from dialogs.problems import Problem
 from dialogs.steps.choice import ChoiceStep, OptionDef
-from dialogs.text import fold, localise
+from dialogs.text import DEFAULT_LANGUAGE, fold, localise
 
-CODES = ("E230", "E231")
+CODES = ("E230", "E231", "E308")
 
 
 def _label(option: OptionDef, lang: str) -> str:
@@ -39,6 +41,17 @@ def run(loaded: Loaded) -> list[Problem]:
                     )
                 )
             values.add(option.value)
+            if not localise(option.label, DEFAULT_LANGUAGE).strip():
+                problems.append(
+                    loaded.at(
+                        [*path, "label"],
+                        "E308",
+                        f"option {option.value!r} of {step.id!r} has no label in "
+                        f"{DEFAULT_LANGUAGE!r}: citizens would see an empty line",
+                        "Write the words citizens choose it by in `label:`.",
+                    )
+                )
+                continue  # not also "the same label as" another blank one
             twice = [lang for lang, seen in labels.items() if _label(option, lang) in seen]
             for lang, seen in labels.items():
                 seen.add(_label(option, lang))

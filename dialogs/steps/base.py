@@ -17,6 +17,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dialogs.steps.values import AnswerValues
 from dialogs.text import Text
 
 StepId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$", examples=["business_name"])]
@@ -69,6 +70,22 @@ class Rejected:
 
 
 Parsed = Accepted | Rejected
+
+ContradictionKind = Literal[
+    "range", "length", "dates", "some_dates", "pattern", "pattern_length", "options"
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Contradiction:
+    """Why a step can accept no answer: its fields contradict each other (a `min` above
+    its `max`, a pattern no answer matches). `some_dates`: none on some days only."""
+
+    kind: ContradictionKind
+    field: FieldPath
+    """Where the cause is written in the step, e.g. `("min",)`."""
+    message: str
+    hint: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +176,11 @@ class StepBase(BaseModel):
         screens and SMS with it."""
         return UNSIZED_LENGTH
 
+    def answer_values(self) -> Sequence[str] | None:
+        """The only values its saved answer can take (a choice's option values), for
+        checking what a conversation test expects of it; None: not a fixed list."""
+        return None
+
     def entity(self) -> str | None:
         """The kind of entity (see `dialogs.messages.Entity`) that can answer this step
         when a citizen names it up front; None: none can."""
@@ -172,6 +194,11 @@ class StepBase(BaseModel):
     def examples(self, ctx: StepContext) -> list[str]:
         """Answers it accepts, as a citizen types them (empty: it asks nothing)."""
         return []
+
+    def possible_values(self) -> AnswerValues | None:
+        """What `answers.<id>` can be once saved, for the checker to tell conditions that
+        can never (or always) hold; None: unknown, and conditions on it are not judged."""
+        return None
 
     # ------------------------------------------------------------------ who applies
     def vouches_for_applicant(self) -> bool:
@@ -188,6 +215,17 @@ class StepBase(BaseModel):
         """Whether the citizen must hold a proved number before this step runs: on the
         web chat and Telegram the engine asks for one (and a code) first."""
         return False
+
+    # ------------------------------------------------------------------ fields of results
+    def answer_fields(self) -> frozenset[str] | None:
+        """Every field `answers.<id>.<field>` can name, when the answer is a record whose
+        keys are known (a lookup's `fields`); None: any, or not a record."""
+        return None
+
+    def submission_fields(self) -> frozenset[str] | None:
+        """The fields `submission.<field>` has a value for once this step ran (None: it
+        submits nothing)."""
+        return None
 
 
 def _is_text_field(step: StepBase, name: str) -> bool:
@@ -251,4 +289,9 @@ class InputStep(StepBase):
         """Every built-in message an invalid answer may get, with its parameters at their
         longest (the checker puts the longest above the question). Empty: any answer is
         accepted."""
+        return []
+
+    def contradictions(self) -> list[Contradiction]:
+        """Why no answer could ever be accepted (empty: some can). The checker reports
+        each: a citizen could never get past the question."""
         return []

@@ -29,6 +29,7 @@ from rapidfuzz import fuzz, process
 
 from dialogs.steps.base import (
     Accepted,
+    Contradiction,
     FieldPath,
     InputStep,
     Option,
@@ -37,7 +38,8 @@ from dialogs.steps.base import (
     Rejection,
     StepContext,
 )
-from dialogs.text import Text, fold, localise
+from dialogs.steps.values import OneOf
+from dialogs.text import Text, fold, localise, variants
 
 FUZZY_CUTOFF = 82
 
@@ -94,6 +96,15 @@ class ChoiceStep(InputStep):
         for index, option in enumerate(self.options):
             yield ("options", index, "label"), option.label
 
+    def answer_values(self) -> list[str]:
+        return [option.value for option in self.options]
+
+    def possible_values(self) -> OneOf | None:
+        if not self.options:
+            return None  # its shared list did not load (E006): nothing to judge by
+        labels = tuple((text, o.value) for o in self.options for text in variants(o.label))
+        return OneOf(tuple(o.value for o in self.options), labels)
+
     def entity(self) -> str | None:
         return self.options_from  # a shared list is an entity kind (e.g. dzongkhags)
 
@@ -146,6 +157,18 @@ class ChoiceStep(InputStep):
 
     def rejections(self) -> list[Rejection]:
         return [("bad_choice", {})]
+
+    def contradictions(self) -> list[Contradiction]:
+        if self.options or self.options_from is not None:
+            return []  # a shared list that could not be read is the loader's E006
+        return [
+            Contradiction(
+                "options",
+                ("options",),
+                "it offers no options to choose from: no answer is accepted",
+                "Add `options:` with one `- label` per line, or `options_from: <list>`.",
+            )
+        ]
 
     def examples(self, ctx: StepContext) -> list[str]:
         shown = self.choices(ctx)

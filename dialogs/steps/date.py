@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import calendar
 import re
 from datetime import date, datetime
 from typing import Any, Literal
@@ -19,7 +20,15 @@ from typing import Any, Literal
 from dateutil.relativedelta import relativedelta
 from pydantic import Field, field_validator
 
-from dialogs.steps.base import Accepted, InputStep, Parsed, Rejected, Rejection, StepContext
+from dialogs.steps.base import (
+    Accepted,
+    Contradiction,
+    InputStep,
+    Parsed,
+    Rejected,
+    Rejection,
+    StepContext,
+)
 
 _TOKENS = {"DD": "%d", "MM": "%m", "YYYY": "%Y"}
 _RELATIVE = re.compile(
@@ -47,6 +56,22 @@ def resolve_bound(bound: str, today: date) -> date:
     return today + delta
 
 
+def _is_relative(bound: str) -> bool:
+    return _RELATIVE.match(bound.strip()) is not None
+
+
+# Days on which bounds a month apart and bounds some days apart compare differently: the
+# first and the last days of every month (the ones a month's length changes), over a
+# leap-year cycle. Two bounds in days (or both in months) compare alike on every day.
+_SAMPLE_DAYS = tuple(
+    date(year, month, day)
+    for year in range(2024, 2028)
+    for month in range(1, 13)
+    for day in (1, 28, 29, 30, 31)
+    if day <= calendar.monthrange(year, month)[1]
+)
+
+
 class DateStep(InputStep):
     """A date; saved as `YYYY-MM-DD`, shown back in `format`."""
 
@@ -60,8 +85,15 @@ class DateStep(InputStep):
     @field_validator("min", "max")
     @classmethod
     def _valid_bound(cls, value: str | None) -> str | None:
-        if value is not None:
-            resolve_bound(value, date(2000, 1, 1))  # raises ValueError when malformed
+        if value is None:
+            return value
+        if not _is_relative(value):
+            try:
+                date.fromisoformat(value.strip())
+            except ValueError:
+                # Say what is allowed: `today+30d` or `30/01/2026` are natural guesses.
+                raise ValueError(f"{value!r} is not a date bound. {DATE_BOUND_HELP}") from None
+        resolve_bound(value, date(2000, 1, 1))  # raises ValueError when out of the calendar
         return value
 
     def _strptime_format(self) -> str:
@@ -106,6 +138,41 @@ class DateStep(InputStep):
             ("date_too_early", {"min": longest}),
             ("date_too_late", {"max": longest}),
         ]
+
+    def contradictions(self) -> list[Contradiction]:
+        if self.min is None or self.max is None:
+            return []
+        if _is_relative(self.min) != _is_relative(self.max):
+            return []  # `today` against a fixed date: whether they cross depends on the day
+        empty_on = [day for day in _SAMPLE_DAYS if self._range_is_empty(day)]
+        if not empty_on:
+            return []
+        if len(empty_on) == len(_SAMPLE_DAYS):
+            return [
+                Contradiction(
+                    "dates",
+                    ("min",),
+                    f"`min` ({self.min}) is after `max` ({self.max}): no date is accepted",
+                    "Swap `min` and `max`, or correct the one that is wrong.",
+                )
+            ]
+        return [
+            Contradiction(
+                "some_dates",
+                ("min",),
+                f"on some days `min` ({self.min}) falls after `max` ({self.max}), e.g. when "
+                f"today is {empty_on[0].isoformat()}: no date is accepted then",
+                "Months differ in length: write both bounds in days, or both in months.",
+            )
+        ]
+
+    def _range_is_empty(self, today: date) -> bool:
+        assert self.min is not None
+        assert self.max is not None
+        try:
+            return resolve_bound(self.min, today) > resolve_bound(self.max, today)
+        except (ValueError, OverflowError):
+            return False  # a bound past the calendar's end: not a contradiction of the two
 
     def examples(self, ctx: StepContext) -> list[str]:
         day = ctx.today

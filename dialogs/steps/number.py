@@ -12,12 +12,21 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from typing import Any, Literal
 
 from pydantic import Field
 
-from dialogs.steps.base import Accepted, InputStep, Parsed, Rejected, Rejection, StepContext
+from dialogs.steps.base import (
+    Accepted,
+    Contradiction,
+    InputStep,
+    Parsed,
+    Rejected,
+    Rejection,
+    StepContext,
+)
+from dialogs.steps.values import Numbers
 
 _THOUSANDS = re.compile(r"(?<=\d)[ ,](?=\d{3}\b)")
 
@@ -73,6 +82,39 @@ class NumberStep(InputStep):
         found += [("number_too_small", {"min": _plain(self.min)})] if self.min is not None else []
         found += [("number_too_large", {"max": _plain(self.max)})] if self.max is not None else []
         return found
+
+    def possible_values(self) -> Numbers:
+        return Numbers(self.min, self.max, self.decimals)
+
+    def contradictions(self) -> list[Contradiction]:
+        if self.min is None or self.max is None:
+            return []
+        if self.min > self.max:
+            return [
+                Contradiction(
+                    "range",
+                    ("min",),
+                    f"`min` ({_plain(self.min)}) is above `max` ({_plain(self.max)}): "
+                    "no number is accepted",
+                    "Swap `min` and `max`, or correct the one that is wrong.",
+                )
+            ]
+        # Answers have at most `decimals` digits after the point: the smallest of them at
+        # or above `min` must not pass `max` (`min: 1.2`, `max: 1.8` take no whole number).
+        step = Decimal(1).scaleb(-self.decimals)
+        lowest = (self.min / step).to_integral_value(rounding=ROUND_CEILING) * step
+        if lowest > self.max:
+            digits = f"number with {self.decimals} decimals" if self.decimals else "whole number"
+            return [
+                Contradiction(
+                    "range",
+                    ("min",),
+                    f"no {digits} lies between `min` ({_plain(self.min)}) and `max` "
+                    f"({_plain(self.max)}): no number is accepted",
+                    "Widen the range, or allow more `decimals`.",
+                )
+            ]
+        return []
 
     def examples(self, ctx: StepContext) -> list[str]:
         low = self.min if self.min is not None and self.min > 1 else Decimal(1)

@@ -12,12 +12,22 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from dialogs.steps.base import Accepted, InputStep, Parsed, Rejected, Rejection, StepContext
+from dialogs.regex_language import Lengths, match_lengths
+from dialogs.steps.base import (
+    Accepted,
+    Contradiction,
+    InputStep,
+    Parsed,
+    Rejected,
+    Rejection,
+    StepContext,
+)
 
 DEFAULT_MAX_LENGTH = 100
 
@@ -58,6 +68,54 @@ class TextStep(InputStep):
         found += [("too_short", {"min": str(self.min_length)})] if self.min_length else []
         return found + ([("pattern", {})] if self.pattern else [])
 
+    def contradictions(self) -> list[Contradiction]:
+        if self.min_length > self.max_length:
+            return [
+                Contradiction(
+                    "length",
+                    ("min_length",),
+                    f"`min_length` ({self.min_length}) is above `max_length` "
+                    f"({self.max_length}): no answer is accepted",
+                    "Swap them, or correct the one that is wrong.",
+                )
+            ]
+        if self.pattern is None:
+            return []
+        lengths = match_lengths(self.pattern)
+        if lengths is None:
+            return [
+                Contradiction(
+                    "pattern",
+                    ("pattern",),
+                    f"no answer can match the pattern {self.pattern!r}",
+                    "Look for an empty class such as `[^\\s\\S]`, or `^`/`$` in the middle "
+                    "(answers are one line); test the pattern on a real answer.",
+                )
+            ]
+        # An empty answer never reaches the pattern: the shortest one checked has 1 character.
+        shortest = max(self.min_length, 1)
+        if lengths.shortest > self.max_length or lengths.longest < shortest:
+            return [
+                Contradiction(
+                    "pattern_length",
+                    ("pattern",),
+                    f"the pattern only matches answers of {_span(lengths)} characters, but "
+                    f"answers must have {shortest} to {self.max_length}",
+                    "Make the pattern's repetitions (`{n}`, `+`) agree with `min_length` "
+                    "and `max_length`.",
+                )
+            ]
+        return []
+
     def examples(self, ctx: StepContext) -> list[str]:
         candidates = ("Pema Wangmo", "Pema", "x" * max(self.min_length, 1))
         return [c for c in candidates if isinstance(self.parse(c, ctx), Accepted)][:1]
+
+
+def _span(lengths: Lengths) -> str:
+    """`11`, `2 to 5` or `3 or more`: how long the answers a pattern matches are."""
+    if lengths.longest == math.inf:
+        return f"{lengths.shortest} or more"
+    if lengths.longest == lengths.shortest:
+        return str(lengths.shortest)
+    return f"{lengths.shortest} to {int(lengths.longest)}"

@@ -27,6 +27,7 @@ from dialogs.steps.base import (
     StepContext,
     text_field,
 )
+from dialogs.steps.values import Booleans
 from dialogs.text import Text, localise
 
 
@@ -71,3 +72,6 @@ class YesNoStep(InputStep):
 
     def examples(self, ctx: StepContext) -> list[str]:
         return ["1", "2"]
+
+    def possible_values(self) -> Booleans:
+        return Booleans()
