@@ -5,20 +5,20 @@
 - W210: `answers.x` that may not be set yet on some path to the step (a branch skipped the
   question, a lookup failed); see `_flow.definitely_set`.
 
-Presence tests are not warned about. A name that a text tests for presence anywhere
-(`{% if answers.x %}`, `answers.x or ...`, `answers.x | default(...)`, `answers.x is
-defined`, or a condition that is just `answers.x`) is skipped in that whole text: its
-author has thought of it missing, and the usual idiom shows the value inside the `if`. A
-comparison (`answers.x == "a"`) is not a presence test: it reads the value, so it warns.
+E211 and E212 point at the wrong name inside the text and suggest the name it is most
+likely a misspelling of. Presence tests are not warned about (see `_names`): a name that a
+text tests for presence anywhere is skipped in that whole text, as its author has thought
+of it missing and the usual idiom shows the value inside the `if`.
 """
 
 from __future__ import annotations
 
-from jinja2 import TemplateSyntaxError, nodes
+from jinja2 import TemplateSyntaxError
 
 from dialogs.builtin_texts import BUILTIN_TEXTS
 from dialogs.checks._flow import after, definitely_set, saves_answer
-from dialogs.checks._sources import Source, sources
+from dialogs.checks._names import did_you_mean, reads
+from dialogs.checks._sources import Source, problem_at, sources
 from dialogs.expressions import CONTEXT_NAMES, TEXT_ENV, ExpressionError, references
 from dialogs.loader import Loaded
 from dialogs.problems import Problem
@@ -27,7 +27,6 @@ from dialogs.steps import StepBase
 CODES = ("W210", "E211", "E212")
 
 ANSWER_ROOTS = ("answers", "labels")
-PRESENCE_TESTS = frozenset({"defined", "undefined", "none"})
 
 
 def run(loaded: Loaded) -> list[Problem]:
@@ -37,28 +36,36 @@ def run(loaded: Loaded) -> list[Problem]:
     by_id: dict[str, StepBase] = {}
     for step in steps:
         by_id.setdefault(step.id, step)
+    answered = [s.id for s in steps if saves_answer(s)]
     before = definitely_set(definition)
     problems: list[Problem] = []
     for source in sources(definition):
         try:
             names = references(source.text, expression=source.kind == "condition").names
-            reads = _answer_reads(source)
+            found = reads(source, ANSWER_ROOTS)
         except (ExpressionError, TemplateSyntaxError):
             continue  # E221/E222
-        for name in sorted(names - _allowed_names(source)):
+        allowed = _allowed_names(source)
+        for name in sorted(names - allowed):
             problems.append(
-                loaded.at(
-                    source.path,
+                problem_at(
+                    loaded,
+                    source,
+                    (name,),
                     "E212",
                     f"unknown name {name!r}: it will always be empty",
-                    "Names: " + ", ".join(sorted(CONTEXT_NAMES)) + ".",
+                    did_you_mean(name, allowed)
+                    + "Names: "
+                    + ", ".join(sorted(CONTEXT_NAMES))
+                    + ".",
                 )
             )
-        tested = {name for name, presence in reads if presence}
+        tested = {read.path[0] for read in found if read.presence}
         unsure: set[str] = set()
-        for name in sorted({name for name, _ in reads}):
+        for root, name in sorted({(read.root, read.path[0]) for read in found}):
             if name not in by_id or not saves_answer(by_id[name]):
-                problems.append(_no_answer(loaded, source, name, by_id.get(name)))
+                owner = by_id.get(name)
+                problems.append(_no_answer(loaded, source, root, name, owner, answered))
             elif name not in tested:
                 unsure.add(name)
         known = _set_here(source, steps, before)
@@ -98,68 +105,25 @@ def _set_here(
     return after(steps, [b or frozenset() for b in before], source.step, "next")
 
 
-def _no_answer(loaded: Loaded, source: Source, name: str, step: StepBase | None) -> Problem:
+def _no_answer(
+    loaded: Loaded,
+    source: Source,
+    root: str,
+    name: str,
+    step: StepBase | None,
+    answered: list[str],
+) -> Problem:
     if step is None:
-        message = f"answers.{name}: there is no step {name!r}"
+        message = f"{root}.{name}: there is no step {name!r}"
+        hint = did_you_mean(name, answered, root + ".{}")
     else:
-        message = f"answers.{name}: step {name!r} ({getattr(step, 'type', '')}) saves no answer"
-    return loaded.at(source.path, "E211", message, "Name the id of a question or a lookup.")
-
-
-def _answer_reads(source: Source) -> set[tuple[str, bool]]:
-    """(step id, read in a presence test) for each `answers.<id>` / `labels.<id>`."""
-    condition = source.kind == "condition"
-    tree = TEXT_ENV.parse("{{ " + source.text + " }}" if condition else source.text)
-    found: set[tuple[str, bool]] = set()
-    if condition:  # the whole condition is a test
-        for output in tree.find_all(nodes.Output):
-            for node in output.nodes:
-                _walk(node, True, found)
-    else:
-        _walk(tree, False, found)
-    return found
-
-
-def _walk(node: nodes.Node, presence: bool, found: set[tuple[str, bool]]) -> None:
-    if isinstance(node, nodes.If | nodes.CondExpr):
-        _walk(node.test, True, found)
-        rest: list[nodes.Node | None] = (
-            [*node.body, *node.elif_, *node.else_]
-            if isinstance(node, nodes.If)
-            else [node.expr1, node.expr2]
-        )
-        for child in rest:
-            if child is not None:
-                _walk(child, False, found)
-    elif isinstance(node, nodes.Or):
-        _walk(node.left, True, found)
-        _walk(node.right, True, found)
-    elif isinstance(node, nodes.And | nodes.Not):
-        for child in node.iter_child_nodes():
-            _walk(child, presence, found)
-    elif isinstance(node, nodes.Filter) and node.name in ("default", "d") and node.node:
-        _walk(node.node, True, found)
-        for child in node.args:
-            _walk(child, False, found)
-    elif isinstance(node, nodes.Test) and node.name in PRESENCE_TESTS:
-        _walk(node.node, True, found)
-    elif isinstance(node, nodes.Getattr | nodes.Getitem):
-        _walk_access(node, presence, found)
-    else:
-        for child in node.iter_child_nodes():
-            _walk(child, False, found)
-
-
-def _walk_access(
-    node: nodes.Getattr | nodes.Getitem, presence: bool, found: set[tuple[str, bool]]
-) -> None:
-    inner = node.node
-    if isinstance(inner, nodes.Name) and inner.name in ANSWER_ROOTS:
-        if isinstance(node, nodes.Getattr):
-            found.add((node.attr, presence))
-        elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
-            found.add((node.arg.value, presence))
-        return
-    _walk(inner, presence, found)  # answers.citizen.name tests answers.citizen too
-    if isinstance(node, nodes.Getitem):
-        _walk(node.arg, False, found)
+        message = f"{root}.{name}: step {name!r} ({getattr(step, 'type', '')}) saves no answer"
+        hint = ""
+    return problem_at(
+        loaded,
+        source,
+        (root, name),
+        "E211",
+        message,
+        hint + "Name the id of a question or a lookup.",
+    )

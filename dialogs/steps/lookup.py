@@ -131,6 +131,11 @@ class LookupStep(EffectStep):
     def vouches_for_applicant(self) -> bool:
         return self.confirms_identity
 
+    def answer_fields(self) -> frozenset[str] | None:
+        if self.fields is None:
+            return None  # the whole reply: its keys are the registry's
+        return frozenset(self.fields) - {self.registered_phone or ""}  # checked, not kept
+
     def confirms(self, data: Any, phone: str | None) -> bool:
         """Whether a registry's reply is the citizen's own record: always, unless
         `registered_phone` names a field, whose number must be `phone` (the citizen's)."""
