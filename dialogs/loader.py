@@ -6,16 +6,18 @@ Positions let every problem point at its line and column.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from dialogs.definition import ServiceDefinition
 from dialogs.problems import Problem
 from dialogs.steps import STEP_TYPES
+from dialogs.steps.choice import OptionDef
+from dialogs.yaml_source import Locator as Locator
+from dialogs.yaml_source import parse_yaml as parse_yaml
 
 PathKey = tuple[str | int, ...]
 
@@ -31,42 +33,29 @@ CODES = (
     "E013",  # invalid value
     "E014",  # not a text
     "E015",  # not a step id nor a list of branches
+    "E016",  # a shared list used here has errors of its own
 )
 """Codes the loader reports for a definition file (E003 belongs to shared list files)."""
 
 
+_NOWHERE = Locator(None)
+
+
 @dataclass(frozen=True, slots=True)
-class Locator:
-    """Finds the line and column of a value in the YAML it was read from."""
+class SharedList:
+    """A shared option list (`services/lists/<name>.yaml`) and where its lines are.
 
-    root: yaml.Node | None
+    A list given without a file (`file == ""`, as tests do) has no lines of its own:
+    problems about its options point at the `options_from` that brought them in."""
 
-    def find(self, path: Sequence[str | int], *, key: bool = False) -> tuple[int, int]:
-        node = self.root
-        if node is None:
-            return 1, 1
-        key_node: yaml.Node | None = None
-        for part in path:
-            child = _child(node, part)
-            if child is None:
-                continue  # e.g. the discriminator name pydantic adds to a union's path
-            key_node, node = child
-        mark = (key_node if key and key_node is not None else node).start_mark
-        return mark.line + 1, mark.column + 1
+    options: list[Any]
+    file: str = ""
+    locator: Locator = _NOWHERE
+    broken: bool = False  # it has problems of its own, reported in its file
 
 
-def _child(node: yaml.Node, part: str | int) -> tuple[yaml.Node, yaml.Node] | None:
-    if isinstance(node, yaml.MappingNode) and isinstance(part, str):
-        for key_node, value_node in node.value:
-            if isinstance(key_node, yaml.ScalarNode) and key_node.value == part:
-                return key_node, value_node
-    if (
-        isinstance(node, yaml.SequenceNode)
-        and isinstance(part, int)
-        and 0 <= part < len(node.value)
-    ):
-        return node.value[part], node.value[part]
-    return None
+Lists = Mapping[str, list[Any] | SharedList]
+"""Shared lists by name: read from their files, or plain options (tests)."""
 
 
 @dataclass(slots=True)
@@ -78,6 +67,7 @@ class Loaded:
     locator: Locator
     problems: list[Problem] = field(default_factory=list)
     raw: Any = None
+    lists: Mapping[str, SharedList] = field(default_factory=dict)
 
     @property
     def service_id(self) -> str:
@@ -97,81 +87,48 @@ class Loaded:
         *,
         key: bool = False,
     ) -> Problem:
-        line, col = self.locator.find(self._written_at(path), key=key)
-        return Problem(self.file, line, col, code, message, hint)
+        file, locator, where = self._written_at(path)
+        line, col = locator.find(where, key=key)
+        return Problem(file, line, col, code, message, hint)
 
     def options_from_list(self, index: int) -> bool:
         """Whether step `index` takes its options from a shared list (`options_from`)."""
+        return self._list_name(index) is not None
+
+    def _list_name(self, index: int) -> str | None:
         steps = self.raw.get("steps") if isinstance(self.raw, dict) else None
         if not isinstance(steps, list) or not 0 <= index < len(steps):
-            return False
+            return None
         step = steps[index]
-        return isinstance(step, dict) and "options" not in step and "options_from" in step
+        if not isinstance(step, dict) or "options" in step:
+            return None
+        name = step.get("options_from")
+        return name if isinstance(name, str) else None
 
-    def _written_at(self, path: Sequence[str | int]) -> Sequence[str | int]:
-        # Options copied in from a shared list have no lines of their own in this file:
-        # point at the `options_from` that brought them in.
+    def _written_at(self, path: Sequence[str | int]) -> tuple[str, Locator, Sequence[str | int]]:
+        """The file, its locator and the path there where `path` of the model was written."""
         index = path[1] if len(path) >= 3 and path[0] == "steps" else None
-        if isinstance(index, int) and path[2] == "options" and self.options_from_list(index):
-            return ("steps", index, "options_from")
-        return path
+        if not isinstance(index, int) or path[2] != "options":
+            return self.file, self.locator, path
+        name = self._list_name(index)
+        if name is None:
+            return self.file, self.locator, path
+        shared = self.lists.get(name)
+        if shared is not None and shared.file:
+            # An option of a shared list is fixed in the list's file, at its own line.
+            return shared.file, shared.locator, ("options", *path[3:])
+        # Options of a list without a file have no lines: point at `options_from`.
+        return self.file, self.locator, ("steps", index, "options_from")
 
 
-def parse_yaml(text: str, file: str) -> tuple[Any, Locator, list[Problem]]:
-    """YAML text -> (data, locator, problems); duplicate keys are problems, not overwrites."""
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        return None, Locator(None), [_syntax_problem(exc, file)]
-    problems = [
-        Problem(
-            file,
-            k.start_mark.line + 1,
-            k.start_mark.column + 1,
-            "E002",
-            f"duplicate key {k.value!r}",
-            "Each key may appear once in a mapping.",
-        )
-        for k in _duplicate_keys(root)
-    ]
-    loader = yaml.SafeLoader("")
-    data = loader.construct_document(root) if root is not None else None
-    return data, Locator(root), problems
-
-
-def _syntax_problem(exc: yaml.MarkedYAMLError, file: str) -> Problem:
-    problem = exc.problem or str(exc)
-    mark = exc.problem_mark or exc.context_mark
-    hint = "Check indentation and quotes around this line."
-    unclosed = "end of stream" in problem or "<stream end>" in problem
-    if unclosed and exc.context_mark is not None:
-        # The file ended inside a quote or bracket: where it opened is what needs fixing,
-        # not the last line of the file.
-        mark = exc.context_mark
-        hint = "A quote or bracket opened here is never closed."
-    message = f"YAML syntax: {problem}" + (f" {exc.context}" if exc.context else "")
-    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-    return Problem(file, line, col, "E001", message, hint)
-
-
-def _duplicate_keys(node: yaml.Node | None) -> Iterator[yaml.Node]:
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            if isinstance(key_node, yaml.ScalarNode):
-                if key_node.value in seen:
-                    yield key_node
-                seen.add(key_node.value)
-            yield from _duplicate_keys(value_node)
-    elif isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            yield from _duplicate_keys(item)
-
-
-def load_text(text: str, file: str, lists: dict[str, list[Any]] | None = None) -> Loaded:
+def load_text(text: str, file: str, lists: Lists | None = None) -> Loaded:
     """Validate one definition's YAML text against the format."""
     data, locator, problems = parse_yaml(text, file)
-    loaded = Loaded(file, None, locator, problems, data)
+    shared = {
+        name: found if isinstance(found, SharedList) else SharedList(found)
+        for name, found in (lists or {}).items()
+    }
+    loaded = Loaded(file, None, locator, problems, data, shared)
     if data is None and not problems:
         problems.append(
             Problem(
@@ -186,53 +143,74 @@ def load_text(text: str, file: str, lists: dict[str, list[Any]] | None = None) -
     if problems:
         return loaded
     if isinstance(data, dict):
-        data = _with_lists(loaded, data, lists or {})
+        data = _with_lists(loaded, data)
     try:
         loaded.definition = ServiceDefinition.model_validate(data)
     except ValidationError as exc:
-        seen: set[tuple[int, int, str]] = set()
-        errors = exc.errors()
-        paths = [_path(error["loc"]) for error in errors]
-        for error, path in zip(errors, paths, strict=True):
-            if _is_union_error(error) and any(
-                len(other) > len(path) and other[: len(path)] == path for other in paths
-            ):
-                continue  # another member of the union explains it more precisely
-            problem = _schema_problem(loaded, error)
-            if (problem.line, problem.col, problem.code) not in seen:  # one per union branch
-                seen.add((problem.line, problem.col, problem.code))
-                loaded.problems.append(problem)
+        loaded.problems += _validation_problems(loaded, exc)
     return loaded
 
 
-def _with_lists(loaded: Loaded, data: dict[str, Any], lists: dict[str, list[Any]]) -> Any:
+def _validation_problems(
+    loaded: Loaded, exc: ValidationError, prefix: PathKey = ()
+) -> list[Problem]:
+    """pydantic's errors as problems at their lines (`prefix`: where the validated value
+    sits in the file)."""
+    found: list[Problem] = []
+    seen: set[tuple[int, int, str]] = set()
+    errors: list[Any] = [{**error, "loc": (*prefix, *error["loc"])} for error in exc.errors()]
+    paths = [_path(error["loc"]) for error in errors]
+    for error, path in zip(errors, paths, strict=True):
+        if _is_union_error(error) and any(
+            len(other) > len(path) and other[: len(path)] == path for other in paths
+        ):
+            continue  # another member of the union explains it more precisely
+        problem = _schema_problem(loaded, error)
+        if (problem.line, problem.col, problem.code) not in seen:  # one per union branch
+            seen.add((problem.line, problem.col, problem.code))
+            found.append(problem)
+    return found
+
+
+def _with_lists(loaded: Loaded, data: dict[str, Any]) -> Any:
     steps = data.get("steps")
     if not isinstance(steps, list):
         return data
+    lists = loaded.lists
     new_steps = []
     for index, step in enumerate(steps):
         name = step.get("options_from") if isinstance(step, dict) else None
         if isinstance(name, str):
+            where: list[str | int] = ["steps", index, "options_from"]
+            shared = lists.get(name)
             if step.get("options"):
                 loaded.problems.append(
-                    loaded.at(
-                        ["steps", index, "options_from"],
-                        "E005",
-                        "give either `options` or `options_from`, not both",
-                    )
+                    loaded.at(where, "E005", "give either `options` or `options_from`, not both")
                 )
-            elif name not in lists:
+            elif shared is None:
                 known = ", ".join(sorted(lists)) or "none"
                 loaded.problems.append(
                     loaded.at(
-                        ["steps", index, "options_from"],
+                        where,
                         "E006",
                         f"no shared list named {name!r}",
                         f"Lists in services/lists/: {known}.",
                     )
                 )
+            elif shared.broken:
+                # Its problems are reported once, in its own file; here only that this
+                # service cannot be published until the list is fixed.
+                loaded.problems.append(
+                    loaded.at(
+                        where,
+                        "E016",
+                        f"the shared list {name!r} has errors, so this step has no options",
+                        f"Fix the problems reported in {shared.file or 'the list'}.",
+                    )
+                )
+                step = {**step, "options": []}
             else:
-                step = {**step, "options": lists[name]}
+                step = {**step, "options": shared.options}
         new_steps.append(step)
     return {**data, "steps": new_steps}
 
@@ -331,15 +309,17 @@ def _schema_problem(loaded: Loaded, error: Any) -> Problem:
     )
 
 
-def parse_list(text: str, file: str) -> tuple[list[Any] | None, list[Problem]]:
-    """A shared option list (`services/lists/<name>.yaml`): its options, or problems."""
+_OPTIONS = TypeAdapter(list[OptionDef])
+
+
+def read_list(text: str, file: str) -> tuple[SharedList, list[Problem]]:
+    """A shared option list (`services/lists/<name>.yaml`) and its own problems, each at its
+    line in the list's file: a mistake in a list is fixed there, whichever service uses it."""
     data, locator, problems = parse_yaml(text, file)
     options = data.get("options") if isinstance(data, dict) else None
-    if problems:
-        return None, problems
-    if not isinstance(options, list) or not options:
+    if not problems and (not isinstance(options, list) or not options):
         line, col = locator.find(["options"])
-        return None, [
+        problems.append(
             Problem(
                 file,
                 line,
@@ -348,5 +328,17 @@ def parse_list(text: str, file: str) -> tuple[list[Any] | None, list[Problem]]:
                 "a list file needs `options:`",
                 "Write `options:` followed by one `- label` per line.",
             )
-        ]
-    return options, []
+        )
+    if not problems:
+        try:
+            _OPTIONS.validate_python(options)
+        except ValidationError as exc:
+            problems += _validation_problems(Loaded(file, None, locator), exc, ("options",))
+    valid = options if isinstance(options, list) and not problems else []
+    return SharedList(valid, file, locator, broken=bool(problems)), problems
+
+
+def parse_list(text: str, file: str) -> tuple[list[Any] | None, list[Problem]]:
+    """A shared option list's options (None when it has problems), and its problems."""
+    shared, problems = read_list(text, file)
+    return (None if shared.broken else shared.options), problems

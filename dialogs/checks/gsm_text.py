@@ -8,6 +8,7 @@ title and issuer, printed on a PDF) are left alone.
 
 from __future__ import annotations
 
+from dialogs.checks.default_language import lacks_default_language
 from dialogs.compiler import definition_texts
 from dialogs.gsm import non_gsm_characters
 from dialogs.loader import Loaded
@@ -24,6 +25,8 @@ def run(loaded: Loaded) -> list[Problem]:
     for path, text in definition_texts(definition):
         if path[0] == "description" or "document" in path:
             continue
+        if lacks_default_language(text):
+            continue  # E364 says what is wrong: the English text is missing, not its letters
         found = non_gsm_characters(localise(text, "en"))
         if found:
             shown = " ".join(f"{char!r} (U+{ord(char):04X})" for char in found[:5])

@@ -9,28 +9,28 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from dialogs.catalog import Catalog
 from dialogs.checker import check
+from dialogs.checks import FOLDER_CHECKS
 from dialogs.compiler import CompiledService, compile_service
-from dialogs.loader import Loaded, load_text, parse_list
+from dialogs.loader import Loaded, SharedList, load_text, read_list
 from dialogs.problems import Problem, has_errors
 
 LISTS_DIRNAME = "lists"
 TESTS_SUFFIX = ".tests.yaml"
 
 
-def load_lists(directory: Path) -> tuple[dict[str, list[Any]], list[Problem]]:
-    """Shared option lists from `<services>/lists/*.yaml`, by file name."""
-    lists: dict[str, list[Any]] = {}
+def load_lists(directory: Path) -> tuple[dict[str, SharedList], list[Problem]]:
+    """Shared option lists from `<services>/lists/*.yaml`, by file name, and their own
+    problems (at their lines in the list files; a list with problems is still named, so a
+    service using it is told the list is broken rather than that it does not exist)."""
+    lists: dict[str, SharedList] = {}
     problems: list[Problem] = []
     if directory.is_dir():
         for path in sorted(directory.glob("*.yaml")):
-            options, found = parse_list(path.read_text(encoding="utf-8"), str(path))
+            lists[path.stem], found = read_list(path.read_text(encoding="utf-8"), str(path))
             problems += found
-            if options is not None:
-                lists[path.stem] = options
     return lists, problems
 
 
@@ -66,11 +66,11 @@ def folder_digest(paths: Sequence[Path]) -> str:
     return digest.hexdigest()
 
 
-def load_file(path: Path) -> Loaded:
+def load_file(path: Path, lists: dict[str, SharedList] | None = None) -> Loaded:
     """Load one definition with the shared lists of its folder, and check it."""
-    lists, list_problems = load_lists(path.parent / LISTS_DIRNAME)
+    if lists is None:
+        lists, _ = load_lists(path.parent / LISTS_DIRNAME)  # theirs: reported by the folder
     loaded = load_text(path.read_text(encoding="utf-8"), str(path), lists)
-    loaded.problems[:0] = list_problems
     if loaded.definition is not None:
         loaded.problems += check(loaded)
     return loaded
@@ -83,10 +83,14 @@ class Repository:
     loaded: list[Loaded] = field(default_factory=list)
     catalog: Catalog = field(default_factory=Catalog)
     digest: str = ""  # of the files as they were read (`folder_digest`)
+    list_problems: list[Problem] = field(default_factory=list)  # the shared lists' own
 
     @property
     def problems(self) -> list[Problem]:
-        return [p for item in self.loaded for p in item.problems]
+        """Every problem once: a shared list's option is checked with each service using
+        it, and reported at the same line of the list."""
+        found = self.list_problems + [p for item in self.loaded for p in item.problems]
+        return list(dict.fromkeys(found))
 
     def service(self, name: str) -> CompiledService | None:
         """A service by id or by file name."""
@@ -100,13 +104,34 @@ class Repository:
 
 
 def load_repository(paths: Sequence[Path]) -> Repository:
-    """Load, check and compile every definition under `paths`."""
+    """Load, check and compile every definition under `paths`, the shared lists of their
+    folders, and what holds between files (ids, reference prefixes)."""
     repository = Repository(digest=folder_digest(paths))
-    compiled: list[CompiledService] = []
+    folders: dict[Path, dict[str, SharedList]] = {}
     for path in definition_files(paths):
-        loaded = load_file(path)
-        repository.loaded.append(loaded)
-        if loaded.definition is not None and not has_errors(loaded.problems):
-            compiled.append(compile_service(loaded.definition))
+        lists = folders.get(path.parent)
+        if lists is None:
+            lists, found = load_lists(path.parent / LISTS_DIRNAME)
+            folders[path.parent] = lists
+            repository.list_problems += found
+        repository.loaded.append(load_file(path, lists))
+    # A problem between two files belongs to the file where it is reported, so that file's
+    # service is refused on reload while the other one goes on.
+    by_file = {item.file: item for item in repository.loaded}
+    for run_check in FOLDER_CHECKS.values():
+        for problem in run_check(repository.loaded):
+            _add(by_file[problem.file], problem)
+    compiled = [
+        compile_service(item.definition)
+        for item in repository.loaded
+        if item.definition is not None and not has_errors(item.problems)
+    ]
     repository.catalog = Catalog.of(compiled)
     return repository
+
+
+def _add(loaded: Loaded, problem: Problem) -> None:
+    """Add a problem found between files, in line order among the file's own."""
+    own = loaded.file
+    loaded.problems.append(problem)
+    loaded.problems.sort(key=lambda p: (p.file != own, p.line, p.col))

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from dialogs.loader import CODES, load_text, parse_list
+from dialogs.loader import CODES, Lists, SharedList, load_text, parse_list
 from dialogs.problems import has_errors
 from dialogs.steps.choice import ChoiceStep
+from dialogs.yaml_source import UNCLOSED_QUOTE
 
 HEAD = "format: 1\nid: fixture\nversion: 1\ntitle: Fixture\nsteps:\n"  # steps start on line 6
-LISTS = {"districts": ["Paro", "Thimphu"]}
+LISTS: Lists = {
+    "districts": ["Paro", "Thimphu"],
+    "broken": SharedList([], "lists/broken.yaml", broken=True),
+}
 
 # (code, definition text, line, column) of the one problem expected.
 CASES = [
@@ -25,6 +29,12 @@ CASES = [
         19,
     ),
     ("E006", HEAD + "  - id: a\n    type: choice\n    prompt: x\n    options_from: nope\n", 9, 19),
+    (
+        "E016",
+        HEAD + "  - id: a\n    type: choice\n    prompt: x\n    options_from: broken\n",
+        9,
+        19,
+    ),
     ("E010", HEAD + "  - id: a\n    type: text\n  - id: b\n    type: end\n    prompt: x\n", 6, 5),
     ("E010", "format: 1\nid: x1\nversion: 1\nsteps: [{id: a, type: end, prompt: x}]\n", 1, 1),
     ("E011", HEAD + "  - id: a\n    type: text\n    prompt: x\n    promt: y\n", 9, 5),
@@ -51,7 +61,7 @@ def test_every_loader_code_is_tested() -> None:
 def test_syntax_problem_names_the_cause() -> None:
     problem = load_text(HEAD + '  - id: a\n    prompt: "open\n', "s.yaml").problems[0]
     assert "while scanning a quoted scalar" in problem.message
-    assert problem.hint == "A quote or bracket opened here is never closed."
+    assert problem.hint == UNCLOSED_QUOTE
 
 
 def test_duplicate_keys_are_found_at_any_depth() -> None:
