@@ -1,4 +1,5 @@
-"""Conversation tests a civil servant writes beside a service (`<id>.tests.yaml`).
+"""Conversation tests a civil servant writes beside a service (`<id>.tests.yaml`), played
+on each channel (their format and its reading: `dialogs.test_format`).
 
 ```yaml
 service: business-registration
@@ -27,16 +28,12 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from datetime import datetime
 
 from dialogs.catalog import Catalog
 from dialogs.compiler import CompiledService
 from dialogs.driver import EffectTable, run
 from dialogs.gsm import septets, sms_size
-from dialogs.loader import parse_yaml
 from dialogs.media import PROFILES, Medium
 from dialogs.messages import (
     Application,
@@ -56,86 +53,37 @@ from dialogs.messages import (
     SubmissionResult,
     Understand,
 )
-from dialogs.problems import Problem
 from dialogs.render import renderer_for
 from dialogs.session import Snapshot
 from dialogs.steps import EffectStep
+from dialogs.test_format import (
+    NOTHING_EXPECTED,
+    TEST_CODE,
+    TEST_PHONE,
+    Case,
+    Exchange,
+    LookupMock,
+    Strings,
+    SubmissionMock,
+    TestFile,
+    parse_tests,
+    read_tests,
+)
 
-TEST_PHONE = "+97517123456"
-TEST_CODE = "123456"  # the code "sent" by SMS in a conversation test
+__all__ = [  # the format, read where the tests are played
+    "NOTHING_EXPECTED",
+    "TEST_CODE",
+    "TEST_PHONE",
+    "Case",
+    "Exchange",
+    "LookupMock",
+    "SubmissionMock",
+    "TestFile",
+    "parse_tests",
+    "read_tests",
+]
+
 CODE_TRIES = 5
-Strings = str | list[str]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Exchange(_Model):
-    """One message from the citizen (none for the first screen) and what must follow."""
-
-    send: str | None = Field(default=None, description="What the citizen types.")
-    screen: str | None = Field(default=None, description="The exact screen expected.")
-    screen_contains: Strings = Field(default_factory=list, description="Text that must show.")
-    screen_not_contains: Strings = Field(default_factory=list, description="Text that must not.")
-    at: str | None = Field(default=None, description="Step the conversation must be at after.")
-    ended: bool | None = Field(default=None, description="Whether the conversation ended.")
-
-
-class LookupMock(_Model):
-    """A registry's answer: JSON `data`, or an `error` (timeout, not found...)."""
-
-    data: Any = None
-    error: str | None = None
-
-
-class SubmissionMock(_Model):
-    ok: bool = True
-    reference: str | None = None
-    link: str | None = None
-
-
-class Case(_Model):
-    """One conversation: a list of exchanges, with mocks and final expectations."""
-
-    name: str
-    channels: list[Medium] = Field(default_factory=lambda: list(Medium))
-    lang: str = "en"
-    today: date = date(2026, 11, 28)
-    phone: str = Field(default=TEST_PHONE, description="The number the citizen holds.")
-    proved: bool = Field(
-        default=True,
-        description="On the web chat and Telegram: the number was proved before (false: "
-        "the case proves it; the code sent is 123456).",
-    )
-    lookups: dict[str, LookupMock] = Field(default_factory=dict)
-    submission: SubmissionMock = Field(default_factory=SubmissionMock)
-    steps: list[Exchange] = Field(min_length=1)
-    answers: dict[str, Any] = Field(default_factory=dict, description="Saved answers (subset).")
-    ended: bool | None = None
-    submitted: bool | None = None
-    submitted_answers: dict[str, Any] = Field(default_factory=dict)
-
-
-class TestFile(_Model):
-    service: str
-    cases: list[Case] = Field(min_length=1)
-
-
-def parse_tests(text: str, file: str) -> tuple[TestFile | None, list[Problem]]:
-    """A tests file from its YAML text, or the problems found in it."""
-    data, locator, problems = parse_yaml(text, file)
-    if problems:
-        return None, problems
-    try:
-        return TestFile.model_validate(data), []
-    except ValidationError as exc:
-        found = []
-        for error in exc.errors():
-            line, col = locator.find(tuple(error["loc"]))
-            where = ".".join(str(p) for p in error["loc"])
-            found.append(Problem(file, line, col, "E100", f"{where}: {error['msg']}"))
-        return None, found
 
 
 @dataclass
@@ -259,6 +207,9 @@ def run_case(
     if service is None:
         result.failures.append(f"unknown service {service_id!r}")
         return result
+    if not case.expects():
+        result.failures.append(NOTHING_EXPECTED)
+        return result
     mocks = Mocks(case, service, understand, result)
 
     def perform(effect: Effect) -> EffectResult:
@@ -284,6 +235,8 @@ def run_case(
         outcome = run(catalog, snapshot, inbound, perform)
         snapshot = outcome.snapshot
         screens = [renderer.render(reply).text for reply in outcome.replies]
+        # The options as every channel offers them (numbered text, buttons, a keyboard).
+        options = [o.label for reply in outcome.replies for o in reply.options if not o.nav]
         said = "(dial)" if exchange.send is None else repr(exchange.send)
         result.transcript.append(f"> {said}\n" + "\n".join(screens))
         where = f"step {number} (after {said})"
@@ -292,6 +245,7 @@ def run_case(
         result.failures += [
             f"{where}: {f}" for f in _exchange_failures(exchange, screens, snapshot)
         ]
+        result.failures += [f"{where}: {f}" for f in _option_failures(exchange, options)]
     assert snapshot is not None
     result.failures += _case_failures(case, snapshot, mocks.submitted)
     return result
@@ -320,6 +274,18 @@ def _exchange_failures(exchange: Exchange, screens: list[str], snapshot: Snapsho
         failures.append(f"at step {snapshot.step!r}, expected {exchange.at!r}")
     if exchange.ended is not None and snapshot.ended != exchange.ended:
         failures.append(f"ended is {snapshot.ended}, expected {exchange.ended}")
+    return failures
+
+
+def _option_failures(exchange: Exchange, options: list[str]) -> list[str]:
+    """What the options shown miss of an exchange (capitals do not matter)."""
+    shown = [label.casefold() for label in options]
+    failures: list[str] = []
+    if exchange.options is not None and shown != [o.casefold() for o in exchange.options]:
+        failures.append(f"options shown are {options!r}, expected {exchange.options!r}")
+    for label in _as_list(exchange.options_contain):
+        if label.casefold() not in shown:
+            failures.append(f"no option {label!r} among the options shown {options!r}")
     return failures
 
 
@@ -360,27 +326,6 @@ def run_file(
             if media is None or medium in media:
                 results.append(run_case(catalog, tests.service, case, medium, understand))
     return results
-
-
-def unknown_steps(catalog: Catalog, tests: TestFile) -> list[str]:
-    """Step names used by `at:` or lookups that the service does not have."""
-    service = catalog.get(tests.service)
-    if service is None:
-        return [tests.service]
-    names = {e.at for c in tests.cases for e in c.steps if e.at} | {
-        k for c in tests.cases for k in c.lookups
-    }
-    lookups = {  # the steps `lookups:` mocks: those asking a registry
-        k
-        for k, s in service.steps.items()
-        if isinstance(s, EffectStep) and s.effect_type is LookupRequest
-    }
-    return sorted(
-        n
-        for n in names
-        if n not in service.steps
-        or (n in {k for c in tests.cases for k in c.lookups} and n not in lookups)
-    )
 
 
 def _indent(text: str) -> str:
