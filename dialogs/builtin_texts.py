@@ -63,6 +63,11 @@ BUILTIN_TEXTS: Final[dict[str, dict[str, str]]] = {
     "approved": {"en": "Your application {{ reference }} is approved."},
     "approved_document": {"en": "Your application {{ reference }} is approved. {{ title }}:"},
     "rejected": {"en": "Your application {{ reference }} is not approved: {{ reason }}"},
+    # Said when an application goes to an officer (a submit step's `acknowledgement`).
+    "review_received": {
+        "en": "Application {{ submission.reference }} received. An officer will review it "
+        "and we will send you the decision. Send STATUS to follow it."
+    },
     "greeting": {"en": "Kuzuzangpo!", "dz": "ཀུ་ཟུ་ཟང་པོ།"},
     "not_understood": {"en": "Sorry, I did not understand that."},
     "did_you_mean": {"en": "Did you mean: {{ title }}?"},

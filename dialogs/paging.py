@@ -2,6 +2,9 @@
 
 Options keep their absolute numbers across pages ("9. Punakha" on page 2), so an answer
 means the same whatever page is showing. Pages with a following page end with "98. More".
+A long text with a few answers (a summary's "1. Confirm 2. Change an answer", an info
+page's "1. Continue") is split with those answers repeated on every page: a key works on
+every page, so every page says what it does. Only a list too long to repeat is paged.
 Sizes are added up line by line (a screen is its lines joined by newlines, exactly as the
 USSD and SMS renderers print them) so paging a long list costs one pass, not a render per
 candidate page.
@@ -110,11 +113,25 @@ def _paginate(reply: Reply, profile: MediumProfile, more_label: str) -> list[Rep
         options = (*shown, *(() if last else (more,)), *navs)
         return Reply(body, options, reply.link if last else None, reply.end and last)
 
-    whole = text_cost(reply.text) + sum(option_costs) + nav_cost + link_cost
+    answers_cost = sum(option_costs)
+    whole = text_cost(reply.text) + answers_cost + nav_cost + link_cost
     if whole <= limit and len(answers) + len(navs) <= max_options:
         return [reply]
-
     pages: list[Reply] = []
+    footer = answers_cost + nav_cost  # the answers and navigation lines of every page
+    if (
+        answers
+        and footer + more_cost <= limit // 2  # leaves at least half a screen to the text
+        and footer + link_cost < limit
+        and len(answers) + len(navs) + 1 <= max_options
+    ):
+        text = reply.text
+        while text and text_cost(text) + footer + link_cost > limit:
+            head, text = _split(text, lambda t: cost(t) + footer + more_cost <= limit)
+            pages.append(page(head, answers, last=False))
+        pages.append(page(text, answers, last=True))
+        return pages
+
     text = reply.text
     first_option = option_costs[0] if option_costs else 0
     room = limit - more_cost - nav_cost

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 
 from dialogs.checks import (
     acceptance,
+    acknowledgement,
     assurance,
     between_files,
     conditions,
@@ -62,6 +63,7 @@ MODULES = (
     long_choices,
     number_zero,
     assurance,
+    acknowledgement,
 )
 
 CHECKS: dict[str, Check] = {module.__name__.rsplit(".", 1)[1]: module.run for module in MODULES}

@@ -12,7 +12,7 @@ from dialogs.engine import answers, navigation, screens, verification
 from dialogs.engine.turn import Turn
 from dialogs.messages import Effect, EffectResult, Reply
 from dialogs.session import Asking
-from dialogs.steps.effect import Advance, EffectStep, Taken
+from dialogs.steps.effect import Advance, EffectStep, Taken, shows_submission
 from dialogs.text import Text
 
 
@@ -112,4 +112,20 @@ def apply(turn: Turn, service: CompiledService, current: EffectStep, taken: Take
         draft.submission = dict(taken.submission)
     draft.state = Asking()
     turn.event(taken.event, **taken.details)
+    said = len(turn.replies)
     navigation.advance(turn, service, current.id, FAIL if taken.failed else NEXT)
+    if taken.text or taken.builtin:
+        _acknowledge(turn, service, taken, said)
+
+
+def _acknowledge(turn: Turn, service: CompiledService, taken: Advance, at: int) -> None:
+    """Say the step's acknowledgement before the screen it advanced to (`at`). The
+    built-in one stands in only for an author who wrote none: a next step that shows
+    the submission (`{{ submission.reference }}`) is the author's own acknowledgement."""
+    if taken.text:
+        text = turn.text(taken.text)
+    elif shows_submission(service.steps[turn.draft.step].message()):
+        return
+    else:
+        text = turn.builtin(taken.builtin)
+    turn.replies.insert(at, Reply(text))

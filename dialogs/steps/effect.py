@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
+from dialogs.expressions import ExpressionError, references
 from dialogs.messages import Effect, EffectResult
 from dialogs.steps.base import StepBase, StepKind
 from dialogs.text import Text
@@ -74,13 +75,19 @@ class Advance:
     """Go on from the step: along its `next` way, or its failure way when `failed`.
 
     For a step that saves an answer, `answer` becomes it (None: it is forgotten); a
-    `submission` is kept for later steps (`{{ submission.reference }}`)."""
+    `submission` is kept for later steps (`{{ submission.reference }}`).
+
+    An acknowledgement is said before the next step's screen: the definition's `text`
+    always; else the built-in message `builtin`, unless the next step shows the
+    submission itself (`shows_submission`: its author already acknowledges it)."""
 
     event: str
     details: Mapping[str, Any] = field(default_factory=dict)
     failed: bool = False
     answer: Any = None
     submission: Mapping[str, Any] | None = None
+    text: Text | None = None
+    builtin: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +105,20 @@ class Halt:
 
 Taken = Advance | Halt
 """What an effect's result does to the conversation."""
+
+
+def shows_submission(message: Text | None) -> bool:
+    """Whether a step's message shows the submission (`{{ submission.reference }}`...) in
+    some language: then it is its author's acknowledgement of it, and the built-in one
+    is left out (`Advance`)."""
+    sources = message.values() if isinstance(message, dict) else [message or ""]
+    for source in sources:
+        try:
+            if "submission" in references(source).names:
+                return True
+        except ExpressionError:
+            continue  # a broken template (reported by the checker) shows nothing
+    return False
 
 
 class EffectStep(StepBase):

@@ -16,6 +16,12 @@ The engine emits a submission effect with an idempotency key (conversation + ste
 gateway stores it durably and feeds back the reference and document link, which later
 steps show as `{{ submission.reference }}` and `{{ submission.link }}`.
 
+An application that goes to an officer is acknowledged before the next step: the
+reference, what happens next and how to follow it (`acknowledgement`, default the
+built-in `review_received`, left out when the next step shows the submission, such as
+`{{ submission.reference }}`).
+The permit comes with the officer's approval, by message.
+
 An `instant` document is issued only on a path where a registry confirmed the applicant's
 identity (a lookup with `confirms_identity`): the checker refuses a definition where it
 could be reached otherwise, and the engine sends such an application to an officer
@@ -62,6 +68,10 @@ class ApplicationLimits(BaseModel):
     days: int = Field(default=30, ge=1, le=3650, description="The window counted.")
 
 
+SUBMISSION_FIELDS = frozenset({"reference", "status", "link", "held"})
+"""What later steps read as `submission.<field>` (see `take`)."""
+
+
 class SubmitStep(EffectStep):
     """Submits the answers; `instant` issues the document, `review` waits for an officer."""
 
@@ -81,6 +91,12 @@ class SubmitStep(EffectStep):
     )
     wait: Text | None = text_field(
         "Shown if submitting fails for now and the citizen must try again."
+    )
+    acknowledgement: Text | None = text_field(
+        "Said when the application goes to an officer (`review`), before the next step: "
+        "its reference, what happens next, how to follow it. Default: the built-in text "
+        "`review_received`, said only when the next step does not show the submission "
+        "(`{{ submission.reference }}`...) itself."
     )
     assurance: Literal["registry", "self-declared"] = Field(
         default="registry",
@@ -126,6 +142,12 @@ class SubmitStep(EffectStep):
 
     def needs_confirmed_applicant(self) -> bool:
         return self.mode == "instant" and self.assurance == "registry"
+
+    def submission_fields(self) -> frozenset[str] | None:
+        if self.mode == "review" or self.document is None:
+            # No document is issued now: `link` is None (and would print "None").
+            return SUBMISSION_FIELDS - {"link"}
+        return SUBMISSION_FIELDS
 
     def request(self, ctx: EffectContext) -> Submission:
         given = ctx.answers_on_path()
@@ -194,4 +216,14 @@ class SubmitStep(EffectStep):
         }
         if result.held:
             stored["held"] = True
-        return Advance("submitted", {"reference": result.reference}, submission=stored)
+        details = {"reference": result.reference}
+        if result.status != "pending":  # issued at once: the next step shows the document
+            return Advance("submitted", details, submission=stored)
+        # Gone to an officer: the citizen learns the reference and how to follow it.
+        return Advance(
+            "submitted",
+            details,
+            submission=stored,
+            text=self.acknowledgement,
+            builtin="review_received",
+        )

@@ -814,3 +814,52 @@ def test_a_new_branch_with_a_notice_shows_it_then_returns(services_catalog: Cata
     assert chat.snap.step == "review"
     assert "Type: Medium" in chat.screen
     assert "Activity: Tailoring" in chat.screen
+
+
+_ASKED = "".join(
+    f"""
+  - id: answer_{n}
+    type: text
+    label: Answer number {n}
+    prompt: Answer {n}
+    max_length: 30"""
+    for n in range(1, 5)
+)
+LONG_SUMMARY = f"""
+format: 1
+id: long-summary
+version: 1
+title: Long summary
+steps:{_ASKED}
+  - id: review
+    type: summary
+    prompt: Check your application
+  - id: done
+    type: end
+    prompt: Thank you.
+"""
+
+
+def test_every_page_of_a_long_ussd_summary_shows_its_keys_and_one_confirms() -> None:
+    chat = Chat(Catalog.of([compile_yaml(LONG_SUMMARY)]), channel=Medium.USSD)
+    chat.send("")
+    for n in range(1, 5):
+        chat.send(f"Answer {n} is this long sentence")
+    assert chat.snap.step == "review"
+    first = chat.screen
+    chat.send("98")
+    assert chat.snap.page == 1
+    second = chat.screen
+    assert "Answer number 4: Answer 4" in second  # two pages hold the summary
+    for screen in (first, second):
+        assert len(screen) <= 182, screen
+        assert "1. Confirm\n2. Change an answer" in screen
+    assert first.startswith("Check your application\nAnswer number 1:")
+    assert first.endswith("\n98. More\n0. Back")
+    assert second.endswith("2. Change an answer\n0. Back")
+    chat.send("0")  # back to page 1, where "1" confirms as it says
+    assert chat.snap.page == 0
+    assert chat.screen == first
+    outcome = chat.send("1")
+    assert chat.screen == "Thank you."
+    assert outcome.replies[-1].end
