@@ -11,7 +11,7 @@ RASA_VENV ?= $(HOME)/.cache/gateway/rasa-$(RASA_VERSION)
 RASA_STAMP := $(RASA_VENV)/.installed
 PYENV_ROOT ?= $(HOME)/.pyenv
 
-.PHONY: run test test-fast lint typecheck pytest browser rasa check-services bench clean
+.PHONY: run test test-fast lint typecheck pytest browser graphviz rasa check-services bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,7 +39,7 @@ test-fast: $(STAMP)
 	$(BIN)/pytest -q -m "not integration"
 
 # Unbuffered: a log cut short (a CI time limit) still ends at the test that was running.
-pytest: $(STAMP) browser rasa
+pytest: $(STAMP) browser graphviz rasa
 	PYTHONUNBUFFERED=1 GATEWAY_RASA_HOME=$(RASA_VENV) $(BIN)/pytest -q
 
 # The web chat test drives Debian's Chromium (Playwright never downloads a browser here).
@@ -50,6 +50,18 @@ browser:
 	else \
 		echo "chromium is missing: run 'sudo apt-get install -y --no-install-recommends chromium'" \
 			"(the browser test fails without it)" >&2; \
+	fi
+
+# `gateway graph --output flow.svg` (and .png, .pdf) draws with Graphviz's `dot`: Debian's
+# package. The .mmd and .dot sources need nothing; without `dot` a picture fails, saying so.
+graphviz:
+	@if command -v dot >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends graphviz) \
+			|| echo "graphviz could not be installed: the picture tests are skipped" >&2; \
+	else \
+		echo "graphviz is missing: run 'sudo apt-get install -y --no-install-recommends graphviz'" \
+			"(gateway graph cannot draw .svg, .png or .pdf without it)" >&2; \
 	fi
 
 # Installs once (about 3 minutes); reruns find the stamp. Python 3.10 comes from PATH or

@@ -45,6 +45,7 @@ SERVICE_FIXTURES = frozenset(
         "redis_cluster",  # tests/state/conftest.py
         "embedded_redis",
         "browser",  # Chromium: tests/gateway/api/
+        "graphviz",  # its `dot`: tests/gateway/conftest.py
     }
 )
 SERVICE_PORTS = frozenset({6379, 5432, 5005})  # Redis, PostgreSQL, Rasa

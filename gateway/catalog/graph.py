@@ -1,59 +1,185 @@
-"""`gateway graph`: the service's own machine of moves, drawn by transitions' GraphMachine.
+"""`gateway graph`: the service's own machine of moves, as a diagram.
 
-Mermaid text always; SVG or PNG through graphviz when both its Python package and the
-`dot` program are installed. The picture holds exactly the moves the engine takes: the
-states and transitions are read from the compiled machine (`get_triggers`,
-`get_transitions`), never worked out again from the definition.
+The picture holds exactly the moves the engine takes: the states and transitions are read
+from the compiled `transitions` machine (`get_triggers`, `get_transitions`), never worked
+out again from the definition. Each step shows its question (the default language,
+shortened) under its id; the ends are drawn apart (a double border, and Mermaid's `[*]`).
+
+Mermaid text and Graphviz DOT source are written here and need nothing installed; SVG, PNG
+and PDF pictures are drawn by Graphviz's `dot` program (Debian's `graphviz` package,
+installed by `make graphviz`), and a missing `dot` is a `GraphError` that says so.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
+import subprocess
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
 
-from transitions.extensions import GraphMachine
+from dialogs.compiler import EDIT, FAIL, CompiledService
+from dialogs.steps import StepBase
+from dialogs.text import DEFAULT_LANGUAGE, localise
 
-from dialogs.compiler import CompiledService
+LABEL_LENGTH = 40  # characters of a question shown under its step id: a readable box
+SOURCE_FORMATS = {".mmd": "mermaid", ".mermaid": "mermaid", ".dot": "dot", ".gv": "dot"}
+PICTURE_FORMATS = (".svg", ".png", ".pdf")  # drawn by graphviz's `dot`
+DOT_SECONDS = 60  # a service's diagram takes well under a second; a hung `dot` must not hang us
+INSTALL_HINT = (
+    "install graphviz (Debian/Ubuntu: `sudo apt-get install graphviz`, or `make graphviz`), "
+    "or write the source with --output flow.dot or flow.mmd, which needs nothing installed"
+)
 
 
-def _picture(service: CompiledService, engine: Literal["graphviz", "mermaid"]) -> Any:
-    title = service.definition.title
-    name = title if isinstance(title, str) else title.get("en", service.id)
+class GraphError(Exception):
+    """Why a picture could not be written (the CLI prints it and exits 1)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """One transition of the machine, as drawn."""
+
+    source: str
+    dest: str
+    trigger: str
+    condition: str | None  # the branch's `if`, as written
+
+
+def formats() -> list[str]:
+    """The file extensions `--output` accepts."""
+    return [*SOURCE_FORMATS, *PICTURE_FORMATS]
+
+
+def moves(service: CompiledService) -> list[Move]:
+    """The machine's transitions, in the order the engine tries them."""
     machine = service.machine
-    picture = GraphMachine(
-        states=list(service.order),
-        initial=machine.initial,
-        auto_transitions=False,
-        graph_engine=engine,
-        show_conditions=True,
-        title=f"{name} (v{service.version})",
-    )
-    for trigger in machine.get_triggers(*service.order):
-        for move in machine.get_transitions(trigger):
-            conditions = [condition.func for condition in move.conditions]
-            picture.add_transition(trigger, move.source, move.dest, conditions=conditions)
-    return picture
+    found: list[Move] = []
+    for source in service.order:
+        for trigger in machine.get_triggers(source):
+            for move in machine.get_transitions(trigger, source):
+                if move.dest is None:
+                    continue
+                names = [
+                    c.func.__name__ if c.target else f"not ({c.func.__name__})"
+                    for c in move.conditions
+                    if callable(c.func)
+                ]
+                condition = " and ".join(names) or None
+                found.append(Move(source, move.dest, trigger, condition))
+    return found
+
+
+def question(step: StepBase, limit: int = LABEL_LENGTH) -> str:
+    """What the step says, in the default language, shortened to one readable line.
+
+    Template tags are left out (`{% if %}`) and inserted values shown as `…`: the diagram is
+    about the flow, not the wording of one case.
+    """
+    text = localise(step.message(), DEFAULT_LANGUAGE)
+    if not text:
+        return f"({getattr(step, 'type', step.kind)})"  # a lookup or a submission says nothing
+    text = re.sub(r"\{%.*?%\}", "", text, flags=re.S)
+    text = re.sub(r"\{\{.*?\}\}", "…", text, flags=re.S)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def ends(service: CompiledService) -> list[str]:
+    """The steps a conversation ends at."""
+    return [name for name in service.order if service.steps[name].kind == "final"]
+
+
+_MERMAID_SAFE = str.maketrans(
+    {'"': "'", ";": ",", "#": "No.", "{": "(", "}": ")", "<": "(", ">": ")"}
+)
+
+
+def _title(service: CompiledService) -> str:
+    return f"{localise(service.definition.title, DEFAULT_LANGUAGE)} (v{service.version})"
 
 
 def mermaid(service: CompiledService) -> str:
     """The service as a Mermaid state diagram (paste into any Markdown viewer)."""
-    text = str(_picture(service, "mermaid").get_graph().draw(None)).rstrip()
-    # transitions writes the title alone in the front matter; Mermaid wants `title: ...`.
-    head, separator, rest = text.partition("\n---\n")
-    if head.startswith("---\n") and separator and ":" not in head[4:]:
-        text = f"---\ntitle: {head[4:]}\n---\n{rest}"
-    return text
+
+    def clean(text: str) -> str:  # what Mermaid would read as syntax in a description
+        return text.translate(_MERMAID_SAFE)
+
+    lines = ["---", f"title: {clean(_title(service))}", "---", "stateDiagram-v2", "  direction LR"]
+    lines += [f"  {name} : {clean(question(service.steps[name]))}" for name in service.order]
+    lines.append(f"  [*] --> {service.start}")
+    for move in moves(service):
+        label = move.trigger + (f" [{move.condition}]" if move.condition else "")
+        lines.append(f"  {move.source} --> {move.dest}: {label}")
+    finals = ends(service)
+    lines += [f"  {name} --> [*]" for name in finals]
+    if finals:
+        lines.append("  classDef ending stroke-width:4px,font-weight:bold")
+        lines.append(f"  class {','.join(finals)} ending")
+    return "\n".join(lines)
 
 
-def draw(service: CompiledService, output: Path) -> str:
-    """Write an SVG/PNG picture; says why not when graphviz is missing."""
-    if shutil.which("dot") is None:
-        return "graphviz is not installed (apt-get install graphviz); Mermaid text printed only"
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def dot(service: CompiledService) -> str:
+    """The service as Graphviz DOT source (`dot -Tsvg` draws it)."""
+    finals = set(ends(service))
+    lines = [
+        f"digraph {_quoted(service.id)} {{",
+        f"  graph [label={_quoted(_title(service))}, labelloc=t, rankdir=LR];",
+        '  node [shape=box, style=rounded, fontname="Helvetica"];',
+        '  edge [fontname="Helvetica", fontsize=10];',
+        "  __start [shape=point, width=0.15];",
+    ]
+    for name in service.order:
+        label = _quoted(f"{name}\n{question(service.steps[name])}").replace("\n", "\\n")
+        # An end: a double border, bold (the conversation stops there).
+        shape = ', peripheries=2, style="rounded,bold"' if name in finals else ""
+        lines.append(f"  {_quoted(name)} [label={label}{shape}];")
+    lines.append(f"  __start -> {_quoted(service.start)};")
+    for move in moves(service):
+        label = move.trigger + (f" [{move.condition}]" if move.condition else "")
+        style = {EDIT: ", style=dashed", FAIL: ", color=firebrick"}.get(move.trigger, "")
+        edge = f"{_quoted(move.source)} -> {_quoted(move.dest)}"
+        lines.append(f"  {edge} [label={_quoted(label)}{style}];")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def write(service: CompiledService, output: Path) -> str:
+    """Write the diagram in the format `output`'s extension names; says what it wrote.
+
+    Raises GraphError for an unknown extension, a missing `dot`, or `dot` failing.
+    """
+    suffix = output.suffix.lower()
+    source = SOURCE_FORMATS.get(suffix)
+    if source is not None:
+        text = mermaid(service) + "\n" if source == "mermaid" else dot(service)
+        output.write_text(text, encoding="utf-8")
+        return f"wrote {output} ({source} source)"
+    if suffix not in PICTURE_FORMATS:
+        raise GraphError(
+            f"cannot write {output}: unknown format {suffix or '(none)'!r}; "
+            f"use one of {', '.join(formats())}"
+        )
+    program = shutil.which("dot")
+    if program is None:
+        raise GraphError(
+            f"cannot draw {output}: graphviz's `dot` program is not installed; {INSTALL_HINT}"
+        )
     try:
-        import graphviz  # type: ignore[import-not-found]  # noqa: F401
-    except ImportError:
-        return "the graphviz Python package is missing (pip install graphviz)"
-    graph = _picture(service, "graphviz").get_graph()
-    graph.draw(str(output), format=output.suffix.lstrip(".") or "svg", prog="dot")
+        subprocess.run(
+            [program, f"-T{suffix[1:]}", "-o", str(output)],
+            input=dot(service).encode(),
+            capture_output=True,
+            check=True,
+            timeout=DOT_SECONDS,
+        )
+    except subprocess.CalledProcessError as exc:
+        reason = exc.stderr.decode(errors="replace").strip() or f"exit status {exc.returncode}"
+        raise GraphError(f"cannot draw {output}: dot failed: {reason}") from exc
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise GraphError(f"cannot draw {output}: {exc}") from exc
     return f"wrote {output}"

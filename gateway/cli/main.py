@@ -12,13 +12,17 @@ from typing import Annotated
 
 import typer
 
-from dialogs.conversation_tests import parse_tests, run_file, unknown_steps
+from dialogs.checks.translations import missing_totals
+from dialogs.conversation_tests import parse_tests, run_file
 from dialogs.media import Medium
 from dialogs.problems import has_errors
 from dialogs.schema import json_schema_text
+from dialogs.test_checks import check_tests
 from gateway.catalog.repository import load_repository, test_files
 from gateway.cli.nlu import app as nlu_app
 from gateway.cli.report import report
+from gateway.cli.stats import time_to_finish
+from gateway.cli.tests_check import check_test_files, definitions, refused
 from gateway.settings import Settings
 from nlu.embedded import EmbeddedClassifier
 
@@ -76,15 +80,46 @@ def docs(
 
 
 @app.command()
-def check(paths: Paths = None) -> None:
-    """Check definitions; print problems as file:line:col: CODE message."""
-    repository = load_repository(paths or [_services_dir()])
-    problems = repository.problems
+def check(
+    paths: Paths = None,
+    errors_only: Annotated[
+        bool, typer.Option("--errors-only", help="Print the errors only (warnings are counted).")
+    ] = False,
+    stats: Annotated[
+        bool,
+        typer.Option("--stats", help="Also print the time a citizen takes to finish each service."),
+    ] = False,
+    ussd_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--ussd-timeout",
+            min=1,
+            help="Seconds the operator keeps a USSD session open (default 180).",
+        ),
+    ] = None,
+) -> None:
+    """Check definitions and the conversation tests beside them; print problems as
+    file:line:col: CODE message."""
+    chosen = paths or [_services_dir()]
+    repository = load_repository(chosen)
+    problems = repository.problems + check_test_files(chosen, repository)
+    timing = time_to_finish(repository, ussd_timeout) if stats else None
+    problems += timing.problems if timing else []
     for problem in problems:
-        typer.echo(problem.format())
+        if not errors_only or problem.severity == "error":
+            typer.echo(problem.format())
+    if not errors_only:
+        read = (loaded.definition for loaded in repository.loaded if loaded.definition)
+        for line in missing_totals(read):
+            typer.echo(line)
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
-    typer.echo(f"{len(repository.loaded)} definition(s): {errors} error(s), {warnings} warning(s)")
+    hidden = " (hidden)" if errors_only and warnings else ""
+    typer.echo(
+        f"{len(repository.loaded)} definition(s): {errors} error(s), {warnings} warning(s)" + hidden
+    )
+    if timing:
+        typer.echo(timing.text)
     raise typer.Exit(1 if has_errors(problems) else 0)
 
 
@@ -98,22 +133,25 @@ def run_tests(
     chosen = paths or [_services_dir()]
     folders = [p if p.is_dir() else p.parent for p in chosen]
     repository = load_repository(folders)
-    for problem in repository.problems:
-        if problem.severity == "error":
-            typer.echo(problem.format())
+    known, refusing = definitions(repository), refused(repository)
     # Free text in a test is understood as the gateway understands it without Rasa.
     understand = EmbeddedClassifier.from_catalog(repository.catalog).understand
     passed = failed = 0
     for path in test_files(chosen):
-        tests, problems = parse_tests(path.read_text(encoding="utf-8"), str(path))
-        if tests is None:
-            for problem in problems:
-                typer.echo(problem.format())
+        text = path.read_text(encoding="utf-8")
+        tests, _ = parse_tests(text, str(path))
+        if tests is not None and tests.service in refusing:  # not compiled: nothing to play
+            typer.echo(
+                f"{path}: service {tests.service} is refused by the checker, see `gateway check`"
+            )
             failed += 1
             continue
-        for name in unknown_steps(repository.catalog, tests):
-            typer.echo(f"{path}: unknown service or step {name!r}")
-            failed += 1
+        errors = [p for p in check_tests(text, str(path), known) if p.severity == "error"]
+        for problem in errors:
+            typer.echo(problem.format())
+        failed += bool(errors)
+        if tests is None or tests.service not in known:
+            continue
         for result in run_file(repository.catalog, tests, channel, understand):
             label = f"{path.name} :: {result.case} [{result.medium}]"
             if result.passed:
@@ -172,11 +210,15 @@ def simulate(
 def graph(
     service: Annotated[str, typer.Argument(help="Service id or file name.")],
     output: Annotated[
-        Path | None, typer.Option(help="Write an SVG or PNG (needs graphviz).")
+        Path | None,
+        typer.Option(
+            help="Write the diagram: .mmd (Mermaid) or .dot/.gv (Graphviz source) always; "
+            ".svg, .png or .pdf with graphviz's `dot` installed."
+        ),
     ] = None,
 ) -> None:
-    """Print the conversation as a Mermaid diagram; optionally draw it with graphviz."""
-    from gateway.catalog.graph import draw, mermaid
+    """Print the conversation as a Mermaid diagram; optionally write it to a file."""
+    from gateway.catalog.graph import GraphError, mermaid, write
 
     repository = load_repository([_services_dir()])
     compiled = repository.service(service)
@@ -185,8 +227,11 @@ def graph(
         raise typer.Exit(2)
     typer.echo(mermaid(compiled))
     if output is not None:
-        message = draw(compiled, output)
-        typer.echo(message, err=True)
+        try:
+            typer.echo(write(compiled, output), err=True)
+        except (GraphError, OSError) as exc:
+            typer.echo(f"gateway graph: {exc}", err=True)
+            raise typer.Exit(1) from exc
 
 
 @app.command()

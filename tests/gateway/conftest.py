@@ -12,6 +12,7 @@ import pytest
 
 from state.embedded import EmbeddedRedis
 from tests.gateway.processes import running
+from tests.state import missing
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -66,3 +67,11 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
     embedded Redis under the test's temporary folder."""
     with running(EmbeddedRedis(tmp_path / "redis")) as url:
         yield url
+
+
+@pytest.fixture
+def graphviz() -> None:
+    """Graphviz's `dot`, which `make test` installs: a test that draws pictures fails
+    (never skips) without it."""
+    if shutil.which("dot") is None:
+        missing("graphviz's `dot` (apt-get install graphviz)")

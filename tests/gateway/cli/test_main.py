@@ -88,15 +88,80 @@ def test_simulate_refuses_an_unknown_service(services_dir: Path) -> None:
 
 
 def test_graph_prints_mermaid(services_dir: Path, tmp_path: Path) -> None:
-    picture = tmp_path / "greeting.svg"
+    source = tmp_path / "greeting.dot"  # needs nothing installed (pictures: test_graph_command)
     result = runner.invoke(
         app,
-        ["graph", "greeting", "--output", str(picture)],
+        ["graph", "greeting", "--output", str(source)],
         env={"GATEWAY_SERVICES_DIR": str(services_dir)},
     )
     assert result.exit_code == 0, result.output
     assert "stateDiagram-v2" in result.output
     assert "name --> district: next" in result.output
     assert "district --> bye: next" in result.output
-    # graphviz is optional: either the picture is written or the reason is given.
-    assert picture.exists() or "graphviz" in result.output
+    assert source.read_text(encoding="utf-8").startswith('digraph "greeting"')
+
+
+def test_check_reports_the_mistakes_of_the_tests_beside_the_definitions(
+    services_dir: Path,
+) -> None:
+    tests = services_dir / "greeting.tests.yaml"
+    tests.write_text(
+        tests.read_text(encoding="utf-8").replace("district: thimphu", "distrct: thimphu"),
+        encoding="utf-8",
+    )
+    for target in (services_dir, services_dir / "greeting.yaml", tests):
+        result = runner.invoke(app, ["check", str(target)])
+        assert result.exit_code == 1, result.output
+        assert f"{tests}:12:27: E381 error: unknown step 'distrct'" in result.output
+        assert "Did you mean 'district'?" in result.output
+
+
+def test_check_counts_missing_translations_per_language(services_dir: Path) -> None:
+    greeting = services_dir / "greeting.yaml"
+    greeting.write_text(
+        greeting.read_text(encoding="utf-8").replace(
+            "title: Say hello\n", "title: {en: Say hello, dz: ཀུ་ཟུ་}\nlanguages: [en, dz]\n"
+        ),
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["check", str(services_dir)])
+    assert result.exit_code == 0, result.output
+    # One warning per step, naming what lacks Dzongkha (the shared list has it).
+    assert result.output.count("W240") == 3
+    assert "step 'district': no translation in dz (prompt); English is shown" in result.output
+    assert "dz: 3 texts missing\n" in result.output
+
+    quiet = runner.invoke(app, ["check", "--errors-only", str(services_dir)])
+    assert quiet.exit_code == 0, quiet.output
+    assert "W240" not in quiet.output
+    assert "texts missing" not in quiet.output
+    counts = result.output.splitlines()[-1]  # "1 definition(s): 0 error(s), N warning(s)"
+    assert quiet.output.splitlines()[-1] == counts + " (hidden)"
+
+
+def test_test_command_names_a_refused_service_once_per_file(services_dir: Path) -> None:
+    greeting = services_dir / "greeting.yaml"
+    greeting.write_text(
+        greeting.read_text(encoding="utf-8").replace("answers.name", "answers.nam"),
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["test", str(services_dir)])
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        f"{services_dir / 'greeting.tests.yaml'}: service greeting is refused by the checker,"
+        " see `gateway check`",
+        "0 passed, 1 failed",
+    ]
+
+
+def test_test_command_reports_an_unknown_service_once(services_dir: Path) -> None:
+    tests = services_dir / "greeting.tests.yaml"
+    tests.write_text(
+        tests.read_text(encoding="utf-8").replace("service: greeting", "service: greting"),
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["test", str(services_dir)])
+    assert result.exit_code == 1
+    assert result.output.count("unknown service 'greting'") == 1
+    assert f"{tests}:1:10: E380 error" in result.output
+    assert "0 passed, 1 failed" in result.output
