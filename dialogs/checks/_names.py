@@ -76,15 +76,7 @@ class _Walker:
 
     def walk(self, node: nodes.Node, presence: bool) -> None:
         if isinstance(node, nodes.If | nodes.CondExpr):
-            self.walk(node.test, True)
-            rest: list[nodes.Node | None] = (
-                [*node.body, *node.elif_, *node.else_]
-                if isinstance(node, nodes.If)
-                else [node.expr1, node.expr2]
-            )
-            for child in rest:
-                if child is not None:
-                    self.walk(child, False)
+            self._conditional(node)
         elif isinstance(node, nodes.Or):
             self.walk(node.left, True)
             self.walk(node.right, True)
@@ -103,6 +95,18 @@ class _Walker:
             self._chain(node, presence)
         else:
             for child in node.iter_child_nodes():
+                self.walk(child, False)
+
+    def _conditional(self, node: nodes.If | nodes.CondExpr) -> None:
+        # The test only asks whether a name is there; the branches read what they name.
+        self.walk(node.test, True)
+        rest: list[nodes.Node | None] = (
+            [*node.body, *node.elif_, *node.else_]
+            if isinstance(node, nodes.If)
+            else [node.expr1, node.expr2]
+        )
+        for child in rest:
+            if child is not None:
                 self.walk(child, False)
 
     def _get_call(self, call: nodes.Call, presence: bool) -> bool:
