@@ -64,6 +64,8 @@ def run(loaded: Loaded) -> list[Problem]:
                     )
                 )
             else:
+                if _error_is_why(definition, step, fill, with_back=index > 0):
+                    where = ["steps", index, "error", LANG]
                 problems.append(
                     loaded.at(
                         where,
@@ -76,22 +78,41 @@ def run(loaded: Loaded) -> list[Problem]:
     return problems
 
 
+def _error_is_why(
+    definition: ServiceDefinition, step: InputStep, fill: Filler, *, with_back: bool
+) -> bool:
+    """Whether the author's `error:` text, longer than the prompt, is what makes the
+    screen too long (without it the question fits): the problem is reported there."""
+    if step.error is None:
+        return False
+    if len(worst(step.error, LANG, fill)) <= len(worst(step.prompt, LANG, fill)):
+        return False
+    alone = _smallest_screen(definition, step, fill, with_back=with_back, error=False)
+    return fits(alone, USSD)
+
+
 def _size(reply: Reply) -> str:
     text = renderer_for(USSD.medium).render(reply).text
     return f"needs {septets(text)} characters (limit {USSD_MAX_SEPTETS})"
 
 
 def _smallest_screen(
-    definition: ServiceDefinition, step: InputStep, fill: Filler, *, with_back: bool
+    definition: ServiceDefinition,
+    step: InputStep,
+    fill: Filler,
+    *,
+    with_back: bool,
+    error: bool = True,
 ) -> Reply:
-    """The step's screen as small as paging can make it, in the worst case."""
+    """The step's screen as small as paging can make it, in the worst case (with its
+    longest error message above the question unless `error` is false)."""
     text = worst(step.prompt, LANG, fill)
     if step.confirms_answers:
         text = "\n".join([text, *_answer_lines(definition, step, fill)])
     # A step that refuses no answer shows no error.
-    error = worst_error(definition, step, LANG, fill) if step.rejections() else ""
-    if error:
-        text = f"{error}\n{text}"
+    refusal = worst_error(definition, step, LANG, fill) if error and step.rejections() else ""
+    if refusal:
+        text = f"{refusal}\n{text}"
     ctx = StepContext(LANG, date(2026, 12, 31), definition.phone_region, {}, _texts(fill))
     options = [ReplyOption(str(i + 1), o.label) for i, o in enumerate(step.choices(ctx))]
     if not options:
