@@ -23,11 +23,13 @@ from gateway.cli.nlu import app as nlu_app
 from gateway.cli.report import report
 from gateway.cli.stats import time_to_finish
 from gateway.cli.tests_check import check_test_files, definitions, refused
+from gateway.cli.users import app as users_app
 from gateway.settings import Settings
 from nlu.embedded import EmbeddedClassifier
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 app.add_typer(nlu_app, name="nlu")
+app.add_typer(users_app, name="users")
 app.command("report")(report)
 
 Paths = Annotated[list[Path] | None, typer.Argument(help="Definition files or folders.")]

@@ -175,8 +175,8 @@ async def store(backend: Backend) -> AsyncIterator[SessionStore]:
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 TABLES = (
-    "opt_outs, events, notifications, documents, reference_counters, submissions, messages, "
-    "alembic_version"
+    "account_roles, accounts, opt_outs, events, notifications, documents, reference_counters, "
+    "submissions, messages, alembic_version"
 )
 
 

@@ -19,7 +19,11 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from state import consent, events  # noqa: F401  (their tables join Base.metadata: migrations test)
+from state import (  # noqa: F401  (their tables join Base.metadata: migrations test)
+    accounts,
+    consent,
+    events,
+)
 from state.database import Base, Database
 from state.submissions import (
     DocumentRow,
