@@ -1,26 +1,7 @@
 """Conversation tests a civil servant writes beside a service (`<id>.tests.yaml`), played
-on each channel (their format and its reading: `dialogs.test_format`).
-
-```yaml
-service: business-registration
-cases:
-  - name: citizen found in the census
-    channels: [ussd, sms]            # default: every channel
-    lookups:
-      citizen: {data: {name: Pema Wangmo}}     # or {error: timeout}
-    steps:
-      - screen_contains: citizenship ID        # the first screen, on dialling
-      - send: "11501001234"
-        screen_contains: Welcome Pema Wangmo
-        at: business_name
-    answers: {cid: "11501001234"}
-    ended: false
-```
-Running a case is pure: lookups and submissions are answered from the case's mocks.
-
-The citizen holds `phone` (default +97517123456): the operator gives it on USSD, SMS and
-WhatsApp; on the web chat and Telegram it was proved before (`proved: true`, the default)
-or is proved in the case (`proved: false`): the code sent is always `123456`.
+on each channel. Their format, with an example, and its reading are in
+`dialogs.case_format`; running a case is pure: lookups and submissions are answered from
+the case's mocks.
 """
 
 from __future__ import annotations
@@ -30,6 +11,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from dialogs.case_format import (
+    NOTHING_EXPECTED,
+    TEST_CODE,
+    TEST_PHONE,
+    Case,
+    Exchange,
+    LookupMock,
+    Strings,
+    SubmissionMock,
+    TestFile,
+    parse_tests,
+    read_tests,
+)
 from dialogs.catalog import Catalog
 from dialogs.compiler import CompiledService
 from dialogs.driver import EffectTable, run
@@ -56,19 +50,6 @@ from dialogs.messages import (
 from dialogs.render import renderer_for
 from dialogs.session import Snapshot
 from dialogs.steps import EffectStep
-from dialogs.test_format import (
-    NOTHING_EXPECTED,
-    TEST_CODE,
-    TEST_PHONE,
-    Case,
-    Exchange,
-    LookupMock,
-    Strings,
-    SubmissionMock,
-    TestFile,
-    parse_tests,
-    read_tests,
-)
 
 __all__ = [  # the format, read where the tests are played
     "NOTHING_EXPECTED",

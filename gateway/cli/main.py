@@ -12,12 +12,12 @@ from typing import Annotated
 
 import typer
 
+from dialogs.case_checks import check_tests
 from dialogs.checks.translations import missing_totals
 from dialogs.conversation_tests import parse_tests, run_file
 from dialogs.media import Medium
 from dialogs.problems import has_errors
 from dialogs.schema import json_schema_text
-from dialogs.test_checks import check_tests
 from gateway.catalog.repository import load_repository, test_files
 from gateway.cli.nlu import app as nlu_app
 from gateway.cli.report import report

@@ -1,13 +1,13 @@
 """The conversation tests beside the definitions, read and checked for `gateway check` and
-`gateway test` (`dialogs.test_checks` checks their text; files are read here)."""
+`gateway test` (`dialogs.case_checks` checks their text; files are read here)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
 
+from dialogs.case_checks import Definitions, check_tests
 from dialogs.problems import Problem, has_errors
-from dialogs.test_checks import Definitions, check_tests
 from gateway.catalog.repository import (
     TESTS_SUFFIX,
     Repository,

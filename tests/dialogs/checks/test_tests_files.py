@@ -1,4 +1,4 @@
-"""`dialogs.test_checks`: a conversation tests file checked against its service, each
+"""`dialogs.case_checks`: a conversation tests file checked against its service, each
 mistake written in YAML and expected at its line (and column)."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ import textwrap
 
 import pytest
 
+from dialogs.case_checks import Definitions, check_tests
 from dialogs.loader import load_text
 from dialogs.problems import Problem
-from dialogs.test_checks import Definitions, check_tests
 
 SERVICE = """\
 format: 1

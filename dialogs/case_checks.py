@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from dialogs.case_format import TestFile, did_you_mean, read_tests
 from dialogs.definition import ServiceDefinition
 from dialogs.loader import Locator
 from dialogs.messages import LookupRequest
 from dialogs.problems import Problem
 from dialogs.steps import EffectStep, StepBase
-from dialogs.test_format import TestFile, did_you_mean, read_tests
 
 CODES = (
     "E380",  # unknown service
