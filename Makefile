@@ -11,7 +11,7 @@ RASA_VENV ?= $(HOME)/.cache/gateway/rasa-$(RASA_VERSION)
 RASA_STAMP := $(RASA_VENV)/.installed
 PYENV_ROOT ?= $(HOME)/.pyenv
 
-.PHONY: run test test-fast lint typecheck pytest browser graphviz rasa check-services bench clean
+.PHONY: run test test-fast lint typecheck pytest browser axe graphviz rasa check-services bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,7 +39,7 @@ test-fast: $(STAMP)
 	$(BIN)/pytest -q -m "not integration"
 
 # Unbuffered: a log cut short (a CI time limit) still ends at the test that was running.
-pytest: $(STAMP) browser graphviz rasa
+pytest: $(STAMP) browser axe graphviz rasa
 	PYTHONUNBUFFERED=1 GATEWAY_RASA_HOME=$(RASA_VENV) $(BIN)/pytest -q
 
 # The web chat test drives Debian's Chromium (Playwright never downloads a browser here).
@@ -50,6 +50,26 @@ browser:
 	else \
 		echo "chromium is missing: run 'sudo apt-get install -y --no-install-recommends chromium'" \
 			"(the browser test fails without it)" >&2; \
+	fi
+
+# axe-core, the accessibility checker the browser tests inject into the pages
+# (tests/browser.py), from npm at the version package-lock.json pins. `npm ci` runs again
+# only when package.json or package-lock.json change (the stamp; `npm ci` empties
+# node_modules first). Without npm the browser tests fail, saying so.
+AXE_STAMP := node_modules/.installed
+
+axe: $(AXE_STAMP)
+
+$(AXE_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		apt-get update \
+			&& DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nodejs npm \
+			&& npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else \
+		echo "npm is missing: run 'sudo apt-get install -y --no-install-recommends nodejs npm'," \
+			"then 'make axe' (the accessibility checks of the browser tests fail without it)" >&2; \
 	fi
 
 # `gateway graph --output flow.svg` (and .png, .pdf) draws with Graphviz's `dot`: Debian's
@@ -110,4 +130,4 @@ bench: $(STAMP) rasa
 	timeout 600 $(BIN)/python -m bench.submission_bench
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var node_modules .pytest_cache .mypy_cache .ruff_cache

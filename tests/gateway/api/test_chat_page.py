@@ -4,17 +4,15 @@ the citizen proving their number with the code their phone receives.
 
 The browser tests run the gateway with uvicorn in a thread on a free loopback port, on the
 real Redis (a database leased to each test), with the census lookup and the submission
-store faked and the verification SMS delivered to a fake phone. Without Chromium they fail
-(`make test` installs it).
+store faked and the verification SMS delivered to a fake phone (tests/browser.py). Without
+Chromium or axe-core they fail (`make test` installs both). axe-core checks the page (WCAG
+2.x A/AA) when it opens, with options and typed answers, at an error and at the end, and the
+/verify page the final message links to from a document's QR code.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,33 +20,34 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, Page, Request, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Request, Route, expect
 
 from dialogs.messages import Reply
 from gateway.app import create_app
 from gateway.runtime import Runtime
 from gateway.security.verification import CodeVerifier
 from gateway.settings import Settings
+from tests.browser import (
+    CHROMIUM_FLAGS,
+    assert_accessible,
+    chromium_path,
+    opened_page,
+    screenshot,
+    served,
+)
+from tests.browser import browser as browser  # the fixture: Chromium, once per module
 from tests.gateway.providers.apps import Effects
 from tests.redis_databases import RedisDatabase
-from tests.state import missing
 
 ROOT = Path(__file__).resolve().parents[3]
 STATIC = ROOT / "gateway" / "static"
 API = "**/channels/web/messages"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SCREENSHOT = Path("/tmp/chat-page-360x640.png")
+SCREENSHOTS = Path("/tmp")  # chat-page-360x640.png, chat-page-options.png, ...
+# test_analytics_page.py takes these two from here (tests/browser.py has them now).
+__all__ = ["CHROMIUM_FLAGS", "chromium"]
+chromium = chromium_path
 
 
 def settings(database: RedisDatabase) -> Settings:
@@ -139,31 +138,17 @@ def body(request: Request) -> dict[str, Any]:
     return data
 
 
-def chromium() -> str:
-    found = shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(found).exists():  # `make test` installs it; a missing browser is a failure
-        missing("Debian's chromium (apt-get install chromium)")
-    return found
-
-
 @contextmanager
 def live_gateway(settings: Settings) -> Iterator[Live]:
     """The gateway served by uvicorn in a thread on a free loopback port, the census
     lookup and the submission store faked."""
     app = create_app(settings)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", loop="asyncio", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert thread.is_alive(), "the gateway did not start"
-        assert time.monotonic() < deadline, "the gateway did not start in 15 s"
-        time.sleep(0.02)
+    with served(app) as url:
+        yield _faked(app, url, settings)
+
+
+def _faked(app: FastAPI, url: str, settings: Settings) -> Live:
+    """The started gateway's census lookup, submission store and SMS replaced by fakes."""
     effects = Effects()
     phone = Phone()
     conversations = Runtime.of(app).conversations
@@ -176,12 +161,7 @@ def live_gateway(settings: Settings) -> Iterator[Live]:
         settings,
         phone.deliver,
     )
-    try:
-        yield Live(f"http://127.0.0.1:{port}", effects, phone)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        sock.close()
+    return Live(url, effects, phone)
 
 
 @pytest.fixture
@@ -190,32 +170,16 @@ def live(redis_database: RedisDatabase) -> Iterator[Live]:
         yield running
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    path = chromium()
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
 @pytest.fixture
-def page(browser: Browser, live: Live, tmp_path: Path) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 360, "height": 640}, base_url=live.url)
-    opened = context.new_page()
-    opened.set_default_timeout(10_000)
+def page(browser: Browser, live: Live) -> Iterator[Page]:
+    with opened_page(browser, live.url, width=360, height=640) as opened:
 
-    def record(request: Request) -> None:
-        if request.url.endswith("/channels/web/messages"):
-            live.posted.append(body(request))
+        def record(request: Request) -> None:
+            if request.url.endswith("/channels/web/messages"):
+                live.posted.append(body(request))
 
-    opened.on("request", record)
-    try:
+        opened.on("request", record)
         yield opened
-    finally:
-        context.close()
 
 
 def last_bot(page: Page) -> Any:
@@ -242,8 +206,9 @@ def test_a_business_registration_in_the_browser(page: Page, live: Live) -> None:
     expect(page).to_have_title("Government services chat")
     expect(last_bot(page)).to_contain_text("Government services. Choose one:")
     expect(page.get_by_role("button", name="Bus service permit")).to_be_focused()
-    log = page.locator("#log")
-    expect(log).to_have_attribute("role", "log")
+    assert_accessible(page, "/chat when it opens, the services as options")
+    log = page.get_by_role("log", name="Conversation")  # read out as it grows
+    expect(log.locator("ol#log")).to_have_count(1)
     expect(log).to_have_attribute("aria-live", "polite")
     user = page.evaluate("localStorage.getItem('gw-chat-user')")
     assert isinstance(user, str)
@@ -253,6 +218,7 @@ def test_a_business_registration_in_the_browser(page: Page, live: Live) -> None:
     expect(page.locator("#log li.me").last).to_have_text("Register a business")
     expect(last_bot(page)).to_have_text("Enter your citizenship ID (11 digits)")
     expect(page.locator(".opts")).to_have_count(0)  # answered options are gone
+    assert_accessible(page, "/chat after an option chosen, a question to type the answer to")
     answer(page, "11501001234")
     expect(last_bot(page)).to_have_text(
         "To continue, enter your mobile number. We will send it a 6-digit code by SMS."
@@ -260,6 +226,7 @@ def test_a_business_registration_in_the_browser(page: Page, live: Live) -> None:
     answer(page, "17123456")
     expect(last_bot(page)).to_contain_text("Enter the 6-digit code we sent to +97517123456.")
     expect(page.get_by_role("button", name="Send a new code")).to_be_focused()
+    assert_accessible(page, "/chat asking for the SMS code, three answers in")
     code = live.phone.code()
     box = page.get_by_label("Your answer")
     box.fill(code)  # typed from the SMS
@@ -272,7 +239,8 @@ def test_a_business_registration_in_the_browser(page: Page, live: Live) -> None:
     expect(last_bot(page)).to_contain_text("Main activity")
     choose(page, "Bakery")
     expect(last_bot(page)).to_contain_text("Dzongkhag of the business")
-    page.screenshot(path=str(SCREENSHOT.with_name("chat-page-options.png")))
+    screenshot(page, "chat-page-options", folder=SCREENSHOTS)
+    assert_accessible(page, "/chat with a long list of options, eight answers in")
     choose(page, "Thimphu")
     expect(last_bot(page)).to_have_text("Contact mobile number")
     answer(page, "17123456")
@@ -285,8 +253,9 @@ def test_a_business_registration_in_the_browser(page: Page, live: Live) -> None:
     expect(final).to_contain_text("Registered! Number BR-2026-000123.")
     expect(final.get_by_role("link")).to_have_attribute("href", "https://gw.bt/d/x")
     expect(final.get_by_role("button", name="Start again")).to_be_focused()
-    page.screenshot(path=str(SCREENSHOT))
-    page.screenshot(path=str(SCREENSHOT.with_name("chat-page-full.png")), full_page=True)
+    screenshot(page, "chat-page-360x640", folder=SCREENSHOTS)
+    screenshot(page, "chat-page-full", folder=SCREENSHOTS, full_page=True)
+    assert_accessible(page, "/chat at the end, the registration done")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scroll
 
     sent = [p["text"] for p in live.posted]
@@ -329,7 +298,8 @@ def test_a_failed_send_shows_a_polite_error_and_the_retry_reuses_the_id(
     expect(alert).to_contain_text("could not reach the service")
     expect(page.get_by_role("button", name="Try again")).to_be_focused()
     expect(page.get_by_label("Your answer")).to_be_enabled()
-    page.screenshot(path=str(SCREENSHOT.with_name("chat-page-error-320.png")))
+    screenshot(page, "chat-page-error-320", folder=SCREENSHOTS)
+    assert_accessible(page, "/chat showing a failed send, 320 px wide")
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
 
     page.get_by_role("button", name="Try again").click()
@@ -363,3 +333,20 @@ def test_input_is_disabled_while_a_request_is_in_flight(page: Page, live: Live) 
     expect(last_bot(page)).to_have_text("Enter your citizenship ID (11 digits)")
     expect(page.get_by_label("Your answer")).to_be_enabled()
     assert [p["text"] for p in live.posted] == ["", "2"]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("", "Enter the check code printed on the document"),
+        ("?code=WRONG-CODE", "No document matches this reference and check code."),
+    ],
+    ids=["asking-for-the-code", "wrong-code"],
+)
+def test_the_verify_page_is_accessible(page: Page, query: str, message: str) -> None:
+    page.goto(f"/verify/BR-2026-000123{query}")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check a document")
+    expect(page.get_by_text(message)).to_be_visible()
+    expect(page.get_by_label("Check code of BR-2026-000123")).to_be_visible()
+    screenshot(page, f"verify-page-{'wrong-code' if query else 'form'}", folder=SCREENSHOTS)
+    assert_accessible(page, f"/verify/BR-2026-000123{query}")
