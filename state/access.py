@@ -54,10 +54,46 @@ class Account:
     disabled: bool
     last_sign_in_at: datetime | None
     grants: tuple[Grant, ...]
+    totp: bool = False  # has set up one-time codes
 
     def may(self, role: Role, service: str | None = None) -> bool:
         """Holds `role` on `service` (on every service when `service` is None)."""
         return any(g.role == role and g.service in (None, service) for g in self.grants)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is asking, as every check sees it: a person signed in to the console, a
+    machine's API key, or the bootstrap administrator key (`GATEWAY_ADMIN_TOKEN`, which
+    holds every role so that a fresh install can be run before anyone has an account)."""
+
+    name: str  # an email, a key's name, or "bootstrap"
+    grants: tuple[Grant, ...]
+    bootstrap: bool = False
+
+    @property
+    def label(self) -> str:
+        """How records name who acted: `bootstrap`, `key:NAME`, or a person's email."""
+        if self.bootstrap:
+            return "bootstrap"
+        return self.name if "@" in self.name else f"key:{self.name}"
+
+    def may(self, role: Role, service: str | None = None) -> bool:
+        """Holds `role` on `service` (on every service when `service` is None)."""
+        return self.bootstrap or any(
+            g.role == role and g.service in (None, service) for g in self.grants
+        )
+
+    def services(self, role: Role) -> frozenset[str] | None:
+        """The services `role` is held on; None: every service (or the role on none
+        of them: an empty set)."""
+        if self.bootstrap or any(g.role == role and g.service is None for g in self.grants):
+            return None
+        return frozenset(g.service for g in self.grants if g.role == role and g.service)
+
+    @classmethod
+    def of(cls, account: Account) -> Principal:
+        return cls(account.email, account.grants)
 
 
 class AccountError(ValueError):

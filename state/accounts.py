@@ -13,6 +13,7 @@ sign-in must not stall the event loop that answers citizens.
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -51,6 +52,11 @@ class AccountRow(Base):
     last_sign_in_at: Mapped[datetime | None] = mapped_column(
         DateTime(timezone=False), nullable=True
     )
+    # The base32 secret of the person's one-time codes (TOTP), once they set one up.
+    totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Console sessions begun before this no longer count (a new password, "sign out
+    # everywhere", a disabled account enabled again).
+    sessions_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=False), nullable=True)
 
 
 class AccountRoleRow(Base):
@@ -117,7 +123,61 @@ class AccountStore:
         return await self._change(email, disabled=False)
 
     async def set_password(self, email: str, password: str) -> Account:
-        return await self._change(email, password_hash=await self._hash(password))
+        """A new password; the sessions begun with the old one end."""
+        return await self._change(
+            email, password_hash=await self._hash(password), sessions_since=utcnow()
+        )
+
+    async def signed_on(self, email: str, grants: Iterable[Grant]) -> Account:
+        """The account of someone the government's single sign-on vouched for, made on
+        their first sign-in, with the roles the provider gives them now (its claim is
+        the record: a role taken away there is gone here at the next sign-in). Such an
+        account has no usable password: a random one nobody ever saw."""
+        wanted = merged(grants)
+        for grant in wanted:
+            check_grant(grant)
+        if await self.get_by_email(email) is None:
+            try:
+                return await self.add(email, secrets.token_urlsafe(32), wanted)
+            except AccountError:  # made meanwhile by another sign-in: carry on with it
+                pass
+        async with self.database.sessions() as session, session.begin():
+            row = await _row(session, email)
+            await session.execute(
+                sql_delete(AccountRoleRow).where(AccountRoleRow.account_id == row.id)
+            )
+            for grant in wanted:
+                session.add(
+                    AccountRoleRow(account_id=row.id, role=grant.role.value, service=grant.service)
+                )
+        return await self._found(normal_email(email))
+
+    async def get(self, account_id: int) -> Account | None:
+        async with self.database.sessions() as session:
+            row = await session.get(AccountRow, account_id)
+            return None if row is None else (await _accounts(session, [row]))[0]
+
+    async def sessions_since(self, account_id: int) -> datetime | None:
+        async with self.database.sessions() as session:
+            since: datetime | None = await session.scalar(
+                select(AccountRow.sessions_since).where(AccountRow.id == account_id)
+            )
+            return since
+
+    async def end_sessions(self, email: str) -> Account:
+        """Sign the person out everywhere (their sessions begun until now end)."""
+        return await self._change(email, sessions_since=utcnow())
+
+    async def totp_secret(self, account_id: int) -> str | None:
+        async with self.database.sessions() as session:
+            secret: str | None = await session.scalar(
+                select(AccountRow.totp_secret).where(AccountRow.id == account_id)
+            )
+            return secret
+
+    async def set_totp(self, email: str, secret: str | None) -> Account:
+        """Set up one-time codes with `secret` (None: turn them off)."""
+        return await self._change(email, totp_secret=secret, set_totp=True)
 
     async def record_sign_in(self, account_id: int) -> None:
         async with self.database.sessions() as session, session.begin():
@@ -193,7 +253,14 @@ class AccountStore:
         return self._decoy
 
     async def _change(
-        self, email: str, *, disabled: bool | None = None, password_hash: str | None = None
+        self,
+        email: str,
+        *,
+        disabled: bool | None = None,
+        password_hash: str | None = None,
+        sessions_since: datetime | None = None,
+        totp_secret: str | None = None,
+        set_totp: bool = False,
     ) -> Account:
         async with self.database.sessions() as session, session.begin():
             row = await _row(session, email)
@@ -201,6 +268,10 @@ class AccountStore:
                 row.disabled = disabled
             if password_hash is not None:
                 row.password_hash = password_hash
+            if sessions_since is not None:
+                row.sessions_since = sessions_since
+            if set_totp:
+                row.totp_secret = totp_secret
             return (await _accounts(session, [row]))[0]
 
     async def _found(self, address: str) -> Account:
@@ -252,6 +323,7 @@ async def _accounts(session: AsyncSession, rows: Iterable[AccountRow]) -> list[A
             created_at=row.created_at,
             disabled=row.disabled,
             last_sign_in_at=row.last_sign_in_at,
+            totp=row.totp_secret is not None,
             grants=tuple(
                 sorted(grants[row.id], key=lambda g: (order.index(g.role), g.service or ""))
             ),

@@ -47,8 +47,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from state.database import Base, Database
+from state.timeline import SubmissionEventRow
 
-Status = Literal["issued", "pending", "approved", "rejected"]
+Status = Literal["issued", "pending", "returned", "approved", "rejected"]
 TOKEN_BYTES = 16  # 128 bits: a document link cannot be guessed
 # A document's check code, printed on it and carried by its QR code: 50 random bits in
 # letters and digits nobody mistakes for others (no 0/O, 1/I), `K7Q2M-9XD4P`. With the
@@ -133,6 +134,12 @@ class SubmissionRow(Base):
     applicant_id: Mapped[str | None] = mapped_column(String(40), index=True, nullable=True)
     phone: Mapped[str | None] = mapped_column(String(20), index=True, nullable=True)
     flags: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)  # for officers
+    # The desk (state/desk.py): the officer it is assigned to, and while it is returned,
+    # what the officer asked the citizen to correct ({"steps": [...], "note": ...}).
+    assigned_to: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id"), index=True, nullable=True
+    )
+    correction: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class ReferenceCounter(Base):
@@ -153,6 +160,7 @@ class DocumentRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=False))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=False))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=False), nullable=True)
+    revoked_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class NotificationRow(Base):
@@ -183,6 +191,7 @@ SUBMISSIONS = cast(Table, SubmissionRow.__table__)
 COUNTERS = cast(Table, ReferenceCounter.__table__)
 DOCUMENTS = cast(Table, DocumentRow.__table__)
 NOTIFICATIONS = cast(Table, NotificationRow.__table__)
+EVENTS = cast(Table, SubmissionEventRow.__table__)
 
 # A submission with its document and notifications in one statement (PostgreSQL, run in
 # autocommit): atomic on its own, one round trip instead of BEGIN, three INSERTs and
@@ -431,7 +440,7 @@ class SubmissionStore:
             if token is not None:
                 document = self._document(submission_id, "certificate", token, now)
                 await connection.execute(_INSERT_DOCUMENT, document)
-            notified = await self._add_notifications(
+            notified = await self.add_notifications(
                 connection, submission_id, "submitted", owed, now
             )
         return submission_id, notified, flags
@@ -522,12 +531,16 @@ class SubmissionStore:
         reason: str | None,
         owed: Sequence[Owed],
         token: str | None,
+        actor: str | None = None,
     ) -> Stored | None:
         """Record an officer's decision on a pending submission, once, with the permit
-        under `token` when approved. None: no such submission. A submission decided
-        already is returned unchanged (created=False)."""
+        under `token` when approved, and its event on the application's timeline. One
+        returned for correction can be rejected (its citizen never corrected it), not
+        approved. None: no such submission. A submission decided already (or not in a
+        state to be) is returned unchanged (created=False)."""
         now = utcnow()
         status = "approved" if approve else "rejected"
+        open_states = ("pending",) if approve else ("pending", "returned")
         async with self.database.sessions() as session, session.begin():
             row = await session.scalar(
                 select(SubmissionRow).where(SubmissionRow.reference == reference)
@@ -537,8 +550,10 @@ class SubmissionStore:
             # Conditional: of two officers deciding at once, one decision wins.
             changed = await session.execute(
                 update(SubmissionRow)
-                .where(SubmissionRow.id == row.id, SubmissionRow.status == "pending")
-                .values(status=status, reason=reason, decided_at=now, updated_at=now)
+                .where(SubmissionRow.id == row.id, SubmissionRow.status.in_(open_states))
+                .values(
+                    status=status, reason=reason, decided_at=now, updated_at=now, correction=None
+                )
                 .execution_options(synchronize_session="fetch")
             )
             if changed.rowcount == 0:  # type: ignore[attr-defined]
@@ -550,7 +565,13 @@ class SubmissionStore:
                 await connection.execute(
                     insert(DOCUMENTS).values(self._document(row.id, "permit", token, now))
                 )
-            ids, held = await self._add_notifications(connection, row.id, status, owed, now)
+            ids, held = await self.add_notifications(connection, row.id, status, owed, now)
+            detail = {"reason": reason} if reason else None
+            await connection.execute(
+                insert(EVENTS).values(
+                    submission_id=row.id, at=now, kind=status, actor=actor, detail=detail
+                )
+            )
             return Stored(row, token if approve else None, True, ids, held)
 
     # ------------------------------------------------------------------ documents
@@ -574,8 +595,12 @@ class SubmissionStore:
             )
             return list(rows.all())
 
-    async def revoke(self, reference: str) -> int:
-        """Revoke every live document of a submission; how many were revoked."""
+    async def revoke(
+        self, reference: str, reason: str | None = None, actor: str | None = None
+    ) -> int:
+        """Revoke every live document of a submission, saying why (the verification page
+        shows it) and recording it on the timeline; how many were revoked."""
+        now = utcnow()
         async with self.database.sessions() as session, session.begin():
             row = await session.scalar(
                 select(SubmissionRow).where(SubmissionRow.reference == reference)
@@ -585,9 +610,17 @@ class SubmissionStore:
             result = await session.execute(
                 update(DocumentRow)
                 .where(DocumentRow.submission_id == row.id, DocumentRow.revoked_at.is_(None))
-                .values(revoked_at=utcnow())
+                .values(revoked_at=now, revoked_reason=reason)
             )
-            return int(result.rowcount)  # type: ignore[attr-defined]
+            revoked = int(result.rowcount)  # type: ignore[attr-defined]
+            if revoked:
+                detail = {"reason": reason} if reason else None
+                session.add(
+                    SubmissionEventRow(
+                        submission_id=row.id, at=now, kind="revoked", actor=actor, detail=detail
+                    )
+                )
+            return revoked
 
     # ------------------------------------------------------------------ notifications
     async def notification(self, notification_id: int) -> NotificationRow | None:
@@ -764,7 +797,7 @@ class SubmissionStore:
         """When a document issued at `now` stops being served by its link."""
         return now + timedelta(days=self.document_days)
 
-    async def _add_notifications(
+    async def add_notifications(
         self,
         connection: AsyncConnection,
         submission_id: int,

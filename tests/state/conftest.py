@@ -174,10 +174,6 @@ async def store(backend: Backend) -> AsyncIterator[SessionStore]:
 
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
-TABLES = (
-    "account_roles, accounts, opt_outs, events, notifications, documents, reference_counters, "
-    "submissions, messages, alembic_version"
-)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=INTEGRATION)])
@@ -189,8 +185,10 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
         url = database_url(POSTGRES, tmp_path)
     db = Database(url)
     if request.param == "postgresql":
+        # Every table, function and trigger any migration made, whichever they are.
         async with db.engine.begin() as connection:
-            await connection.execute(text(f"DROP TABLE IF EXISTS {TABLES} CASCADE"))
+            await connection.execute(text("DROP SCHEMA public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
     await db.migrate()
     yield db
     await db.close()

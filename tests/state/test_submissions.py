@@ -21,8 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from state import (  # noqa: F401  (their tables join Base.metadata: migrations test)
     accounts,
+    api_keys,
+    audit,
     consent,
+    desk,
     events,
+    timeline,
 )
 from state.database import Base, Database
 from state.submissions import (
@@ -343,7 +347,7 @@ async def test_a_failed_submission_gives_its_number_back(
             await store.submit(new("fails"), refused, token="t-fails")
     else:
         with monkeypatch.context() as patch:
-            patch.setattr(SubmissionStore, "_add_notifications", _fail_to_notify)
+            patch.setattr(SubmissionStore, "add_notifications", _fail_to_notify)
             with pytest.raises(RuntimeError, match="could not be written"):
                 await store.submit(new("fails"), owed(), token="t-fails")
 
