@@ -63,6 +63,13 @@ BUILTIN_TEXTS: Final[dict[str, dict[str, str]]] = {
     "approved": {"en": "Your application {{ reference }} is approved."},
     "approved_document": {"en": "Your application {{ reference }} is approved. {{ title }}:"},
     "rejected": {"en": "Your application {{ reference }} is not approved: {{ reason }}"},
+    # An officer returned an application for correction: the message that says so, and
+    # the notice above the first question to correct.
+    "returned": {
+        "en": "Your application {{ reference }} needs a correction: {{ note }} "
+        "Dial or reply to correct it."
+    },
+    "correction_asked": {"en": "Please correct application {{ reference }}: {{ note }}"},
     # Said when an application goes to an officer (a submit step's `acknowledgement`).
     "review_received": {
         "en": "Application {{ submission.reference }} received. An officer will review it "

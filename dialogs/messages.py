@@ -5,8 +5,9 @@ Nothing here knows a provider payload: channel adapters translate to and from th
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -92,6 +93,9 @@ class Submission:
     assurance: Literal["registry", "self-declared"] = "registry"
     flags: tuple[str, ...] = ()  # for officers, e.g. "identity_unconfirmed"
     limits: RepeatLimits | None = None  # None: not limited
+    # The reference of an application an officer returned for correction: these answers
+    # replace its own, and it goes back to the officer (no new application).
+    amends: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +230,28 @@ class Meaning:
 EffectResult = LookupResult | SubmissionResult | StatusResult | Meaning | CodeSent | CodeChecked
 
 
+@dataclass(frozen=True, slots=True)
+class Correction:
+    """An application an officer returned: the citizen's next conversation takes them to
+    `steps` (the answers to correct), then back to the summary, and confirming sends the
+    corrected answers to the same application."""
+
+    reference: str
+    service: str
+    version: int
+    answers: Mapping[str, Any]
+    steps: tuple[str, ...]
+    note: str = ""
+
+    def to_json(self) -> str:
+        return json.dumps({**asdict(self), "answers": dict(self.answers)})
+
+    @classmethod
+    def from_json(cls, text: str) -> Correction:
+        data = json.loads(text)
+        return cls(**{**data, "steps": tuple(data["steps"])})
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Inbound:
     """One thing from the citizen (or an effect's result) for the engine to act on."""
@@ -244,6 +270,9 @@ class Inbound:
     # The number this citizen is known to hold: the operator's (USSD, SMS, WhatsApp) or
     # one proved by a code earlier (web chat, Telegram); None: not proved yet.
     phone: str | None = None
+    # An application of this citizen returned for correction: a new conversation begins
+    # with it.
+    correction: Correction | None = None
 
 
 @dataclass(frozen=True, slots=True)

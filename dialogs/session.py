@@ -234,6 +234,8 @@ class Snapshot:
     started: str = ""  # ISO time the conversation started
     prefill: dict[str, str] = field(default_factory=dict)  # step -> answer given up front
     phone: str = ""  # a number proved by a code in this conversation
+    amends: str | None = None  # the returned application this run corrects
+    correcting: tuple[str, ...] = ()  # steps the officer named, not reached yet
 
     @property
     def mode(self) -> str:
@@ -251,6 +253,7 @@ class Snapshot:
         string, with `offer`, `offered` and `verifying` beside it)."""
         data = json.loads(text)
         data["trail"] = tuple(data.get("trail", ()))
+        data["correcting"] = tuple(data.get("correcting", ()))
         if "mode" in data:
             data["state"] = legacy_state(data)
         else:
@@ -294,6 +297,8 @@ class Draft:
     started: str = ""
     prefill: dict[str, str] = field(default_factory=dict)
     phone: str = ""
+    amends: str | None = None
+    correcting: tuple[str, ...] = ()
 
     def snapshot(self) -> Snapshot:
         frozen = object.__new__(Snapshot)

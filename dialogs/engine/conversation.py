@@ -4,7 +4,7 @@ answer, an effect's result, or a new dial reaching it)."""
 from __future__ import annotations
 
 from dialogs.catalog import Catalog
-from dialogs.engine import menu, navigation, resume, states
+from dialogs.engine import correction, menu, navigation, resume, states
 from dialogs.engine.reading import clean, is_keypad
 from dialogs.engine.turn import Turn
 from dialogs.messages import Inbound, Outcome, Reply
@@ -32,6 +32,8 @@ def begin(turn: Turn) -> None:
         lang=inbound.lang or turn.draft.lang,
         started=inbound.now.isoformat(),
     )
+    if inbound.correction is not None and correction.start(turn, inbound.correction):
+        return
     listed = catalog.menu()
     chosen = catalog.get(inbound.service) if inbound.service else None
     if chosen is None and len(listed) == 1:

@@ -42,6 +42,10 @@ class StepEffects:
     def phone(self) -> str | None:
         return verification.proven_phone(self._turn)
 
+    @property
+    def amends(self) -> str | None:
+        return self._turn.draft.amends
+
     def answers_on_path(self) -> Mapping[str, Any]:
         answers.prune(self._turn, self._service, force=True)
         return self._turn.draft.answers

@@ -129,6 +129,7 @@ def start(turn: Turn, service: CompiledService, prefill: dict[str, str] | None =
     draft.submission, draft.return_to, draft.invalid = None, None, 0
     draft.ended, draft.rewound, draft.run = False, False, draft.run + 1
     draft.prefill = prefill or {}
+    draft.amends, draft.correcting = None, ()
     turn.event("started")
     enter(turn, service, service.start)
 
@@ -144,7 +145,13 @@ def enter(turn: Turn, service: CompiledService, name: str, *, revisit: bool = Tr
         draft.rewound = draft.rewound or looped
         if draft.return_to == name:
             draft.return_to = None
-        elif draft.return_to and revisit and name not in skipped and _answered(turn, current):
+        elif (
+            draft.return_to
+            and revisit
+            and name not in skipped
+            and name not in draft.correcting  # an answer the officer asked to correct
+            and _answered(turn, current)
+        ):
             # Changing one answer from the summary: walk on past what is answered,
             # so a changed branch asks its new questions and nothing else. A step met
             # twice on this walk is a loop back (e.g. "end date before start date"):
@@ -156,6 +163,8 @@ def enter(turn: Turn, service: CompiledService, name: str, *, revisit: bool = Tr
                 break
             name = following
             continue
+        if name in draft.correcting:
+            draft.correcting = tuple(step for step in draft.correcting if step != name)
         _arrive(turn, service, current)
         return
     turn.say(Reply(turn.builtin("unavailable"), end=True))

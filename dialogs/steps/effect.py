@@ -37,6 +37,11 @@ class EffectContext(Protocol):
         """The number the citizen is known to hold (the operator's, or proved by a code)."""
         ...
 
+    @property
+    def amends(self) -> str | None:
+        """The reference of the returned application this run corrects, if any."""
+        ...
+
     def answers_on_path(self) -> Mapping[str, Any]:
         """The answers, once those a changed branch left off the path are forgotten."""
         ...
