@@ -68,6 +68,25 @@ class ApplicationLimits(BaseModel):
     days: int = Field(default=30, ge=1, le=3650, description="The window counted.")
 
 
+class ReviewDef(BaseModel):
+    """How officers review applications (`review`): the time they aim to decide within,
+    and the reasons they pick from to reject one (and may edit before sending)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    days: float = Field(
+        default=5,
+        gt=0,
+        le=365,
+        description="Target time to decide, in days; older applications show as overdue.",
+    )
+    reasons: list[Text] = Field(
+        default_factory=list,
+        description="Reasons to reject, offered to officers; the citizen is sent the one "
+        "chosen, as the officer leaves it.",
+    )
+
+
 SUBMISSION_FIELDS = frozenset({"reference", "status", "link", "held"})
 """What later steps read as `submission.<field>` (see `take`)."""
 
@@ -113,9 +132,16 @@ class SubmitStep(EffectStep):
         default_factory=lambda: ApplicationLimits(),
         description="How many applications one ID or number may make in a while.",
     )
+    review: ReviewDef = Field(
+        default_factory=lambda: ReviewDef(),
+        description="How officers review applications sent to them (`review`, or an "
+        "`instant` one whose applicant no registry confirmed).",
+    )
 
     def every_text(self) -> Iterator[tuple[FieldPath, Text]]:
         yield from super().every_text()
+        for index, reason in enumerate(self.review.reasons):
+            yield ("review", "reasons", index), reason
         if self.document is not None:
             yield ("document", "title"), self.document.title
             yield ("document", "issuer"), self.document.issuer
@@ -175,6 +201,7 @@ class SubmitStep(EffectStep):
             assurance="registry" if confirmed else "self-declared",
             flags=flags,
             limits=RepeatLimits(self.limits.per_id, self.limits.per_phone, self.limits.days),
+            amends=ctx.amends,
         )
 
     def _document(self, ctx: EffectContext, given: Mapping[str, Any]) -> dict[str, Any] | None:
