@@ -62,9 +62,10 @@ if not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then
   if redis.call('GET', KEYS[2]) ~= ARGV[1] then return {'busy', ''} end
 end
 local f = redis.call('HMGET', KEYS[1], 'snap', 'channel', 'session', 'deadline', 'ctx')
-local out = redis.call('HGET', KEYS[4], 'optout') or ''
+local p = redis.call('HMGET', KEYS[4], 'optout', 'fix')
 local phone = redis.call('GET', KEYS[5]) or ''
-return {'ok', f[1] or '', f[2] or '', f[3] or '', f[4] or '', f[5] or '', out, phone}
+return {'ok', f[1] or '', f[2] or '', f[3] or '', f[4] or '', f[5] or '', p[1] or '', phone,
+        p[2] or ''}
 """
 
 _COMMIT = """
@@ -157,6 +158,7 @@ class Begun:
     opted_out: bool = False  # the citizen sent STOP on a text channel
     phone: str = ""  # the number a web or Telegram citizen proved by a code ("" none)
     over_limit: int = 0  # > 0: the citizen's messages passed a limit, by this many
+    correction: str = ""  # an application returned for correction, as JSON ("" none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +227,16 @@ class SessionStore:
         value = await self.client.hget(self.preferences_key(citizen), "optout")  # type: ignore[misc]
         return text_of(value) == "1" if value is not None else False
 
+    async def set_correction(self, citizen: str, correction: str | None) -> None:
+        """The application returned for correction that the citizen's next conversation
+        begins with (JSON; None: none). Kept with their standing choices, so `begin`
+        reads it in the same round trip; the database is the record, this the pointer."""
+        key = self.preferences_key(citizen)
+        if correction is None:
+            await self.client.hdel(key, "fix")  # type: ignore[misc]
+        else:
+            await self.client.hset(key, "fix", correction)  # type: ignore[misc]
+
     async def set_phone(self, citizen: str, phone: str, seconds: int) -> None:
         """Remember the number `citizen` proved, for `seconds`."""
         await self.client.set(self.phone_key(citizen), phone, ex=seconds)
@@ -266,15 +278,19 @@ class SessionStore:
             return Begun(busy=True)
         if status == "limited":
             return Begun(over_limit=int(text_of(result[1])))
-        values = [text_of(v) for v in result[1:9]]
-        snapshot, channel, session_id, deadline, context, opted_out, phone = values[:7]
+        values = [text_of(v) for v in result[1:10]]
+        snapshot, channel, session_id, deadline, context, opted_out, phone, fix = values[:8]
         record = (
             SessionRecord(snapshot, channel, session_id, float(deadline or 0), context)
             if snapshot
             else None
         )
         return Begun(
-            token=token, record=record, opted_out=opted_out == "1", phone=phone if phone else ""
+            token=token,
+            record=record,
+            opted_out=opted_out == "1",
+            phone=phone if phone else "",
+            correction=fix,
         )
 
     async def commit(

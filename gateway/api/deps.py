@@ -25,6 +25,7 @@ from gateway.delivery.outbox import Outbox
 from gateway.documents.store import DocumentStore
 from gateway.runtime import NotStartedError, Runtime
 from gateway.security.limiter import RateLimit
+from gateway.submissions.desk import Desk
 from gateway.submissions.service import Submissions
 from state.database import MessageLog
 from state.events import EventArchive
@@ -81,6 +82,10 @@ async def documents(runtime: RuntimeDep) -> DocumentStore:
     return runtime.documents
 
 
+async def desk(runtime: RuntimeDep) -> Desk:
+    return runtime.desk
+
+
 async def rate_limit(runtime: RuntimeDep) -> RateLimit:
     return runtime.rate_limit
 
@@ -94,3 +99,4 @@ OutboxDep = Annotated[Outbox, Depends(outbox)]
 EventArchiveDep = Annotated[EventArchive, Depends(events)]
 DocumentStoreDep = Annotated[DocumentStore, Depends(documents)]
 RateLimitDep = Annotated[RateLimit, Depends(rate_limit)]
+DeskDep = Annotated[Desk, Depends(desk)]

@@ -115,7 +115,8 @@ def documents_router(settings: Settings) -> APIRouter:
             return page(404, "Document not found", "This link is not valid.", "bad")
         row, submission = found
         if row.revoked_at is not None:
-            return page(410, "Document revoked", "This document has been revoked.", "bad")
+            said = f" Reason: {row.revoked_reason}" if row.revoked_reason else ""
+            return page(410, "Document revoked", f"This document has been revoked.{said}", "bad")
         if row.expires_at <= utcnow():
             message = f"This link has expired. Document {submission.reference} is not affected."
             return page(410, "Link expired", message, "bad")
@@ -181,6 +182,11 @@ def documents_router(settings: Settings) -> APIRouter:
         live = [d for d in documents if d.revoked_at is None]
         if submission.status in VALID and live:
             return page(200, "Valid document", "This document is valid.", "ok", facts=facts)
+        revoked = [d for d in documents if d.revoked_at is not None]
+        if revoked and revoked[-1].revoked_at is not None:
+            facts.append(("Revoked on", revoked[-1].revoked_at.date().isoformat()))
+            if revoked[-1].revoked_reason:
+                facts.append(("Reason", revoked[-1].revoked_reason))
         return page(
             200, "Revoked document", "This document is no longer valid.", "bad", facts=facts
         )

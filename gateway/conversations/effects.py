@@ -57,6 +57,11 @@ async def submissions_unavailable(submission: Submission, applicant: Applicant) 
     return SubmissionResult(ok=False)
 
 
+async def no_correction(citizen: str) -> str | None:
+    """Without a desk, no application is ever returned for correction."""
+    return None
+
+
 async def nothing_understood(text: str, lang: str) -> Meaning:
     """Without a classifier, free text means nothing: menus and errors as before."""
     return Meaning(text)
@@ -112,4 +117,11 @@ async def _check_code(
 async def _submit(
     effect: Submission, conversations: Conversations, applicant: Applicant
 ) -> EffectResult:
-    return await conversations.submit(effect, applicant)
+    result = await conversations.submit(effect, applicant)
+    if result.ok and effect.amends is not None:
+        # Corrected: the next conversation begins as usual, or with the citizen's next
+        # returned application (`correction` says which, from the database).
+        await conversations.store.set_correction(
+            applicant.citizen, await conversations.correction(applicant.citizen)
+        )
+    return result

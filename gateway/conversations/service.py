@@ -28,6 +28,7 @@ from dialogs.catalog import Catalog
 from dialogs.driver import conversation_turn
 from dialogs.media import Medium
 from dialogs.messages import (
+    Correction,
     Effect,
     EffectResult,
     Inbound,
@@ -47,6 +48,7 @@ from gateway.conversations.effects import (
     Status,
     Submit,
     Verification,
+    no_correction,
     nothing_understood,
     status_unavailable,
     submissions_unavailable,
@@ -93,6 +95,8 @@ class Conversations:
     lookup: Callable[[LookupRequest], Awaitable[EffectResult]] = perform_lookup
     classify: Classify = nothing_understood
     verification: Verification = field(default_factory=NoVerification)
+    # The pointer to a citizen's next returned application (`Desk.correction`).
+    correction: Callable[[str], Awaitable[str | None]] = no_correction
     # A citizen's messages counted in `begin` (GATEWAY_INBOUND_PER_ADDRESS); numbers of
     # other countries are served nothing (GATEWAY_ALLOWED_COUNTRIES).
     windows: tuple[Window, ...] = ()
@@ -167,7 +171,9 @@ class Conversations:
                 return consent
             applicant = self._applicant(message, begun.phone, begun.opted_out)
             try:
-                replies, record, events, ttl = await self._step(message, begun.record, applicant)
+                replies, record, events, ttl = await self._step(
+                    message, begun.record, applicant, begun.correction
+                )
             except BaseException:
                 await self.store.release(message.citizen, begun.token)
                 raise
@@ -216,7 +222,11 @@ class Conversations:
         return Applicant(message.citizen, message.medium, message.lang or "en", phone, opted_out)
 
     async def _step(
-        self, message: Message, record: SessionRecord | None, applicant: Applicant
+        self,
+        message: Message,
+        record: SessionRecord | None,
+        applicant: Applicant,
+        correction: str = "",
     ) -> tuple[list[Reply], SessionRecord, list[dict[str, Any]], int]:
         now = self.clock()
         events: list[dict[str, Any]] = []
@@ -249,6 +259,7 @@ class Conversations:
             conversation_id=secrets.token_hex(16),  # used when one starts; uuid4 cost more
             resume=resume,  # type: ignore[arg-type]
             phone=applicant.phone,
+            correction=_correction(correction) if correction else None,
         )
         applicant = replace(applicant, lang=lang or "en")  # the conversation's language
         if snapshot is not None and snapshot.service is not None and not snapshot.ended:
@@ -353,6 +364,16 @@ def expired_event(citizen: str, snapshot: Snapshot, now: float) -> dict[str, Any
         "citizen": citizen,
         "conversation": snapshot.id,
     }
+
+
+def _correction(text: str) -> Correction | None:
+    """The returned application `begin` read, or None when it cannot be read (written by
+    a version of the gateway that wrote another shape: the citizen begins as usual)."""
+    try:
+        return Correction.from_json(text)
+    except (ValueError, TypeError, KeyError):
+        logger.warning("a returned application's pointer could not be read")
+        return None
 
 
 def encode_replies(replies: list[Reply]) -> str:

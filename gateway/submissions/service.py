@@ -187,7 +187,9 @@ class Submissions:
             applications=tuple(Application(r.reference, r.service, r.status) for r in rows),
         )
 
-    async def decide(self, reference: str, *, approve: bool, reason: str | None) -> Stored | None:
+    async def decide(
+        self, reference: str, *, approve: bool, reason: str | None, actor: str | None = None
+    ) -> Stored | None:
         """An officer's decision; the citizen is told on the channel they used."""
         row = await self.store.by_reference(reference)
         if row is None:
@@ -195,7 +197,7 @@ class Submissions:
         token = new_token() if approve and row.document is not None else None
         owed = await self._owed_on_decision(row, approve, reason, token)
         stored = await self.store.decide(
-            reference, approve=approve, reason=reason, owed=owed, token=token
+            reference, approve=approve, reason=reason, owed=owed, token=token, actor=actor
         )
         if stored is not None:
             if stored.created:  # decided already: the first decision was counted
@@ -223,13 +225,19 @@ class Submissions:
         task.add_done_callback(self._pending.discard)
 
     async def _queue(self, stored: Stored) -> None:
-        due = [i for i in stored.notifications if i not in stored.held]  # held: at START
-        if not stored.created or not due:
+        if stored.created:
+            await self.queue(stored.notifications, stored.held)
+
+    async def queue(self, notifications: Sequence[int], held: Sequence[int] = ()) -> None:
+        """Hand notifications to the job queue (those held wait for START); on failure
+        they stay pending for the relay."""
+        due = [i for i in notifications if i not in held]
+        if not due:
             return
         try:
             await self.dispatch(due)
         except Exception:  # stored as pending: the relay queues them later
-            logger.warning("notifications %s left to the relay", stored.notifications)
+            logger.warning("notifications %s left to the relay", due)
 
     # ------------------------------------------------------------------ what is owed
     async def _owed_on_submit(
@@ -239,7 +247,7 @@ class Submissions:
         # The final reply shows the link, except on USSD; a number proved on the web chat
         # or Telegram gets it by SMS too (the chat may be closed by then).
         if token is not None and (new.channel == "ussd" or new.channel in NUMBER_BY_SMS):
-            owed[:0] = await self._message(new, "document_ready", {}, token, opted_out)
+            owed[:0] = await self.message(new, "document_ready", {}, token, opted_out)
         return owed
 
     async def _owed_on_decision(
@@ -249,9 +257,9 @@ class Submissions:
             key, values = ("approved_document" if token else "approved"), {}
         else:
             key, values = "rejected", {"reason": reason or ""}
-        return await self._message(row, key, values, token) + self._webhook()
+        return await self.message(row, key, values, token) + self._webhook()
 
-    async def _message(
+    async def message(
         self,
         applied: NewSubmission | SubmissionRow,
         text: str,

@@ -186,11 +186,16 @@ def test_revoked_expired_and_unknown_links(gw: Gateway) -> None:
     assert gw.client.get("/d/" + "A" * 22).status_code == 404
     assert gw.client.get("/d/not..a..token").status_code == 422
 
-    revoked = gw.admin("POST", "/submissions/BR-2026-000001/revoke").json()
-    assert revoked == {"reference": "BR-2026-000001", "revoked": 1}
+    reason = {"reason": "Registered with a forged licence."}
+    assert gw.admin("POST", "/submissions/BR-2026-000001/revoke").status_code == 422  # why?
+    revoked = gw.admin("POST", "/submissions/BR-2026-000001/revoke", json=reason).json()
+    assert revoked == {"reference": "BR-2026-000001", "revoked": True}
+    again = gw.admin("POST", "/submissions/BR-2026-000001/revoke", json=reason)
+    assert again.status_code == 409  # none is valid any more
     gone = gw.client.get(f"/d/{token}")
     assert gone.status_code == 410
     assert "revoked" in gone.text
+    assert "Registered with a forged licence." in gone.text
     code = {"code": gw.admin("GET", "/submissions/BR-2026-000001").json()["check_code"]}
     assert "Revoked document" in gw.client.get("/verify/BR-2026-000001", params=code).text
     assert gw.client.get("/verify/BR-2026-999999", params=code).status_code == 404
