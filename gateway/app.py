@@ -13,7 +13,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from gateway.api.admin import admin_router
 from gateway.api.analytics import analytics_router
-from gateway.api.auth import admin_auth
+from gateway.api.auth import document_roles, require
 from gateway.api.channels import add_channel_routes
 from gateway.api.chat import chat_router
 from gateway.api.docs import OPENAPI_URL, private_docs_router
@@ -21,6 +21,7 @@ from gateway.api.documents import documents_router
 from gateway.api.ops import count_unhandled_exceptions, ops_router
 from gateway.api.services import services_router
 from gateway.catalog.repository import load_repository
+from gateway.console.router import add_console
 from gateway.lifespan import lifespan_for
 from gateway.ops.logs import configure_logging
 from gateway.providers import WEBHOOKS
@@ -28,6 +29,7 @@ from gateway.providers.common import Access
 from gateway.providers.meta.whatsapp import verification_router
 from gateway.security.headers import SecurityHeaders
 from gateway.settings import Settings
+from state.access import Role
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None if docs_private else "/redoc",
         openapi_url=None if docs_private else OPENAPI_URL,
     )
+    app.state.settings = settings  # read per request by `gateway.api.auth`
+    document_roles(app)  # each operation's roles in /openapi.json
     app.add_middleware(SecurityHeaders)
     if settings.trusted_proxies:
         # X-Forwarded-For names the client only when a trusted proxy sent it (the
@@ -60,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin_router(settings))
     app.include_router(analytics_router(settings))
     app.include_router(chat_router())
+    add_console(app, settings)
     app.include_router(documents_router(settings))
     # Rasa is reported but optional: when it is down the embedded classifier answers, so
     # it must not take every API pod out of service.
@@ -67,7 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(
         ops_router(
             optional=("rasa",),
-            metrics_dependencies=admin_auth(settings) if private_metrics else [],
+            metrics_dependencies=[require(Role.ADMINISTRATOR)] if private_metrics else [],
         )
     )
     app.include_router(services_router(settings, repository))

@@ -1,17 +1,20 @@
-"""The admin API (bearer `GATEWAY_ADMIN_TOKEN`, `gateway.api.auth`), one module per
-resource: the message log (`messages`), the back office's submissions and decisions
-(`submissions`), the notifications that could not be delivered (`notifications`), and the
-services with their versions and reload (`publishing`).
+"""The API for civil servants' machines and the bootstrap key (`gateway.api.auth`), one
+module per resource, each stating the role it needs:
 
-Without a configured token the admin API is closed (403), never open.
+- the message log (`messages`), the notifications that could not be delivered
+  (`notifications`) and the audit log (`audit`): administrator;
+- the applications, listed, read, decided and revoked (`submissions`): officer, on the
+  services the key is limited to;
+- the services with their versions and reload (`publishing`): publisher.
+
+With neither a bootstrap key nor an API key the API is closed (403), never open.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from gateway.api import messages, notifications, submissions
-from gateway.api.auth import admin_auth
+from gateway.api import audit, messages, notifications, submissions
 from gateway.api.errors import ADMIN_ERRORS
 from gateway.api.publishing import publishing_router
 from gateway.settings import Settings
@@ -21,12 +24,12 @@ def admin_router(settings: Settings) -> APIRouter:
     router = APIRouter(
         prefix="/api/v1",
         tags=["admin"],
-        dependencies=admin_auth(settings),
         responses=ADMIN_ERRORS,
         max_body_size=settings.max_body_bytes,  # 413, whether declared or streamed
     )
     router.include_router(messages.router)
     router.include_router(submissions.router)
     router.include_router(notifications.router)
+    router.include_router(audit.router)
     router.include_router(publishing_router(settings))
     return router

@@ -1,10 +1,10 @@
 """Drop-off analytics for civil servants: the funnel of a service as JSON and as a page.
 
-- `GET /api/v1/analytics/{service}`: the figures (`gateway/analytics/funnel.py`), behind the admin
-  API's bearer token (the very dependency of `gateway/api/admin.py`, so the two can
-  never disagree on who is let in);
+- `GET /api/v1/analytics/{service}`: the figures (`gateway/analytics/funnel.py`), for a
+  key with the analyst role, or the administrator role (who answers for the gateway as a
+  whole and may read what it does; `gateway.api.auth`, as every API route);
 - `GET /analytics/{service}`: a static page (`gateway/static/analytics.*`, no framework)
-  that asks for that token once, keeps it for the browser tab (sessionStorage), and draws
+  that asks for a key once, keeps it for the browser tab (sessionStorage), and draws
   the funnel from the JSON. The page itself holds no figures, so it needs no token.
 
 The API drains the event stream before it counts, so a civil servant sees the
@@ -20,11 +20,12 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from gateway.analytics.funnel import Funnel, funnel, recorded
-from gateway.api.auth import admin_auth
+from gateway.api.auth import require
 from gateway.api.deps import CatalogDep, EventArchiveDep
 from gateway.api.errors import ADMIN_ERRORS, error
 from gateway.api.static import static_asset
 from gateway.settings import Settings
+from state.access import Role
 
 logger = logging.getLogger(__name__)
 DRAIN_BATCHES = 20  # at most 10,000 entries read before answering; the archiver does the rest
@@ -44,11 +45,10 @@ def _utc(value: datetime | None) -> datetime | None:
 
 def analytics_router(settings: Settings) -> APIRouter:
     router = APIRouter(tags=["analytics"])
-    admin = admin_auth(settings)  # the admin API's bearer token
 
     @router.get(
         "/api/v1/analytics/{service}",
-        dependencies=admin,
+        dependencies=[require(Role.ANALYST, Role.ADMINISTRATOR)],
         responses={**ADMIN_ERRORS, 404: UNKNOWN},
     )
     async def analytics(

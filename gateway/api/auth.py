@@ -1,62 +1,160 @@
-"""The admin API's bearer token (`GATEWAY_ADMIN_TOKEN`): who may read the message log,
-decide applications and publish services.
+"""Who may call the API: `require(role)` on each route resolves the caller's `Principal`
+from `Authorization: Bearer <secret>` and lets it in only with that role.
 
-Unset, the API is closed (403 to everyone). A missing or wrong token gets 401 with
-`WWW-Authenticate: Bearer`; a client that keeps guessing gets 429 for a while
-(`GATEWAY_ADMIN_FAILURES_PER_CLIENT`), counted in Redis so every process agrees. The
-scheme is read case-insensitively (`bearer`, `Bearer`), as HTTP wants.
+Two kinds of secret are accepted:
+
+- a machine's API key (`gateway keys add`, `state.api_keys`): the principal is the key's
+  name with the roles it was given (an officer's key may be limited to some services);
+- the bootstrap key, `GATEWAY_ADMIN_TOKEN`: every role, so that a fresh install can be
+  run before any key or account exists. Better unset once keys are made.
+
+With neither a bootstrap key nor any active API key the API is closed: 403 to everyone.
+A missing or wrong secret gets 401 with `WWW-Authenticate: Bearer`; a client that keeps
+guessing gets 429 for a while (`GATEWAY_ADMIN_FAILURES_PER_CLIENT`), counted in Redis so
+every process agrees. A valid secret without the role gets 403. The scheme is read
+case-insensitively (`bearer`, `Bearer`), as HTTP wants.
+
+The role is the route's OAuth-style scope (`Security(..., scopes=[role])`), so the
+OpenAPI document lists it in each operation's `security` (OpenAPI 3.1 allows role names
+there for any scheme); `document_roles` also writes it in the operation's description.
 """
 
 from __future__ import annotations
 
+import functools
 import hmac
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request
-from fastapi.params import Depends as Dependency
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.params import Security as SecurityParam
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
+from limits import RateLimitItem
 
 from gateway.api.deps import OptionalRuntimeDep
 from gateway.ops.metrics import count_refused
+from gateway.runtime import Runtime
 from gateway.settings import Settings, rates, secret
+from state.access import Principal, Role
 
+SCHEME = "bearer"
 bearer = HTTPBearer(
     auto_error=False,
-    scheme_name="admin token",
-    description="`GATEWAY_ADMIN_TOKEN`, sent as `Authorization: Bearer <token>`.",
+    scheme_name=SCHEME,
+    description="An API key (`gateway keys add`) or the bootstrap key "
+    "`GATEWAY_ADMIN_TOKEN`, sent as `Authorization: Bearer <secret>`. The roles an "
+    "operation needs are listed as its scopes: any one of them lets the caller in.",
 )
+BOOTSTRAP = Principal("bootstrap", (), bootstrap=True)
 
 
-def admin_auth(settings: Settings) -> list[Dependency]:
-    """Route dependencies that demand the admin bearer token (a router's or a route's
-    `dependencies=`: handlers have no use for its value)."""
-    failures = rates(settings.admin_failures_per_client)
+def settings_of(request: Request) -> Settings:
+    """The settings the app was made with (`gateway.app.create_app` keeps them)."""
+    found = getattr(request.app.state, "settings", None)
+    if not isinstance(found, Settings):
+        raise RuntimeError("the app was made without its settings (gateway.app.create_app)")
+    return found
 
-    async def authorised(
-        request: Request,
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-        runtime: OptionalRuntimeDep,
-    ) -> None:
-        token = secret(settings.admin_token)
-        if token is None:
-            raise HTTPException(403, "the admin API is closed: GATEWAY_ADMIN_TOKEN is not set")
-        # Failures are counted once the gateway runs (a bare app in tests has no limiter).
-        limiter = runtime.limiter if runtime is not None else None
-        client = request.client.host if request.client else "unknown"
-        given = credentials.credentials if credentials is not None else ""
-        if hmac.compare_digest(given.encode(), token.encode()):
-            return
-        if limiter is not None:
-            verdict = await limiter.hit(failures, "admin-failures", client)
-            if not verdict.allowed:
-                count_refused("admin_auth")
-                raise HTTPException(
-                    429,
-                    "too many failed attempts; try again later",
-                    headers={"Retry-After": str(verdict.retry_after)},
-                )
+
+@functools.lru_cache(maxsize=8)
+def _failure_limits(value: str) -> list[RateLimitItem]:
+    return rates(value)
+
+
+async def principal(
+    request: Request,
+    scopes: SecurityScopes,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    runtime: OptionalRuntimeDep,
+) -> Principal:
+    """The caller, when its secret is valid and it holds one of the route's roles."""
+    settings = settings_of(request)
+    token = secret(settings.admin_token)
+    given = credentials.credentials if credentials is not None else ""
+    keys = runtime.api_keys if runtime is not None else None  # a bare app has no database
+    found: Principal | None = None
+    # Compared even when `given` is empty: the time taken tells nothing about the token.
+    if token is not None and hmac.compare_digest(given.encode(), token.encode()):
+        found = BOOTSTRAP
+    elif keys is not None and given:
+        key = await keys.authenticate(given)
+        found = key.principal() if key is not None else None
+    if found is None:
+        if token is None and (keys is None or not await keys.any_active()):
+            raise HTTPException(
+                403, "the API is closed: GATEWAY_ADMIN_TOKEN is not set and no API key exists"
+            )
+        await _count_failure(request, settings, runtime)
         raise HTTPException(
-            401, "a valid admin bearer token is required", headers={"WWW-Authenticate": "Bearer"}
+            401, "a valid bearer key is required", headers={"WWW-Authenticate": "Bearer"}
+        )
+    wanted = [Role(scope) for scope in scopes.scopes]
+    if wanted and not any(holds(found, role) for role in wanted):
+        raise HTTPException(403, f"this key does not hold the role {' or '.join(wanted)}")
+    return found
+
+
+async def _count_failure(request: Request, settings: Settings, runtime: Runtime | None) -> None:
+    """One more failure for this client; 429 once it has failed too often."""
+    if runtime is None:  # failures are counted once the gateway runs (it has the limiter)
+        return
+    client = request.client.host if request.client else "unknown"
+    limits = _failure_limits(settings.admin_failures_per_client)
+    verdict = await runtime.limiter.hit(limits, "admin-failures", client)
+    if not verdict.allowed:
+        count_refused("admin_auth")
+        raise HTTPException(
+            429,
+            "too many failed attempts; try again later",
+            headers={"Retry-After": str(verdict.retry_after)},
         )
 
-    return [Depends(authorised)]
+
+def holds(caller: Principal, role: Role) -> bool:
+    """Holds `role` on every service or on some (the route then narrows to those)."""
+    services = caller.services(role)
+    return services is None or bool(services)
+
+
+def require(role: Role, *alternatives: Role) -> SecurityParam:
+    """A route dependency (`dependencies=[require(Role.X)]`, or a parameter
+    `caller: Annotated[Principal, require(Role.X)]`) letting in a caller that holds
+    `role` or any of `alternatives`."""
+    return SecurityParam(principal, scopes=[role.value, *(r.value for r in alternatives)])
+
+
+def actor(caller: Principal) -> str:
+    """How the audit log names a caller: `bootstrap`, `key:NAME`, or a person's email."""
+    return caller.label
+
+
+def document_roles(app: FastAPI) -> None:
+    """Have the OpenAPI document say, for each operation, the roles it needs: one
+    `security` requirement per role (alternatives, as OpenAPI reads a list) and
+    "Requires role: ..." in its description.
+
+    FastAPI merges the scopes of every `Security` on a route into one requirement, which
+    OpenAPI reads as "all of these": hence one requirement per role here, and one
+    `require` per route (two would both be needed, and be shown as alternatives)."""
+    build: Callable[[], dict[str, Any]] = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        spec = build()
+        for methods in spec.get("paths", {}).values():
+            for operation in methods.values():
+                roles = [
+                    scope
+                    for requirement in operation.get("security", [])
+                    for scope in requirement.get(SCHEME, [])
+                ]
+                if not roles:
+                    continue
+                operation["security"] = [{SCHEME: [role]} for role in roles]
+                said = f"Requires role: {' or '.join(roles)}."
+                described = operation.get("description", "")
+                operation["description"] = f"{described}\n\n{said}" if described else said
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -23,8 +23,9 @@ class Detail(BaseModel):
 RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}}
 
 _DESCRIPTIONS = {
-    401: "No admin token, or a wrong one (`WWW-Authenticate: Bearer`).",
-    403: "The admin API is closed: `GATEWAY_ADMIN_TOKEN` is not set.",
+    401: "No key, or a wrong one (`WWW-Authenticate: Bearer`).",
+    403: "The key does not hold the role; or the API is closed (no `GATEWAY_ADMIN_TOKEN`"
+    " and no API key).",
     404: "Not found.",
     429: "Too many attempts from this client; try again later.",
 }
@@ -42,7 +43,7 @@ def errors(*statuses: int) -> Responses:
     return {status: error(status) for status in statuses}
 
 
-# Every route behind the admin token (`gateway.api.auth`).
+# Every route that requires a role (`gateway.api.auth`).
 ADMIN_ERRORS = errors(401, 403, 429)
 
 

@@ -9,9 +9,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 
+from gateway.api.auth import require
 from gateway.api.deps import MessageLogDep
+from state.access import Role
 
-router = APIRouter()
+router = APIRouter(dependencies=[require(Role.ADMINISTRATOR)])
 
 
 class LoggedMessage(BaseModel):

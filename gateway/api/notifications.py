@@ -9,10 +9,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel, ConfigDict
 
+from gateway.api.auth import require
 from gateway.api.deps import OutboxDep, SubmissionStoreDep
 from gateway.api.errors import error
+from state.access import Role
 
-router = APIRouter()
+router = APIRouter(dependencies=[require(Role.ADMINISTRATOR)])
 
 # Ids are 32-bit integers in the database (PostgreSQL `integer`): a larger one is no id,
 # and would fail in the driver rather than be answered 422.

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict
 from redis.exceptions import RedisError
 
 from dialogs.catalog import Catalog
 from dialogs.text import localise
-from gateway.api.deps import ConversationsDep
+from gateway.api.auth import actor, require
+from gateway.api.deps import ConversationsDep, RuntimeDep
 from gateway.api.services import ProblemReport
 from gateway.catalog.reload import (
     Outcome,
@@ -26,6 +28,8 @@ from gateway.catalog.reload import (
 )
 from gateway.catalog.repository import Repository, load_repository
 from gateway.settings import Settings
+from state.access import Principal, Role
+from state.audit import Action
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +126,7 @@ def _on_reload(change: ServiceChange | None) -> OnReload | None:
 def publishing_router(settings: Settings) -> APIRouter:
     router = APIRouter(prefix="/admin/services")
 
-    @router.get("")
+    @router.get("", dependencies=[require(Role.PUBLISHER)])
     async def services(conversations: ConversationsDep) -> list[ServiceState]:
         """Every service: its published version, the versions still running (kept for the
         conversations pinned to them), the version in the folder and its problems."""
@@ -138,7 +142,13 @@ def publishing_router(settings: Settings) -> APIRouter:
             }
         },
     )
-    async def reload(conversations: ConversationsDep, response: Response) -> ReloadResult:
+    async def reload(
+        conversations: ConversationsDep,
+        runtime: RuntimeDep,
+        publisher: Annotated[Principal, require(Role.PUBLISHER)],
+        request: Request,
+        response: Response,
+    ) -> ReloadResult:
         """Publish `services/` as it is now, in this process and (through Redis) in every
         other one. 200 when every definition was applied or unchanged; 422 with the same
         report when some were refused (checker errors, a version number reused with other
@@ -154,6 +164,12 @@ def publishing_router(settings: Settings) -> APIRouter:
             logger.warning("services reloaded here; other processes not told", exc_info=True)
         if report.refused:
             response.status_code = 422
+        published = {c.service: c.version for c in report.changes if c.version != c.previous}
+        if published:  # what citizens now get changed: who made it so is on record
+            address = request.client.host if request.client else None
+            await runtime.audit.record(
+                actor(publisher), Action.PUBLISHED, None, {"versions": published}, address
+            )
         return ReloadResult.of(report)
 
     return router

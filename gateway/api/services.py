@@ -2,7 +2,8 @@
 `GET /api/v1/services/problems` (what `gateway check` says about the folder), public unless
 `GATEWAY_PRIVATE_ENDPOINTS` names `problems`.
 
-Their management, behind the admin token, is in `gateway.api.publishing`.
+Private, `problems` needs the publisher role; their management is in
+`gateway.api.publishing`.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from pydantic import BaseModel, ConfigDict
 from dialogs.catalog import Catalog
 from dialogs.compiler import CompiledService
 from dialogs.text import localise
-from gateway.api.auth import admin_auth
+from gateway.api.auth import require
 from gateway.api.deps import OptionalRuntimeDep
 from gateway.api.errors import ADMIN_ERRORS
 from gateway.catalog.repository import Repository, folder_digest, load_repository
 from gateway.settings import Settings
+from state.access import Role
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +97,7 @@ def services_router(settings: Settings, repository: Repository) -> APIRouter:
 
     @router.get(
         "/problems",
-        dependencies=admin_auth(settings) if private else [],
+        dependencies=[require(Role.PUBLISHER)] if private else [],
         responses=ADMIN_ERRORS if private else None,
     )
     async def problems() -> list[ProblemReport]:

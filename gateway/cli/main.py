@@ -19,6 +19,7 @@ from dialogs.media import Medium
 from dialogs.problems import has_errors
 from dialogs.schema import json_schema_text
 from gateway.catalog.repository import load_repository, test_files
+from gateway.cli.keys import app as keys_app
 from gateway.cli.nlu import app as nlu_app
 from gateway.cli.report import report
 from gateway.cli.stats import time_to_finish
@@ -30,6 +31,7 @@ from nlu.embedded import EmbeddedClassifier
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 app.add_typer(nlu_app, name="nlu")
 app.add_typer(users_app, name="users")
+app.add_typer(keys_app, name="keys")
 app.command("report")(report)
 
 Paths = Annotated[list[Path] | None, typer.Argument(help="Definition files or folders.")]

@@ -1,6 +1,7 @@
 """/openapi.json describes every answer of the JSON API: each response of `/api/...`,
 `/readyz` and `/healthz`, success or error, has a schema that says what it holds (not `{}`,
-not an object of anything), and every route behind the admin token lists its refusals.
+not an object of anything) in each of its media types (JSON, or CSV and JSON lines for
+the audit export), and every route that requires a role lists its refusals.
 
 Read from the app as built, without starting it: no Redis, no database.
 """
@@ -51,6 +52,14 @@ def described(schema: dict[str, Any], spec: dict[str, Any]) -> bool:
     return kind in {"string", "integer", "number", "boolean"}
 
 
+def answered(response: dict[str, Any], spec: dict[str, Any]) -> bool:
+    """Whether a response has content, every media type of it described."""
+    content: dict[str, Any] = response.get("content", {})
+    return bool(content) and all(
+        described(media.get("schema", {}), spec) for media in content.values()
+    )
+
+
 def json_operations(spec: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return [
         (f"{method.upper()} {path}", operation)
@@ -71,9 +80,7 @@ def test_every_response_of_the_json_api_has_a_schema(
         f"{name} -> {status}"
         for name, operation in operations
         for status, response in operation["responses"].items()
-        if not described(
-            response.get("content", {}).get("application/json", {}).get("schema", {}), spec
-        )
+        if not answered(response, spec)
     ]
     assert not undescribed, "answers OpenAPI does not describe: " + ", ".join(undescribed)
     succeeding = {
