@@ -8,7 +8,6 @@ never from an argument (the shell history and `ps` would keep it) and are never 
 
 from __future__ import annotations
 
-import asyncio
 import getpass
 import sys
 from collections.abc import Awaitable, Callable
@@ -17,12 +16,14 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from gateway.settings import Settings
-from state.access import LIMITABLE, Role
+from gateway.cli.stores import cli_actor, grants_detail, on_database, refusal
+from gateway.cli.stores import describe as describe_grants
+from state.access import LIMITABLE, Role, normal_email
 
 if TYPE_CHECKING:  # SQLAlchemy and argon2 load when a command runs, not with the CLI
     from state.access import Account, Grant
     from state.accounts import AccountStore
+    from state.audit import AuditLog
 
 app = typer.Typer(
     help="Civil servants' accounts: add, list, disable, enable, reset, roles.",
@@ -39,30 +40,16 @@ Services = Annotated[
 
 
 def _refuse(message: str) -> typer.Exit:
-    typer.echo(f"gateway users: {message}", err=True)
-    return typer.Exit(2)
+    return refusal("users", message)
 
 
-def _run(work: Callable[[AccountStore], Awaitable[T]]) -> T:
-    """`work` on the gateway's database; a refused change exits 2 with its reason."""
-    from state.access import AccountError
+def _run(work: Callable[[AccountStore, AuditLog], Awaitable[T]]) -> T:
+    """`work` on the gateway's database, with the audit log each change is written to; a
+    refused change exits 2 with its reason."""
     from state.accounts import AccountStore
-    from state.database import Database, database_url
+    from state.audit import AuditLog
 
-    settings = Settings()
-
-    async def run() -> T:
-        database = Database(database_url(settings.database_url, settings.var_dir))
-        try:
-            await database.migrate()
-            return await work(AccountStore(database))
-        finally:
-            await database.close()
-
-    try:
-        return asyncio.run(run())
-    except AccountError as exc:
-        raise _refuse(str(exc)) from None
+    return on_database("users", lambda database: work(AccountStore(database), AuditLog(database)))
 
 
 def _password() -> str:
@@ -102,13 +89,7 @@ def _grants(roles: list[Role], services: list[str]) -> list[Grant]:
 
 def describe(account: Account) -> str:
     """`officer (births, land), analyst`: each role with its services, if limited."""
-    services: dict[str, list[str]] = {}
-    for grant in account.grants:
-        services.setdefault(grant.role.value, [])
-        if grant.service is not None:
-            services[grant.role.value].append(grant.service)
-    parts = [f"{role} ({', '.join(limit)})" if limit else role for role, limit in services.items()]
-    return ", ".join(parts) or "no role"
+    return describe_grants(account.grants)
 
 
 def _when(at: datetime | None) -> str:
@@ -124,14 +105,24 @@ def add(
     """Create an account; its password is read from standard input."""
     grants = _grants(role, service or [])
     password = _password()
-    account = _run(lambda store: store.add(email, password, grants))
+    actor = cli_actor()
+
+    async def work(store: AccountStore, audit: AuditLog) -> Account:
+        from state.audit import Action
+
+        account = await store.add(email, password, grants)
+        detail = grants_detail(account.grants)
+        await audit.record(actor, Action.ACCOUNT_CREATED, account.email, detail)
+        return account
+
+    account = _run(work)
     typer.echo(f"added {account.email}: {describe(account)}")
 
 
 @app.command("list")
 def list_accounts() -> None:
     """Every account: email, roles (with their services), status, last sign-in."""
-    accounts = _run(lambda store: store.list())
+    accounts = _run(lambda store, _audit: store.list())
     if not accounts:
         typer.echo("no accounts: create the first with `gateway users add EMAIL --role ...`")
         return
@@ -149,26 +140,43 @@ def list_accounts() -> None:
         typer.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 
 
+def _change(email: str, action: str) -> Account:
+    """Disable, enable or reset (`action`, the audit log's word), recorded once done."""
+    from state.audit import Action
+
+    done = Action(action)
+    password = _password() if done == Action.PASSWORD_RESET else ""
+    actor = cli_actor()
+
+    async def work(store: AccountStore, audit: AuditLog) -> Account:
+        if done == Action.ACCOUNT_DISABLED:
+            account = await store.disable(email)
+        elif done == Action.ACCOUNT_ENABLED:
+            account = await store.enable(email)
+        else:
+            account = await store.set_password(email, password)
+        await audit.record(actor, done, account.email)
+        return account
+
+    return _run(work)
+
+
 @app.command()
 def disable(email: Email) -> None:
     """Stop an account from signing in (it is kept, with its roles)."""
-    account = _run(lambda store: store.disable(email))
-    typer.echo(f"disabled {account.email}")
+    typer.echo(f"disabled {_change(email, 'account_disabled').email}")
 
 
 @app.command()
 def enable(email: Email) -> None:
     """Let a disabled account sign in again."""
-    account = _run(lambda store: store.enable(email))
-    typer.echo(f"enabled {account.email}")
+    typer.echo(f"enabled {_change(email, 'account_enabled').email}")
 
 
 @app.command()
 def reset(email: Email) -> None:
     """Set a new password, read from standard input."""
-    password = _password()
-    account = _run(lambda store: store.set_password(email, password))
-    typer.echo(f"new password set for {account.email}")
+    typer.echo(f"new password set for {_change(email, 'password_reset').email}")
 
 
 @app.command()
@@ -184,14 +192,21 @@ def roles(
     role = add_role or remove_role
     assert role is not None  # one of the two, checked above
     grants = _grants([role], service or [])
+    actor = cli_actor()
 
-    async def change(store: AccountStore) -> tuple[int, Account | None]:
+    async def change(store: AccountStore, audit: AuditLog) -> tuple[int, Account | None]:
+        from state.audit import Action
+
         changed = 0
         for grant in grants:
             if add_role is not None:
-                changed += await store.grant(email, grant)
+                done = int(await store.grant(email, grant))
             else:
-                changed += await store.revoke(email, grant.role, grant.service)
+                done = await store.revoke(email, grant.role, grant.service)
+            if done:  # what changed only: a role held already is no event
+                action = Action.ROLE_GRANTED if add_role else Action.ROLE_REVOKED
+                await audit.record(actor, action, normal_email(email), grants_detail([grant]))
+            changed += done
         return changed, await store.get_by_email(email)
 
     changed, account = _run(change)
