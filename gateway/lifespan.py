@@ -27,6 +27,8 @@ from dialogs.messages import Reply, reply_data
 from gateway.background import cancel, relay_forever, stop, sweep_forever
 from gateway.catalog.reload import follow_reloads, log_refusals, start_catalog
 from gateway.catalog.repository import Repository
+from gateway.console.oidc import OidcClient
+from gateway.console.opening import console_for
 from gateway.conversations.lookups import perform_lookup, registry_session
 from gateway.conversations.service import Consented, Conversations
 from gateway.conversations.understanding import classifier_for
@@ -42,10 +44,15 @@ from gateway.security.budget import OutboundBudget
 from gateway.security.limiter import Limiter, RateLimit
 from gateway.security.verification import CodeVerifier, Deliver
 from gateway.settings import Settings, rates
+from gateway.submissions.desk import Desk
 from gateway.submissions.service import OptedOut, Submissions
+from state.accounts import AccountStore
+from state.api_keys import ApiKeyStore
+from state.audit import AuditLog
 from state.connect import connect
 from state.consent import ConsentStore
 from state.database import Database, MessageLog, database_url
+from state.desk import DeskStore
 from state.embedded import EmbeddedRedis
 from state.events import ArchiveLoop, EventArchive
 from state.store import SessionStore, Window
@@ -102,10 +109,17 @@ async def start(settings: Settings, repository: Repository, resources: AsyncExit
     catalog, report = await start_catalog(client, repository, shared=shared)
     log_refusals(report)
     classifier = classifier_for(settings, catalog, resources)
+    desk = Desk(
+        DeskStore(database, submission_store),
+        submissions,
+        store,
+        catalog=lambda: conversations.catalog,  # replaced by each reload
+    )
     conversations = Conversations(
         catalog,
         store,
-        submit=submissions.submit,
+        submit=desk.submit,  # a new application, or a returned one corrected
+        correction=desk.correction,
         status=submissions.status,
         lookup=_lookup(settings, registries),
         classify=classifier.classify,
@@ -148,7 +162,22 @@ async def start(settings: Settings, repository: Repository, resources: AsyncExit
         documents=store_from_settings(settings.documents_url, settings.var_dir),
         classifier=classifier,
         events=events,
+        api_keys=ApiKeyStore(database),
+        audit=AuditLog(database),
+        desk=desk,
+        accounts=AccountStore(database),
+        console=console_for(settings, client),
+        oidc=_oidc(settings, resources),
     )
+
+
+def _oidc(settings: Settings, resources: AsyncExitStack) -> OidcClient | None:
+    """The single sign-on client, when GATEWAY_OIDC_* are set: one per process."""
+    if not settings.oidc_configured:
+        return None
+    client = OidcClient.from_settings(settings)
+    resources.push_async_callback(client.aclose)
+    return client
 
 
 def _embedded_redis(settings: Settings, resources: AsyncExitStack) -> str:

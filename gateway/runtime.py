@@ -13,13 +13,19 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from gateway.console.oidc import OidcClient
+    from gateway.console.sessions import Sessions
     from gateway.conversations.service import Conversations
     from gateway.delivery.outbox import Outbox
     from gateway.documents.store import DocumentStore
     from gateway.security.budget import OutboundBudget
     from gateway.security.limiter import Limiter, RateLimit
+    from gateway.submissions.desk import Desk
     from gateway.submissions.service import Submissions
     from nlu.classifier import Classifier
+    from state.accounts import AccountStore
+    from state.api_keys import ApiKeyStore
+    from state.audit import AuditLog
     from state.database import MessageLog
     from state.events import EventArchive
     from state.submissions import SubmissionStore
@@ -44,6 +50,12 @@ class Runtime:
     documents: DocumentStore
     classifier: Classifier
     events: EventArchive
+    api_keys: ApiKeyStore  # machines' keys to the API (`gateway keys`)
+    audit: AuditLog  # who did what: append-only
+    desk: Desk  # what officers do to applications (console and API)
+    accounts: AccountStore  # civil servants' accounts
+    console: Sessions | None  # the console's sessions; None: closed (no secret)
+    oidc: OidcClient | None  # the government's single sign-on; None: not set up
 
     @staticmethod
     def of(app: object) -> Runtime:

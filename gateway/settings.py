@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Annotated, Literal, Self
+from urllib.parse import urlsplit
 
 from limits import RateLimitItem, parse_many
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -134,6 +135,15 @@ class Settings(BaseSettings):
     codes_per_number: str = "3/15minutes;10/day"
     verified_days: int = Field(default=30, ge=1)  # a proved number is trusted this long
     admin_failures_per_client: str = "10/minute"  # wrong admin tokens before 429
+
+    # The civil servants' console (/console). Its session cookies are signed with this
+    # secret: unset, the console is closed (development: a key made at start, so sessions
+    # end with the process). Same value on every process.
+    console_secret: SecretStr | None = None
+    console_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)  # signed out when idle
+    console_session_hours: int = Field(default=12, ge=1, le=7 * 24)  # signed out in any case
+    sign_in_failures_per_account: str = "5/15 minutes"  # wrong passwords before a wait
+    sign_in_failures_per_client: str = "30/15 minutes"  # from one address, any account
     # JSON and form bodies above this are refused with 413 (Meta's webhooks: 3 MB).
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     # Pages that need the admin token: `docs` (/docs, /redoc, /openapi.json), `metrics`,
@@ -148,9 +158,22 @@ class Settings(BaseSettings):
     rasa_failures: int = 3  # failures in a row that stop calls to Rasa for a while
     rasa_cooldown_seconds: float = 30.0  # how long Rasa is left alone after that
 
+    # Government single sign-on for the civil servants' console (OpenID Connect). All
+    # three of issuer, client id and secret set: the console offers it (`oidc_configured`).
+    # The redirect URI to register with the provider is `public_url` + /console/oidc/callback.
+    oidc_issuer: str | None = None  # e.g. https://sso.gov.bt/realms/civil-service
+    oidc_client_id: str | None = None  # the console's client id at the provider
+    oidc_client_secret: SecretStr | None = None  # its secret (client_secret_basic or _post)
+    oidc_roles_claim: str = "roles"  # ID token claim listing roles ("officer:service-id")
+
     @property
     def link_base(self) -> str:
         return self.link_url or self.public_url
+
+    @property
+    def oidc_configured(self) -> bool:
+        """Single sign-on is offered: issuer, client id and a real secret are all set."""
+        return bool(self.oidc_issuer and self.oidc_client_id and secret(self.oidc_client_secret))
 
     @model_validator(mode="after")
     def _real_secrets(self) -> Self:
@@ -184,11 +207,27 @@ class Settings(BaseSettings):
         "budget_total",
         "codes_per_number",
         "admin_failures_per_client",
+        "sign_in_failures_per_account",
+        "sign_in_failures_per_client",
     )
     @classmethod
     def _rates(cls, value: str) -> str:
         rates(value)  # refused at start, not at the first message
         return value
+
+    @field_validator("oidc_issuer")
+    @classmethod
+    def _oidc_issuer(cls, value: str | None) -> str | None:
+        if not value or not value.strip():
+            return None
+        issuer = value.strip()
+        parts = urlsplit(issuer)
+        loopback = parts.scheme == "http" and parts.hostname in ("127.0.0.1", "::1", "localhost")
+        if not (parts.scheme == "https" or loopback) or not parts.hostname:
+            raise ValueError("the OIDC issuer must be an https:// URL")
+        if parts.query or parts.fragment:
+            raise ValueError("the OIDC issuer has no query or fragment")
+        return issuer
 
     @field_validator("allowed_countries")
     @classmethod

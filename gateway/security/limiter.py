@@ -93,6 +93,20 @@ class Limiter:
             return ALLOWED if fail_open else Verdict(False, None, 60)
         return ALLOWED
 
+    async def allows(
+        self, limits: Sequence[RateLimitItem], *identifiers: str, fail_open: bool = True
+    ) -> Verdict:
+        """Whether one more hit would pass every one of `limits`, counting nothing (a
+        sign-in is refused before its password is checked, and counted only if wrong)."""
+        try:
+            for item in limits:
+                if not await self.strategy.test(item, *identifiers):
+                    return Verdict(False, item, await self._retry_after(item, identifiers))
+        except (StorageError, RedisError, OSError) as exc:
+            logger.warning("%s not checked (%s)", identifiers[:1], exc)
+            return ALLOWED if fail_open else Verdict(False, None, 60)
+        return ALLOWED
+
     async def _retry_after(self, item: RateLimitItem, identifiers: Sequence[str]) -> int:
         stats = await self.strategy.get_window_stats(item, *identifiers)
         return max(1, int(stats.reset_time - time.time()) + 1)

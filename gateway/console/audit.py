@@ -1,0 +1,99 @@
+"""The audit log's page, for administrators: who did what, when and from where, newest
+first, filtered by action, person and period, with the export (CSV or JSON lines) the
+API gives too. Nobody can change or remove an entry (`state.audit`)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Literal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
+
+from gateway.api.audit import csv_lines, json_lines
+from gateway.console.applications import menu_of
+from gateway.console.auth import Signed, needs
+from gateway.console.pages import render
+from gateway.runtime import Runtime
+from state.access import Role
+from state.audit import Action, AuditFilter
+
+Administrator = Annotated[Signed, needs(Role.ADMINISTRATOR)]
+PAGE_SIZE = 50
+
+
+def _filter(action: str, actor: str, from_: str, to: str) -> AuditFilter:
+    def day(value: str) -> date | None:
+        try:
+            return date.fromisoformat(value) if value else None
+        except ValueError:
+            return None
+
+    first, last = day(from_), day(to)
+    return AuditFilter(
+        action=Action(action) if action in Action._value2member_map_ else None,
+        actor=actor.strip().lower() or None,
+        since=datetime.combine(first, time()) if first else None,
+        until=datetime.combine(last, time()) + timedelta(days=1) if last else None,
+    )
+
+
+def audit_router() -> APIRouter:
+    router = APIRouter(prefix="/console/audit", include_in_schema=False)
+
+    @router.get("", response_class=HTMLResponse)
+    async def audit(
+        request: Request,
+        person: Administrator,
+        action: Annotated[str, Query(max_length=32)] = "",
+        actor: Annotated[str, Query(max_length=254)] = "",
+        from_: Annotated[str, Query(alias="from", max_length=10)] = "",
+        to: Annotated[str, Query(max_length=10)] = "",
+        page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    ) -> Response:
+        log = Runtime.of(request.app).audit
+        where = _filter(action, actor, from_, to)
+        found = await log.entries(where, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+        query = {k: v for k, v in request.query_params.items() if k != "page"}
+        return render(
+            request,
+            "audit.html",
+            {
+                "person": person,
+                "menu": menu_of(person),
+                "entries": found[:PAGE_SIZE],
+                "actions": [a.value for a in Action],
+                "wanted": {"action": action, "actor": actor, "from": from_, "to": to},
+                "previous": f"?{urlencode({**query, 'page': page - 1})}" if page > 1 else None,
+                "following": f"?{urlencode({**query, 'page': page + 1})}"
+                if len(found) > PAGE_SIZE
+                else None,
+                "export": urlencode({k: v for k, v in query.items() if k != "lang"}),
+            },
+        )
+
+    @router.get("/export")
+    async def export(
+        request: Request,
+        person: Administrator,
+        format: Literal["csv", "jsonl"] = "csv",
+        action: Annotated[str, Query(max_length=32)] = "",
+        actor: Annotated[str, Query(max_length=254)] = "",
+        from_: Annotated[str, Query(alias="from", max_length=10)] = "",
+        to: Annotated[str, Query(max_length=10)] = "",
+    ) -> Response:
+        found = Runtime.of(request.app).audit.export(_filter(action, actor, from_, to))
+        body = csv_lines(found) if format == "csv" else json_lines(found)
+        media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
+        name = f"audit-{datetime.utcnow():%Y%m%d-%H%M%S}.{format}"
+        return StreamingResponse(
+            body,
+            media_type=media,
+            headers={
+                "Content-Disposition": f'attachment; filename="{name}"',
+                "Cache-Control": "no-store",
+            },
+        )
+
+    return router
