@@ -11,7 +11,7 @@ RASA_VENV ?= $(HOME)/.cache/gateway/rasa-$(RASA_VERSION)
 RASA_STAMP := $(RASA_VENV)/.installed
 PYENV_ROOT ?= $(HOME)/.pyenv
 
-.PHONY: run test test-fast lint typecheck pytest browser axe graphviz rasa check-services bench clean
+.PHONY: texts run test test-fast lint typecheck pytest browser axe graphviz rasa check-services bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,12 @@ test-fast: $(STAMP)
 # Unbuffered: a log cut short (a CI time limit) still ends at the test that was running.
 pytest: $(STAMP) browser axe graphviz rasa
 	PYTHONUNBUFFERED=1 GATEWAY_RASA_HOME=$(RASA_VENV) $(BIN)/pytest -q
+
+# The console's texts: new or changed ones into the catalogues, for translators.
+texts: $(STAMP)
+	$(BIN)/pybabel extract -F gateway/console/babel.cfg -k N_ -o var/console.pot gateway/console
+	$(BIN)/pybabel update -i var/console.pot -d gateway/console/locale -D console \
+		--no-fuzzy-matching -w 100
 
 # The web chat test drives Debian's Chromium (Playwright never downloads a browser here).
 browser:
