@@ -44,6 +44,8 @@ class Action(StrEnum):
     ACCOUNT_DISABLED = "account_disabled"
     ACCOUNT_ENABLED = "account_enabled"
     PASSWORD_RESET = "password_reset"
+    CODES_ON = "codes_on"  # one-time codes (TOTP) set up
+    CODES_OFF = "codes_off"
     ROLE_GRANTED = "role_granted"
     ROLE_REVOKED = "role_revoked"
     PUBLISHED = "published"

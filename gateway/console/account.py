@@ -86,9 +86,9 @@ def account_router() -> APIRouter:
         await redis.delete(PENDING_TOTP + person.session.sid)
         await runtime.audit.record(
             person.account.email,
-            Action.ACCOUNT_ENABLED,
+            Action.CODES_ON,
             person.account.email,
-            {"totp": "on"},
+            None,
             client_of(request),
         )
         return RedirectResponse("/console/account?done=on", 303)
@@ -104,9 +104,9 @@ def account_router() -> APIRouter:
         await runtime.accounts.set_totp(person.account.email, None)
         await runtime.audit.record(
             person.account.email,
-            Action.ACCOUNT_DISABLED,
+            Action.CODES_OFF,
             person.account.email,
-            {"totp": "off"},
+            None,
             client_of(request),
         )
         return RedirectResponse("/console/account?done=off", 303)

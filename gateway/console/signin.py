@@ -26,12 +26,12 @@ from gateway.console.pages import N_, render
 from gateway.console.sessions import new_session, secure
 from gateway.runtime import Runtime
 from gateway.settings import Settings, rates
-from state.access import MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH, Account, Role
+from state.access import MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH, Account
+from state.audit import Action
 
 PRE_CSRF = "console-form"
 CODE_WINDOW = 1  # one 30-second step either side: a phone's clock a little off
 USED_CODE_PREFIX = "gw:console:totp:"
-SECOND_FACTOR_ROLES = frozenset({Role.ADMINISTRATOR, Role.PUBLISHER})
 
 
 def client_of(request: Request) -> str:
@@ -102,7 +102,7 @@ def signin_router(settings: Settings) -> APIRouter:
             verdict = await limiter.allows(limits, "sign-in", key, fail_open=False)
             if not verdict:
                 await runtime.audit.record(
-                    who or "?", "sign_in_failed", who, {"why": "throttled"}, client
+                    who or "?", Action.SIGN_IN_FAILED, who, {"why": "throttled"}, client
                 )
                 minutes = max(1, (verdict.retry_after + 59) // 60)
                 return page(
@@ -115,7 +115,7 @@ def signin_router(settings: Settings) -> APIRouter:
         if account is None:
             await limiter.hit(per_account, "sign-in", who, fail_open=False)
             await limiter.hit(per_client, "sign-in", client, fail_open=False)
-            await runtime.audit.record(who or "?", "sign_in_failed", who, None, client)
+            await runtime.audit.record(who or "?", Action.SIGN_IN_FAILED, who, None, client)
             return page(request, email=email, error=N_("Wrong email or password."), status_code=401)
         await limiter.clear(per_account, "sign-in", who)
         session = new_session(
@@ -128,7 +128,7 @@ def signin_router(settings: Settings) -> APIRouter:
             response = RedirectResponse("/console/sign-in/code?next=" + target, 303)
         else:
             await runtime.accounts.record_sign_in(account.id)
-            await runtime.audit.record(account.email, "sign_in", account.email, None, client)
+            await runtime.audit.record(account.email, Action.SIGN_IN, account.email, None, client)
             response = RedirectResponse(target, 303)
         sessions.write(request, response, session)
         response.delete_cookie(PRE_CSRF, path="/console")
@@ -178,7 +178,7 @@ def signin_router(settings: Settings) -> APIRouter:
         if not right:
             await runtime.limiter.hit(per_account, "sign-in", account.email, fail_open=False)
             await runtime.audit.record(
-                account.email, "sign_in_failed", account.email, {"why": "code"}, client
+                account.email, Action.SIGN_IN_FAILED, account.email, {"why": "code"}, client
             )
             return render(
                 request,
@@ -193,7 +193,7 @@ def signin_router(settings: Settings) -> APIRouter:
         promoted = sessions.promoted(session)
         await runtime.accounts.record_sign_in(account.id)
         await runtime.audit.record(
-            account.email, "sign_in", account.email, {"second_factor": "totp"}, client
+            account.email, Action.SIGN_IN, account.email, {"second_factor": "totp"}, client
         )
         response = RedirectResponse(safe_next(next_path), 303)
         sessions.write(request, response, promoted)
@@ -210,7 +210,7 @@ def signin_router(settings: Settings) -> APIRouter:
         if found is not None and found[1].csrf_matches(csrf):
             await sessions.end(request, response, found[1])
             await runtime.audit.record(
-                found[0].email, "sign_out", found[0].email, None, client_of(request)
+                found[0].email, Action.SIGN_OUT, found[0].email, None, client_of(request)
             )
         return response
 
