@@ -252,6 +252,13 @@ async def show(
     )
 
 
+def home_of(person: Signed) -> str:
+    """Where a person starts: the desk for officers, the figures for analysts and
+    administrators, else their own account."""
+    pages = [href for href, _ in menu_of(person)]
+    return pages[0]
+
+
 def menu_of(person: Signed) -> list[tuple[str, str]]:
     """The console's sections this person may open."""
     holds = {grant.role for grant in person.principal.grants}

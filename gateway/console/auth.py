@@ -21,6 +21,7 @@ from gateway.runtime import Runtime
 from state.access import Account, Principal, Role
 
 MAX_FORM_FIELDS = 200  # a form with more is no form of ours
+HOME = "/console/home"  # sends each person on to the page of their work
 
 
 class SignInNeededError(Exception):
@@ -80,7 +81,7 @@ async def signed(request: Request) -> Signed:
         target = request.url.path
         if request.url.query:
             target += "?" + request.url.query
-        raise SignInNeededError(target if request.method == "GET" else "/console/applications")
+        raise SignInNeededError(target if request.method == "GET" else HOME)
     account, session = found
     request.state.console_session = session  # refreshed on the way out (idle timeout)
     return Signed(account, session, Principal.of(account))
@@ -117,16 +118,16 @@ async def form_of(request: Request, session: WebSession) -> FormData:
 def sign_in_url(next_path: str) -> str:
     """The sign-in page, coming back to `next_path` (a console path only)."""
     if not next_path.startswith("/console") or next_path.startswith("//"):
-        next_path = "/console/applications"
+        next_path = HOME
     return "/console?next=" + quote(next_path, safe="/")
 
 
 def safe_next(value: str | None) -> str:
     """Where to go after signing in: a console page, never another site."""
     if not value or not value.startswith("/console/") or value.startswith("//"):
-        return "/console/applications"
+        return HOME
     if "\\" in value or any(ord(c) < 32 for c in value):
-        return "/console/applications"
+        return HOME
     return value
 
 

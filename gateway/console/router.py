@@ -10,9 +10,15 @@ from fastapi.responses import RedirectResponse, Response
 
 from gateway.api.static import static_asset
 from gateway.console.account import account_router
-from gateway.console.applications import applications_router
+from gateway.console.applications import applications_router, home_of
 from gateway.console.audit import audit_router
-from gateway.console.auth import ConsoleClosedError, SignInNeededError, sign_in_url
+from gateway.console.auth import (
+    HOME,
+    ConsoleClosedError,
+    SignedDep,
+    SignInNeededError,
+    sign_in_url,
+)
 from gateway.console.figures import figures_router
 from gateway.console.pages import N_, render
 from gateway.console.people import people_router
@@ -36,6 +42,11 @@ def add_console(app: FastAPI, settings: Settings) -> None:
         include_in_schema=False,
     )
     app.include_router(signin_router(settings))
+
+    @app.get(HOME, include_in_schema=False)
+    async def home(person: SignedDep) -> Response:
+        return RedirectResponse(home_of(person), 303)
+
     app.include_router(sso_router())
     app.include_router(applications_router())
     app.include_router(account_router())

@@ -155,6 +155,7 @@ def test_the_figures_are_for_analysts_and_administrators(redis_database: RedisDa
         _as(client, "dorji@gov.bt")
         assert client.get("/console/figures").status_code == 403
         _as(client, "sonam@gov.bt")
+        assert client.get("/console/home").headers["location"] == "/console/figures"
         figures = client.get("/console/figures")
         assert figures.status_code == 200
         assert "Drone flight permit" in figures.text

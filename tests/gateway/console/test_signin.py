@@ -50,12 +50,13 @@ def test_a_right_password_opens_the_desk_and_a_wrong_one_says_so(
         assert "Wrong email or password." in unknown.text  # nothing tells who has an account
         right = sign_in(client, "DORJI@gov.bt ")
         assert right.status_code == 303
-        assert right.headers["location"] == "/console/applications"
+        assert right.headers["location"] == "/console/home"
+        assert client.get("/console/home").headers["location"] == "/console/applications"
         cookie = right.headers["set-cookie"]
         assert "HttpOnly" in cookie
         assert "SameSite=lax" in cookie.replace("Lax", "lax")
         assert client.get("/console/applications").status_code == 200
-        assert client.get("/console").headers["location"] == "/console/applications"
+        assert client.get("/console").headers["location"] == "/console/home"
 
 
 def test_the_sign_in_form_needs_its_own_token(redis_database: RedisDatabase) -> None:
@@ -87,7 +88,7 @@ def test_after_signing_in_only_console_pages_are_gone_to(redis_database: RedisDa
                     "next": target,
                 },
             )
-            assert answer.headers["location"] == "/console/applications"
+            assert answer.headers["location"] == "/console/home"
 
 
 def test_a_forged_or_stale_cookie_is_no_session(
