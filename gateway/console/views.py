@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from dialogs.compiler import CompiledService
-from dialogs.steps.base import InputStep
+from dialogs.steps.base import InputStep, StepContext
 from dialogs.text import localise
 from state.database import MessageRow
 from state.submissions import DocumentRow, NotificationRow, SubmissionRow, utcnow
@@ -138,10 +138,12 @@ def application_view(
         if isinstance(value, dict):  # a registry lookup's data
             lookups.append((label, [(str(k), _plain(v)) for k, v in value.items()]))
             continue
-        answers.append((label, _plain(value)))
         step = service.steps.get(name) if service else None
         if isinstance(step, InputStep):
+            answers.append((label, _shown(step, value, row, service, lang)))
             correctable.append((name, label))
+        else:
+            answers.append((label, _plain(value)))
     correction = row.correction or {}
     return ApplicationView(
         reference=row.reference,
@@ -164,6 +166,28 @@ def application_view(
         timeline=_timeline(row, events, notifications),
         messages=[(when(m.at), m.direction, m.text) for m in messages],
     )
+
+
+def _shown(
+    step: InputStep,
+    value: Any,
+    row: SubmissionRow,
+    service: CompiledService | None,
+    lang: str,
+) -> str:
+    """The answer in the words the citizen chose it by (a choice's label, a date as
+    written), in the officer's language when the service has it."""
+    context = StepContext(
+        lang=lang,
+        today=row.created_at.date(),
+        phone_region=service.definition.phone_region if service else "BT",
+        answers=row.answers,
+        text=lambda text: localise(text, lang),
+    )
+    try:
+        return step.display(value, context)
+    except (TypeError, ValueError, KeyError):  # a value an older version stored otherwise
+        return _plain(value)
 
 
 def _plain(value: Any) -> str:
