@@ -32,6 +32,7 @@ NOTICES = {
     "signed-out": N_("Signed out everywhere."),
     "password": N_("Password changed: the person's sessions have ended."),
     "key-revoked": N_("Key revoked: it no longer opens the API."),
+    "codes-off": N_("One-time codes turned off: the person signs in with the password alone."),
 }
 
 
@@ -121,6 +122,10 @@ def people_router() -> APIRouter:
                 case "sign-out":
                     await accounts.end_sessions(email)
                     action, detail, done = Action.SIGN_OUT, {"everywhere": True}, "signed-out"
+                case "codes-off":  # a lost phone: the person sets codes up again
+                    await accounts.set_totp(email, None)
+                    await accounts.end_sessions(email)
+                    action, detail, done = Action.CODES_OFF, None, "codes-off"
                 case "password":
                     await accounts.set_password(email, str(form.get("password") or ""))
                     action, detail, done = Action.PASSWORD_RESET, None, "password"

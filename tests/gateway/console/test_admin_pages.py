@@ -16,6 +16,7 @@ from tests.gateway.console.desk_app import (
     console_app,
     csrf_of,
     officer,
+    runtime,
     sign_in,
 )
 from tests.redis_databases import RedisDatabase
@@ -161,3 +162,26 @@ def test_the_figures_are_for_analysts_and_administrators(redis_database: RedisDa
         assert "Drone flight permit" in figures.text
         assert "Where citizens stop" in figures.text
         assert "Applications per day" in figures.text
+
+
+def test_an_administrator_turns_off_the_codes_of_a_lost_phone(
+    redis_database: RedisDatabase,
+) -> None:
+    with console_app(redis_database) as client:
+        add_account(client, "admin@gov.bt", ADMIN)
+        add_account(client, "tashi@gov.bt", Grant(Role.PUBLISHER))
+        assert client.portal is not None
+        accounts = runtime(client).accounts
+        client.portal.call(accounts.set_totp, "tashi@gov.bt", "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+        assert (
+            sign_in(client, "tashi@gov.bt").headers["location"].startswith("/console/sign-in/code")
+        )
+        _as(client, "admin@gov.bt")
+        people = client.get("/console/people")
+        assert ">Turn off one-time codes (lost phone)</button>" in people.text
+        off = client.post(
+            "/console/people/accounts/tashi@gov.bt/codes-off", data={"csrf": csrf_of(people.text)}
+        )
+        assert off.status_code == 303
+        client.cookies.clear()
+        assert sign_in(client, "tashi@gov.bt").headers["location"] == "/console/home"

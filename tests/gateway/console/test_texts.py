@@ -17,7 +17,7 @@ CONSOLE = Path(__file__).resolve().parents[3] / "gateway" / "console"
 
 def _said() -> set[str]:
     with (CONSOLE / "babel.cfg").open() as config:
-        method_map, options_map = parse_mapping_cfg(config)
+        method_map, options_map = parse_mapping_cfg(config)  # type: ignore[no-untyped-call]
     found = extract_from_dir(
         str(CONSOLE),
         method_map,
