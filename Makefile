@@ -49,12 +49,14 @@ texts: $(STAMP)
 		--no-fuzzy-matching -w 100
 
 # The web chat test drives Debian's Chromium (Playwright never downloads a browser here).
+# With a Tibetan-script font, so Dzongkha shows in the pages (and the console's screenshots).
 browser:
-	@if command -v chromium >/dev/null; then :; \
+	@if command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi "tibetan machine"; then :; \
 	elif [ "$$(id -u)" = 0 ]; then \
-		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+			chromium fonts-tibetan-machine; \
 	else \
-		echo "chromium is missing: run 'sudo apt-get install -y --no-install-recommends chromium'" \
+		echo "chromium or its Tibetan font is missing: run 'sudo apt-get install -y --no-install-recommends chromium fonts-tibetan-machine'" \
 			"(the browser test fails without it)" >&2; \
 	fi
 
