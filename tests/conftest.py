@@ -58,6 +58,9 @@ SERVICE_PROGRAMS = frozenset(
         "psql",
         "chromium",
         "chromium-browser",
+        "firefox-esr",
+        "firefox",
+        "node",  # puppeteer-core driving Firefox: tests/gateway/console/firefox.mjs
         "chrome",
         "gateway",  # the installed command: `gateway serve`, `gateway worker`
         "uvicorn",
