@@ -11,7 +11,7 @@ RASA_VENV ?= $(HOME)/.cache/gateway/rasa-$(RASA_VERSION)
 RASA_STAMP := $(RASA_VENV)/.installed
 PYENV_ROOT ?= $(HOME)/.pyenv
 
-.PHONY: texts run test test-fast lint typecheck pytest browser axe graphviz rasa check-services bench clean
+.PHONY: texts run test test-fast lint typecheck pytest browser firefox axe graphviz rasa check-services bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,7 +39,7 @@ test-fast: $(STAMP)
 	$(BIN)/pytest -q -m "not integration"
 
 # Unbuffered: a log cut short (a CI time limit) still ends at the test that was running.
-pytest: $(STAMP) browser axe graphviz rasa
+pytest: $(STAMP) browser firefox axe graphviz rasa
 	PYTHONUNBUFFERED=1 GATEWAY_RASA_HOME=$(RASA_VENV) $(BIN)/pytest -q
 
 # The console's texts: new or changed ones into the catalogues, for translators.
@@ -60,10 +60,24 @@ browser:
 			"(the browser test fails without it)" >&2; \
 	fi
 
+# The console in Firefox too (tests/gateway/console/test_console_firefox.py): Debian's
+# firefox-esr, driven over WebDriver BiDi by puppeteer-core (`make axe`). Playwright's own
+# Firefox is a patched build it would download: not used.
+firefox:
+	@if command -v firefox-esr >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+			firefox-esr; \
+	else \
+		echo "firefox-esr is missing: run 'sudo apt-get install -y --no-install-recommends firefox-esr'" \
+			"(the console's Firefox test fails without it)" >&2; \
+	fi
+
 # axe-core, the accessibility checker the browser tests inject into the pages
-# (tests/browser.py), from npm at the version package-lock.json pins. `npm ci` runs again
-# only when package.json or package-lock.json change (the stamp; `npm ci` empties
-# node_modules first). Without npm the browser tests fail, saying so.
+# (tests/browser.py), and puppeteer-core, which drives Firefox in the console's Firefox
+# test (it downloads no browser), from npm at the versions package-lock.json pins. `npm ci`
+# runs again only when package.json or package-lock.json change (the stamp; `npm ci`
+# empties node_modules first). Without npm the browser tests fail, saying so.
 AXE_STAMP := node_modules/.installed
 
 axe: $(AXE_STAMP)
