@@ -35,7 +35,7 @@ _PLACEHOLDER = re.compile(
     r"|passw(?:o|0)rd|123456|qwerty|letmein|admin)",
     re.IGNORECASE,
 )
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+_EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+$")  # no control characters
 
 
 @dataclass(frozen=True, slots=True)

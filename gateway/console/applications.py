@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dialogs.text import localise
@@ -28,6 +28,10 @@ from state.access import Role
 from state.desk import QueueFilter
 
 PAGE_SIZE = 25
+# What the filters may hold: nothing a database would refuse (a NUL) reaches a query.
+WORD = r"^[a-z0-9_-]*$"
+REFERENCE = r"^[A-Za-z0-9~-]*$"
+DAY = r"^(\d{4}-\d{2}-\d{2})?$"
 NOTICES = {
     "approved": N_("Approved. The citizen is being told."),
     "rejected": N_("Rejected. The citizen is being told why."),
@@ -36,6 +40,7 @@ NOTICES = {
     "revoked": N_("The document is revoked."),
 }
 Officer = Annotated[Signed, needs(Role.OFFICER)]
+ReferenceIn = Annotated[str, Path(max_length=32, pattern=REFERENCE)]
 
 
 def _day(value: str | None) -> date | None:
@@ -52,13 +57,13 @@ def applications_router() -> APIRouter:
     async def queue(
         request: Request,
         person: Officer,
-        status: Annotated[str, Query(max_length=20)] = "",
-        service: Annotated[str, Query(max_length=80)] = "",
-        reference: Annotated[str, Query(max_length=32)] = "",
-        order: Annotated[str, Query(max_length=10)] = "newest",
-        assigned: Annotated[str, Query(max_length=10)] = "",
-        from_: Annotated[str, Query(alias="from", max_length=10)] = "",
-        to: Annotated[str, Query(max_length=10)] = "",
+        status: Annotated[str, Query(max_length=20, pattern=WORD)] = "",
+        service: Annotated[str, Query(max_length=80, pattern=WORD)] = "",
+        reference: Annotated[str, Query(max_length=32, pattern=REFERENCE)] = "",
+        order: Annotated[str, Query(max_length=10, pattern=WORD)] = "newest",
+        assigned: Annotated[str, Query(max_length=10, pattern=WORD)] = "",
+        from_: Annotated[str, Query(alias="from", max_length=10, pattern=DAY)] = "",
+        to: Annotated[str, Query(max_length=10, pattern=DAY)] = "",
         page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     ) -> Response:
         runtime = Runtime.of(request.app)
@@ -114,11 +119,11 @@ def applications_router() -> APIRouter:
         )
 
     @router.get("/{reference}", response_class=HTMLResponse)
-    async def application(request: Request, person: Officer, reference: str) -> Response:
+    async def application(request: Request, person: Officer, reference: ReferenceIn) -> Response:
         return await show(request, person, reference, notice=_notice(request))
 
     @router.post("/{reference}/approve")
-    async def approve(request: Request, person: Officer, reference: str) -> Response:
+    async def approve(request: Request, person: Officer, reference: ReferenceIn) -> Response:
         await form_of(request, person.session)
         acted = await Runtime.of(request.app).desk.decide(
             person.principal, reference, approve=True, reason=None
@@ -126,7 +131,7 @@ def applications_router() -> APIRouter:
         return await after(request, person, reference, acted, "approved")
 
     @router.post("/{reference}/reject")
-    async def reject(request: Request, person: Officer, reference: str) -> Response:
+    async def reject(request: Request, person: Officer, reference: ReferenceIn) -> Response:
         form = await form_of(request, person.session)
         reason = str(form.get("reason") or "").strip() or str(form.get("reason_choice") or "")
         acted = await Runtime.of(request.app).desk.decide(
@@ -135,7 +140,7 @@ def applications_router() -> APIRouter:
         return await after(request, person, reference, acted, "rejected")
 
     @router.post("/{reference}/return")
-    async def return_(request: Request, person: Officer, reference: str) -> Response:
+    async def return_(request: Request, person: Officer, reference: ReferenceIn) -> Response:
         form = await form_of(request, person.session)
         steps = [str(value) for value in form.getlist("steps")]
         acted = await Runtime.of(request.app).desk.return_for_correction(
@@ -148,7 +153,7 @@ def applications_router() -> APIRouter:
         return await after(request, person, reference, acted, "returned")
 
     @router.post("/{reference}/assign")
-    async def assign(request: Request, person: Officer, reference: str) -> Response:
+    async def assign(request: Request, person: Officer, reference: ReferenceIn) -> Response:
         form = await form_of(request, person.session)
         runtime = Runtime.of(request.app)
         email = str(form.get("assignee") or "").strip()
@@ -162,7 +167,7 @@ def applications_router() -> APIRouter:
         return await after(request, person, reference, acted, "assigned")
 
     @router.post("/{reference}/revoke")
-    async def revoke(request: Request, person: Officer, reference: str) -> Response:
+    async def revoke(request: Request, person: Officer, reference: ReferenceIn) -> Response:
         form = await form_of(request, person.session)
         acted = await Runtime.of(request.app).desk.revoke(
             person.principal, reference, str(form.get("reason") or "")

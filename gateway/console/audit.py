@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from gateway.api.audit import csv_lines, json_lines
-from gateway.console.applications import menu_of
+from gateway.console.applications import DAY, WORD, menu_of
 from gateway.console.auth import Signed, needs
 from gateway.console.pages import render
 from gateway.runtime import Runtime
@@ -21,6 +21,7 @@ from state.audit import Action, AuditFilter
 
 Administrator = Annotated[Signed, needs(Role.ADMINISTRATOR)]
 PAGE_SIZE = 50
+PRINTABLE = r"^[^\x00-\x1f\x7f]*$"  # an email or a key's name: nothing a database refuses
 
 
 def _filter(action: str, actor: str, from_: str, to: str) -> AuditFilter:
@@ -46,10 +47,10 @@ def audit_router() -> APIRouter:
     async def audit(
         request: Request,
         person: Administrator,
-        action: Annotated[str, Query(max_length=32)] = "",
-        actor: Annotated[str, Query(max_length=254)] = "",
-        from_: Annotated[str, Query(alias="from", max_length=10)] = "",
-        to: Annotated[str, Query(max_length=10)] = "",
+        action: Annotated[str, Query(max_length=32, pattern=WORD)] = "",
+        actor: Annotated[str, Query(max_length=254, pattern=PRINTABLE)] = "",
+        from_: Annotated[str, Query(alias="from", max_length=10, pattern=DAY)] = "",
+        to: Annotated[str, Query(max_length=10, pattern=DAY)] = "",
         page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     ) -> Response:
         log = Runtime.of(request.app).audit
@@ -78,10 +79,10 @@ def audit_router() -> APIRouter:
         request: Request,
         person: Administrator,
         format: Literal["csv", "jsonl"] = "csv",
-        action: Annotated[str, Query(max_length=32)] = "",
-        actor: Annotated[str, Query(max_length=254)] = "",
-        from_: Annotated[str, Query(alias="from", max_length=10)] = "",
-        to: Annotated[str, Query(max_length=10)] = "",
+        action: Annotated[str, Query(max_length=32, pattern=WORD)] = "",
+        actor: Annotated[str, Query(max_length=254, pattern=PRINTABLE)] = "",
+        from_: Annotated[str, Query(alias="from", max_length=10, pattern=DAY)] = "",
+        to: Annotated[str, Query(max_length=10, pattern=DAY)] = "",
     ) -> Response:
         found = Runtime.of(request.app).audit.export(_filter(action, actor, from_, to))
         body = csv_lines(found) if format == "csv" else json_lines(found)

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from dialogs.text import localise
 from gateway.analytics.desk import overview
 from gateway.analytics.funnel import funnel
-from gateway.console.applications import menu_of
+from gateway.console.applications import DAY, menu_of
 from gateway.console.auth import Signed, needs
 from gateway.console.pages import language, render
 from gateway.console.views import waited
@@ -42,8 +42,8 @@ def figures_router() -> APIRouter:
     async def figures(
         request: Request,
         person: Reader,
-        from_: Annotated[str, Query(alias="from", max_length=10)] = "",
-        to: Annotated[str, Query(max_length=10)] = "",
+        from_: Annotated[str, Query(alias="from", max_length=10, pattern=DAY)] = "",
+        to: Annotated[str, Query(max_length=10, pattern=DAY)] = "",
     ) -> Response:
         runtime = Runtime.of(request.app)
         today = datetime.utcnow().date()

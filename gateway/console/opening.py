@@ -1,7 +1,7 @@
 """Whether the console is open, and with which key its sessions are signed.
 
 Its key is `GATEWAY_CONSOLE_SECRET`, the same on every process. Without it the console
-is closed (its pages answer 503 saying so), except in development, where a key made at
+is closed (its pages answer 403 saying so), except in development, where a key made at
 start is used, loudly: sessions then end with the process and work on it alone.
 """
 

@@ -152,8 +152,12 @@ def people_router() -> APIRouter:
     @router.post("/keys/{name}/revoke")
     async def revoke_key(request: Request, person: Administrator, name: str) -> Response:
         await form_of(request, person.session)
-        if not await Runtime.of(request.app).api_keys.revoke(name):
-            return await page(request, person, error="No such key in use.", status_code=404)
+        try:
+            revoked = await Runtime.of(request.app).api_keys.revoke(name)
+        except AccountError as exc:  # no such name, or none a key could have
+            return await page(request, person, error=str(exc), status_code=404)
+        if not revoked:
+            return await page(request, person, error=N_("No such key in use."), status_code=404)
         await _audit(request, person, Action.KEY_REVOKED, name, None)
         return RedirectResponse("/console/people?done=key-revoked", 303)
 

@@ -1,6 +1,6 @@
 """The console under `/console`: its pages' routers, its stylesheet, and what a console
 page answers when the visitor must sign in (303 to `/console`), lacks the role (403),
-asks for what is not there (404) or finds the console closed (503)."""
+asks for what is not there (404) or finds the console closed (403)."""
 
 from __future__ import annotations
 
@@ -26,12 +26,7 @@ from gateway.console.signin import signin_router
 from gateway.console.sso import sso_router
 from gateway.settings import Settings
 
-HEADINGS = {
-    403: N_("Not allowed"),
-    404: N_("Not found"),
-    405: N_("Not allowed"),
-    503: N_("Console closed"),
-}
+HEADINGS = {403: N_("Not allowed"), 404: N_("Not found"), 405: N_("Not allowed")}
 
 
 def add_console(app: FastAPI, settings: Settings) -> None:
@@ -60,7 +55,9 @@ def add_console(app: FastAPI, settings: Settings) -> None:
 
     @app.exception_handler(ConsoleClosedError)
     async def closed(request: Request, exc: ConsoleClosedError) -> Response:
-        return _page(request, 503, N_("The console is closed: GATEWAY_CONSOLE_SECRET is not set."))
+        # Closed as any entry point without its secret is: refused, not broken (no 5xx).
+        message = N_("The console is closed: GATEWAY_CONSOLE_SECRET is not set.")
+        return _page(request, 403, message, heading=N_("Console closed"))
 
     @app.exception_handler(HTTPException)
     async def console_errors(request: Request, exc: HTTPException) -> Response:
@@ -70,10 +67,10 @@ def add_console(app: FastAPI, settings: Settings) -> None:
         return await http_exception_handler(request, exc)
 
 
-def _page(request: Request, status: int, message: str) -> Response:
+def _page(request: Request, status: int, message: str, heading: str = "") -> Response:
     return render(
         request,
         "error.html",
-        {"heading": HEADINGS.get(status, "Error"), "message": message},
+        {"heading": heading or HEADINGS.get(status, "Error"), "message": message},
         status_code=status,
     )

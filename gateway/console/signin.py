@@ -26,7 +26,13 @@ from gateway.console.pages import N_, render
 from gateway.console.sessions import new_session, secure
 from gateway.runtime import Runtime
 from gateway.settings import Settings, rates
-from state.access import MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH, Account
+from state.access import (
+    MAX_EMAIL_LENGTH,
+    MAX_PASSWORD_LENGTH,
+    Account,
+    AccountError,
+    normal_email,
+)
 from state.audit import Action
 
 PRE_CSRF = "console-form"
@@ -95,7 +101,10 @@ def signin_router(settings: Settings) -> APIRouter:
             return page(
                 request, error=N_("The form expired. Please sign in again."), status_code=403
             )
-        who = email.strip().lower()
+        try:
+            who = normal_email(email)
+        except AccountError:  # no address at all: counted together, never looked up
+            who = ""
         client = client_of(request)
         limiter = runtime.limiter
         for limits, key in ((per_account, who), (per_client, client)):

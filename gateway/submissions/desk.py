@@ -11,6 +11,7 @@ pointer (`SessionStore.set_correction`) that their next conversation begins with
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -110,7 +111,7 @@ class Desk:
         row = await self.visible(principal, reference)
         if row is None:
             return Acted("not_found")
-        reason = (reason or "").strip()[:MAX_NOTE] or None
+        reason = said(reason or "") or None
         if not approve and reason is None:
             return Acted("invalid", row, "A rejection needs a reason.")
         stored = await self.submissions.decide(
@@ -136,7 +137,7 @@ class Desk:
         if row is None:
             return Acted("not_found")
         named = [name for name in dict.fromkeys(steps) if name in row.answers]
-        note = note.strip()[:MAX_NOTE]
+        note = said(note)
         if not named:
             return Acted("invalid", row, "Choose at least one answer to correct.")
         if not note:
@@ -170,7 +171,7 @@ class Desk:
         row = await self.visible(principal, reference)
         if row is None:
             return Acted("not_found")
-        reason = reason.strip()[:MAX_NOTE]
+        reason = said(reason)
         if not reason:
             return Acted("invalid", row, "Say why the document is revoked.")
         revoked = await self.submissions.store.revoke(reference, reason, principal.label)
@@ -221,6 +222,13 @@ class Desk:
             await self.sessions.set_correction(citizen, await self.correction(citizen))
         except Exception as exc:
             logger.warning("correction pointer not written (%s): %s", type(exc).__name__, exc)
+
+
+def said(text: str) -> str:
+    """An officer's note or reason as it is kept and sent: control characters (a NUL
+    PostgreSQL refuses, escapes that would garble an SMS) dropped, at most MAX_NOTE."""
+    kept = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    return kept.strip()[:MAX_NOTE]
 
 
 def _conflict(row: SubmissionRow) -> str:

@@ -255,7 +255,7 @@ def test_single_sign_on_without_a_console_role_lets_nobody_in(
 def test_without_its_secret_the_console_is_closed(redis_database: RedisDatabase) -> None:
     with console_app(redis_database, console_secret=None) as client:
         closed = client.get("/console")
-        assert closed.status_code == 503
+        assert closed.status_code == 403
         assert "GATEWAY_CONSOLE_SECRET" in closed.text
 
 
