@@ -20,6 +20,7 @@ commit and the queue loses nothing.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -59,6 +60,7 @@ CHECK_LENGTH = 10
 
 
 PLACEHOLDER = "~"  # "~BR~<random>": a submission stored, not numbered yet
+_REFERENCE = re.compile(r"[A-Za-z0-9~-]{1,32}")  # any reference, numbered or not
 
 # Numbers one submission in one statement (run in autocommit): the counter row is locked
 # only for this statement and its commit. A submission numbered already takes no number.
@@ -479,6 +481,8 @@ class SubmissionStore:
         return Stored(row, token, False)
 
     async def by_reference(self, reference: str) -> SubmissionRow | None:
+        if not _REFERENCE.fullmatch(reference):  # not one (a NUL would fail PostgreSQL)
+            return None
         async with self.database.sessions() as session:
             row: SubmissionRow | None = await session.scalar(
                 select(SubmissionRow).where(SubmissionRow.reference == reference)

@@ -760,3 +760,13 @@ async def test_a_submission_stored_by_a_process_that_died_is_numbered_later(
     assert await store.unnumbered(timedelta(0)) == []
     assert await store.number(waiting) == again.submission.reference  # numbered once
     assert numbers(await all_submissions(database)) == [1, 2]
+
+
+async def test_what_cannot_be_a_reference_finds_nothing_without_asking(
+    database: Database,
+) -> None:
+    store = SubmissionStore(database)
+    reference = (await store.submit(new("odd"), owed(), token=None)).submission.reference
+    assert await store.by_reference(reference) is not None
+    for odd in ("", reference + "\x00", "BR-2026-000001'; --", "x" * 33):
+        assert await store.by_reference(odd) is None  # PostgreSQL would refuse the NUL
