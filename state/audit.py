@@ -49,6 +49,7 @@ class Action(StrEnum):
     ROLE_GRANTED = "role_granted"
     ROLE_REVOKED = "role_revoked"
     PUBLISHED = "published"
+    DRAFT_SUBMITTED = "draft_submitted"  # sent by its author to a publisher
 
 
 class AuditRow(Base):

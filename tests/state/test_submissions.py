@@ -26,6 +26,7 @@ from state import (  # noqa: F401  (their tables join Base.metadata: migrations 
     consent,
     desk,
     events,
+    studio,
     timeline,
 )
 from state.database import Base, Database
