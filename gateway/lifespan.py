@@ -56,6 +56,7 @@ from state.desk import DeskStore
 from state.embedded import EmbeddedRedis
 from state.events import ArchiveLoop, EventArchive
 from state.store import SessionStore, Window
+from state.studio import DraftStore
 from state.submissions import SubmissionStore
 
 GC_THRESHOLD = 10_000  # allocations between young collections (CPython's default: 700)
@@ -168,6 +169,8 @@ async def start(settings: Settings, repository: Repository, resources: AsyncExit
         accounts=AccountStore(database),
         console=console_for(settings, client),
         oidc=_oidc(settings, resources),
+        drafts=DraftStore(database),
+        services_dir=settings.services_dir,
     )
 
 

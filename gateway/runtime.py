@@ -10,6 +10,7 @@ or the app (tests) calls `Runtime.of`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from state.audit import AuditLog
     from state.database import MessageLog
     from state.events import EventArchive
+    from state.studio import DraftStore
     from state.submissions import SubmissionStore
 
 
@@ -56,6 +58,8 @@ class Runtime:
     accounts: AccountStore  # civil servants' accounts
     console: Sessions | None  # the console's sessions; None: closed (no secret)
     oidc: OidcClient | None  # the government's single sign-on; None: not set up
+    drafts: DraftStore  # services being written in the studio
+    services_dir: Path  # the services folder (its shared lists check the drafts)
 
     @staticmethod
     def of(app: object) -> Runtime:

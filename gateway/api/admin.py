@@ -5,7 +5,8 @@ module per resource, each stating the role it needs:
   (`notifications`) and the audit log (`audit`): administrator;
 - the applications, listed, read, decided and revoked (`submissions`): officer, on the
   services the key is limited to;
-- the services with their versions and reload (`publishing`): publisher.
+- the services with their versions and reload (`publishing`): publisher;
+- the studio's drafts, checked, tested and sent for review (`studio`): author.
 
 With neither a bootstrap key nor an API key the API is closed (403), never open.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from gateway.api import audit, messages, notifications, submissions
+from gateway.api import audit, messages, notifications, studio, submissions
 from gateway.api.errors import ADMIN_ERRORS
 from gateway.api.publishing import publishing_router
 from gateway.settings import Settings
@@ -31,5 +32,6 @@ def admin_router(settings: Settings) -> APIRouter:
     router.include_router(submissions.router)
     router.include_router(notifications.router)
     router.include_router(audit.router)
+    router.include_router(studio.router)
     router.include_router(publishing_router(settings))
     return router

@@ -1,0 +1,325 @@
+"""The studio's API (`/api/v1/studio/services`), for authors' machines and scripts: drafts
+written as YAML or JSON, checked as `gateway check` checks them, their conversation tests
+run as `gateway test` runs them, and sent for review. Role: author, on the services the
+key is limited to.
+
+Every change names the draft's revision (`If-Match: "<revision>"`, or none to make a new
+draft): a change made on an older revision is refused (409) with the draft as it is now,
+so two authors never overwrite each other silently. A draft with errors is kept, and
+cannot be sent for review.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, HTTPException, Path, Request
+from pydantic import BaseModel
+
+from gateway.api.auth import actor, require
+from gateway.api.deps import RuntimeDep
+from gateway.api.errors import error
+from gateway.catalog.repository import load_lists
+from gateway.runtime import Runtime
+from gateway.studio.drafts import (
+    Checked,
+    DraftFormatError,
+    TestRun,
+    as_yaml,
+    checked,
+    run_tests,
+)
+from state.access import Principal, Role
+from state.audit import Action
+from state.studio import Draft, DraftConflictError
+
+router = APIRouter(prefix="/studio/services", tags=["studio"])
+Author = Annotated[Principal, require(Role.AUTHOR)]
+ServiceId = Annotated[str, Path(pattern=r"^[a-z][a-z0-9-]{1,47}$")]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        description='The draft\'s revision the change is made on, e.g. `"3"`; none: a new draft.'
+    ),
+]
+BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/yaml": {"schema": {"type": "string"}},
+            "application/json": {"schema": {"type": "object"}},
+        },
+    }
+}
+CONFLICT = error(409, "The draft changed since that revision (or exists already): see `current`.")
+NOT_FOUND = error(404, "No draft of this service.")
+
+
+class DiagnosticReport(BaseModel):
+    line: int
+    column: int
+    code: str
+    severity: Literal["error", "warning"]
+    message: str
+    hint: str
+
+
+class DraftReport(BaseModel):
+    """A draft, with what the checker says of it."""
+
+    service: str
+    revision: int
+    state: Literal["editing", "submitted"]
+    updated_at: datetime
+    updated_by: str
+    publishable: bool  # no error: it can be sent for review
+    diagnostics: list[DiagnosticReport]
+    source: str  # the definition as stored (YAML)
+    tests: str | None
+
+
+class CaseReport(BaseModel):
+    case: str
+    medium: str
+    passed: bool
+    failures: list[str]
+
+
+class TestsReport(BaseModel):
+    passed: bool
+    results: list[CaseReport]
+    problems: list[DiagnosticReport]  # the tests file's own, when it could not be read
+
+
+class ServiceDrafts(BaseModel):
+    """A service as the studio lists it: what runs, and its draft if any."""
+
+    id: str
+    published: int | None
+    running: list[int]
+    draft_revision: int | None
+    draft_state: Literal["editing", "submitted"] | None
+
+
+async def _body(request: Request) -> bytes:
+    """The request's body within the gateway's limit (413 past it, announced or
+    streamed), as every other body is."""
+    limit: int = request.app.state.settings.max_body_bytes
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:
+        raise HTTPException(413, f"a body has at most {limit} bytes")
+    body = bytearray()
+    size = 0
+    async for chunk in request.stream():  # read to its end, kept only within the limit
+        size += len(chunk)
+        if size <= limit:
+            body += chunk
+    if size > limit:
+        raise HTTPException(413, f"a body has at most {limit} bytes")
+    return bytes(body)
+
+
+def _file(service: str) -> str:
+    return f"{service}.yaml"
+
+
+def _check(runtime: Runtime, draft: Draft) -> Checked:
+    lists, _ = load_lists(runtime.services_dir / "lists")
+    return checked(draft.source, _file(draft.service), lists)
+
+
+def _report(runtime: Runtime, draft: Draft) -> DraftReport:
+    found = _check(runtime, draft)
+    return DraftReport(
+        service=draft.service,
+        revision=draft.revision,
+        state=draft.state,
+        updated_at=draft.updated_at,
+        updated_by=draft.updated_by,
+        publishable=found.publishable,
+        diagnostics=[
+            DiagnosticReport.model_validate(d, from_attributes=True) for d in found.diagnostics
+        ],
+        source=draft.source,
+        tests=draft.tests,
+    )
+
+
+def _revision(value: str | None) -> int | None:
+    if value is None:
+        return None
+    text = value.strip().removeprefix("W/").strip('"')
+    if not text.isdigit():
+        raise HTTPException(400, 'If-Match names a revision: "<number>"')
+    return int(text)
+
+
+def _allowed(author: Principal, service: str) -> None:
+    if not author.may(Role.AUTHOR, service):
+        raise HTTPException(404, f"no service {service} open to this key")
+
+
+def _conflict(runtime: Runtime, exc: DraftConflictError) -> HTTPException:
+    current: Any = _report(runtime, exc.current).model_dump(mode="json") if exc.current else None
+    return HTTPException(409, {"message": "the draft changed meanwhile", "current": current})
+
+
+@router.get("")
+async def services(runtime: RuntimeDep, author: Author) -> list[ServiceDrafts]:
+    """The services open to the key: published and running versions, and drafts."""
+    catalog = runtime.conversations.catalog
+    drafts = {d.service: d for d in await runtime.drafts.list()}
+    ids = sorted(set(catalog.versions) | set(drafts))
+    listed = []
+    for service in ids:
+        if not author.may(Role.AUTHOR, service):
+            continue
+        published = catalog.get(service)
+        draft = drafts.get(service)
+        listed.append(
+            ServiceDrafts(
+                id=service,
+                published=published.version if published else None,
+                running=sorted(catalog.versions.get(service, {})),
+                draft_revision=draft.revision if draft else None,
+                draft_state=draft.state if draft else None,
+            )
+        )
+    return listed
+
+
+@router.get("/{service}/draft", responses={404: NOT_FOUND})
+async def draft(runtime: RuntimeDep, author: Author, service: ServiceId) -> DraftReport:
+    """The draft with its diagnostics."""
+    _allowed(author, service)
+    found = await runtime.drafts.get(service)
+    if found is None:
+        raise HTTPException(404, f"no draft of {service}")
+    return _report(runtime, found)
+
+
+@router.put(
+    "/{service}/draft",
+    openapi_extra=BODY,
+    responses={
+        409: CONFLICT,
+        415: error(415, "Neither YAML nor JSON."),
+        422: error(422, "Not a definition of this service."),
+    },
+)
+async def save(
+    request: Request,
+    runtime: RuntimeDep,
+    author: Author,
+    service: ServiceId,
+    if_match: IfMatch = None,
+) -> DraftReport:
+    """Write the draft (YAML or JSON); answers its diagnostics. A draft with errors is
+    kept: it cannot be sent for review until they are fixed."""
+    _allowed(author, service)
+    try:
+        source = as_yaml(await _body(request), request.headers.get("content-type", ""))
+    except DraftFormatError as exc:
+        raise HTTPException(415, str(exc)) from exc
+    raw = checked(source, _file(service), {}).loaded.raw
+    named = raw.get("id") if isinstance(raw, dict) else None
+    if named is not None and named != service:
+        raise HTTPException(422, f"the definition's id is {named!r}, not {service!r}")
+    try:
+        saved = await runtime.drafts.save(
+            service, source, revision=_revision(if_match), by=actor(author)
+        )
+    except DraftConflictError as exc:
+        raise _conflict(runtime, exc) from exc
+    return _report(runtime, saved)
+
+
+@router.put(
+    "/{service}/draft/tests",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/yaml": {"schema": {"type": "string"}}},
+        }
+    },
+    responses={404: NOT_FOUND, 409: CONFLICT},
+)
+async def save_tests(
+    request: Request,
+    runtime: RuntimeDep,
+    author: Author,
+    service: ServiceId,
+    if_match: IfMatch = None,
+) -> DraftReport:
+    """Write the draft's conversation tests (YAML, as `<service>.tests.yaml`)."""
+    _allowed(author, service)
+    body = await _body(request)  # first: a body is read (or refused) before any answer
+    revision = _revision(if_match)
+    if revision is None:
+        raise HTTPException(428, 'name the draft\'s revision: If-Match: "<revision>"')
+    try:
+        tests = body.decode("utf-8")
+        saved = await runtime.drafts.save_tests(service, tests, revision=revision, by=actor(author))
+    except UnicodeDecodeError as exc:
+        raise HTTPException(415, "the tests are not UTF-8 text") from exc
+    except DraftConflictError as exc:
+        raise _conflict(runtime, exc) from exc
+    return _report(runtime, saved)
+
+
+@router.post(
+    "/{service}/draft/tests/run",
+    responses={404: NOT_FOUND, 409: error(409, "The draft has errors.")},
+)
+async def run(runtime: RuntimeDep, author: Author, service: ServiceId) -> TestsReport:
+    """Run the draft's conversation tests on the draft, as `gateway test` would."""
+    _allowed(author, service)
+    found = await runtime.drafts.get(service)
+    if found is None or not found.tests:
+        raise HTTPException(404, f"no draft of {service} with tests")
+    try:
+        ran = run_tests(
+            _check(runtime, found),
+            found.tests,
+            f"{service}.tests.yaml",
+            runtime.conversations.catalog,
+        )
+    except DraftFormatError as exc:
+        raise HTTPException(409, str(exc)) from exc
+    return _tests_report(ran)
+
+
+@router.post("/{service}/draft/review", responses={404: NOT_FOUND, 409: CONFLICT})
+async def review(
+    runtime: RuntimeDep, author: Author, service: ServiceId, if_match: IfMatch = None
+) -> DraftReport:
+    """Send the draft, as it is at the named revision, to a publisher."""
+    _allowed(author, service)
+    found = await runtime.drafts.get(service)
+    if found is None:
+        raise HTTPException(404, f"no draft of {service}")
+    if not _check(runtime, found).publishable:
+        raise HTTPException(409, "the draft has errors: fix them before sending it for review")
+    revision = _revision(if_match)
+    try:
+        sent = await runtime.drafts.submit(
+            service, revision=found.revision if revision is None else revision, by=actor(author)
+        )
+    except DraftConflictError as exc:
+        raise _conflict(runtime, exc) from exc
+    await runtime.audit.record(
+        actor(author), Action.DRAFT_SUBMITTED, service, {"revision": sent.revision}
+    )
+    return _report(runtime, sent)
+
+
+def _tests_report(ran: TestRun) -> TestsReport:
+    return TestsReport(
+        passed=ran.passed,
+        results=[
+            CaseReport(case=r.case, medium=r.medium.value, passed=r.passed, failures=r.failures)
+            for r in ran.results
+        ],
+        problems=[DiagnosticReport.model_validate(d, from_attributes=True) for d in ran.problems],
+    )

@@ -1,0 +1,1 @@
+"""The studio: civil servants write, check, test and submit service drafts."""
