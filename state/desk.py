@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, and_, func, select, update
 
 from state.accounts import AccountRow
 from state.database import Database, MessageRow
@@ -302,15 +302,3 @@ class DeskStore:
                 )
             )
             return row
-
-    async def overdue_count(self, services: frozenset[str] | None, before: datetime) -> int:
-        """Applications waiting (pending or returned) since before `before`."""
-        query = select(func.count()).where(
-            SubmissionRow.mode == "review",
-            or_(SubmissionRow.status == "pending", SubmissionRow.status == "returned"),
-            SubmissionRow.created_at < before,
-        )
-        if services is not None:
-            query = query.where(SubmissionRow.service.in_(sorted(services)))
-        async with self.database.sessions() as session:
-            return int(await session.scalar(query) or 0)

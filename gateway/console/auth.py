@@ -9,7 +9,7 @@ its session's CSRF token, checked by `form_of` before anything is read from it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -129,7 +129,3 @@ def safe_next(value: str | None) -> str:
     if "\\" in value or any(ord(c) < 32 for c in value):
         return HOME
     return value
-
-
-def utc(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""

@@ -77,7 +77,7 @@ class Desk:
             services = services & wanted.services
         elif services is None:
             services = wanted.services
-        return await self.store.queue(_with(wanted, services))
+        return await self.store.queue(replace(wanted, services=services))
 
     async def viewed(self, principal: Principal, row: SubmissionRow) -> None:
         """An officer opened the application: on its timeline once per officer."""
@@ -89,14 +89,12 @@ class Desk:
         """The service's review settings (target time, reasons), from the version the
         application was made on, else the latest."""
         service = service_of(self.catalog, row)
-        if service is not None:
-            for step in service.steps.values():
-                if isinstance(step, SubmitStep) and step.mode == "review":
-                    return step.review
-            for step in service.steps.values():
-                if isinstance(step, SubmitStep):
-                    return step.review
-        return ReviewDef()
+        submits = (
+            [s for s in service.steps.values() if isinstance(s, SubmitStep)] if service else []
+        )
+        # A reviewed submit step's first; an instant one also sends officers the unconfirmed.
+        submits.sort(key=lambda step: step.mode != "review")
+        return submits[0].review if submits else ReviewDef()
 
     def overdue(self, row: SubmissionRow) -> bool:
         """Still waiting for an officer past the service's target time."""
@@ -196,7 +194,7 @@ class Desk:
             logger.warning("correction not stored (%s): %s", type(exc).__name__, exc)
             return SubmissionResult(ok=False)
         if row is None:  # decided meanwhile, or not this citizen's: a new application
-            return await self.submissions.submit(_new(effect), applicant)
+            return await self.submissions.submit(replace(effect, amends=None), applicant)
         return SubmissionResult(ok=True, reference=row.reference, status=row.status)
 
     async def correction(self, citizen: str) -> str | None:
@@ -233,14 +231,6 @@ def said(text: str) -> str:
 
 def _conflict(row: SubmissionRow) -> str:
     return f"Application {row.reference} is {row.status} already: another officer acted first."
-
-
-def _with(wanted: QueueFilter, services: frozenset[str] | None) -> QueueFilter:
-    return replace(wanted, services=services)
-
-
-def _new(effect: Submission) -> Submission:
-    return replace(effect, amends=None)
 
 
 def service_of(catalog: Catalog | None, row: SubmissionRow) -> CompiledService | None:
