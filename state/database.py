@@ -14,11 +14,11 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import DateTime, Integer, String, Text, event, insert, select, text
+from sqlalchemy import DateTime, Integer, Select, String, Text, event, insert, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -94,6 +94,9 @@ def _upgrade(connection: Connection) -> None:
     command.upgrade(config, "head")
 
 
+_Row = TypeVar("_Row")
+
+
 class Database:
     """An engine, its sessions, and the schema brought up to date."""
 
@@ -112,6 +115,11 @@ class Database:
         if sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    async def rows(self, query: Select[_Row]) -> list[_Row]:
+        """Every row a one-entity query finds, in a short session of its own."""
+        async with self.sessions() as session:
+            return list((await session.scalars(query)).all())
 
     async def migrate(self) -> None:
         """Bring the schema to the newest migration; safe when several workers start at

@@ -108,36 +108,30 @@ class DeskStore:
         return query
 
     async def timeline(self, submission_id: int) -> list[SubmissionEventRow]:
-        async with self.database.sessions() as session:
-            rows = await session.scalars(
-                select(SubmissionEventRow)
-                .where(SubmissionEventRow.submission_id == submission_id)
-                .order_by(SubmissionEventRow.id)
-            )
-            return list(rows.all())
+        return await self.database.rows(
+            select(SubmissionEventRow)
+            .where(SubmissionEventRow.submission_id == submission_id)
+            .order_by(SubmissionEventRow.id)
+        )
 
     async def notifications_of(self, submission_id: int) -> list[NotificationRow]:
-        async with self.database.sessions() as session:
-            rows = await session.scalars(
-                select(NotificationRow)
-                .where(NotificationRow.submission_id == submission_id)
-                .order_by(NotificationRow.id)
-            )
-            return list(rows.all())
+        return await self.database.rows(
+            select(NotificationRow)
+            .where(NotificationRow.submission_id == submission_id)
+            .order_by(NotificationRow.id)
+        )
 
     async def messages_of(
         self, citizen: str, *, since: datetime, limit: int = 80
     ) -> list[MessageRow]:
         """The citizen's messages with the gateway from an hour before `since` (the
         conversation that made the application, and what came after), oldest first."""
-        async with self.database.sessions() as session:
-            rows = await session.scalars(
-                select(MessageRow)
-                .where(MessageRow.address == citizen, MessageRow.at >= since - timedelta(hours=1))
-                .order_by(MessageRow.id)
-                .limit(limit)
-            )
-            return list(rows.all())
+        return await self.database.rows(
+            select(MessageRow)
+            .where(MessageRow.address == citizen, MessageRow.at >= since - timedelta(hours=1))
+            .order_by(MessageRow.id)
+            .limit(limit)
+        )
 
     async def assignee(self, submission: SubmissionRow) -> str | None:
         if submission.assigned_to is None:

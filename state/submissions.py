@@ -591,13 +591,11 @@ class SubmissionStore:
             return (found[0], found[1]) if found is not None else None
 
     async def documents_of(self, submission_id: int) -> list[DocumentRow]:
-        async with self.database.sessions() as session:
-            rows = await session.scalars(
-                select(DocumentRow)
-                .where(DocumentRow.submission_id == submission_id)
-                .order_by(DocumentRow.id)
-            )
-            return list(rows.all())
+        return await self.database.rows(
+            select(DocumentRow)
+            .where(DocumentRow.submission_id == submission_id)
+            .order_by(DocumentRow.id)
+        )
 
     async def revoke(
         self, reference: str, reason: str | None = None, actor: str | None = None
