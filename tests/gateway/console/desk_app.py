@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import re
 import tempfile
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from argon2 import PasswordHasher
 from fastapi import FastAPI
@@ -20,7 +22,7 @@ from gateway.app import create_app
 from gateway.runtime import Runtime
 from gateway.settings import Settings
 from state.access import Account, Grant, Role
-from tests.gateway.providers.apps import AGGREGATOR, AGGREGATORS, dial
+from tests.gateway.providers.apps import AGGREGATOR, AGGREGATORS, dial, ussd_form
 from tests.redis_databases import RedisDatabase
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -107,3 +109,20 @@ def apply_for_drone_permit(client: TestClient, session: str = "s-1", phone: str 
     found = re.search(r"DFA-\d{4}-\d{6}", screen)
     assert found is not None, screen
     return found.group(0)
+
+
+def dial_served(url: str, session: str, answers: list[str], phone: str = CITIZEN) -> str:
+    """`dial` the drone permit's code on a gateway served at `url` (from 127.0.0.1, on the
+    allow-list), as Africa's Talking posts each screen; the last screen."""
+    screen = ""
+    for count in range(len(answers) + 1):
+        form = ussd_form(DRONE_CODE, session, answers[:count], phone)
+        posted = urllib.request.Request(
+            url + "/channels/ussd/africastalking",
+            data=urlencode(form).encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        with urllib.request.urlopen(posted, timeout=10) as response:
+            assert response.status == 200
+            screen = response.read().decode()
+    return screen

@@ -17,12 +17,10 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
 import pytest
 from argon2 import PasswordHasher
@@ -40,9 +38,9 @@ from tests.browser import browser as browser  # the fixture: Chromium, once per 
 from tests.gateway.console.desk_app import (
     CITIZEN,
     DRONE_ANSWERS,
-    DRONE_CODE,
     PASSWORD,
     console_settings,
+    dial_served,
     in_days,
 )
 from tests.gateway.fake_providers import FakeProvider, at_sent, serving
@@ -123,29 +121,6 @@ def live(redis_database: RedisDatabase) -> Iterator[Live]:
 
 
 # --- the citizen --------------------------------------------------------------------------
-
-
-def dial(live: Live, session: str, answers: list[str]) -> str:
-    """Dial the drone permit's code and give `answers` one screen at a time, as Africa's
-    Talking posts them from 127.0.0.1 (on the allow-list); the last screen."""
-    screen = ""
-    for count in range(len(answers) + 1):
-        form = {
-            "sessionId": session,
-            "phoneNumber": CITIZEN,
-            "networkCode": "40201",
-            "serviceCode": DRONE_CODE,
-            "text": "*".join(answers[:count]),
-        }
-        posted = urllib.request.Request(
-            live.url + "/channels/ussd/africastalking",
-            data=urlencode(form).encode(),
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
-        )
-        with urllib.request.urlopen(posted, timeout=10) as response:
-            assert response.status == 200
-            screen = response.read().decode()
-    return screen
 
 
 def sms_saying(live: Live, needle: str, timeout: float = 20.0) -> str:
@@ -278,7 +253,7 @@ def test_an_application_returned_corrected_and_approved_in_the_console(
 
     # 2. A citizen applies for a drone permit over USSD.
     answers = [*DRONE_ANSWERS, in_days(5), in_days(7), "100", "1", "1"]
-    screen = dial(live, "ATU-1", answers)
+    screen = dial_served(live.url, "ATU-1", answers)
     found = REFERENCE.search(screen)
     assert found is not None, screen
     reference = found.group(0)
@@ -335,12 +310,12 @@ def test_an_application_returned_corrected_and_approved_in_the_console(
             f"Your application {reference} needs a correction: Give the model as printed "
             "on the drone. Dial or reply to correct it."
         )
-        first = dial(live, "ATU-2", [])
+        first = dial_served(live.url, "ATU-2", [])
         assert f"Please correct application {reference}" in first, first
         assert "Drone make and model" in first, first
-        summary = dial(live, "ATU-2", ["DJI Mini 4 Pro"])
+        summary = dial_served(live.url, "ATU-2", ["DJI Mini 4 Pro"])
         assert "DJI Mini 4 Pro" in summary, summary
-        done = dial(live, "ATU-2", ["DJI Mini 4 Pro", "1", "1"])
+        done = dial_served(live.url, "ATU-2", ["DJI Mini 4 Pro", "1", "1"])
         assert reference in done, done
 
         # 5. The officer opens it again and approves it.

@@ -19,13 +19,11 @@ import os
 import re
 import shutil
 import subprocess
-import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 from argon2 import PasswordHasher
@@ -38,11 +36,10 @@ from state.database import Database, database_url
 from state.submissions import SubmissionRow, SubmissionStore
 from tests.browser import served
 from tests.gateway.console.desk_app import (
-    CITIZEN,
     DRONE_ANSWERS,
-    DRONE_CODE,
     PASSWORD,
     console_settings,
+    dial_served,
     in_days,
     officer,
 )
@@ -122,29 +119,6 @@ def submission(settings: Settings, reference: str) -> SubmissionRow | None:
     return row
 
 
-def dial(url: str, session: str, answers: list[str]) -> str:
-    """Dial the drone permit's code and give `answers` one screen at a time, as Africa's
-    Talking posts them from 127.0.0.1 (on the allow-list); the last screen."""
-    screen = ""
-    for count in range(len(answers) + 1):
-        form = {
-            "sessionId": session,
-            "phoneNumber": CITIZEN,
-            "networkCode": "40201",
-            "serviceCode": DRONE_CODE,
-            "text": "*".join(answers[:count]),
-        }
-        posted = urllib.request.Request(
-            url + "/channels/ussd/africastalking",
-            data=urlencode(form).encode(),
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
-        )
-        with urllib.request.urlopen(posted, timeout=10) as response:
-            assert response.status == 200
-            screen = response.read().decode()
-    return screen
-
-
 @pytest.fixture
 def settings(redis_database: RedisDatabase) -> Settings:
     return console_settings(redis_database)
@@ -196,7 +170,7 @@ def run_in_firefox(tools: Tools, url: str, email: str, password: str) -> dict[st
 def test_an_officer_returns_an_application_in_firefox(settings: Settings, console: str) -> None:
     needed = tools()
     answers = [*DRONE_ANSWERS, in_days(5), in_days(7), "100", "1", "1"]
-    screen = dial(console, "ATU-FF-1", answers)
+    screen = dial_served(console, "ATU-FF-1", answers)
     found = REFERENCE.search(screen)
     assert found is not None, screen
     reference = found.group(0)

@@ -120,18 +120,23 @@ def prove_number(client: TestClient, citizen: str, phone: str = CENSUS_MOBILE) -
     client.portal.call(Runtime.of(app).conversations.store.set_phone, citizen, phone, 3600)
 
 
+def ussd_form(code: str, session: str, answers: list[str], phone: str) -> dict[str, str]:
+    """What Africa's Talking posts for a screen: every answer of the session so far."""
+    return {
+        "sessionId": session,
+        "phoneNumber": phone,
+        "networkCode": "40201",
+        "serviceCode": code,
+        "text": "*".join(answers),
+    }
+
+
 def dial(client: TestClient, code: str, session: str, answers: list[str], phone: str) -> str:
     """Dial `code` from `phone` and give `answers` one screen at a time, as Africa's
     Talking posts them; the last screen."""
     screen = ""
     for count in range(len(answers) + 1):
-        form = {
-            "sessionId": session,
-            "phoneNumber": phone,
-            "networkCode": "40201",
-            "serviceCode": code,
-            "text": "*".join(answers[:count]),
-        }
+        form = ussd_form(code, session, answers[:count], phone)
         response = client.post("/channels/ussd/africastalking", data=form)
         assert response.status_code == 200, response.text
         screen = response.text
