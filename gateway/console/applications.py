@@ -10,7 +10,6 @@ instead.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -21,7 +20,7 @@ from dialogs.text import localise
 from gateway.console.auth import Signed, form_of, needs
 from gateway.console.pages import N_, language, render
 from gateway.console.signin import client_of
-from gateway.console.views import STATUS_WORDS, application_view, queue_line
+from gateway.console.views import STATUS_WORDS, application_view, day, period, queue_line
 from gateway.runtime import Runtime
 from gateway.submissions.desk import Acted, service_of
 from state.access import Role
@@ -43,13 +42,6 @@ Officer = Annotated[Signed, needs(Role.OFFICER)]
 ReferenceIn = Annotated[str, Path(max_length=32, pattern=REFERENCE)]
 
 
-def _day(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 def applications_router() -> APIRouter:
     router = APIRouter(prefix="/console/applications", include_in_schema=False)
 
@@ -68,14 +60,15 @@ def applications_router() -> APIRouter:
     ) -> Response:
         runtime = Runtime.of(request.app)
         desk, lang = runtime.desk, language(request)
-        since, until = _day(from_), _day(to)
+        first, last = day(from_), day(to)
+        since, until = period(first, last)
         wanted = QueueFilter(
             services=None,
             service=service or None,
             status=status if status in STATUS_WORDS else None,
             reference=reference or None,
-            since=datetime.combine(since, time()) if since else None,
-            until=datetime.combine(until, time()) + timedelta(days=1) if until else None,
+            since=since,
+            until=until,
             assigned_to=person.account.id if assigned == "me" else None,
             oldest_first=order == "oldest",
             limit=PAGE_SIZE,
@@ -110,8 +103,8 @@ def applications_router() -> APIRouter:
                 "previous": _page_link(query, page - 1) if page > 1 else None,
                 "following": _page_link(query, page + 1) if page < pages else None,
                 "wanted": wanted,
-                "wanted_from": from_ if since else "",
-                "wanted_to": to if until else "",
+                "wanted_from": from_ if first else "",
+                "wanted_to": to if last else "",
                 "mine": assigned == "me",
                 "statuses": [(k, v) for k, v in STATUS_WORDS.items() if k != "issued"],
                 "services": _services(runtime, person, lang),

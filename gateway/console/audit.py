@@ -4,7 +4,7 @@ API gives too. Nobody can change or remove an entry (`state.audit`)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
@@ -15,6 +15,7 @@ from gateway.api.audit import csv_lines, json_lines
 from gateway.console.applications import DAY, WORD, menu_of
 from gateway.console.auth import Signed, needs
 from gateway.console.pages import render
+from gateway.console.views import day, period
 from gateway.runtime import Runtime
 from state.access import Role
 from state.audit import Action, AuditFilter
@@ -25,18 +26,12 @@ PRINTABLE = r"^[^\x00-\x1f\x7f]*$"  # an email or a key's name: nothing a databa
 
 
 def _filter(action: str, actor: str, from_: str, to: str) -> AuditFilter:
-    def day(value: str) -> date | None:
-        try:
-            return date.fromisoformat(value) if value else None
-        except ValueError:
-            return None
-
-    first, last = day(from_), day(to)
+    since, until = period(day(from_), day(to))
     return AuditFilter(
         action=Action(action) if action in Action._value2member_map_ else None,
         actor=actor.strip().lower() or None,
-        since=datetime.combine(first, time()) if first else None,
-        until=datetime.combine(last, time()) + timedelta(days=1) if last else None,
+        since=since,
+        until=until,
     )
 
 

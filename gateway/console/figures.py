@@ -6,7 +6,7 @@ they say otherwise)."""
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -18,7 +18,7 @@ from gateway.analytics.funnel import funnel
 from gateway.console.applications import DAY, menu_of
 from gateway.console.auth import Signed, needs
 from gateway.console.pages import language, render
-from gateway.console.views import waited
+from gateway.console.views import day, period, waited
 from gateway.runtime import Runtime
 from state.access import Role
 
@@ -26,13 +26,6 @@ logger = logging.getLogger(__name__)
 Reader = Annotated[Signed, needs(Role.ANALYST, Role.ADMINISTRATOR)]
 DEFAULT_DAYS = 30
 DRAIN_BATCHES = 20  # as the analytics API: the conversations of a minute ago count
-
-
-def _day(value: str, default: date) -> date:
-    try:
-        return date.fromisoformat(value) if value else default
-    except ValueError:
-        return default
 
 
 def figures_router() -> APIRouter:
@@ -47,10 +40,9 @@ def figures_router() -> APIRouter:
     ) -> Response:
         runtime = Runtime.of(request.app)
         today = datetime.utcnow().date()
-        first = _day(from_, today - timedelta(days=DEFAULT_DAYS - 1))
-        last = _day(to, today)
-        since = datetime.combine(first, time())
-        until = datetime.combine(last, time()) + timedelta(days=1)
+        first = day(from_) or today - timedelta(days=DEFAULT_DAYS - 1)
+        last = day(to) or today
+        since, until = period(first, last)
         try:
             await runtime.events.drain(max_batches=DRAIN_BATCHES)
         except Exception:  # Redis down: what is archived is still worth seeing

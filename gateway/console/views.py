@@ -6,7 +6,7 @@ answers as the citizen saw them), and the citizen's number masked where a list s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from dialogs.compiler import CompiledService
@@ -37,6 +37,21 @@ EVENT_WORDS = {
 
 def when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def day(value: str | None) -> date | None:
+    """A form's date field (YYYY-MM-DD), or None when empty or not a day."""
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def period(first: date | None, last: date | None) -> tuple[datetime | None, datetime | None]:
+    """The UTC times from the start of `first` to the end of `last` (None: open)."""
+    since = datetime.combine(first, time()) if first else None
+    until = datetime.combine(last, time()) + timedelta(days=1) if last else None
+    return since, until
 
 
 def waited(seconds: float) -> str:
