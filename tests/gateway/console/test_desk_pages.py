@@ -4,9 +4,13 @@ correction over USSD), assignment, revocation; one officer's service only."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from state.access import Role
+from state.submissions import SubmissionRow, utcnow
 from tests.gateway.console.desk_app import (
     CITIZEN,
     DRONE_CODE,
@@ -225,3 +229,77 @@ def test_a_person_without_the_officer_role_cannot_open_the_desk(
         add_account(client, "sonam@gov.bt", Grant(Role.ANALYST))
         sign_in(client, "sonam@gov.bt")
         assert client.get("/console/applications").status_code == 403
+
+
+def _backdate(client: TestClient, reference: str, days: int) -> None:
+    """The application as if it had been submitted `days` ago."""
+
+    async def back() -> None:
+        database = runtime(client).submission_store.database
+        async with database.sessions() as session, session.begin():
+            await session.execute(
+                update(SubmissionRow)
+                .where(SubmissionRow.reference == reference)
+                .values(created_at=utcnow() - timedelta(days=days))
+            )
+
+    assert client.portal is not None
+    client.portal.call(back)
+
+
+def test_an_application_past_its_target_time_is_marked_overdue(
+    redis_database: RedisDatabase,
+) -> None:
+    with console_app(redis_database) as client:
+        add_account(client, "dorji@gov.bt", officer())
+        fresh = apply_for_drone_permit(client, session="o-1")
+        late = apply_for_drone_permit(client, session="o-2", phone="+97517123457")
+        _backdate(client, late, days=4)  # the drone permit's target: review.days 3
+        sign_in(client, "dorji@gov.bt")
+        rows = client.get("/console/applications").text.split("<tr")
+        (late_row,) = [row for row in rows if late in row]
+        (fresh_row,) = [row for row in rows if fresh in row]
+        assert 'class="overdue"' in late_row
+        assert 'class="overdue"' not in fresh_row
+        assert "4 d 0 h" in late_row  # waiting
+
+
+def test_an_officer_assigns_an_application_and_revokes_its_permit_saying_why(
+    redis_database: RedisDatabase,
+) -> None:
+    with console_app(redis_database) as client:
+        add_account(client, "dorji@gov.bt", officer())
+        add_account(client, "karma@gov.bt", officer("drone-flight-authorization"))
+        reference = apply_for_drone_permit(client)
+        sign_in(client, "dorji@gov.bt")
+        page = client.get(f"/console/applications/{reference}")
+        assert "<option>karma@gov.bt</option>" in page.text  # officers of the service
+        assigned = client.post(
+            f"/console/applications/{reference}/assign",
+            data={"csrf": csrf_of(page.text), "assignee": "karma@gov.bt"},
+        )
+        assert assigned.status_code == 303
+        mine = client.get("/console/applications?assigned=me").text
+        assert reference not in mine  # karma's now, not dorji's
+        nobody = client.post(
+            f"/console/applications/{reference}/assign",
+            data={"csrf": csrf_of(page.text), "assignee": "stranger@gov.bt"},
+        )
+        assert nobody.status_code == 422
+        page = client.get(f"/console/applications/{reference}")
+        assert "assigned to karma@gov.bt by dorji@gov.bt" in page.text
+        client.post(f"/console/applications/{reference}/approve", data={"csrf": csrf_of(page.text)})
+        page = client.get(f"/console/applications/{reference}")
+        assert ">Revoke document</button>" in page.text
+        revoked = client.post(
+            f"/console/applications/{reference}/revoke",
+            data={"csrf": csrf_of(page.text), "reason": "Flown over the dzong."},
+        )
+        assert revoked.status_code == 303
+        assert client.portal is not None
+        row = client.portal.call(runtime(client).submission_store.by_reference, reference)
+        assert row is not None
+        assert row.check_code is not None
+        check = client.get(f"/verify/{reference}", params={"code": row.check_code})
+        assert "This document is no longer valid." in check.text
+        assert "Flown over the dzong." in check.text
