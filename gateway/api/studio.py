@@ -102,24 +102,6 @@ class ServiceDrafts(BaseModel):
     draft_state: Literal["editing", "submitted"] | None
 
 
-async def _body(request: Request) -> bytes:
-    """The request's body within the gateway's limit (413 past it, announced or
-    streamed), as every other body is."""
-    limit: int = request.app.state.settings.max_body_bytes
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > limit:
-        raise HTTPException(413, f"a body has at most {limit} bytes")
-    body = bytearray()
-    size = 0
-    async for chunk in request.stream():  # read to its end, kept only within the limit
-        size += len(chunk)
-        if size <= limit:
-            body += chunk
-    if size > limit:
-        raise HTTPException(413, f"a body has at most {limit} bytes")
-    return bytes(body)
-
-
 def _file(service: str) -> str:
     return f"{service}.yaml"
 
@@ -219,7 +201,7 @@ async def save(
     kept: it cannot be sent for review until they are fixed."""
     _allowed(author, service)
     try:
-        source = as_yaml(await _body(request), request.headers.get("content-type", ""))
+        source = as_yaml(await request.body(), request.headers.get("content-type", ""))
     except DraftFormatError as exc:
         raise HTTPException(415, str(exc)) from exc
     raw = checked(source, _file(service), {}).loaded.raw
@@ -254,7 +236,9 @@ async def save_tests(
 ) -> DraftReport:
     """Write the draft's conversation tests (YAML, as `<service>.tests.yaml`)."""
     _allowed(author, service)
-    body = await _body(request)  # first: a body is read (or refused) before any answer
+    # First: a body is read (or refused past the router's max_body_size, 413) before any
+    # answer, as every other body is.
+    body = await request.body()
     revision = _revision(if_match)
     if revision is None:
         raise HTTPException(428, 'name the draft\'s revision: If-Match: "<revision>"')
