@@ -1,8 +1,11 @@
 """Who may call the API: `require(role)` on each route resolves the caller's `Principal`
 from `Authorization: Bearer <secret>` and lets it in only with that role.
 
-Two kinds of secret are accepted:
+Three kinds of caller are accepted:
 
+- a person signed in to the console (its session cookie), so the studio's pages are
+  clients of this same API; a request that changes something must then also carry the
+  session's CSRF token in `X-CSRF-Token`, which another site cannot read or send;
 - a machine's API key (`gateway keys add`, `state.api_keys`): the principal is the key's
   name with the roles it was given (an officer's key may be limited to some services);
 - the bootstrap key, `GATEWAY_ADMIN_TOKEN`: every role, so that a fresh install can be
@@ -26,12 +29,13 @@ import hmac
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.params import Security as SecurityParam
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
 from limits import RateLimitItem
 
 from gateway.api.deps import OptionalRuntimeDep
+from gateway.console.auth import current, sessions_of
 from gateway.ops.metrics import count_refused
 from gateway.runtime import Runtime
 from gateway.settings import Settings, rates, secret
@@ -63,6 +67,7 @@ def _failure_limits(value: str) -> list[RateLimitItem]:
 
 async def principal(
     request: Request,
+    response: Response,
     scopes: SecurityScopes,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     runtime: OptionalRuntimeDep,
@@ -79,6 +84,8 @@ async def principal(
     elif keys is not None and given:
         key = await keys.authenticate(given)
         found = key.principal() if key is not None else None
+    if found is None and not given and runtime is not None and runtime.console is not None:
+        found = await _person(request, response)
     if found is None:
         if token is None and (keys is None or not await keys.any_active()):
             raise HTTPException(
@@ -92,6 +99,25 @@ async def principal(
     if wanted and not any(holds(found, role) for role in wanted):
         raise HTTPException(403, f"this key does not hold the role {' or '.join(wanted)}")
     return found
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def _person(request: Request, response: Response) -> Principal | None:
+    """The person signed in to the console, when the request carries their session (and,
+    for a change, its CSRF token: a cookie alone is sent by any site's form)."""
+    found = await current(request)
+    if found is None or not found[1].signed_in:
+        return None
+    account, session = found
+    if request.method not in SAFE_METHODS:
+        given = request.headers.get("x-csrf-token", "")
+        if not session.csrf_matches(given):
+            raise HTTPException(403, "send the console session's CSRF token in X-CSRF-Token")
+    sessions = sessions_of(request)
+    sessions.write(request, response, session)  # in use: the idle timeout starts again
+    return Principal.of(account)
 
 
 async def _count_failure(request: Request, settings: Settings, runtime: Runtime | None) -> None:

@@ -83,7 +83,6 @@ async def signed(request: Request) -> Signed:
             target += "?" + request.url.query
         raise SignInNeededError(target if request.method == "GET" else HOME)
     account, session = found
-    request.state.console_session = session  # refreshed on the way out (idle timeout)
     return Signed(account, session, Principal.of(account))
 
 
