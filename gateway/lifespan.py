@@ -55,6 +55,7 @@ from state.database import Database, MessageLog, database_url
 from state.desk import DeskStore
 from state.embedded import EmbeddedRedis
 from state.events import ArchiveLoop, EventArchive
+from state.published import ServiceVersions
 from state.store import SessionStore, Window
 from state.studio import DraftStore
 from state.submissions import SubmissionStore
@@ -107,7 +108,8 @@ async def start(settings: Settings, repository: Repository, resources: AsyncExit
     # Merged into what the running processes publish, as a reload would merge it (the
     # embedded Redis serves this process alone: its folder goes as it is).
     shared = settings.redis_url is not None
-    catalog, report = await start_catalog(client, repository, shared=shared)
+    versions = ServiceVersions(database)
+    catalog, report = await start_catalog(client, repository, shared=shared, versions=versions)
     log_refusals(report)
     classifier = classifier_for(settings, catalog, resources)
     desk = Desk(
@@ -136,7 +138,8 @@ async def start(settings: Settings, repository: Repository, resources: AsyncExit
         in_process = settings.redis_url is None
     tasks = [asyncio.create_task(sweep_forever(conversations, settings.sweep_seconds))]
     # A reload through another process's admin API reaches this one too.
-    tasks.append(asyncio.create_task(follow_reloads(conversations, settings.services_dir)))
+    following = follow_reloads(conversations, settings.services_dir, versions=versions)
+    tasks.append(asyncio.create_task(following))
     if in_process:
         tasks.append(asyncio.create_task(run_in_process(settings, queue_url, url)))
     resources.push_async_callback(cancel, tasks)
@@ -170,6 +173,7 @@ async def start(settings: Settings, repository: Repository, resources: AsyncExit
         console=console_for(settings, client),
         oidc=_oidc(settings, resources),
         drafts=DraftStore(database),
+        versions=versions,
         services_dir=settings.services_dir,
     )
 

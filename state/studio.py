@@ -22,7 +22,8 @@ from state.access import MAX_EMAIL_LENGTH
 from state.database import Base, Database
 from state.submissions import utcnow
 
-ReviewState = Literal["editing", "submitted"]
+ReviewState = Literal["editing", "submitted", "published"]
+STATES: tuple[ReviewState, ...] = ("editing", "submitted", "published")
 
 
 class DraftRow(Base):
@@ -36,6 +37,8 @@ class DraftRow(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=False))
     updated_by: Mapped[str] = mapped_column(String(MAX_EMAIL_LENGTH))
     submitted_by: Mapped[str | None] = mapped_column(String(MAX_EMAIL_LENGTH), nullable=True)
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)  # the publisher's
+    published: Mapped[int | None] = mapped_column(Integer, nullable=True)  # as version
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +51,8 @@ class Draft:
     updated_at: datetime
     updated_by: str
     submitted_by: str | None
+    comment: str | None  # the publisher's, when they sent it back or published it
+    published: int | None  # the version it was published as, while unchanged since
 
     @classmethod
     def of(cls, row: DraftRow) -> Draft:
@@ -56,10 +61,12 @@ class Draft:
             source=row.source,
             tests=row.tests,
             revision=row.revision,
-            state="submitted" if row.state == "submitted" else "editing",
+            state=next((s for s in STATES if s == row.state), "editing"),
             updated_at=row.updated_at,
             updated_by=row.updated_by,
             submitted_by=row.submitted_by,
+            comment=row.comment,
+            published=row.published,
         )
 
 
@@ -70,6 +77,10 @@ class DraftConflictError(Exception):
     def __init__(self, current: Draft | None) -> None:
         super().__init__("the draft changed meanwhile")
         self.current = current
+
+
+# What a change of the text does: what was reviewed or published is no longer the draft.
+_EDITING: dict[str, str | None] = {"state": "editing", "submitted_by": None, "published": None}
 
 
 class DraftStore:
@@ -90,21 +101,33 @@ class DraftStore:
         """Write the definition: a new draft when `revision` is None and there is none,
         else over `revision` (DraftConflictError when it is not the draft's). Saving
         takes a submitted draft back to editing: what was reviewed is no longer it."""
-        return await self._change(
-            service, revision, by, source=source, state="editing", submitted_by=None
-        )
+        return await self._change(service, revision, by, source=source, **_EDITING)
 
     async def save_tests(self, service: str, tests: str, *, revision: int, by: str) -> Draft:
-        return await self._change(
-            service, revision, by, tests=tests, state="editing", submitted_by=None
-        )
+        return await self._change(service, revision, by, tests=tests, **_EDITING)
 
     async def submit(self, service: str, *, revision: int, by: str) -> Draft:
         """Send the draft to a publisher, as it is at `revision`."""
-        return await self._change(service, revision, by, state="submitted", submitted_by=by)
+        return await self._change(
+            service, revision, by, state="submitted", submitted_by=by, comment=None
+        )
+
+    async def send_back(self, service: str, *, revision: int, by: str, comment: str) -> Draft:
+        """The publisher returns the draft to its authors, saying why."""
+        return await self._change(
+            service, revision, by, state="editing", submitted_by=None, comment=comment
+        )
+
+    async def published_as(
+        self, service: str, *, revision: int, by: str, version: int, comment: str | None
+    ) -> Draft:
+        """The draft, as it was at `revision`, now runs as `version`."""
+        return await self._change(
+            service, revision, by, state="published", comment=comment, published=version
+        )
 
     async def _change(
-        self, service: str, revision: int | None, by: str, **values: str | None
+        self, service: str, revision: int | None, by: str, **values: str | int | None
     ) -> Draft:
         now = utcnow()
         try:
@@ -113,7 +136,7 @@ class DraftStore:
                     if await session.get(DraftRow, service) is None:
                         row = DraftRow(
                             service=service,
-                            source=values.get("source") or "",
+                            source=str(values.get("source") or ""),
                             tests=None,
                             revision=1,
                             state="editing",

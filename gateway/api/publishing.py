@@ -17,10 +17,8 @@ from dialogs.text import localise
 from gateway.api.auth import actor, require
 from gateway.api.deps import ConversationsDep, RuntimeDep
 from gateway.api.services import ProblemReport
+from gateway.catalog.changes import Outcome, ReloadReport, ServiceChange
 from gateway.catalog.reload import (
-    Outcome,
-    ReloadReport,
-    ServiceChange,
     announce,
     log_refusals,
     merge,
@@ -155,7 +153,7 @@ def publishing_router(settings: Settings) -> APIRouter:
         content, a file unreadable): what could be applied was, the refused services go on
         running their current version. `generation` is null when Redis could not be told:
         other processes then catch up at the next reload."""
-        report = await reload_services(conversations, settings.services_dir)
+        report = await reload_services(conversations, settings.services_dir, runtime.versions)
         log_refusals(report)
         try:
             # Told even when nothing changed here: another process may be behind.

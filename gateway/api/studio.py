@@ -32,7 +32,7 @@ from gateway.studio.drafts import (
 )
 from state.access import Principal, Role
 from state.audit import Action
-from state.studio import Draft, DraftConflictError
+from state.studio import Draft, DraftConflictError, ReviewState
 
 router = APIRouter(prefix="/studio/services", tags=["studio"])
 Author = Annotated[Principal, require(Role.AUTHOR)]
@@ -70,9 +70,11 @@ class DraftReport(BaseModel):
 
     service: str
     revision: int
-    state: Literal["editing", "submitted"]
+    state: ReviewState
     updated_at: datetime
     updated_by: str
+    comment: str | None  # the publisher's: why it was sent back, or a publication's note
+    published: int | None  # the version it runs as, until it is changed again
     publishable: bool  # no error: it can be sent for review
     diagnostics: list[DiagnosticReport]
     source: str  # the definition as stored (YAML)
@@ -99,7 +101,7 @@ class ServiceDrafts(BaseModel):
     published: int | None
     running: list[int]
     draft_revision: int | None
-    draft_state: Literal["editing", "submitted"] | None
+    draft_state: ReviewState | None
 
 
 def _file(service: str) -> str:
@@ -119,6 +121,8 @@ def _report(runtime: Runtime, draft: Draft) -> DraftReport:
         state=draft.state,
         updated_at=draft.updated_at,
         updated_by=draft.updated_by,
+        comment=draft.comment,
+        published=draft.published,
         publishable=found.publishable,
         diagnostics=[
             DiagnosticReport.model_validate(d, from_attributes=True) for d in found.diagnostics

@@ -34,15 +34,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Literal
 
 from redis.exceptions import RedisError
 
 from dialogs.catalog import Catalog
-from dialogs.problems import Problem, has_errors
+from dialogs.compiler import CompiledService
+from dialogs.problems import has_errors
+from gateway.catalog.changes import DATABASE, ReloadReport, ServiceChange
+from gateway.catalog.recorded import governed_services, record_folder
 from gateway.catalog.repository import Repository, folder_digest, load_repository
 from gateway.catalog.versions import (
     archive_versions,
@@ -53,6 +55,7 @@ from gateway.catalog.versions import (
 from gateway.conversations.service import Conversations
 from gateway.conversations.understanding import embedded_for, swap_embedded
 from state.cancellation import raise_if_cancelled
+from state.published import ServiceVersions
 from state.store import Client, text_of
 
 logger = logging.getLogger(__name__)
@@ -64,69 +67,21 @@ FOLLOW_SECONDS = 3.0  # how often a process looks whether another one reloaded
 # what it has (with a warning): kubelet refreshes mounted ConfigMaps within ~2 minutes.
 LAG_SECONDS = 300.0
 
-Outcome = Literal["published", "unchanged", "refused", "withdrawn", "kept"]
-REFUSED: frozenset[Outcome] = frozenset({"refused", "kept"})
 
+def merge(
+    running: Catalog, folder: Repository, governed: Sequence[CompiledService] = ()
+) -> tuple[Catalog, ReloadReport]:
+    """The catalog to run once `folder` and the versions the database governs (`governed`:
+    published from the studio, imported or rolled back) are merged into `running`, and
+    what changed. Pure.
 
-@dataclass(frozen=True, slots=True)
-class ServiceChange:
-    """What a reload did with one service."""
-
-    service: str
-    outcome: Outcome
-    version: int | None  # published after the reload (None: not published)
-    previous: int | None  # published before
-    file: str = ""
-    reason: str = ""
-    problems: tuple[Problem, ...] = ()
-
-    def data(self) -> dict[str, Any]:
-        return {
-            "service": self.service,
-            "outcome": self.outcome,
-            "version": self.version,
-            "previous": self.previous,
-            "file": self.file,
-            "reason": self.reason,
-            "problems": [p.data() for p in self.problems],
-        }
-
-
-@dataclass(slots=True)
-class ReloadReport:
-    """Every service's outcome; `generation` once other processes were told."""
-
-    changes: list[ServiceChange] = field(default_factory=list)
-    generation: int | None = None
-    digest: str = ""  # of the folder as read
-
-    @property
-    def changed(self) -> bool:
-        return any(c.outcome in ("published", "withdrawn") for c in self.changes)
-
-    @property
-    def refused(self) -> list[ServiceChange]:
-        """Definitions of the folder that were not applied (the running ones go on)."""
-        return [c for c in self.changes if c.outcome in REFUSED]
-
-    def outcome(self, service: str) -> ServiceChange | None:
-        return next((c for c in self.changes if c.service == service), None)
-
-    def data(self) -> dict[str, Any]:
-        return {
-            "changed": self.changed,
-            "refused": [c.service for c in self.refused],
-            "generation": self.generation,
-            "services": [c.data() for c in self.changes],
-        }
-
-
-def merge(running: Catalog, folder: Repository) -> tuple[Catalog, ReloadReport]:
-    """The catalog to run once `folder` is merged into `running`, and what changed. Pure."""
+    Of a service both hold, the higher version wins: a studio publication takes a
+    service over from its file until the file's version is raised past it."""
     catalog = running
     report = ReloadReport()
     seen: set[str] = set()
     unreadable = False
+    database = {service.id: service for service in governed}
     for loaded in folder.loaded:
         definition = loaded.definition
         service_id = loaded.service_id
@@ -134,6 +89,11 @@ def merge(running: Catalog, folder: Repository) -> tuple[Catalog, ReloadReport]:
         seen.add(service_id)
         previous = running.published.get(service_id)
         compiled = folder.catalog.get(service_id) if definition is not None else None
+        owner = database.get(service_id)
+        if owner is not None:
+            if compiled is None or compiled.version <= owner.version:
+                continue  # the database's version governs it (judged below)
+            del database[service_id]  # the file's version was raised past it
         if compiled is None or has_errors(loaded.problems):
             errors = tuple(p for p in loaded.problems if p.severity == "error")
             reason = (
@@ -147,32 +107,12 @@ def merge(running: Catalog, folder: Repository) -> tuple[Catalog, ReloadReport]:
                 )
             )
             continue
-        version = compiled.version
-        loaded_already = running.get(service_id, version)
-        if loaded_already is not None and loaded_already.definition != compiled.definition:
-            reason = f"version {version} already runs with other content: raise the version"
-        elif previous is not None and version < previous:
-            reason = (
-                f"version {version} is older than the published {previous}: "
-                "publish the old content as a new version to roll back"
-            )
-        else:
-            reason = ""
-        if reason:
-            report.changes.append(
-                ServiceChange(service_id, "refused", previous, previous, loaded.file, reason)
-            )
-            continue
-        if previous == version:
-            outcome: Outcome = "unchanged"
-        else:
-            outcome = "published"
-            # The compiled service already loaded is kept when the content is the same
-            # (a withdrawn service published again): conversations share one object.
-            catalog = catalog.publish(loaded_already or compiled)
-        report.changes.append(
-            ServiceChange(service_id, outcome, version, previous, loaded.file, "")
-        )
+        catalog, change = _judged(running, catalog, compiled, loaded.file)
+        report.changes.append(change)
+    for service in database.values():
+        seen.add(service.id)
+        catalog, change = _judged(running, catalog, service, DATABASE)
+        report.changes.append(change)
     for service_id, previous in sorted(running.published.items()):
         if service_id in seen:
             continue
@@ -187,30 +127,62 @@ def merge(running: Catalog, folder: Repository) -> tuple[Catalog, ReloadReport]:
     return catalog, report
 
 
-async def reload_services(conversations: Conversations, services_dir: Path) -> ReloadReport:
-    """Merge the folder into the running catalog of `conversations` and retrain the
-    embedded classifier. Never raises for a bad definition: it is reported and the
-    running version goes on."""
+def _judged(
+    running: Catalog, catalog: Catalog, compiled: CompiledService, file: str
+) -> tuple[Catalog, ServiceChange]:
+    """`catalog` with `compiled` published when it may be, and what became of it."""
+    service_id, version = compiled.id, compiled.version
+    previous = running.published.get(service_id)
+    loaded_already = running.get(service_id, version)
+    if loaded_already is not None and loaded_already.definition != compiled.definition:
+        reason = f"version {version} already runs with other content: raise the version"
+    elif previous is not None and version < previous:
+        reason = (
+            f"version {version} is older than the published {previous}: "
+            "publish the old content as a new version to roll back"
+        )
+    else:
+        reason = ""
+    if reason:
+        return catalog, ServiceChange(service_id, "refused", previous, previous, file, reason)
+    if previous == version:
+        return catalog, ServiceChange(service_id, "unchanged", version, previous, file, "")
+    # The compiled service already loaded is kept when the content is the same (a
+    # withdrawn service published again): conversations share one object.
+    catalog = catalog.publish(loaded_already or compiled)
+    return catalog, ServiceChange(service_id, "published", version, previous, file, "")
+
+
+async def reload_services(
+    conversations: Conversations, services_dir: Path, versions: ServiceVersions | None = None
+) -> ReloadReport:
+    """Merge the folder and the versions the database governs (`versions`; none without
+    a database) into the running catalog of `conversations`, and retrain the embedded
+    classifier. Never raises for a bad definition: it is reported and the running version
+    goes on. Raises when the database cannot be read (nothing is then changed)."""
     # Reading and compiling takes about 0.3 s: in a thread, so hops are not held up.
     folder = await asyncio.to_thread(load_repository, [services_dir])
+    governed = await governed_services(versions) if versions is not None else []
     client = conversations.store.client
     # What was published before under the folder's numbers, where this process does not
     # hold it (released since, or never loaded): judged as a process starting now would.
     known = await archived_for(client, conversations.catalog, folder.catalog)
-    catalog, report = merge(conversations.catalog.keep(*known), folder)
+    catalog, report = merge(conversations.catalog.keep(*known), folder, governed)
     report.digest = folder.digest
     if not report.changed:
         return report
     embedded = await asyncio.to_thread(embedded_for, catalog)
     # Merged again against the catalog as it is now, with no await until it is in place:
     # the sweeper (or a concurrent reload) may have changed it while the threads ran.
-    latest, report = merge(conversations.catalog.keep(*known), folder)
+    latest, report = merge(conversations.catalog.keep(*known), folder, governed)
     report.digest = folder.digest
     if latest.published != catalog.published:
         embedded = embedded_for(latest)  # rare: trained again on what is published now
     conversations.catalog = latest
     conversations.classify = swap_embedded(conversations.classify, embedded)
     await publish(client, latest, report, withdrawals=True)
+    if versions is not None:
+        await record_folder(versions, report, folder)
     for change in report.changes:
         if change.outcome in ("published", "withdrawn"):
             logger.info(
@@ -224,7 +196,11 @@ async def reload_services(conversations: Conversations, services_dir: Path) -> R
 
 
 async def start_catalog(
-    client: Client, folder: Repository, *, shared: bool = True
+    client: Client,
+    folder: Repository,
+    *,
+    shared: bool = True,
+    versions: ServiceVersions | None = None,
 ) -> tuple[Catalog, ReloadReport]:
     """The catalog a starting process runs: its folder merged into what the running
     processes publish, exactly as a reload merges it. A new replica or a restart then
@@ -237,9 +213,12 @@ async def start_catalog(
     unreadable), or not `shared` (the embedded Redis: one process, nobody to agree with),
     the folder goes as it is and its content becomes the archived one."""
     running = await published_catalog(client, folder.catalog) if shared else Catalog()
-    catalog, report = merge(running, folder)
+    governed = await governed_services(versions) if versions is not None else []
+    catalog, report = merge(running, folder, governed)
     report.digest = folder.digest
     await publish(client, catalog, report, replace=not running.published)
+    if versions is not None:
+        await record_folder(versions, report, folder)  # a fresh install imports its folder
     return catalog, report
 
 
@@ -300,6 +279,7 @@ async def follow_reloads(
     *,
     reloaded: Callable[[ReloadReport], None] | None = None,
     lag_seconds: float = LAG_SECONDS,
+    versions: ServiceVersions | None = None,
 ) -> None:
     """Reload whenever `gw:services:generation` moves; run until cancelled.
 
@@ -330,7 +310,7 @@ async def follow_reloads(
                         lag_seconds,
                     )
                 waiting = None
-                report = await reload_services(conversations, services_dir)
+                report = await reload_services(conversations, services_dir, versions)
                 report.generation = current
                 log_refusals(report)
                 if reloaded is not None:

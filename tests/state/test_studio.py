@@ -64,3 +64,23 @@ async def test_of_two_saves_over_one_revision_one_wins(database: Database) -> No
     current = await drafts.get("permit")
     assert current is not None
     assert current.source == won[0].source
+
+
+async def test_a_publisher_sends_a_draft_back_or_publishes_it(database: Database) -> None:
+    drafts = DraftStore(database)
+    await drafts.save("permit", "id: permit\n", revision=None, by="a@gov.bt")
+    sent = await drafts.submit("permit", revision=1, by="a@gov.bt")
+    back = await drafts.send_back("permit", revision=sent.revision, by="p@gov.bt", comment="Why?")
+    assert (back.state, back.comment, back.submitted_by) == ("editing", "Why?", None)
+    again = await drafts.submit("permit", revision=back.revision, by="a@gov.bt")
+    assert again.comment is None  # answered by sending it again
+    done = await drafts.published_as(
+        "permit", revision=again.revision, by="p@gov.bt", version=4, comment="ok"
+    )
+    assert (done.state, done.published, done.comment) == ("published", 4, "ok")
+    with pytest.raises(DraftConflictError):  # a second publisher of the same revision
+        await drafts.published_as(
+            "permit", revision=again.revision, by="q@gov.bt", version=5, comment=None
+        )
+    edited = await drafts.save("permit", "id: permit\n# 2\n", revision=done.revision, by="a@gov.bt")
+    assert (edited.state, edited.published) == ("editing", None)

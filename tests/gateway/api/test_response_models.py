@@ -24,7 +24,7 @@ from gateway.api.notifications import Notification
 from gateway.api.ops import ops_router
 from gateway.api.publishing import ReloadResult, ServiceState, service_states
 from gateway.api.submissions import SubmissionRecord
-from gateway.catalog.reload import ReloadReport, ServiceChange
+from gateway.catalog.changes import ReloadReport, ServiceChange
 from gateway.catalog.repository import load_repository
 from gateway.submissions.service import submission_data
 from state.database import MessageRow

@@ -17,10 +17,9 @@ from fastapi.testclient import TestClient
 
 from dialogs.media import Medium
 from dialogs.session import Snapshot
+from gateway.catalog.changes import DATABASE, ReloadReport, ServiceChange
 from gateway.catalog.reload import (
     GENERATION_KEY,
-    ReloadReport,
-    ServiceChange,
     announce,
     follow_reloads,
     merge,
@@ -336,6 +335,33 @@ def test_a_merge_is_pure(services: Path) -> None:
     assert merged.published[SERVICE] == 2
     assert sorted(merged.versions[SERVICE]) == [1, 2]
     assert report.changed
+
+
+def test_a_version_the_database_governs_wins_until_the_file_is_raised_past_it(
+    services: Path,
+) -> None:
+    """The studio published version 2 of a service whose file says 1: the database's
+    version runs, a reload of the folder neither refuses nor withdraws it (even with its
+    file gone), and a file raised to 3 takes the service back."""
+    running = load_repository([services]).catalog
+    version_2(services)
+    studio = load_repository([services]).catalog.get(SERVICE)
+    assert studio is not None
+    edit(services, "version: 2", "version: 1")
+    merged, report = merge(running, load_repository([services]), [studio])
+    assert merged.published[SERVICE] == 2
+    change = report.outcome(SERVICE)
+    assert change is not None
+    assert (change.outcome, change.file) == ("published", DATABASE)
+    definition(services).unlink()
+    kept, report = merge(merged, load_repository([services]), [studio])
+    assert kept.published[SERVICE] == 2
+    assert report.outcome(SERVICE) == ServiceChange(SERVICE, "unchanged", 2, 2, DATABASE)
+    shutil.copy(ROOT / "services" / f"{SERVICE}.yaml", definition(services))
+    edit(services, "version: 1", "version: 3")
+    raised, report = merge(kept, load_repository([services]), [studio])
+    assert raised.published[SERVICE] == 3
+    assert sorted(raised.versions[SERVICE]) == [1, 2, 3]
 
 
 # ---- several processes ----------------------------------------------------------------------
