@@ -50,7 +50,7 @@ def run(loaded: Loaded) -> list[Problem]:
                     )
                 )
         elif isinstance(step, InputStep):
-            smallest = _smallest_screen(definition, step, fill, with_back=index > 0)
+            smallest = smallest_screen(definition, step, fill, with_back=index > 0)
             if fits(smallest, USSD):
                 continue
             if step.paged:
@@ -87,7 +87,7 @@ def _error_is_why(
         return False
     if len(worst(step.error, LANG, fill)) <= len(worst(step.prompt, LANG, fill)):
         return False
-    alone = _smallest_screen(definition, step, fill, with_back=with_back, error=False)
+    alone = smallest_screen(definition, step, fill, with_back=with_back, error=False)
     return fits(alone, USSD)
 
 
@@ -96,7 +96,7 @@ def _size(reply: Reply) -> str:
     return f"needs {septets(text)} characters (limit {USSD_MAX_SEPTETS})"
 
 
-def _smallest_screen(
+def smallest_screen(
     definition: ServiceDefinition,
     step: InputStep,
     fill: Filler,

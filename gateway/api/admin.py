@@ -6,7 +6,8 @@ module per resource, each stating the role it needs:
 - the applications, listed, read, decided and revoked (`submissions`): officer, on the
   services the key is limited to;
 - the services with their versions and reload (`publishing`): publisher;
-- the studio's drafts, checked, tested and sent for review (`studio`): author.
+- the studio's drafts, checked, tested and sent for review (`studio`), previewed and
+  played (`studio_play`): author.
 
 With neither a bootstrap key nor an API key the API is closed (403), never open.
 """
@@ -15,7 +16,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from gateway.api import audit, messages, notifications, studio, submissions
+from gateway.api import (
+    audit,
+    messages,
+    notifications,
+    studio,
+    studio_play,
+    submissions,
+)
 from gateway.api.errors import ADMIN_ERRORS
 from gateway.api.publishing import publishing_router
 from gateway.settings import Settings
@@ -33,5 +41,6 @@ def admin_router(settings: Settings) -> APIRouter:
     router.include_router(notifications.router)
     router.include_router(audit.router)
     router.include_router(studio.router)
+    router.include_router(studio_play.router)
     router.include_router(publishing_router(settings))
     return router
