@@ -144,6 +144,8 @@ class Settings(BaseSettings):
     console_session_hours: int = Field(default=12, ge=1, le=7 * 24)  # signed out in any case
     sign_in_failures_per_account: str = "5/15 minutes"  # wrong passwords before a wait
     sign_in_failures_per_client: str = "30/15 minutes"  # from one address, any account
+    # A publisher may publish a draft they sent for review themselves (one-person teams).
+    studio_solo_publish: bool = False
     # JSON and form bodies above this are refused with 413 (Meta's webhooks: 3 MB).
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     # Pages that need the admin token: `docs` (/docs, /redoc, /openapi.json), `metrics`,

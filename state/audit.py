@@ -50,6 +50,8 @@ class Action(StrEnum):
     ROLE_REVOKED = "role_revoked"
     PUBLISHED = "published"
     DRAFT_SUBMITTED = "draft_submitted"  # sent by its author to a publisher
+    DRAFT_RETURNED = "draft_returned"  # sent back to its authors by a publisher
+    ROLLED_BACK = "rolled_back"  # an earlier version published again, as a new one
 
 
 class AuditRow(Base):

@@ -119,11 +119,25 @@ class DraftStore:
         )
 
     async def published_as(
-        self, service: str, *, revision: int, by: str, version: int, comment: str | None
+        self,
+        service: str,
+        *,
+        revision: int,
+        by: str,
+        version: int,
+        source: str,
+        comment: str | None,
     ) -> Draft:
-        """The draft, as it was at `revision`, now runs as `version`."""
+        """The draft, as it was at `revision`, now runs as `version` (`source`: its text
+        as published, with that number: where the next change starts)."""
         return await self._change(
-            service, revision, by, state="published", comment=comment, published=version
+            service,
+            revision,
+            by,
+            source=source,
+            state="published",
+            comment=comment,
+            published=version,
         )
 
     async def _change(

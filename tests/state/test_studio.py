@@ -74,13 +74,14 @@ async def test_a_publisher_sends_a_draft_back_or_publishes_it(database: Database
     assert (back.state, back.comment, back.submitted_by) == ("editing", "Why?", None)
     again = await drafts.submit("permit", revision=back.revision, by="a@gov.bt")
     assert again.comment is None  # answered by sending it again
+    text = "id: permit\nversion: 4\n"
     done = await drafts.published_as(
-        "permit", revision=again.revision, by="p@gov.bt", version=4, comment="ok"
+        "permit", revision=again.revision, by="p@gov.bt", version=4, source=text, comment="ok"
     )
-    assert (done.state, done.published, done.comment) == ("published", 4, "ok")
+    assert (done.state, done.published, done.comment, done.source) == ("published", 4, "ok", text)
     with pytest.raises(DraftConflictError):  # a second publisher of the same revision
         await drafts.published_as(
-            "permit", revision=again.revision, by="q@gov.bt", version=5, comment=None
+            "permit", revision=again.revision, by="q@gov.bt", version=5, source=text, comment=None
         )
     edited = await drafts.save("permit", "id: permit\n# 2\n", revision=done.revision, by="a@gov.bt")
     assert (edited.state, edited.published) == ("editing", None)
