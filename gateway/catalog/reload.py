@@ -262,6 +262,12 @@ async def announce(conversations: Conversations, digest: str) -> int:
     return int(current)
 
 
+async def bump_generation(client: Client) -> int:
+    """Tell every process to reload when the database changed and the folder did not
+    (`gateway import`): the folder's digest stays the one published."""
+    return int(await client.incr(GENERATION_KEY))
+
+
 async def published(conversations: Conversations) -> tuple[int, str]:
     """The generation and the digest of the folder it published ("" before any)."""
     # Two GETs in a pipeline rather than MGET: on a Redis Cluster the keys' slots differ.

@@ -19,6 +19,7 @@ from dialogs.media import Medium
 from dialogs.problems import has_errors
 from dialogs.schema import json_schema_text
 from gateway.catalog.repository import load_repository, test_files
+from gateway.cli.exchange import export_services, import_services
 from gateway.cli.keys import app as keys_app
 from gateway.cli.nlu import app as nlu_app
 from gateway.cli.report import report
@@ -33,6 +34,8 @@ app.add_typer(nlu_app, name="nlu")
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
 app.command("report")(report)
+app.command("import")(import_services)
+app.command("export")(export_services)
 
 Paths = Annotated[list[Path] | None, typer.Argument(help="Definition files or folders.")]
 
