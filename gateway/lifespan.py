@@ -55,6 +55,7 @@ from state.database import Database, MessageLog, database_url
 from state.desk import DeskStore
 from state.embedded import EmbeddedRedis
 from state.events import ArchiveLoop, EventArchive
+from state.lists import ListStore
 from state.published import ServiceVersions
 from state.store import SessionStore, Window
 from state.studio import DraftStore
@@ -174,6 +175,7 @@ async def start(settings: Settings, repository: Repository, resources: AsyncExit
         oidc=_oidc(settings, resources),
         drafts=DraftStore(database),
         versions=versions,
+        lists=ListStore(database),
         services_dir=settings.services_dir,
     )
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from state.audit import AuditLog
     from state.database import MessageLog
     from state.events import EventArchive
+    from state.lists import ListStore
     from state.published import ServiceVersions
     from state.studio import DraftStore
     from state.submissions import SubmissionStore
@@ -61,6 +62,7 @@ class Runtime:
     oidc: OidcClient | None  # the government's single sign-on; None: not set up
     drafts: DraftStore  # services being written in the studio
     versions: ServiceVersions  # every published version, and what each service runs
+    lists: ListStore  # shared lists written in the studio
     services_dir: Path  # the services folder (its shared lists check the drafts)
 
     @staticmethod

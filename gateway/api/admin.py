@@ -7,7 +7,8 @@ module per resource, each stating the role it needs:
   services the key is limited to;
 - the services with their versions and reload (`publishing`): publisher;
 - the studio's drafts, checked, tested and sent for review (`studio`), previewed and
-  played (`studio_play`), started, compared and drawn (`studio_review`): author;
+  played (`studio_play`), started, compared and drawn (`studio_review`), and the shared
+  lists (`studio_lists`): author;
 - the studio's publications and roll-backs (`studio_publish`): publisher.
 
 With neither a bootstrap key nor an API key the API is closed (403), never open.
@@ -22,6 +23,7 @@ from gateway.api import (
     messages,
     notifications,
     studio,
+    studio_lists,
     studio_play,
     studio_publish,
     studio_review,
@@ -46,6 +48,7 @@ def admin_router(settings: Settings) -> APIRouter:
     router.include_router(studio.router)
     router.include_router(studio_play.router)
     router.include_router(studio_publish.router)
+    router.include_router(studio_lists.router)
     router.include_router(studio_review.router)
     router.include_router(publishing_router(settings))
     return router

@@ -20,7 +20,6 @@ from pydantic import BaseModel
 from gateway.api.auth import actor, require
 from gateway.api.deps import RuntimeDep
 from gateway.api.errors import error
-from gateway.catalog.repository import load_lists
 from gateway.runtime import Runtime
 from gateway.studio.drafts import (
     Checked,
@@ -30,6 +29,7 @@ from gateway.studio.drafts import (
     checked,
     run_tests,
 )
+from gateway.studio.lists import studio_lists
 from state.access import Principal, Role
 from state.audit import Action
 from state.studio import Draft, DraftConflictError, ReviewState
@@ -108,13 +108,13 @@ def _file(service: str) -> str:
     return f"{service}.yaml"
 
 
-def _check(runtime: Runtime, draft: Draft) -> Checked:
-    lists, _ = load_lists(runtime.services_dir / "lists")
+async def _check(runtime: Runtime, draft: Draft) -> Checked:
+    lists = await studio_lists(runtime)
     return checked(draft.source, _file(draft.service), lists)
 
 
-def _report(runtime: Runtime, draft: Draft) -> DraftReport:
-    found = _check(runtime, draft)
+async def _report(runtime: Runtime, draft: Draft) -> DraftReport:
+    found = await _check(runtime, draft)
     return DraftReport(
         service=draft.service,
         revision=draft.revision,
@@ -146,8 +146,9 @@ def _allowed(author: Principal, service: str) -> None:
         raise HTTPException(404, f"no service {service} open to this key")
 
 
-def _conflict(runtime: Runtime, exc: DraftConflictError) -> HTTPException:
-    current: Any = _report(runtime, exc.current).model_dump(mode="json") if exc.current else None
+async def _conflict(runtime: Runtime, exc: DraftConflictError) -> HTTPException:
+    found = await _report(runtime, exc.current) if exc.current else None
+    current: Any = found.model_dump(mode="json") if found else None
     return HTTPException(409, {"message": "the draft changed meanwhile", "current": current})
 
 
@@ -182,7 +183,7 @@ async def draft(runtime: RuntimeDep, author: Author, service: ServiceId) -> Draf
     found = await runtime.drafts.get(service)
     if found is None:
         raise HTTPException(404, f"no draft of {service}")
-    return _report(runtime, found)
+    return await _report(runtime, found)
 
 
 @router.put(
@@ -217,8 +218,8 @@ async def save(
             service, source, revision=_revision(if_match), by=actor(author)
         )
     except DraftConflictError as exc:
-        raise _conflict(runtime, exc) from exc
-    return _report(runtime, saved)
+        raise await _conflict(runtime, exc) from exc
+    return await _report(runtime, saved)
 
 
 @router.put(
@@ -252,8 +253,8 @@ async def save_tests(
     except UnicodeDecodeError as exc:
         raise HTTPException(415, "the tests are not UTF-8 text") from exc
     except DraftConflictError as exc:
-        raise _conflict(runtime, exc) from exc
-    return _report(runtime, saved)
+        raise await _conflict(runtime, exc) from exc
+    return await _report(runtime, saved)
 
 
 @router.post(
@@ -268,7 +269,7 @@ async def run(runtime: RuntimeDep, author: Author, service: ServiceId) -> TestsR
         raise HTTPException(404, f"no draft of {service} with tests")
     try:
         ran = run_tests(
-            _check(runtime, found),
+            await _check(runtime, found),
             found.tests,
             f"{service}.tests.yaml",
             runtime.conversations.catalog,
@@ -287,7 +288,7 @@ async def review(
     found = await runtime.drafts.get(service)
     if found is None:
         raise HTTPException(404, f"no draft of {service}")
-    if not _check(runtime, found).publishable:
+    if not (await _check(runtime, found)).publishable:
         raise HTTPException(409, "the draft has errors: fix them before sending it for review")
     revision = _revision(if_match)
     try:
@@ -295,11 +296,11 @@ async def review(
             service, revision=found.revision if revision is None else revision, by=actor(author)
         )
     except DraftConflictError as exc:
-        raise _conflict(runtime, exc) from exc
+        raise await _conflict(runtime, exc) from exc
     await runtime.audit.record(
         actor(author), Action.DRAFT_SUBMITTED, service, {"revision": sent.revision}
     )
-    return _report(runtime, sent)
+    return await _report(runtime, sent)
 
 
 def _tests_report(ran: TestRun) -> TestsReport:

@@ -37,9 +37,9 @@ from gateway.api.studio import (
     _report,
     _revision,
 )
-from gateway.catalog.repository import load_lists
 from gateway.runtime import Runtime
 from gateway.studio.drafts import Checked, DraftFormatError, as_yaml, checked
+from gateway.studio.lists import studio_lists
 from gateway.studio.play import (
     MAX_INPUT_CHARS,
     MAX_INPUTS,
@@ -211,7 +211,7 @@ async def check(
 ) -> CheckReport:
     """The checker's diagnostics on unsaved text (YAML or JSON), as the author types."""
     _allowed(author, service)
-    lists, _ = load_lists(runtime.services_dir / "lists")
+    lists = await studio_lists(runtime)
     found = checked(await _text(request), _file(service), lists)
     return CheckReport(diagnostics=_diagnostics(found), publishable=found.publishable)
 
@@ -230,7 +230,7 @@ async def preview_draft(
     (default: the service's first language); effects are answered by the stored draft's
     first test case."""
     _allowed(author, service)
-    lists, _ = load_lists(runtime.services_dir / "lists")
+    lists = await studio_lists(runtime)
     compiled = _compiled(checked(await _text(request), _file(service), lists), 422)
     stored = await runtime.drafts.get(service)
     case = mock_case(stored.tests if stored else None, service)
@@ -238,11 +238,11 @@ async def preview_draft(
     return PreviewReport.model_validate(shown)
 
 
-def _played(
+async def _played(
     runtime: Runtime, draft: Draft, asked: PlayRequest, name: str = "play"
 ) -> tuple[Case, PlayReport]:
     """The draft played as asked: the transcript, and the conversation as a test case."""
-    compiled = _compiled(_check(runtime, draft), 409)
+    compiled = _compiled(await _check(runtime, draft), 409)
     language = _language(compiled, asked.language)
     given = asked.mocks or PlayMocks()
     case = with_mocks(mock_case(draft.tests, draft.service), given.lookups, given.submission)
@@ -271,7 +271,7 @@ async def play_draft(
     """The stored draft played from the dial with every input in turn, lookups and
     submissions answered by `mocks`, else by the draft's first test case's."""
     _allowed(author, service)
-    _, report = _played(runtime, await _stored(runtime, service), asked)
+    _, report = await _played(runtime, await _stored(runtime, service), asked)
     return report
 
 
@@ -292,12 +292,12 @@ async def save_play(
     if revision is None:
         raise HTTPException(428, 'name the draft\'s revision: If-Match: "<revision>"')
     draft = await _stored(runtime, service)
-    case, _ = _played(runtime, draft, asked, asked.name)
+    case, _ = await _played(runtime, draft, asked, asked.name)
     try:
         tests = with_case(draft.tests, service, case)
         saved = await runtime.drafts.save_tests(service, tests, revision=revision, by=actor(author))
     except PlayError as exc:
         raise HTTPException(422, str(exc)) from exc
     except DraftConflictError as exc:
-        raise _conflict(runtime, exc) from exc
-    return _report(runtime, saved)
+        raise await _conflict(runtime, exc) from exc
+    return await _report(runtime, saved)

@@ -126,7 +126,7 @@ async def send_back(
     await runtime.audit.record(
         actor(publisher), Action.DRAFT_RETURNED, service, {"revision": sent.revision}
     )
-    return _report(runtime, sent)
+    return await _report(runtime, sent)
 
 
 @router.post(

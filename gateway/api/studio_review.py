@@ -22,12 +22,12 @@ from gateway.api.auth import actor, require
 from gateway.api.deps import RuntimeDep
 from gateway.api.errors import error
 from gateway.catalog.graph import GraphError
-from gateway.catalog.repository import load_lists
 from gateway.runtime import Runtime
 from gateway.studio import diagram, starts
 from gateway.studio.diff import DefinitionDiff, compare
 from gateway.studio.drafts import Checked, checked
 from gateway.studio.impact import in_flight
+from gateway.studio.lists import studio_lists
 from state.access import Principal, Role
 from state.studio import DraftConflictError
 
@@ -136,8 +136,8 @@ def _reads(caller: Principal, service: str) -> None:
         raise HTTPException(404, f"no service {service} open to this key")
 
 
-def _checked(runtime: Runtime, service: str, source: str) -> Checked:
-    lists, _ = load_lists(runtime.services_dir / "lists")
+async def _checked(runtime: Runtime, service: str, source: str) -> Checked:
+    lists = await studio_lists(runtime)
     return checked(source, f"{service}.yaml", lists)
 
 
@@ -147,7 +147,7 @@ async def _draft(runtime: Runtime, service: str) -> tuple[int, ServiceDefinition
     found = await runtime.drafts.get(service)
     if found is None:
         raise HTTPException(404, f"no draft of {service}")
-    definition = _checked(runtime, service, found.source).loaded.definition
+    definition = (await _checked(runtime, service, found.source)).loaded.definition
     if definition is None:
         raise HTTPException(409, "the draft is not a definition yet: fix its errors")
     return found.revision, definition
@@ -189,7 +189,7 @@ async def start(
         source = starts.from_template(body.template, service, body.title, prefix, version)
         prefix_used = prefix
     else:
-        source = _copy(runtime, body, service, prefix, version)
+        source = await _copy(runtime, body, service, prefix, version)
         prefix_used = prefix
     try:
         draft = await runtime.drafts.save(service, source, revision=None, by=actor(author))
@@ -204,7 +204,9 @@ async def start(
     )
 
 
-def _copy(runtime: Runtime, body: StartRequest, service: str, prefix: str, version: int) -> str:
+async def _copy(
+    runtime: Runtime, body: StartRequest, service: str, prefix: str, version: int
+) -> str:
     if body.copy_of is None:
         raise HTTPException(422, "name the service to copy: copy_of")
     if body.copy_of == service:
@@ -212,7 +214,7 @@ def _copy(runtime: Runtime, body: StartRequest, service: str, prefix: str, versi
     original = runtime.conversations.catalog.get(body.copy_of)
     if original is None:
         raise HTTPException(404, f"no running service {body.copy_of}")
-    lists, _ = load_lists(runtime.services_dir / "lists")
+    lists = await studio_lists(runtime)
     file = runtime.services_dir / f"{body.copy_of}.yaml"
     text = file.read_text(encoding="utf-8") if file.is_file() else None
     source = starts.published_source(original.definition, text, lists)
@@ -261,7 +263,8 @@ async def impact(runtime: RuntimeDep, caller: Reviewer, service: ServiceId) -> I
     _reads(caller, service)
     catalog = runtime.conversations.catalog
     draft = await runtime.drafts.get(service)
-    draft_definition = _checked(runtime, service, draft.source).loaded.definition if draft else None
+    draft_checked = await _checked(runtime, service, draft.source) if draft else None
+    draft_definition = draft_checked.loaded.definition if draft_checked else None
     draft_version = draft_definition.version if draft_definition else None
     try:
         found = await in_flight(
@@ -298,7 +301,7 @@ async def draft_diagram(runtime: RuntimeDep, caller: Reviewer, service: ServiceI
     found = await runtime.drafts.get(service)
     if found is None:
         raise HTTPException(404, f"no draft of {service}")
-    draft = _checked(runtime, service, found.source)
+    draft = await _checked(runtime, service, found.source)
     if draft.loaded.definition is None or not draft.publishable:
         raise HTTPException(409, "the draft has errors: fix them to draw it")
     compiled = compile_service(draft.loaded.definition)

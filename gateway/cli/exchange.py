@@ -36,24 +36,29 @@ class Imported:
 
 
 def export_services(folder: Folder) -> None:
-    """Write every live service and its tests into FOLDER, as published."""
+    """Write every live service and its tests into FOLDER, as published, with the shared
+    lists (the services folder's, and over them those written in the studio)."""
+    from state.lists import ListStore
     from state.published import ServiceVersions
 
-    async def work(database: Database) -> list[tuple[str, bool]]:
-        written: list[tuple[str, bool]] = []
-        for version in await ServiceVersions(database).live():
-            written.append(_write(folder / f"{version.service}.yaml", version.source))
-            if version.tests is not None:
-                written.append(_write(folder / f"{version.service}.tests.yaml", version.tests))
-        return written
-
-    folder.mkdir(parents=True, exist_ok=True)
-    written = on_database("export", work)
+    texts: dict[Path, str] = {}
     lists = Settings().services_dir / "lists"
     if lists.is_dir():
         for path in sorted(lists.glob("*.yaml")):
-            written.append(_write(folder / "lists" / path.name, path.read_text(encoding="utf-8")))
-    for name, changed in written:
+            texts[folder / "lists" / path.name] = path.read_text(encoding="utf-8")
+
+    async def work(database: Database) -> None:
+        for version in await ServiceVersions(database).live():
+            texts[folder / f"{version.service}.yaml"] = version.source
+            if version.tests is not None:
+                texts[folder / f"{version.service}.tests.yaml"] = version.tests
+        for shared in await ListStore(database).all():
+            texts[folder / "lists" / f"{shared.name}.yaml"] = shared.source
+
+    on_database("export", work)
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in sorted(texts):
+        name, changed = _write(path, texts[path])
         typer.echo(f"{'wrote' if changed else 'unchanged'} {name}")
 
 

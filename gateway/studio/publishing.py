@@ -22,10 +22,10 @@ from dialogs.compiler import compile_service
 from dialogs.definition import ServiceDefinition
 from gateway.catalog.changes import ReloadReport
 from gateway.catalog.reload import announce, log_refusals, reload_services
-from gateway.catalog.repository import load_lists
 from gateway.catalog.versions import dump
 from gateway.runtime import Runtime
 from gateway.studio.drafts import checked
+from gateway.studio.lists import studio_lists
 from state.published import NewVersion, Origin, PublishedVersion, VersionTakenError
 from state.studio import Draft, DraftConflictError
 
@@ -78,7 +78,7 @@ async def publish_draft(
         raise PublishRefusedError("another person publishes what you sent for review")
     number = await next_version(runtime, service)
     source = with_version(draft.source, number)
-    lists, _ = load_lists(runtime.services_dir / "lists")
+    lists = await studio_lists(runtime)
     found = checked(source, f"{service}.yaml", lists)
     definition = found.loaded.definition
     if definition is None or not found.publishable:

@@ -1,5 +1,5 @@
-"""Published service versions and what each service runs (state/published.py), and the
-publisher's comment on a draft.
+"""Published service versions and what each service runs (state/published.py), the
+publisher's comment on a draft, and shared lists written in the studio (state/lists.py).
 
 Revision ID: 0010
 Revises: 0009
@@ -33,6 +33,14 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer, nullable=True),
         sa.Column("changed_at", sa.DateTime(timezone=False), nullable=False),
     )
+    op.create_table(
+        "shared_lists",
+        sa.Column("name", sa.String(80), primary_key=True),
+        sa.Column("source", sa.Text, nullable=False),
+        sa.Column("revision", sa.Integer, nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=False), nullable=False),
+        sa.Column("updated_by", sa.String(254), nullable=False),
+    )
     with op.batch_alter_table("service_drafts") as batch:
         batch.add_column(sa.Column("comment", sa.Text, nullable=True))
         batch.add_column(sa.Column("published", sa.Integer, nullable=True))
@@ -42,5 +50,6 @@ def downgrade() -> None:
     with op.batch_alter_table("service_drafts") as batch:
         batch.drop_column("published")
         batch.drop_column("comment")
+    op.drop_table("shared_lists")
     op.drop_table("service_heads")
     op.drop_table("service_versions")

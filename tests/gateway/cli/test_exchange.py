@@ -83,13 +83,18 @@ def test_a_gateway_runs_what_was_imported_and_exports_it_back(
     var: Path, folder: Path, tmp_path: Path, redis_database: RedisDatabase
 ) -> None:
     assert cli("import", str(folder)).exit_code == 0
+    kinds = "title: Kinds\noptions:\n  - {value: house, label: House}\n"
     with console_app(redis_database, var_dir=var) as client:
         assert runtime(client).conversations.catalog.published[SERVICE] == 1
+        lists = runtime(client).lists
+        assert client.portal is not None
+        client.portal.call(lambda: lists.save("kinds", kinds, revision=None, by="a@gov.bt"))
     exported = tmp_path / "exported"
     result = cli("export", str(exported))
     assert result.exit_code == 0, result.output
     for name in (f"{SERVICE}.yaml", f"{SERVICE}.tests.yaml", "lists/dzongkhags.yaml"):
         assert (exported / name).read_bytes() == (folder / name).read_bytes()
+    assert (exported / "lists" / "kinds.yaml").read_text() == kinds  # written in the studio
     # The folder's own services, recorded when the gateway started, go with them.
     assert (exported / "business-registration.yaml").read_bytes() == (
         ROOT / "services" / "business-registration.yaml"
