@@ -35,6 +35,21 @@ class Locator:
         mark = (key_node if key and key_node is not None else node).start_mark
         return mark.line + 1, mark.column + 1
 
+    def path_at(self, line: int, col: int) -> tuple[str | int, ...]:
+        """The path of the innermost value written where (`line`, `col`) is, or of the
+        key there: the field a problem reported at that place is about (the studio shows
+        it at that field of its form)."""
+        where = (line - 1, col - 1)
+        path: list[str | int] = []
+        node = self.root
+        while node is not None:
+            found = _holding(node, where)
+            if found is None:
+                break
+            part, node = found
+            path.append(part)
+        return tuple(path)
+
 
 def _child(node: yaml.Node, part: str | int) -> tuple[yaml.Node, yaml.Node] | None:
     if isinstance(node, yaml.MappingNode) and isinstance(part, str):
@@ -47,6 +62,28 @@ def _child(node: yaml.Node, part: str | int) -> tuple[yaml.Node, yaml.Node] | No
         and 0 <= part < len(node.value)
     ):
         return node.value[part], node.value[part]
+    return None
+
+
+def _starts(node: yaml.Node) -> tuple[int, int]:
+    return node.start_mark.line, node.start_mark.column
+
+
+def _holds(first: yaml.Node, last: yaml.Node, where: tuple[int, int]) -> bool:
+    end = (last.end_mark.line, last.end_mark.column)
+    return _starts(first) <= where <= end
+
+
+def _holding(node: yaml.Node, where: tuple[int, int]) -> tuple[str | int, yaml.Node] | None:
+    """The key or index of `node`'s child written at `where`, and that child."""
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and _holds(key_node, value_node, where):
+                return str(key_node.value), value_node
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            if _holds(item, item, where):
+                return index, item
     return None
 
 

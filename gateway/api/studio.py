@@ -63,6 +63,8 @@ class DiagnosticReport(BaseModel):
     severity: Literal["error", "warning"]
     message: str
     hint: str
+    path: list[str | int] = []  # where in the definition, e.g. ["steps", 3, "prompt"]
+    step: str | None = None  # the id of the step it is in
 
 
 class DraftReport(BaseModel):

@@ -37,12 +37,37 @@ class Diagnostic:
     severity: Severity
     message: str
     hint: str
+    # Where in the definition (e.g. ("steps", 3, "prompt")) and in which step: the field
+    # of the studio's form it is shown at. Empty and None for a problem in a shared list.
+    path: tuple[str | int, ...] = ()
+    step: str | None = None
 
     @classmethod
-    def of(cls, problem: Problem) -> Diagnostic:
+    def of(cls, problem: Problem, loaded: Loaded | None = None) -> Diagnostic:
+        path: tuple[str | int, ...] = ()
+        if loaded is not None and problem.file == loaded.file:
+            path = loaded.locator.path_at(problem.line, problem.col)
         return cls(
-            problem.line, problem.col, problem.code, problem.severity, problem.message, problem.hint
+            problem.line,
+            problem.col,
+            problem.code,
+            problem.severity,
+            problem.message,
+            problem.hint,
+            path,
+            _step_id(loaded, path),
         )
+
+
+def _step_id(loaded: Loaded | None, path: tuple[str | int, ...]) -> str | None:
+    """The id of the step `path` is in, as written (even in a draft that does not load)."""
+    if loaded is None or len(path) < 2 or path[0] != "steps" or not isinstance(path[1], int):
+        return None
+    steps = loaded.raw.get("steps") if isinstance(loaded.raw, dict) else None
+    if not isinstance(steps, list) or path[1] >= len(steps) or not isinstance(steps[path[1]], dict):
+        return None
+    found = steps[path[1]].get("id")
+    return found if isinstance(found, str) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +111,7 @@ def checked(source: str, file: str, lists: dict[str, SharedList]) -> Checked:
     if loaded.definition is not None:
         problems += check(loaded)
     ordered = sorted(set(problems), key=lambda p: (p.line, p.col, p.code))
-    return Checked(loaded, tuple(Diagnostic.of(p) for p in ordered))
+    return Checked(loaded, tuple(Diagnostic.of(p, loaded) for p in ordered))
 
 
 @dataclass(frozen=True, slots=True)

@@ -94,6 +94,8 @@ def test_a_draft_is_checked_kept_with_errors_tested_and_sent_for_review(
         assert report["publishable"] is False
         (wrong,) = [d for d in report["diagnostics"] if d["severity"] == "error"]
         assert wrong["line"] == broken.splitlines().index("    next: nowhere") + 1
+        # At the field of the form: the submit step's `next`.
+        assert (wrong["path"], wrong["step"]) == (["steps", 3, "next"], "submit")
         assert "nowhere" in wrong["message"]
         assert client.post(URL + "/draft/review", headers=author).status_code == 409
         fixed = client.put(URL + "/draft", content=PERMIT, headers=_yaml(author, 1))
