@@ -49,9 +49,12 @@ class Action(StrEnum):
     ROLE_GRANTED = "role_granted"
     ROLE_REVOKED = "role_revoked"
     PUBLISHED = "published"
+    DRAFT_STARTED = "draft_started"  # from a blank page, a copy or a template
+    DRAFT_SAVED = "draft_saved"  # its definition or its tests written
     DRAFT_SUBMITTED = "draft_submitted"  # sent by its author to a publisher
     DRAFT_RETURNED = "draft_returned"  # sent back to its authors by a publisher
     ROLLED_BACK = "rolled_back"  # an earlier version published again, as a new one
+    LIST_SAVED = "list_saved"  # a shared list written in the studio
 
 
 class AuditRow(Base):

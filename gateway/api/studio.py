@@ -221,7 +221,14 @@ async def save(
         )
     except DraftConflictError as exc:
         raise await _conflict(runtime, exc) from exc
+    await saved_by(runtime, author, saved, "definition")
     return await _report(runtime, saved)
+
+
+async def saved_by(runtime: Runtime, author: Principal, draft: Draft, part: str) -> None:
+    """On the audit log: who wrote which part of a draft, making which revision."""
+    detail = {"revision": draft.revision, "part": part}
+    await runtime.audit.record(actor(author), Action.DRAFT_SAVED, draft.service, detail)
 
 
 @router.put(
@@ -256,6 +263,7 @@ async def save_tests(
         raise HTTPException(415, "the tests are not UTF-8 text") from exc
     except DraftConflictError as exc:
         raise await _conflict(runtime, exc) from exc
+    await saved_by(runtime, author, saved, "tests")
     return await _report(runtime, saved)
 
 

@@ -25,6 +25,7 @@ from gateway.catalog.repository import LISTS_DIRNAME
 from gateway.studio.drafts import Diagnostic
 from gateway.studio.lists import list_file
 from state.access import Principal, Role
+from state.audit import Action
 from state.lists import ListConflictError, ListText
 
 router = APIRouter(prefix="/studio/lists", tags=["studio"])
@@ -152,4 +153,6 @@ async def save_list(
         raise HTTPException(
             409, {"message": "the list changed meanwhile", "current": shown}
         ) from exc
+    detail = {"revision": saved.revision}
+    await runtime.audit.record(actor(author), Action.LIST_SAVED, f"list:{name}", detail)
     return _report(name, saved.source, saved)

@@ -36,6 +36,7 @@ from gateway.api.studio import (
     _file,
     _report,
     _revision,
+    saved_by,
 )
 from gateway.runtime import Runtime
 from gateway.studio.drafts import Checked, DraftFormatError, as_yaml, checked
@@ -300,4 +301,5 @@ async def save_play(
         raise HTTPException(422, str(exc)) from exc
     except DraftConflictError as exc:
         raise await _conflict(runtime, exc) from exc
+    await saved_by(runtime, author, saved, "tests")
     return await _report(runtime, saved)

@@ -29,6 +29,7 @@ from gateway.studio.drafts import Checked, checked
 from gateway.studio.impact import in_flight
 from gateway.studio.lists import studio_lists
 from state.access import Principal, Role
+from state.audit import Action
 from state.studio import DraftConflictError
 
 router = APIRouter(prefix="/studio", tags=["studio"])
@@ -195,6 +196,8 @@ async def start(
         draft = await runtime.drafts.save(service, source, revision=None, by=actor(author))
     except DraftConflictError as exc:
         raise HTTPException(409, f"{service} has a draft already") from exc
+    detail = {"start": body.start, "template": body.template, "copy_of": body.copy_of}
+    await runtime.audit.record(actor(author), Action.DRAFT_STARTED, service, detail)
     return StartReport(
         service=service,
         revision=draft.revision,

@@ -8,8 +8,9 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from state.access import Grant, Role
+from state.audit import Action
 from tests.gateway.api.test_studio import PERMIT, URL, _key, _yaml
-from tests.gateway.console.desk_app import console_app
+from tests.gateway.console.desk_app import console_app, runtime
 from tests.redis_databases import RedisDatabase
 
 LISTS = "/api/v1/studio/lists"
@@ -63,6 +64,10 @@ def test_a_list_written_in_the_studio_serves_drafts_at_once(
         assert stale.json()["detail"]["current"]["source"] == mixed
         read = client.get(f"{LISTS}/building_kinds", headers=limited).json()
         assert read["source"] == mixed
+        assert client.portal is not None
+        entries = client.portal.call(runtime(client).audit.entries)
+        written = [e.detail for e in entries if e.action == Action.LIST_SAVED]
+        assert written == [{"revision": 2}, {"revision": 1}]
 
 
 def test_a_list_with_problems_is_refused_at_its_line(redis_database: RedisDatabase) -> None:

@@ -36,7 +36,7 @@ def test_unsaved_text_is_checked_and_previewed(redis_database: RedisDatabase) ->
         found = client.post(URL + "/draft/check", content=broken, headers=_yaml(author)).json()
         assert found["publishable"] is False
         (wrong,) = [d for d in found["diagnostics"] if d["severity"] == "error"]
-        assert set(wrong) == {"line", "column", "code", "severity", "message", "hint"}
+        assert set(wrong) >= {"line", "column", "code", "severity", "message", "hint", "path"}
         assert wrong["line"] == broken.splitlines().index("    next: nowhere") + 1
         as_json = {**author, "Content-Type": "application/json"}
         body = json.dumps(yaml.safe_load(STALL))

@@ -122,6 +122,9 @@ def test_a_reviewed_draft_is_published_rolled_back_and_audited(
         assert actions.count(Action.PUBLISHED) == 2
         assert Action.ROLLED_BACK in actions
         assert Action.DRAFT_SUBMITTED in actions
+        saved = [e.detail for e in entries if e.action == Action.DRAFT_SAVED]
+        assert {"revision": 2, "part": "tests"} in saved
+        assert {"revision": 1, "part": "definition"} in saved
 
 
 def test_the_sender_publishes_only_when_the_deployment_allows(
