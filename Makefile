@@ -44,6 +44,7 @@ pytest: $(STAMP) browser firefox axe graphviz rasa
 
 # The console's texts: new or changed ones into the catalogues, for translators.
 texts: $(STAMP)
+	mkdir -p var
 	$(BIN)/pybabel extract -F gateway/console/babel.cfg -k N_ -o var/console.pot gateway/console
 	$(BIN)/pybabel update -i var/console.pot -d gateway/console/locale -D console \
 		--no-fuzzy-matching -w 100
