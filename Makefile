@@ -11,7 +11,7 @@ RASA_VENV ?= $(HOME)/.cache/gateway/rasa-$(RASA_VERSION)
 RASA_STAMP := $(RASA_VENV)/.installed
 PYENV_ROOT ?= $(HOME)/.pyenv
 
-.PHONY: texts run test test-fast lint typecheck pytest browser firefox axe graphviz rasa check-services bench clean
+.PHONY: studio-js texts run test test-fast lint typecheck pytest browser firefox axe graphviz rasa check-services bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,12 @@ texts: $(STAMP)
 	$(BIN)/pybabel extract -F gateway/console/babel.cfg -k N_ -o var/console.pot gateway/console
 	$(BIN)/pybabel update -i var/console.pot -d gateway/console/locale -D console \
 		--no-fuzzy-matching -w 100
+
+# The studio's script: static/studio/src bundled by esbuild into static/studio/studio.js
+# (committed, so `make run` needs no node; tests/gateway/console/test_studio_bundle.py
+# checks it is the bundle of its sources).
+studio-js: $(AXE_STAMP)
+	node gateway/console/static/studio/src/build.mjs gateway/console/static/studio
 
 # The web chat test drives Debian's Chromium (Playwright never downloads a browser here).
 # With a Tibetan-script font, so Dzongkha shows in the pages (and the console's screenshots).

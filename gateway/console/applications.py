@@ -252,7 +252,7 @@ async def show(
 
 def home_of(person: Signed) -> str:
     """Where a person starts: the desk for officers, the figures for analysts and
-    administrators, else their own account."""
+    administrators, the studio for authors and publishers, else their own account."""
     pages = [href for href, _ in menu_of(person)]
     return pages[0]
 
@@ -265,6 +265,8 @@ def menu_of(person: Signed) -> list[tuple[str, str]]:
         menu.append(("/console/applications", N_("Applications")))
     if holds & {Role.ANALYST, Role.ADMINISTRATOR}:
         menu.append(("/console/figures", N_("Figures")))
+    if holds & {Role.AUTHOR, Role.PUBLISHER}:
+        menu.append(("/console/studio", N_("Studio")))
     if Role.ADMINISTRATOR in holds:
         menu += [("/console/people", N_("People")), ("/console/audit", N_("Audit log"))]
     menu.append(("/console/account", N_("My account")))

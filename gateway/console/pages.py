@@ -6,7 +6,9 @@ English is written in the templates; other languages come from
 kept in a cookie), else their browser's, else English.
 
 Every page is sent with a content security policy that allows nothing but the console's
-own stylesheet: no script runs on these pages, so none can be injected either.
+own stylesheet: no script runs on these pages, so none can be injected either. The
+studio's pages alone (`gateway/console/studio.py`) run a script, the studio's own file
+from this origin, under a policy of their own.
 """
 
 from __future__ import annotations

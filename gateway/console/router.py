@@ -24,6 +24,7 @@ from gateway.console.pages import N_, render
 from gateway.console.people import people_router
 from gateway.console.signin import signin_router
 from gateway.console.sso import sso_router
+from gateway.console.studio import studio_router
 from gateway.settings import Settings
 
 HEADINGS = {403: N_("Not allowed"), 404: N_("Not found"), 405: N_("Not allowed")}
@@ -48,6 +49,7 @@ def add_console(app: FastAPI, settings: Settings) -> None:
     app.include_router(people_router())
     app.include_router(figures_router())
     app.include_router(audit_router())
+    app.include_router(studio_router())
 
     @app.exception_handler(SignInNeededError)
     async def sign_in_needed(request: Request, exc: SignInNeededError) -> Response:
