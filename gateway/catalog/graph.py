@@ -164,22 +164,30 @@ def write(service: CompiledService, output: Path) -> str:
             f"cannot write {output}: unknown format {suffix or '(none)'!r}; "
             f"use one of {', '.join(formats())}"
         )
+    try:
+        output.write_bytes(drawn(dot(service), suffix[1:]))
+    except GraphError as exc:
+        raise GraphError(f"cannot draw {output}: {exc}") from exc
+    return f"wrote {output}"
+
+
+def drawn(source: str, picture_format: str, seconds: float = DOT_SECONDS) -> bytes:
+    """`source` (DOT) drawn by graphviz's `dot` as `picture_format` (svg, png, pdf).
+    Raises GraphError without `dot`, when it fails or takes longer than `seconds`."""
     program = shutil.which("dot")
     if program is None:
-        raise GraphError(
-            f"cannot draw {output}: graphviz's `dot` program is not installed; {INSTALL_HINT}"
-        )
+        raise GraphError(f"graphviz's `dot` program is not installed; {INSTALL_HINT}")
     try:
-        subprocess.run(
-            [program, f"-T{suffix[1:]}", "-o", str(output)],
-            input=dot(service).encode(),
+        done = subprocess.run(
+            [program, f"-T{picture_format}"],
+            input=source.encode(),
             capture_output=True,
             check=True,
-            timeout=DOT_SECONDS,
+            timeout=seconds,
         )
     except subprocess.CalledProcessError as exc:
         reason = exc.stderr.decode(errors="replace").strip() or f"exit status {exc.returncode}"
-        raise GraphError(f"cannot draw {output}: dot failed: {reason}") from exc
+        raise GraphError(f"dot failed: {reason}") from exc
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise GraphError(f"cannot draw {output}: {exc}") from exc
-    return f"wrote {output}"
+        raise GraphError(f"dot did not draw the diagram: {exc}") from exc
+    return done.stdout

@@ -9,12 +9,10 @@ timeout, as the CLI runs it.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import xml.etree.ElementTree as ET
 
 from dialogs.compiler import CompiledService
-from gateway.catalog.graph import INSTALL_HINT, GraphError, dot
+from gateway.catalog.graph import GraphError, dot, drawn
 
 DOT_SECONDS = 10.0  # a draft's diagram takes well under a second
 SVG = "http://www.w3.org/2000/svg"
@@ -40,23 +38,7 @@ def linked_dot(service: CompiledService) -> str:
 def svg(service: CompiledService, seconds: float = DOT_SECONDS) -> str:
     """The service's diagram, drawn by `dot` and cleaned. Raises GraphError without
     `dot`, when it fails or when it takes longer than `seconds`."""
-    program = shutil.which("dot")
-    if program is None:
-        raise GraphError(f"graphviz's `dot` program is not installed; {INSTALL_HINT}")
-    try:
-        drawn = subprocess.run(
-            [program, "-Tsvg"],
-            input=linked_dot(service).encode(),
-            capture_output=True,
-            check=True,
-            timeout=seconds,
-        )
-    except subprocess.CalledProcessError as exc:
-        reason = exc.stderr.decode(errors="replace").strip() or f"exit status {exc.returncode}"
-        raise GraphError(f"dot failed: {reason}") from exc
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise GraphError(f"dot did not draw the diagram: {exc}") from exc
-    return cleaned(drawn.stdout.decode("utf-8"))
+    return cleaned(drawn(linked_dot(service), "svg", seconds).decode("utf-8"))
 
 
 def cleaned(picture: str) -> str:

@@ -130,11 +130,11 @@ def test_pictures_are_drawn_by_dot_from_the_dot_source(
     service: CompiledService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str
 ) -> None:
     # A stand-in `dot` that records its arguments and input: the call, whatever is installed.
-    _fake_dot(tmp_path / "bin", f'echo "$@" > {tmp_path}/args\ncat > "$3"\n')
+    _fake_dot(tmp_path / "bin", f'echo "$@" > {tmp_path}/args\ncat\n')
     monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
     output = tmp_path / f"flow.{suffix}"
     assert write(service, output) == f"wrote {output}"
-    assert (tmp_path / "args").read_text().split() == [f"-T{suffix}", "-o", str(output)]
+    assert (tmp_path / "args").read_text().split() == [f"-T{suffix}"]
     assert output.read_text(encoding="utf-8") == dot(service)
 
 
