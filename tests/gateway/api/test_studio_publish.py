@@ -123,7 +123,7 @@ def test_a_reviewed_draft_is_published_rolled_back_and_audited(
         assert Action.ROLLED_BACK in actions
         assert Action.DRAFT_SUBMITTED in actions
         saved = [e.detail for e in entries if e.action == Action.DRAFT_SAVED]
-        assert {"revision": 2, "part": "tests"} in saved
+        assert {"revision": 3, "part": "tests"} in saved
         assert {"revision": 1, "part": "definition"} in saved
 
 
