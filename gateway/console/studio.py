@@ -5,7 +5,9 @@
 - `/console/studio/{id}`: the editor (form and source views of one draft, diagnostics,
   preview per medium, simulator, diagram), for authors;
 - `/console/studio/{id}/review`: the publisher's page (what changed, its impact, publish,
-  send back, roll back).
+  send back, roll back);
+- `/console/studio/lists/{name}`: a shared option list (the dzongkhags...) as a table of
+  its options and their labels, for authors (only an author of every service saves it).
 
 The pages are drawn by the studio's script (`static/studio/studio.js`, bundled by
 `make studio-js` from `static/studio/src/`), which talks to the studio's JSON API
@@ -41,6 +43,7 @@ Author = Annotated[Signed, needs(Role.AUTHOR)]
 Publisher = Annotated[Signed, needs(Role.PUBLISHER)]
 Either = Annotated[Signed, needs(Role.AUTHOR, Role.PUBLISHER)]
 ServiceId = Annotated[str, Path(pattern=r"^[a-z][a-z0-9-]{1,47}$")]
+ListName = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{1,47}$")]
 ASSETS = {"studio.js": "text/javascript; charset=utf-8", "studio.css": "text/css; charset=utf-8"}
 MEDIA = ("ussd", "sms", "whatsapp", "telegram", "web")
 
@@ -112,6 +115,16 @@ def studio_router() -> APIRouter:
                 "may_publish": _any(person, Role.PUBLISHER),
                 "published": [row["id"] for row in rows if row["published"] is not None],
             },
+        )
+
+    @router.get("/lists/{name}", response_class=HTMLResponse)
+    async def shared_list(request: Request, person: Author, name: ListName) -> Response:
+        """A shared list's editor; the script reads and writes it through the API."""
+        return _page(
+            request,
+            person,
+            "studio_list.html",
+            {"name": name, "may_save": person.principal.services(Role.AUTHOR) is None},
         )
 
     @router.get("/{service}", response_class=HTMLResponse)

@@ -111,12 +111,14 @@ def apply_for_drone_permit(client: TestClient, session: str = "s-1", phone: str 
     return found.group(0)
 
 
-def dial_served(url: str, session: str, answers: list[str], phone: str = CITIZEN) -> str:
-    """`dial` the drone permit's code on a gateway served at `url` (from 127.0.0.1, on the
-    allow-list), as Africa's Talking posts each screen; the last screen."""
+def dial_served(
+    url: str, session: str, answers: list[str], phone: str = CITIZEN, code: str = DRONE_CODE
+) -> str:
+    """`dial` a code (the drone permit's by default) on a gateway served at `url` (from
+    127.0.0.1, on the allow-list), as Africa's Talking posts each screen; the last screen."""
     screen = ""
     for count in range(len(answers) + 1):
-        form = ussd_form(DRONE_CODE, session, answers[:count], phone)
+        form = ussd_form(code, session, answers[:count], phone)
         posted = urllib.request.Request(
             url + "/channels/ussd/africastalking",
             data=urlencode(form).encode(),

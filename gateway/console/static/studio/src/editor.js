@@ -27,6 +27,8 @@ export async function editor(main) {
       ? t("This service has no draft: start one from the studio's list.") : error.message;
     return;
   }
+  // The shared lists a choice may take its options from (null: the form asks for a name).
+  const lists = await optional("GET", "/lists").catch(() => null);
   const state = { report, text: report.source, view: "form", dirty: false, checked: report.diagnostics };
   let data = parsed(report.source) || {};
   let currentStep = null;
@@ -35,7 +37,7 @@ export async function editor(main) {
     data = changed;
     state.text = patched(state.text, changed) ?? stringify(changed);
     edited();
-  });
+  }, Array.isArray(lists) ? lists : null);
   const source = new SourceView($("#source-view"), schema, (text) => {
     state.text = text;
     const read = parsed(text);
@@ -50,6 +52,10 @@ export async function editor(main) {
     status.textContent = t("Revision {revision}, {state}, saved by {by}", {
       revision: r.revision, state: r.state === "submitted" ? t("sent for review") : t("being edited"), by: r.updated_by,
     }) + (state.dirty ? " · " + t("unsaved changes") : "");
+    // Why a publisher sent the draft back (or what they said publishing it).
+    const note = $("#draft-comment");
+    note.hidden = !r.comment;
+    note.textContent = r.comment ? t("The publisher's comment: {comment}", { comment: r.comment }) : "";
   };
 
   // --- diagnostics --------------------------------------------------------------------

@@ -8,11 +8,32 @@ import { isText, resolve, stepTypes, title, typeOf, unwrap } from "./schema.js";
 import { announce, h, t, uid } from "./texts.js";
 import { nextField } from "./next.js";
 
+// Steps that ask no question (nothing to list in a summary).
+const NOT_ANSWERS = new Set(["summary", "submit", "end", "info"]);
+
+// The types a value may take when each of them is a plain scalar (`anyOf: [number,
+// string]`); null otherwise.
+function scalars(root, schema) {
+  if (!Array.isArray(schema.anyOf) || schema.text) return null;
+  const types = schema.anyOf.map((part) => resolve(root, part)).filter((part) => part.type !== "null");
+  const plain = types.every((part) => ["number", "integer", "string"].includes(part.type) && !part.enum);
+  return plain && types.length > 1 ? types.map((part) => part.type) : null;
+}
+
+// A field's label: its own title, else its name in words (not the name of the schema's
+// definition behind it, such as "ReviewDef").
+function fieldTitle(property, schema, name) {
+  if (property && property.title) return property.title;
+  if (schema.title && !/^[A-Z][a-z]+[A-Z][A-Za-z]*$/.test(schema.title)) return schema.title;
+  return title({}, name);
+}
+
 export class FormView {
-  constructor(root, schema, onChange) {
+  constructor(root, schema, onChange, lists = null) {
     this.root = root;
     this.schema = schema;
     this.onChange = onChange;
+    this.lists = lists; // the shared lists ([{name, title, options}]), null when unknown
     this.types = stepTypes(schema);
     this.data = {};
     this.open = new Set();
@@ -231,11 +252,16 @@ export class FormView {
 
   field(property, path, name, required) {
     const schema = unwrap(this.schema, property);
-    const label = title(schema, name);
+    const label = fieldTitle(property, schema, name);
     const value = getAt(this.data, path);
-    if (name === "next" && path[0] === "steps" && path.length === 3) {
-      return nextField(this, path, label);
+    const ofStep = path[0] === "steps" && path.length === 3;
+    if (ofStep && name === "next") return nextField(this, path, label);
+    if (ofStep && name === "options_from" && Array.isArray(this.lists)) {
+      return this.sharedListField(path, t("Options from a shared list"), value, schema);
     }
+    if (ofStep && name === "fields") return this.answersField(path, label, value, schema);
+    const kinds = scalars(this.schema, schema);
+    if (kinds) return this.scalarField(path, label, value, schema, kinds);
     if (isText(schema)) return this.textField(path, label, value, schema, required);
     const type = schema.type || (schema.const !== undefined ? "const" : schema.enum ? "enum" : null);
     if (schema.enum || schema.const !== undefined) return this.enumField(path, label, value, schema);
@@ -312,6 +338,68 @@ export class FormView {
     return this.labelled(path, label, select, schema);
   }
 
+  // A value that may be a number or a word (a number step's min: 6, or "today"): one
+  // box, a number kept as a number.
+  scalarField(path, label, value, schema, types) {
+    const input = h("input", { id: pathId(path), type: "text", value: value ?? "",
+      autocomplete: "off", spellcheck: "false" });
+    const numeric = types.includes("number") || types.includes("integer");
+    input.addEventListener("input", () => {
+      const typed = input.value.trim();
+      const number = numeric && /^-?\d+(\.\d+)?$/.test(typed) ? Number(typed) : null;
+      setAt(this.data, path, typed === "" ? undefined : number !== null ? number : typed);
+      this.changed();
+    });
+    return this.labelled(path, label, input, schema);
+  }
+
+  // A choice's options from a shared list (services/lists/, or written in the studio).
+  sharedListField(path, label, value, schema) {
+    const known = this.lists.map((list) => list.name);
+    const names = value && !known.includes(value) ? [...known, value] : known;
+    const select = h("select", { id: pathId(path) },
+      h("option", { value: "" }, t("(none: the options below)")),
+      names.map((name) => {
+        const list = this.lists.find((one) => one.name === name);
+        const text = list ? t("{title} ({count} options)", { title: list.title || name, count: list.options }) : name;
+        return h("option", { value: name, selected: name === value }, text);
+      }));
+    select.addEventListener("change", () => {
+      setAt(this.data, path, select.value === "" ? undefined : select.value);
+      this.changed();
+    });
+    return this.labelled(path, label, select, schema);
+  }
+
+  // The answers a summary lists (or a submission sends): a box to tick per question
+  // before this step; none ticked is the format's default (every answer, in order).
+  answersField(path, label, value, schema) {
+    const here = path[1];
+    const chosen = Array.isArray(value) ? value : [];
+    const asked = this.steps().slice(0, here)
+      .filter((step) => step && step.id && !NOT_ANSWERS.has(step.type)).map((step) => step.id);
+    const others = chosen.filter((id) => !asked.includes(id)); // kept as written
+    const hint = uid("hint");
+    const box = h("fieldset", { class: "answers", "data-path": pathKey(path), "aria-describedby": hint },
+      h("legend", {}, label));
+    const write = () => {
+      const ticked = asked.filter((id) => box.querySelector(`input[value="${id}"]`).checked);
+      const all = [...ticked, ...others];
+      setAt(this.data, path, all.length ? all : undefined);
+      this.changed();
+    };
+    for (const id of asked) {
+      const input = h("input", { id: pathId([...path, id]), type: "checkbox", value: id });
+      input.checked = chosen.includes(id);
+      input.addEventListener("change", write);
+      box.append(h("div", { class: "field check" }, input, h("label", { for: input.id }, id)));
+    }
+    if (!asked.length) box.append(h("p", {}, t("No question comes before this step.")));
+    if (others.length) box.append(h("p", {}, t("Also listed: {steps}", { steps: others.join(", ") })));
+    box.append(h("p", { class: "hint", id: hint }, t("None ticked: every answer so far, in order.")));
+    return box;
+  }
+
   // A list of words (keywords, languages): one a line.
   wordsField(path, label, value, schema) {
     const area = h("textarea", { id: pathId(path), rows: "2", spellcheck: "false" });
@@ -369,8 +457,9 @@ export class FormView {
       const body = items.properties
         ? this.objectFields(items, itemPath, item)
         : this.field(items, itemPath, name, true);
-      ol.append(h("li", { "data-path": pathKey(itemPath) }, h("div", { class: "item-tools" },
-        h("span", {}, name),
+      const named = uid("item");
+      ol.append(h("li", { "data-path": pathKey(itemPath), "aria-labelledby": named }, h("div", { class: "item-tools" },
+        h("span", { id: named }, name),
         h("button", { type: "button", disabled: index === 0, "aria-label": t("Move up: {step}", { step: name }),
           onclick: () => this.moveItem(path, index, index - 1, name) }, t("Move up")),
         h("button", { type: "button", disabled: index === list.length - 1, "aria-label": t("Move down: {step}", { step: name }),
@@ -432,8 +521,10 @@ export class FormView {
         fold.open = true;
       }
       if (holder.matches("details")) holder.open = true;
+      // An item of a list: its first field, not its Move / Remove buttons.
       const control = holder.matches("input, textarea, select") ? holder
-        : holder.querySelector("input, textarea, select, button, summary");
+        : (holder.matches("li") && holder.querySelector(":scope > :not(.item-tools) :is(input, textarea, select)"))
+          || holder.querySelector("input, textarea, select, button, summary");
       if (control) {
         control.focus();
         control.scrollIntoView({ block: "center" });

@@ -1,9 +1,13 @@
-// The studio's list page: starting a new service (blank, a copy, a template).
+// The studio's list page: the shared lists, and starting a new service (blank, a copy,
+// a template).
 
 import { ApiError, call, optional, service } from "./api.js";
+import { sharedLists } from "./lists.js";
 import { announce, h, t } from "./texts.js";
 
 export async function list(main) {
+  const lists = main.querySelector("#shared-lists");
+  if (lists) await sharedLists(lists);
   const form = main.querySelector("#start-form");
   if (!form) return;
   const kind = form.querySelector("#start-kind");

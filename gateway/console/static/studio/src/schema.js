@@ -25,7 +25,12 @@ export function unwrap(root, schema) {
   return { ...resolve(root, kept[0]), ...outer };
 }
 
-export const isText = (schema) => schema.text === true;
+// A text citizens read: marked `text`, or written as the format writes one (a string, or
+// a string per language: a reason an officer gives, say).
+export const isText = (schema) => schema.text === true || (Array.isArray(schema.anyOf)
+  && schema.anyOf.some((part) => part.type === "string")
+  && schema.anyOf.some((part) => part.type === "object" && part.patternProperties
+    && Object.keys(part.patternProperties).includes("^[a-z]{2,3}$")));
 
 // The step types: {type: schema}, from the steps' discriminator (a new type needs no code).
 export function stepTypes(root) {
