@@ -20,7 +20,6 @@ from redis.exceptions import RedisError
 
 from dialogs.compiler import compile_service
 from dialogs.definition import ServiceDefinition
-from gateway.catalog.changes import ReloadReport
 from gateway.catalog.reload import announce, log_refusals, reload_services
 from gateway.catalog.versions import dump
 from gateway.runtime import Runtime
@@ -41,11 +40,10 @@ class PublishRefusedError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Publication:
-    """A version published, and what the reload made of it in this process."""
+    """A version published, and whether the other processes were told."""
 
     version: PublishedVersion
     previous: int | None
-    applied: ReloadReport
     generation: int | None  # None: other processes could not be told (Redis down)
 
 
@@ -135,7 +133,7 @@ async def _published(runtime: Runtime, new: NewVersion) -> Publication:
         generation = await announce(conversations, report.digest)
     except (RedisError, OSError):
         logger.warning("%s published here; other processes not told", new.service, exc_info=True)
-    return Publication(recorded, previous, report, generation)
+    return Publication(recorded, previous, generation)
 
 
 async def _resubmit(runtime: Runtime, marked: Draft, draft: Draft) -> None:
