@@ -106,17 +106,17 @@ class ServiceDrafts(BaseModel):
     draft_state: ReviewState | None
 
 
-def _file(service: str) -> str:
+def file_of(service: str) -> str:
     return f"{service}.yaml"
 
 
-async def _check(runtime: Runtime, draft: Draft) -> Checked:
+async def draft_checked(runtime: Runtime, draft: Draft) -> Checked:
     lists = await studio_lists(runtime)
-    return checked(draft.source, _file(draft.service), lists)
+    return checked(draft.source, file_of(draft.service), lists)
 
 
-async def _report(runtime: Runtime, draft: Draft) -> DraftReport:
-    found = await _check(runtime, draft)
+async def report_of(runtime: Runtime, draft: Draft) -> DraftReport:
+    found = await draft_checked(runtime, draft)
     return DraftReport(
         service=draft.service,
         revision=draft.revision,
@@ -134,7 +134,7 @@ async def _report(runtime: Runtime, draft: Draft) -> DraftReport:
     )
 
 
-def _revision(value: str | None) -> int | None:
+def revision_of(value: str | None) -> int | None:
     if value is None:
         return None
     text = value.strip().removeprefix("W/").strip('"')
@@ -143,13 +143,13 @@ def _revision(value: str | None) -> int | None:
     return int(text)
 
 
-def _allowed(author: Principal, service: str) -> None:
+def allowed(author: Principal, service: str) -> None:
     if not author.may(Role.AUTHOR, service):
         raise HTTPException(404, f"no service {service} open to this key")
 
 
-async def _conflict(runtime: Runtime, exc: DraftConflictError) -> HTTPException:
-    found = await _report(runtime, exc.current) if exc.current else None
+async def conflict(runtime: Runtime, exc: DraftConflictError) -> HTTPException:
+    found = await report_of(runtime, exc.current) if exc.current else None
     current: Any = found.model_dump(mode="json") if found else None
     return HTTPException(409, {"message": "the draft changed meanwhile", "current": current})
 
@@ -181,11 +181,11 @@ async def services(runtime: RuntimeDep, author: Author) -> list[ServiceDrafts]:
 @router.get("/{service}/draft", responses={404: NOT_FOUND})
 async def draft(runtime: RuntimeDep, author: Author, service: ServiceId) -> DraftReport:
     """The draft with its diagnostics."""
-    _allowed(author, service)
+    allowed(author, service)
     found = await runtime.drafts.get(service)
     if found is None:
         raise HTTPException(404, f"no draft of {service}")
-    return await _report(runtime, found)
+    return await report_of(runtime, found)
 
 
 @router.put(
@@ -206,23 +206,23 @@ async def save(
 ) -> DraftReport:
     """Write the draft (YAML or JSON); answers its diagnostics. A draft with errors is
     kept: it cannot be sent for review until they are fixed."""
-    _allowed(author, service)
+    allowed(author, service)
     try:
         source = as_yaml(await request.body(), request.headers.get("content-type", ""))
     except DraftFormatError as exc:
         raise HTTPException(415, str(exc)) from exc
-    raw = checked(source, _file(service), {}).loaded.raw
+    raw = checked(source, file_of(service), {}).loaded.raw
     named = raw.get("id") if isinstance(raw, dict) else None
     if named is not None and named != service:
         raise HTTPException(422, f"the definition's id is {named!r}, not {service!r}")
     try:
         saved = await runtime.drafts.save(
-            service, source, revision=_revision(if_match), by=actor(author)
+            service, source, revision=revision_of(if_match), by=actor(author)
         )
     except DraftConflictError as exc:
-        raise await _conflict(runtime, exc) from exc
+        raise await conflict(runtime, exc) from exc
     await saved_by(runtime, author, saved, "definition")
-    return await _report(runtime, saved)
+    return await report_of(runtime, saved)
 
 
 async def saved_by(runtime: Runtime, author: Principal, draft: Draft, part: str) -> None:
@@ -249,11 +249,11 @@ async def save_tests(
     if_match: IfMatch = None,
 ) -> DraftReport:
     """Write the draft's conversation tests (YAML, as `<service>.tests.yaml`)."""
-    _allowed(author, service)
+    allowed(author, service)
     # First: a body is read (or refused past the router's max_body_size, 413) before any
     # answer, as every other body is.
     body = await request.body()
-    revision = _revision(if_match)
+    revision = revision_of(if_match)
     if revision is None:
         raise HTTPException(428, 'name the draft\'s revision: If-Match: "<revision>"')
     try:
@@ -262,9 +262,9 @@ async def save_tests(
     except UnicodeDecodeError as exc:
         raise HTTPException(415, "the tests are not UTF-8 text") from exc
     except DraftConflictError as exc:
-        raise await _conflict(runtime, exc) from exc
+        raise await conflict(runtime, exc) from exc
     await saved_by(runtime, author, saved, "tests")
-    return await _report(runtime, saved)
+    return await report_of(runtime, saved)
 
 
 @router.post(
@@ -273,13 +273,13 @@ async def save_tests(
 )
 async def run(runtime: RuntimeDep, author: Author, service: ServiceId) -> TestsReport:
     """Run the draft's conversation tests on the draft, as `gateway test` would."""
-    _allowed(author, service)
+    allowed(author, service)
     found = await runtime.drafts.get(service)
     if found is None or not found.tests:
         raise HTTPException(404, f"no draft of {service} with tests")
     try:
         ran = run_tests(
-            await _check(runtime, found),
+            await draft_checked(runtime, found),
             found.tests,
             f"{service}.tests.yaml",
             runtime.conversations.catalog,
@@ -294,23 +294,23 @@ async def review(
     runtime: RuntimeDep, author: Author, service: ServiceId, if_match: IfMatch = None
 ) -> DraftReport:
     """Send the draft, as it is at the named revision, to a publisher."""
-    _allowed(author, service)
+    allowed(author, service)
     found = await runtime.drafts.get(service)
     if found is None:
         raise HTTPException(404, f"no draft of {service}")
-    if not (await _check(runtime, found)).publishable:
+    if not (await draft_checked(runtime, found)).publishable:
         raise HTTPException(409, "the draft has errors: fix them before sending it for review")
-    revision = _revision(if_match)
+    revision = revision_of(if_match)
     try:
         sent = await runtime.drafts.submit(
             service, revision=found.revision if revision is None else revision, by=actor(author)
         )
     except DraftConflictError as exc:
-        raise await _conflict(runtime, exc) from exc
+        raise await conflict(runtime, exc) from exc
     await runtime.audit.record(
         actor(author), Action.DRAFT_SUBMITTED, service, {"revision": sent.revision}
     )
-    return await _report(runtime, sent)
+    return await report_of(runtime, sent)
 
 
 def _tests_report(ran: TestRun) -> TestsReport:

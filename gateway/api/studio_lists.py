@@ -20,7 +20,7 @@ from dialogs.loader import read_list
 from gateway.api.auth import actor, require
 from gateway.api.deps import RuntimeDep
 from gateway.api.errors import error
-from gateway.api.studio import DiagnosticReport, IfMatch, _revision
+from gateway.api.studio import DiagnosticReport, IfMatch, revision_of
 from gateway.catalog.repository import LISTS_DIRNAME
 from gateway.studio.drafts import Diagnostic
 from gateway.studio.lists import list_file
@@ -145,7 +145,7 @@ async def save_list(
         raise HTTPException(422, {"message": "the list has problems", **report.model_dump()})
     try:
         saved = await runtime.lists.save(
-            name, source, revision=_revision(if_match), by=actor(author)
+            name, source, revision=revision_of(if_match), by=actor(author)
         )
     except ListConflictError as exc:
         current = exc.current

@@ -30,12 +30,12 @@ from gateway.api.studio import (
     DraftReport,
     IfMatch,
     ServiceId,
-    _allowed,
-    _check,
-    _conflict,
-    _file,
-    _report,
-    _revision,
+    allowed,
+    conflict,
+    draft_checked,
+    file_of,
+    report_of,
+    revision_of,
     saved_by,
 )
 from gateway.runtime import Runtime
@@ -211,9 +211,9 @@ async def check(
     request: Request, runtime: RuntimeDep, author: Author, service: ServiceId
 ) -> CheckReport:
     """The checker's diagnostics on unsaved text (YAML or JSON), as the author types."""
-    _allowed(author, service)
+    allowed(author, service)
     lists = await studio_lists(runtime)
-    found = checked(await _text(request), _file(service), lists)
+    found = checked(await _text(request), file_of(service), lists)
     return CheckReport(diagnostics=_diagnostics(found), publishable=found.publishable)
 
 
@@ -230,9 +230,9 @@ async def preview_draft(
     """What a citizen sees at each step of unsaved text, on every medium, in `lang`
     (default: the service's first language); effects are answered by the stored draft's
     first test case."""
-    _allowed(author, service)
+    allowed(author, service)
     lists = await studio_lists(runtime)
-    compiled = _compiled(checked(await _text(request), _file(service), lists), 422)
+    compiled = _compiled(checked(await _text(request), file_of(service), lists), 422)
     stored = await runtime.drafts.get(service)
     case = mock_case(stored.tests if stored else None, service)
     shown = preview(_beside(runtime, compiled), compiled, _language(compiled, lang), case)
@@ -243,7 +243,7 @@ async def _played(
     runtime: Runtime, draft: Draft, asked: PlayRequest, name: str = "play"
 ) -> tuple[Case, PlayReport]:
     """The draft played as asked: the transcript, and the conversation as a test case."""
-    compiled = _compiled(await _check(runtime, draft), 409)
+    compiled = _compiled(await draft_checked(runtime, draft), 409)
     language = _language(compiled, asked.language)
     given = asked.mocks or PlayMocks()
     case = with_mocks(mock_case(draft.tests, draft.service), given.lookups, given.submission)
@@ -271,7 +271,7 @@ async def play_draft(
 ) -> PlayReport:
     """The stored draft played from the dial with every input in turn, lookups and
     submissions answered by `mocks`, else by the draft's first test case's."""
-    _allowed(author, service)
+    allowed(author, service)
     _, report = await _played(runtime, await _stored(runtime, service), asked)
     return report
 
@@ -288,8 +288,8 @@ async def save_play(
     if_match: IfMatch = None,
 ) -> DraftReport:
     """The played conversation added to the draft's tests as a case named `name`."""
-    _allowed(author, service)
-    revision = _revision(if_match)
+    allowed(author, service)
+    revision = revision_of(if_match)
     if revision is None:
         raise HTTPException(428, 'name the draft\'s revision: If-Match: "<revision>"')
     draft = await _stored(runtime, service)
@@ -300,6 +300,6 @@ async def save_play(
     except PlayError as exc:
         raise HTTPException(422, str(exc)) from exc
     except DraftConflictError as exc:
-        raise await _conflict(runtime, exc) from exc
+        raise await conflict(runtime, exc) from exc
     await saved_by(runtime, author, saved, "tests")
-    return await _report(runtime, saved)
+    return await report_of(runtime, saved)

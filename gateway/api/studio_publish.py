@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from gateway.api.auth import actor, require, settings_of
 from gateway.api.deps import RuntimeDep
 from gateway.api.errors import error
-from gateway.api.studio import NOT_FOUND, DraftReport, ServiceId, _allowed, _report
+from gateway.api.studio import NOT_FOUND, DraftReport, ServiceId, allowed, report_of
 from gateway.studio.publishing import Publication, PublishRefusedError, publish_draft, roll_back
 from state.access import Principal, Role
 from state.audit import Action
@@ -126,7 +126,7 @@ async def send_back(
     await runtime.audit.record(
         actor(publisher), Action.DRAFT_RETURNED, service, {"revision": sent.revision}
     )
-    return await _report(runtime, sent)
+    return await report_of(runtime, sent)
 
 
 @router.post(
@@ -160,7 +160,7 @@ async def versions(
 ) -> list[VersionReport]:
     """Every published version of the service, newest first."""
     if not caller.may(Role.PUBLISHER):
-        _allowed(caller, service)
+        allowed(caller, service)
     live = runtime.conversations.catalog.published.get(service)
     return [
         VersionReport(
