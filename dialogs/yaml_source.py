@@ -87,12 +87,27 @@ def _holding(node: yaml.Node, where: tuple[int, int]) -> tuple[str | int, yaml.N
     return None
 
 
+ALIASES = "Anchors and aliases (`&name`, `*name`) are not read here: write the text out."
+
+
 def parse_yaml(text: str, file: str) -> tuple[Any, Locator, list[Problem]]:
-    """YAML text -> (data, locator, problems); duplicate keys are problems, not overwrites."""
+    """YAML text -> (data, locator, problems); duplicate keys are problems, not overwrites.
+
+    Anchors and aliases are refused: nobody needs them in a service, and a few lines of
+    nested aliases ("billion laughs") expand to more than any machine can walk."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         return None, Locator(None), [_syntax_problem(exc, text, file)]
+    except (yaml.YAMLError, RecursionError) as exc:  # a character YAML refuses; too deep
+        deep = isinstance(exc, RecursionError)
+        reason = "nested too deeply" if deep else str(exc).split("\n")[0]
+        hint = "Nest fewer lists and mappings." if deep else "Remove the control character."
+        return None, Locator(None), [Problem(file, 1, 1, "E001", f"YAML: {reason}", hint)]
+    alias = _first_alias(root)
+    if alias is not None:
+        line, col = alias.start_mark.line + 1, alias.start_mark.column + 1
+        return None, Locator(None), [Problem(file, line, col, "E001", "YAML alias", ALIASES)]
     problems = [
         Problem(
             file,
@@ -156,6 +171,22 @@ def _swallowing_quote(text: str, at: yaml.Mark | None) -> yaml.Mark | None:
 
 
 _LOOKS_LIKE_YAML = re.compile(r"^\s*(?:- |[A-Za-z_][\w-]*:(?:\s|$))")
+
+
+def _first_alias(root: yaml.Node | None) -> yaml.Node | None:
+    """A node met twice while walking the document: where an alias repeats an anchor."""
+    seen: set[int] = set()
+    waiting = [root] if root is not None else []
+    while waiting:
+        node = waiting.pop()
+        if id(node) in seen:
+            return node
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            waiting += [part for pair in node.value for part in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            waiting += node.value
+    return None
 
 
 def _duplicate_keys(node: yaml.Node | None) -> Iterator[yaml.Node]:

@@ -96,6 +96,8 @@ def as_yaml(body: bytes, content_type: str) -> str:
     if media in JSON_TYPES:
         try:
             data = json.loads(text)
+        except RecursionError as exc:
+            raise DraftFormatError("the JSON is nested too deeply") from exc
         except ValueError as exc:
             raise DraftFormatError(f"not JSON: {exc}") from exc
         if not isinstance(data, dict):

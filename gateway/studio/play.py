@@ -33,6 +33,7 @@ from dialogs.media import PROFILES, Medium
 from dialogs.messages import Effect, EffectResult, Inbound, Outcome
 from dialogs.render import renderer_for
 from dialogs.session import Snapshot
+from dialogs.yaml_source import parse_yaml
 
 MAX_INPUTS = 200  # a play is replayed whole on every request: keep it bounded
 MAX_INPUT_CHARS = 500  # longer than any answer a service asks for
@@ -218,10 +219,9 @@ def with_case(tests: str | None, service_id: str, case: Case) -> str:
     item = case.model_dump(mode="json", exclude_defaults=True)
     if not tests or not tests.strip():
         return _dump({"service": service_id, "cases": [item]})
-    try:
-        data = yaml.safe_load(tests)
-    except yaml.YAMLError as exc:
-        raise PlayError(f"the draft's tests file is not YAML: {exc}") from exc
+    data, _, problems = parse_yaml(tests, f"{service_id}.tests.yaml")
+    if problems:
+        raise PlayError(f"the draft's tests file cannot be read: {problems[0].message}")
     if not isinstance(data, dict) or not isinstance(data.get("cases"), list):
         raise PlayError("the draft's tests file has no list of `cases:` to add to")
     expected = {**data, "cases": [*data["cases"], item]}

@@ -41,3 +41,27 @@ def test_a_position_is_in_the_innermost_field_written_there(
     assert locator.path_at(line, col) == path
     if path:  # and back: the field is found where it was written
         assert locator.find(path)[0] == line
+
+
+BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join('*' + chr(97 + i) for _ in range(9))}]\n"
+    for i in range(9)
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (BOMB, "YAML alias"),  # nine levels: 9**9 leaves if it were walked
+        ("title: &t Permit\nagain: *t\n", "YAML alias"),
+        ("title: Mar\x00ket\n", "unacceptable character"),
+        ("title: bell\x07\n", "unacceptable character"),
+        ("[" * 5000, "nested too deeply"),
+    ],
+)
+def test_what_yaml_cannot_read_safely_is_a_problem_not_an_error(text: str, said: str) -> None:
+    data, _, problems = parse_yaml(text, "permit.yaml")
+    assert data is None
+    (problem,) = problems
+    assert problem.code == "E001"
+    assert said in problem.message

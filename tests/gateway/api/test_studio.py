@@ -178,3 +178,23 @@ def test_an_author_of_one_service_sees_no_other(redis_database: RedisDatabase) -
         assert client.put(URL + "/draft", content=PERMIT, headers=_yaml(births)).status_code == 404
         assert client.put(URL + "/draft", content=PERMIT, headers=_yaml(officer)).status_code == 403
         assert client.get("/api/v1/studio/services", headers=births).json() == []
+
+
+def test_text_yaml_cannot_read_safely_is_a_diagnostic(redis_database: RedisDatabase) -> None:
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join('*' + chr(97 + i) for _ in range(9))}]\n"
+        for i in range(9)
+    )
+    with console_app(redis_database) as client:
+        author = _key(client, "author", Grant(Role.AUTHOR))
+        for text in (bomb, PERMIT.replace("Floors", "Flo\x00ors"), "[" * 5000):
+            checked = client.post(URL + "/draft/check", content=text, headers=_yaml(author))
+            assert checked.status_code == 200, checked.text
+            assert [d["code"] for d in checked.json()["diagnostics"]] == ["E001"]
+        deep = client.put(
+            URL + "/draft",
+            content="[" * 5000 + "]" * 5000,
+            headers={**author, "Content-Type": "application/json"},
+        )
+        assert deep.status_code == 415
+        assert "nested too deeply" in deep.json()["detail"]
