@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from gateway.api.admin import admin_router
@@ -18,6 +19,7 @@ from gateway.api.channels import add_channel_routes
 from gateway.api.chat import chat_router
 from gateway.api.docs import OPENAPI_URL, private_docs_router
 from gateway.api.documents import documents_router
+from gateway.api.errors import invalid_request
 from gateway.api.ops import count_unhandled_exceptions, ops_router
 from gateway.api.services import services_router
 from gateway.catalog.repository import load_repository
@@ -53,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=None if docs_private else OPENAPI_URL,
     )
     app.state.settings = settings  # read per request by `gateway.api.auth`
+    app.add_exception_handler(RequestValidationError, invalid_request)
     document_roles(app)  # each operation's roles in /openapi.json
     app.add_middleware(SecurityHeaders)
     if settings.trusted_proxies:

@@ -2,13 +2,18 @@
 
 Errors raised as `HTTPException` reach the client as `{"detail": "..."}` (FastAPI's
 handler); the public pages (`/d/`, `/verify/`) answer theirs with an HTML page instead.
-Request validation (422) is described by FastAPI itself.
+Request validation (422) is described by FastAPI itself, and answered by
+`invalid_request`.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from fastapi import Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
 Responses = dict[int | str, dict[str, Any]]
@@ -53,3 +58,12 @@ def html_answer(status: int, description: str) -> dict[str, Any]:
     if status == 429:
         entry["headers"] = RETRY_AFTER
     return entry
+
+
+async def invalid_request(_request: Request, exc: Exception) -> Response:
+    """FastAPI's 422, written as ASCII JSON: the errors quote the input, and an input with
+    a lone surrogate (which JSON can carry) cannot be written as UTF-8, so FastAPI's own
+    answer to it was a 500."""
+    assert isinstance(exc, RequestValidationError)
+    errors = jsonable_encoder(exc.errors())
+    return Response(json.dumps({"detail": errors}), 422, media_type="application/json")

@@ -11,6 +11,7 @@ cannot be sent for review.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -54,6 +55,7 @@ BODY = {
 }
 CONFLICT = error(409, "The draft changed since that revision (or exists already): see `current`.")
 NOT_FOUND = error(404, "No draft of this service.")
+REVISION = re.compile(r"[0-9]{1,9}")  # a revision the database's integer holds
 
 
 class DiagnosticReport(BaseModel):
@@ -138,7 +140,7 @@ def revision_of(value: str | None) -> int | None:
     if value is None:
         return None
     text = value.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
+    if not REVISION.fullmatch(text):  # not isdigit(): "²" is a digit int() refuses
         raise HTTPException(400, 'If-Match names a revision: "<number>"')
     return int(text)
 

@@ -21,6 +21,7 @@ from dialogs.media import Medium
 from gateway.api.auth import actor
 from gateway.api.deps import RuntimeDep
 from gateway.api.errors import error
+from gateway.api.fields import Text
 from gateway.api.studio import (
     BODY,
     CONFLICT,
@@ -58,7 +59,7 @@ router = APIRouter(prefix="/studio/services", tags=["studio"])
 UNREADABLE = error(422, "The definition cannot be read: see `diagnostics`.")
 NOT_PLAYABLE = error(409, "The draft cannot be played: see `diagnostics`.")
 NEITHER = error(415, "Neither YAML nor JSON.")
-Input = Annotated[str, Field(max_length=MAX_INPUT_CHARS)]
+Input = Annotated[Text, Field(max_length=MAX_INPUT_CHARS)]
 
 
 class _Model(BaseModel):
@@ -134,7 +135,7 @@ class PlayRequest(BaseModel):
 
 
 class SaveRequest(PlayRequest):
-    name: str = Field(min_length=1, max_length=120, description="The test case's name.")
+    name: Text = Field(min_length=1, max_length=120, description="The test case's name.")
 
 
 class OptionReport(_Model):

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from gateway.api.auth import actor, require, settings_of
 from gateway.api.deps import RuntimeDep
 from gateway.api.errors import error
+from gateway.api.fields import Text
 from gateway.api.studio import NOT_FOUND, DraftReport, ServiceId, allowed, report_of
 from gateway.studio.publishing import Publication, PublishRefusedError, publish_draft, roll_back
 from state.access import Principal, Role
@@ -31,16 +32,16 @@ REFUSED = error(409, "Not publishable now: not sent for review, sent by you, or 
 
 
 class Comment(BaseModel):
-    comment: str | None = Field(default=None, max_length=MAX_COMMENT)
+    comment: Text | None = Field(default=None, max_length=MAX_COMMENT)
 
 
 class SendBack(BaseModel):
-    comment: str = Field(min_length=1, max_length=MAX_COMMENT)  # what the authors must change
+    comment: Text = Field(min_length=1, max_length=MAX_COMMENT)  # what the authors must change
 
 
 class RollBack(BaseModel):
-    version: int = Field(ge=1)
-    comment: str | None = Field(default=None, max_length=MAX_COMMENT)
+    version: int = Field(ge=1, le=2**31 - 1)  # PostgreSQL's integer
+    comment: Text | None = Field(default=None, max_length=MAX_COMMENT)
 
 
 class PublishedReport(BaseModel):

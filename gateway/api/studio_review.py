@@ -21,6 +21,7 @@ from dialogs.definition import ServiceDefinition
 from gateway.api.auth import actor, require
 from gateway.api.deps import RuntimeDep
 from gateway.api.errors import error
+from gateway.api.fields import Text
 from gateway.catalog.graph import GraphError
 from gateway.runtime import Runtime
 from gateway.studio import diagram, starts
@@ -49,7 +50,7 @@ class StartRequest(BaseModel):
     start: Literal["blank", "copy", "template"]
     template: Literal["registration", "permit", "information"] | None = None
     copy_of: str | None = Field(default=None, pattern=SERVICE_PATTERN)
-    title: str = Field(min_length=1, max_length=80, pattern=r"^[^\r\n]+$")
+    title: Text = Field(min_length=1, max_length=80, pattern=r"^[^\r\n]+$")
     reference_prefix: str | None = Field(default=None, pattern=r"^[A-Z]{2,4}$")
 
 

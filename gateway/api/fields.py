@@ -1,0 +1,20 @@
+"""Field types the API's bodies share."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AfterValidator
+
+
+def _whole(text: str) -> str:
+    """JSON may carry a lone surrogate (`"\\ud800"`): it is no character, and would fail
+    later, when stored or sent, as a 500. Refused where it arrives, as a 422."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("the text holds a lone surrogate, which is no character") from exc
+    return text
+
+
+Text = Annotated[str, AfterValidator(_whole)]  # text a person typed
