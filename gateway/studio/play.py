@@ -158,7 +158,11 @@ def play(
     snapshot: Snapshot | None = None
     turns = []
     for sent in [None, *inputs]:
-        outcome = session.turn(snapshot, sent or "")
+        try:
+            outcome = session.turn(snapshot, sent or "")
+        except LookupError as exc:  # a draft with errors: `next` names no step, say
+            session.result.failures.append(f"the conversation stopped: no step {exc}")
+            break
         snapshot = outcome.snapshot
         options = [o for reply in outcome.replies[-1:] for o in reply.options]
         turns.append(

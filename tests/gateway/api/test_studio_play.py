@@ -149,3 +149,20 @@ def test_bad_plays_and_keys_are_refused(redis_database: RedisDatabase) -> None:
             headers = {} if url == play else {"Content-Type": "application/yaml"}
             assert client.post(url, headers={**other, **headers}, **body).status_code == 404
             assert client.post(url, headers={**officer, **headers}, **body).status_code == 403
+
+
+def test_a_draft_going_to_a_step_that_is_not_there_stops_with_a_problem(
+    redis_database: RedisDatabase,
+) -> None:
+    with console_app(redis_database) as client:
+        author = _key(client, "author", AUTHOR)
+        broken = STALL.replace("next: stalls", "next: nowhere", 1)
+        assert "nowhere" in broken
+        saved = client.put(URL + "/draft", content=broken, headers=_yaml(author))
+        assert not saved.json()["publishable"]
+        asked = {"medium": "ussd", "language": "en", "inputs": ANSWERS}
+        played = client.post(URL + "/draft/play", json=asked, headers=author)
+        assert played.status_code == 200, played.text
+        report = played.json()
+        assert any("no step 'nowhere'" in problem for problem in report["problems"])
+        assert len(report["turns"]) < len(ANSWERS) + 1
