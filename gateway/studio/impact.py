@@ -123,9 +123,13 @@ async def in_flight(
     sessions: list[Session] = []
     scanned = 0
     complete = True
-    batch: list[str] = []
+    batch: list[bytes | str] = []
+    seen: set[bytes | str] = set()  # SCAN may return a key twice
     async for key in client.scan_iter(match=SESSION_PATTERN, count=count):
-        batch.append(text_of(key))
+        if key in seen:
+            continue
+        seen.add(key)
+        batch.append(key)  # as given: a name need not be UTF-8
         if len(batch) >= count:
             sessions += await _read(client, batch)
             scanned += len(batch)
@@ -140,12 +144,12 @@ async def in_flight(
     return Impact(found.service, published, found.versions, scanned, complete)
 
 
-async def _read(client: Client, keys: list[str]) -> list[Session]:
+async def _read(client: Client, keys: list[bytes | str]) -> list[Session]:
     """The snapshots of `keys`, in one round trip; a key gone meanwhile (the conversation
     ended) or unreadable (not a snapshot) is left out."""
     async with client.pipeline(transaction=False) as pipe:
-        for key in keys:
-            pipe.hmget(key, ["snap", "deadline"])
+        for key in keys:  # bytes: a name as SCAN gave it (redis-py's hints say str)
+            pipe.hmget(key, ["snap", "deadline"])  # type: ignore[arg-type]
         replies = await pipe.execute(raise_on_error=False)
     found: list[Session] = []
     for reply in replies:
@@ -155,8 +159,13 @@ async def _read(client: Client, keys: list[str]) -> list[Session]:
         try:
             snapshot = Snapshot.from_json(snap)
             seconds = float(text_of(deadline)) if deadline else 0.0
-        except (ValueError, TypeError, KeyError):
+        except (ValueError, TypeError, KeyError, AttributeError):
             continue  # not a snapshot this release reads: not counted, never a failure
+        # Read as the conversation service wrote it, so not checked there: here anything
+        # under the pattern is read, and a count needs a version and a step.
+        typed = (snapshot.service, snapshot.step, snapshot.version)
+        if not isinstance(snapshot.version, int) or not all(isinstance(v, str) for v in typed[:2]):
+            continue
         found.append(Session(snapshot, seconds))
     return found
 

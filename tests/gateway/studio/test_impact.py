@@ -60,10 +60,25 @@ def test_reads_the_session_store_by_scan_within_its_bounds(
                 await client.hset(key, mapping={"snap": snapshot.to_json(), "deadline": NOW + 60})
             await client.hset(SessionStore.keys("+97517999999")[0], "snap", "not json")
             await client.set("gw:{+97517888888}:lock", "x")  # not a session
+            # Anything may lie under the pattern: none of it is counted, none fails.
+            junk = {
+                b"gw:{\xff\xfe}:s": {"snap": _at("cid", 1).to_json()},  # not UTF-8
+                b"gw:{list}:s": {"snap": "[1, 2]"},
+                b"gw:{version}:s": {
+                    "snap": _at("cid", 1).to_json().replace('"version":1', '"version":"1"')
+                },
+                b"gw:{step}:s": {
+                    "snap": _at("cid", 1).to_json().replace('"step":"cid"', '"step":["cid"]')
+                },
+            }
+            for name, fields in junk.items():
+                await client.hset(name, mapping=fields)
+            await client.set("gw:{string}:s", "x")
             found = await in_flight(client, "drone-flight-authorization", 2, now=NOW, count=3)
             assert found.complete
-            assert found.scanned == 8
-            assert [(v.version, v.conversations) for v in found.versions] == [(2, 3), (1, 4)]
+            assert found.scanned == 13
+            # 4 and the snapshot under a name that is not UTF-8: a conversation all the same.
+            assert [(v.version, v.conversations) for v in found.versions] == [(2, 3), (1, 5)]
             bounded = await in_flight(
                 client, "drone-flight-authorization", 2, now=NOW, count=2, max_keys=4
             )
