@@ -196,11 +196,16 @@ class ServiceVersions:
             return False
         return True
 
-    async def withdraw(self, service: str) -> None:
-        """The folder's service is gone from it: it runs no version."""
+    async def withdraw(self, service: str, version: int) -> None:
+        """The folder's service is gone from it: it runs no version. Only while it runs
+        `version` of the folder's: a version the database governs, or one published
+        meanwhile, is not the folder's to withdraw."""
         async with self.database.sessions() as session, session.begin():
             head = await session.get(HeadRow, service, with_for_update=True)
-            if head is not None:
+            if head is None or head.version != version:
+                return
+            row = await session.get(VersionRow, (service, version))
+            if row is not None and row.origin == "folder":
                 head.version = None
                 head.changed_at = utcnow()
 

@@ -35,16 +35,19 @@ async def governed_services(versions: ServiceVersions) -> list[CompiledService]:
 
 
 async def record_folder(
-    versions: ServiceVersions, report: ReloadReport, folder: Repository
+    versions: ServiceVersions, report: ReloadReport, folder: Repository, *, withdrawals: bool
 ) -> None:
-    """Record in the database what `report` published or withdrew from `folder`'s files.
-    Idempotent: every process starting records the same versions."""
+    """Record in the database what `report` published from `folder`'s files and, with
+    `withdrawals` (a reload's, never a start's: a starting process's folder may be older
+    than the others'), what it withdrew. Idempotent: every process starting records the
+    same versions."""
     files = {item.service_id: item.file for item in folder.loaded}
     for change in report.changes:
         if change.file == DATABASE:
             continue
         if change.outcome == "withdrawn":
-            await versions.withdraw(change.service)
+            if withdrawals and change.previous is not None:
+                await versions.withdraw(change.service, change.previous)
             continue
         if change.outcome not in ("published", "unchanged") or change.version is None:
             continue

@@ -182,7 +182,7 @@ async def reload_services(
     conversations.classify = swap_embedded(conversations.classify, embedded)
     await publish(client, latest, report, withdrawals=True)
     if versions is not None:
-        await record_folder(versions, report, folder)
+        await record_folder(versions, report, folder, withdrawals=True)
     for change in report.changes:
         if change.outcome in ("published", "withdrawn"):
             logger.info(
@@ -218,7 +218,8 @@ async def start_catalog(
     report.digest = folder.digest
     await publish(client, catalog, report, replace=not running.published)
     if versions is not None:
-        await record_folder(versions, report, folder)  # a fresh install imports its folder
+        # A fresh install imports its folder; a start never withdraws (see above).
+        await record_folder(versions, report, folder, withdrawals=False)
     return catalog, report
 
 

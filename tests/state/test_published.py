@@ -55,7 +55,11 @@ async def test_the_folder_is_recorded_once_and_never_lowers_the_head(database: D
     assert not await versions.record(_new(1, "folder"))
     assert await versions.head("permit") == 2
     assert [v.version for v in await versions.governed()] == [2]
+    await versions.withdraw("permit", 2)  # the database governs it: not withdrawn
+    assert await versions.head("permit") == 2
     await versions.record(_new(1, "folder", service="bus"))
-    await versions.withdraw("bus")
+    await versions.withdraw("bus", 3)  # not the version it runs
+    assert await versions.head("bus") == 1
+    await versions.withdraw("bus", 1)
     assert await versions.head("bus") is None
     assert [v.service for v in await versions.live()] == ["permit"]
