@@ -19,12 +19,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import DateTime, Integer, String, Text, func, select
+from sqlalchemy import DateTime, Integer, String, Text, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from state.access import MAX_EMAIL_LENGTH
 from state.database import Base, Database
+from state.studio import DraftConflictError, DraftRow
 from state.submissions import utcnow
 
 Origin = Literal["folder", "studio", "import", "rollback"]
@@ -154,9 +156,16 @@ class ServiceVersions:
             )
             return int(found or 0)
 
-    async def publish(self, new: NewVersion, *, only_raise: bool = False) -> PublishedVersion:
+    async def publish(
+        self, new: NewVersion, *, only_raise: bool = False, draft_revision: int | None = None
+    ) -> PublishedVersion:
         """Record `new` and make it what its service runs (with `only_raise`, unless it
-        runs a higher number already). VersionTakenError when the number exists."""
+        runs a higher number already). VersionTakenError when the number exists.
+
+        With `draft_revision`, the service's draft, as it was at that revision, is marked
+        published as `new` in the same transaction (its text becomes `new.source`, where
+        the next change starts): DraftConflictError, and nothing recorded, when the draft
+        changed meanwhile (or another publisher went first)."""
         now = utcnow()
         row = VersionRow(
             service=new.service,
@@ -171,6 +180,8 @@ class ServiceVersions:
         )
         try:
             async with self.database.sessions() as session, session.begin():
+                if draft_revision is not None:
+                    await _mark_published(session, new, draft_revision, now)
                 session.add(row)
                 await session.flush()
                 head = await session.get(HeadRow, new.service, with_for_update=True)
@@ -217,3 +228,24 @@ class ServiceVersions:
             elif head.version is None or head.version < version:
                 head.version = version
                 head.changed_at = utcnow()
+
+
+async def _mark_published(
+    session: AsyncSession, new: NewVersion, revision: int, now: datetime
+) -> None:
+    changed = await session.execute(
+        update(DraftRow)
+        .where(DraftRow.service == new.service, DraftRow.revision == revision)
+        .values(
+            revision=revision + 1,
+            source=new.source,
+            state="published",
+            published=new.version,
+            comment=new.comment,
+            updated_at=now,
+            updated_by=new.by,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if not changed.rowcount:  # type: ignore[attr-defined]
+        raise DraftConflictError(None)

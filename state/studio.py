@@ -118,28 +118,6 @@ class DraftStore:
             service, revision, by, state="editing", submitted_by=None, comment=comment
         )
 
-    async def published_as(
-        self,
-        service: str,
-        *,
-        revision: int,
-        by: str,
-        version: int,
-        source: str,
-        comment: str | None,
-    ) -> Draft:
-        """The draft, as it was at `revision`, now runs as `version` (`source`: its text
-        as published, with that number: where the next change starts)."""
-        return await self._change(
-            service,
-            revision,
-            by,
-            source=source,
-            state="published",
-            comment=comment,
-            published=version,
-        )
-
     async def _change(
         self, service: str, revision: int | None, by: str, **values: str | int | None
     ) -> Draft:

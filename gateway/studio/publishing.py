@@ -20,13 +20,13 @@ from redis.exceptions import RedisError
 
 from dialogs.compiler import compile_service
 from dialogs.definition import ServiceDefinition
-from gateway.catalog.reload import announce, log_refusals, reload_services
+from gateway.catalog.reload import bump_generation, log_refusals, reload_services
 from gateway.catalog.versions import dump
 from gateway.runtime import Runtime
 from gateway.studio.drafts import checked
 from gateway.studio.lists import studio_lists
-from state.published import NewVersion, Origin, PublishedVersion, VersionTakenError
-from state.studio import Draft, DraftConflictError
+from state.published import NewVersion, PublishedVersion, VersionTakenError
+from state.studio import DraftConflictError
 
 logger = logging.getLogger(__name__)
 
@@ -81,24 +81,14 @@ async def publish_draft(
     definition = found.loaded.definition
     if definition is None or not found.publishable:
         raise PublishRefusedError("the draft has errors now (a shared list changed?)")
-    try:
-        # First the draft, on the revision reviewed: of two publishers, one goes on.
-        marked = await runtime.drafts.published_as(
-            service,
-            revision=draft.revision,
-            by=by,
-            version=number,
-            source=source,
-            comment=comment,
-        )
-    except DraftConflictError as exc:
-        raise PublishRefusedError("the draft changed since it was sent for review") from exc
     compiled = compile_service(definition)
     new = NewVersion(service, number, source, draft.tests, dump(compiled), "studio", by, comment)
     try:
-        return await _published(runtime, new)
+        # The draft, on the revision reviewed, with the version: of two publishers, one.
+        return await _published(runtime, new, draft_revision=draft.revision)
+    except DraftConflictError as exc:
+        raise PublishRefusedError("the draft changed since it was sent for review") from exc
     except VersionTakenError:
-        await _resubmit(runtime, marked, draft)
         raise PublishRefusedError(f"version {number} was published meanwhile: try again") from None
 
 
@@ -113,34 +103,30 @@ async def roll_back(
     data = json.loads(old.definition)
     data["version"] = number
     compiled = compile_service(ServiceDefinition.model_validate(data))
-    origin: Origin = "rollback"
     source = with_version(old.source, number)
-    new = NewVersion(service, number, source, old.tests, dump(compiled), origin, by, comment)
+    new = NewVersion(service, number, source, old.tests, dump(compiled), "rollback", by, comment)
     try:
         return await _published(runtime, new)
     except VersionTakenError:
         raise PublishRefusedError(f"version {number} was published meanwhile: try again") from None
 
 
-async def _published(runtime: Runtime, new: NewVersion) -> Publication:
+async def _published(
+    runtime: Runtime, new: NewVersion, *, draft_revision: int | None = None
+) -> Publication:
+    """Record `new`, then offer it here and tell the other processes: told even when this
+    process could not reload (they, and this one's follower, reload it then)."""
     conversations = runtime.conversations
     previous = conversations.catalog.published.get(new.service)
-    recorded = await runtime.versions.publish(new)
-    report = await reload_services(conversations, runtime.services_dir, runtime.versions)
-    log_refusals(report)
-    generation: int | None = None
+    recorded = await runtime.versions.publish(new, draft_revision=draft_revision)
     try:
-        generation = await announce(conversations, report.digest)
+        report = await reload_services(conversations, runtime.services_dir, runtime.versions)
+        log_refusals(report)
+    except Exception:
+        logger.exception("%s published; this process did not reload it yet", new.service)
+    generation: int | None = None
+    try:  # the folder did not change: the generation alone moves
+        generation = await bump_generation(conversations.store.client)
     except (RedisError, OSError):
         logger.warning("%s published here; other processes not told", new.service, exc_info=True)
     return Publication(recorded, previous, generation)
-
-
-async def _resubmit(runtime: Runtime, marked: Draft, draft: Draft) -> None:
-    """Put the draft back as it was sent, after a publication that did not happen."""
-    try:
-        await runtime.drafts.submit(
-            marked.service, revision=marked.revision, by=draft.submitted_by or marked.updated_by
-        )
-    except DraftConflictError:
-        logger.warning("draft of %s changed while its publication failed", marked.service)

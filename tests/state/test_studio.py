@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from state.database import Database
+from state.published import NewVersion, ServiceVersions
 from state.studio import DraftConflictError, DraftStore
 from tests.state.own_database import own_database
 
@@ -75,13 +76,15 @@ async def test_a_publisher_sends_a_draft_back_or_publishes_it(database: Database
     again = await drafts.submit("permit", revision=back.revision, by="a@gov.bt")
     assert again.comment is None  # answered by sending it again
     text = "id: permit\nversion: 4\n"
-    done = await drafts.published_as(
-        "permit", revision=again.revision, by="p@gov.bt", version=4, source=text, comment="ok"
-    )
+    versions = ServiceVersions(database)
+    four = NewVersion("permit", 4, text, None, "{}", "studio", "p@gov.bt", "ok")
+    await versions.publish(four, draft_revision=again.revision)
+    done = await drafts.get("permit")
+    assert done is not None
     assert (done.state, done.published, done.comment, done.source) == ("published", 4, "ok", text)
+    five = NewVersion("permit", 5, text, None, "{}", "studio", "q@gov.bt", None)
     with pytest.raises(DraftConflictError):  # a second publisher of the same revision
-        await drafts.published_as(
-            "permit", revision=again.revision, by="q@gov.bt", version=5, source=text, comment=None
-        )
+        await versions.publish(five, draft_revision=again.revision)
+    assert await versions.highest("permit") == 4  # and nothing of it recorded
     edited = await drafts.save("permit", "id: permit\n# 2\n", revision=done.revision, by="a@gov.bt")
     assert (edited.state, edited.published) == ("editing", None)
