@@ -2,12 +2,17 @@
 repository, say) and the database that every process runs them from.
 
 Export writes each live service's definition and tests exactly as they were published,
-byte for byte, with the shared lists they name: running it twice writes nothing new, and
-`gateway check DIR` and `gateway test DIR` accept what it wrote. Import publishes each
-definition of the folder whose version is new, as the studio does (numbers only go up;
-the same number with other content is refused), then tells the running processes, which
-offer it within seconds (`GATEWAY_REDIS_URL`; with the embedded Redis, at the gateway's
-next start or reload).
+byte for byte, with the shared lists as they are now, and removes the definitions, tests
+and lists of the folder that are no longer live: the folder is what runs, running it twice
+writes nothing new, and `gateway check DIR` and `gateway test DIR` read it as they read
+`services/`. (A service published before a list changed runs the list it was published
+with until it is published again; its tests then meet today's list.)
+
+Import publishes each definition of the folder whose version is new, as the studio does
+(numbers only go up; the same number with other text is refused; the same text is
+unchanged, whatever the lists say now), then tells the running processes, which offer it
+within seconds (`GATEWAY_REDIS_URL`; with the embedded Redis, at the gateway's next start
+or reload).
 """
 
 from __future__ import annotations
@@ -37,15 +42,17 @@ class Imported:
 
 def export_services(folder: Folder) -> None:
     """Write every live service and its tests into FOLDER, as published, with the shared
-    lists (the services folder's, and over them those written in the studio)."""
+    lists (the services folder's, and over them those written in the studio); remove
+    what is no longer live."""
+    from gateway.catalog.repository import LISTS_DIRNAME
     from state.lists import ListStore
     from state.published import ServiceVersions
 
     texts: dict[Path, str] = {}
-    lists = Settings().services_dir / "lists"
+    lists = Settings().services_dir / LISTS_DIRNAME
     if lists.is_dir():
         for path in sorted(lists.glob("*.yaml")):
-            texts[folder / "lists" / path.name] = path.read_text(encoding="utf-8")
+            texts[folder / LISTS_DIRNAME / path.name] = path.read_text(encoding="utf-8")
 
     async def work(database: Database) -> None:
         for version in await ServiceVersions(database).live():
@@ -53,13 +60,19 @@ def export_services(folder: Folder) -> None:
             if version.tests is not None:
                 texts[folder / f"{version.service}.tests.yaml"] = version.tests
         for shared in await ListStore(database).all():
-            texts[folder / "lists" / f"{shared.name}.yaml"] = shared.source
+            texts[folder / LISTS_DIRNAME / f"{shared.name}.yaml"] = shared.source
 
     on_database("export", work)
     folder.mkdir(parents=True, exist_ok=True)
     for path in sorted(texts):
         name, changed = _write(path, texts[path])
         typer.echo(f"{'wrote' if changed else 'unchanged'} {name}")
+    # What an earlier export wrote of a service withdrawn since (or a list gone): left
+    # there, it would be published again by whoever reloads this folder.
+    for path in sorted([*folder.glob("*.yaml"), *(folder / LISTS_DIRNAME).glob("*.yaml")]):
+        if path not in texts:
+            path.unlink()
+            typer.echo(f"removed {path}")
 
 
 def _write(path: Path, text: str) -> tuple[str, bool]:
@@ -76,7 +89,7 @@ def import_services(folder: Folder) -> None:
     """Publish each definition of FOLDER whose version is new."""
     from gateway.catalog.repository import TESTS_SUFFIX, load_repository
     from gateway.catalog.versions import dump
-    from state.published import NewVersion, ServiceVersions
+    from state.published import NewVersion, ServiceVersions, VersionTakenError
 
     if not folder.is_dir():
         typer.echo(f"gateway import: {folder} is not a folder", err=True)
@@ -97,8 +110,11 @@ def import_services(folder: Folder) -> None:
             content = dump(service)
             same = await versions.get(service.id, service.version)
             highest = await versions.highest(service.id)
+            text = Path(loaded.file).read_text(encoding="utf-8")
             if same is not None:
-                unchanged = same.definition == content
+                # The same text is the same version, even if a shared list changed since
+                # it was published (it runs the list it was published with).
+                unchanged = same.source == text or same.definition == content
                 detail = "" if unchanged else "other content: raise the version"
                 done.append(Imported(service.id, "unchanged" if unchanged else "refused", detail))
                 continue
@@ -108,17 +124,21 @@ def import_services(folder: Folder) -> None:
                 continue
             path = Path(loaded.file)
             tests = path.with_name(path.name.removesuffix(".yaml") + TESTS_SUFFIX)
-            await versions.publish(
-                NewVersion(
-                    service.id,
-                    service.version,
-                    path.read_text(encoding="utf-8"),
-                    tests.read_text(encoding="utf-8") if tests.is_file() else None,
-                    content,
-                    "import",
-                    by,
+            try:
+                await versions.publish(
+                    NewVersion(
+                        service.id,
+                        service.version,
+                        text,
+                        tests.read_text(encoding="utf-8") if tests.is_file() else None,
+                        content,
+                        "import",
+                        by,
+                    )
                 )
-            )
+            except VersionTakenError:  # published by someone else this very moment
+                done.append(Imported(service.id, "refused", "published meanwhile: try again"))
+                continue
             done.append(Imported(service.id, "published", f"version {service.version}"))
         return done
 

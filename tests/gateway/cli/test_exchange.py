@@ -99,3 +99,33 @@ def test_a_gateway_runs_what_was_imported_and_exports_it_back(
     assert (exported / "business-registration.yaml").read_bytes() == (
         ROOT / "services" / "business-registration.yaml"
     ).read_bytes()
+
+
+def test_an_export_is_imported_back_unchanged_and_keeps_only_what_is_live(
+    var: Path, folder: Path, tmp_path: Path, redis_database: RedisDatabase
+) -> None:
+    assert cli("import", str(folder)).exit_code == 0
+    fewer = (
+        (folder / "lists" / "dzongkhags.yaml")
+        .read_text()
+        .replace("  - {value: bumthang", "  # - {value: bumthang", 1)
+    )
+    with console_app(redis_database, var_dir=var) as client:
+        assert client.portal is not None
+        lists = runtime(client).lists
+        # The permit was published with 20 dzongkhags; the studio's list now has 19.
+        client.portal.call(lambda: lists.save("dzongkhags", fewer, revision=None, by="a@gov.bt"))
+    exported = tmp_path / "exported"
+    (exported / "lists").mkdir(parents=True)
+    stale = [exported / "withdrawn-service.yaml", exported / "lists" / "gone.yaml"]
+    for path in stale:
+        path.write_text("title: left by an earlier export\n")
+    result = cli("export", str(exported))
+    assert result.exit_code == 0, result.output
+    for path in stale:
+        assert not path.exists()
+        assert f"removed {path}" in result.output
+    assert (exported / "lists" / "dzongkhags.yaml").read_text() == fewer
+    back = cli("import", str(exported))
+    assert back.exit_code == 0, back.output
+    assert f"unchanged {SERVICE}" in back.output.splitlines()
