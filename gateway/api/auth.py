@@ -36,6 +36,7 @@ from limits import RateLimitItem
 
 from gateway.api.deps import OptionalRuntimeDep
 from gateway.console.auth import current, sessions_of
+from gateway.console.sessions import COOKIE, SECURE_COOKIE
 from gateway.ops.metrics import count_refused
 from gateway.runtime import Runtime
 from gateway.settings import Settings, rates, secret
@@ -50,6 +51,7 @@ bearer = HTTPBearer(
     "operation needs are listed as its scopes: any one of them lets the caller in.",
 )
 BOOTSTRAP = Principal("bootstrap", (), bootstrap=True)
+CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
 def settings_of(request: Request) -> Settings:
@@ -86,15 +88,17 @@ async def principal(
         found = key.principal() if key is not None else None
     if found is None and not given and runtime is not None and runtime.console is not None:
         found = await _person(request, response)
+        if found is None and (request.cookies.get(COOKIE) or request.cookies.get(SECURE_COOKIE)):
+            # A console page whose session ended (idle, signed out): no guess at a key,
+            # so not counted against the office's address; the page says sign in again.
+            raise HTTPException(401, "the console session ended: sign in again", headers=CHALLENGE)
     if found is None:
         if token is None and (keys is None or not await keys.any_active()):
             raise HTTPException(
                 403, "the API is closed: GATEWAY_ADMIN_TOKEN is not set and no API key exists"
             )
         await _count_failure(request, settings, runtime)
-        raise HTTPException(
-            401, "a valid bearer key is required", headers={"WWW-Authenticate": "Bearer"}
-        )
+        raise HTTPException(401, "a valid bearer key is required", headers=CHALLENGE)
     wanted = [Role(scope) for scope in scopes.scopes]
     if wanted and not any(holds(found, role) for role in wanted):
         raise HTTPException(403, f"this key does not hold the role {' or '.join(wanted)}")

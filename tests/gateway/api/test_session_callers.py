@@ -47,4 +47,9 @@ def test_without_a_session_the_api_still_asks_for_a_key(redis_database: RedisDat
         assert answer.status_code == 401
         assert answer.headers["www-authenticate"] == "Bearer"
         client.cookies.set("console", "forged")
-        assert client.get(URL + "/draft").status_code == 401
+        # As a page whose session ended: told to sign in again, and never held back as
+        # a client guessing keys (10 failures a minute would be).
+        for _ in range(12):
+            ended = client.get(URL + "/draft")
+            assert ended.status_code == 401
+            assert "sign in again" in ended.json()["detail"]
