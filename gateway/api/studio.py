@@ -145,7 +145,13 @@ def revision_of(value: str | None) -> int | None:
     return int(text)
 
 
+# Names the studio's pages use beside service ids (`/console/studio/lists/...`).
+RESERVED = frozenset({"lists", "static", "schema"})
+
+
 def allowed(author: Principal, service: str) -> None:
+    if service in RESERVED:
+        raise HTTPException(422, f"{service} is a name the studio keeps: choose another id")
     if not author.may(Role.AUTHOR, service):
         raise HTTPException(404, f"no service {service} open to this key")
 

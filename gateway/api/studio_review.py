@@ -16,12 +16,13 @@ from fastapi import APIRouter, HTTPException, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 from redis.exceptions import RedisError
 
-from dialogs.compiler import compile_service
+from dialogs.compiler import CompiledService, compile_service
 from dialogs.definition import ServiceDefinition
 from gateway.api.auth import actor, require
 from gateway.api.deps import RuntimeDep
 from gateway.api.errors import error
 from gateway.api.fields import Text
+from gateway.api.studio import allowed
 from gateway.catalog.graph import GraphError
 from gateway.runtime import Runtime
 from gateway.studio import diagram, starts
@@ -29,6 +30,7 @@ from gateway.studio.diff import DefinitionDiff, compare
 from gateway.studio.drafts import Checked, checked
 from gateway.studio.impact import in_flight
 from gateway.studio.lists import studio_lists
+from gateway.studio.publishing import with_version
 from state.access import Principal, Role
 from state.audit import Action
 from state.studio import DraftConflictError
@@ -47,10 +49,12 @@ class StartRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    start: Literal["blank", "copy", "template"]
+    # published: the next version of the service itself, from the version it runs.
+    start: Literal["blank", "copy", "template", "published"]
     template: Literal["registration", "permit", "information"] | None = None
     copy_of: str | None = Field(default=None, pattern=SERVICE_PATTERN)
-    title: Text = Field(min_length=1, max_length=80, pattern=r"^[^\r\n]+$")
+    # The new service's (none: the published one's own).
+    title: Text | None = Field(default=None, min_length=1, max_length=80, pattern=r"^[^\r\n]+$")
     reference_prefix: str | None = Field(default=None, pattern=r"^[A-Z]{2,4}$")
 
 
@@ -171,28 +175,22 @@ async def templates(author: Author) -> list[TemplateReport]:
 async def start(
     runtime: RuntimeDep, author: Author, service: ServiceId, body: StartRequest
 ) -> StartReport:
-    """Make the service's draft from a blank page, a copy of a running service or a
-    template. The draft is version 1 of a new service, or the next version of one that
-    is already published."""
-    if not author.may(Role.AUTHOR, service):
-        raise HTTPException(404, f"no service {service} open to this key")
+    """Make the service's draft from a blank page, a copy of a running service, a
+    template, or the version it runs now. The draft is version 1 of a new service, or the
+    next version of one that is already published."""
+    allowed(author, service)
     catalog = runtime.conversations.catalog
     live = catalog.get(service)
     version = live.version + 1 if live else 1
-    taken = {p for s in catalog.menu() if s.id != service for p in starts.prefixes(s.definition)}
-    if body.reference_prefix in taken:
-        raise HTTPException(422, f"reference prefix {body.reference_prefix} is another's")
-    prefix = body.reference_prefix or starts.free_prefix(service, taken)
-    if body.start == "blank":
-        source, prefix_used = starts.blank(service, body.title, version), None
-    elif body.start == "template":
-        if body.template is None:
-            raise HTTPException(422, "name the template")
-        source = starts.from_template(body.template, service, body.title, prefix, version)
-        prefix_used = prefix
+    if body.start == "published":
+        if live is None:
+            raise HTTPException(404, f"{service} is not published")
+        source = await _published_text(runtime, live, version)
+        prefix_used = min(starts.prefixes(live.definition), default=None)
     else:
-        source = await _copy(runtime, body, service, prefix, version)
-        prefix_used = prefix
+        if body.title is None:
+            raise HTTPException(422, "give the new service a title")
+        source, prefix_used = await _started(runtime, body, service, body.title, version)
     try:
         draft = await runtime.drafts.save(service, source, revision=None, by=actor(author))
     except DraftConflictError as exc:
@@ -208,8 +206,51 @@ async def start(
     )
 
 
+async def _started(
+    runtime: Runtime, body: StartRequest, service: str, title: str, version: int
+) -> tuple[str, str | None]:
+    """A new service's text, and the reference prefix it was given (None: none)."""
+    drafts = await runtime.drafts.list()
+    lists = await studio_lists(runtime)
+    # Prefixes running services give, and those open drafts will: two drafts started
+    # side by side must not both be given the same one.
+    taken = {
+        prefix
+        for running in runtime.conversations.catalog.menu()
+        if running.id != service
+        for prefix in starts.prefixes(running.definition)
+    } | {
+        prefix
+        for draft in drafts
+        if draft.service != service
+        for prefix in starts.draft_prefixes(draft.source, lists)
+    }
+    if body.reference_prefix in taken:
+        raise HTTPException(422, f"reference prefix {body.reference_prefix} is another's")
+    prefix = body.reference_prefix or starts.free_prefix(service, taken)
+    if body.start == "blank":
+        return starts.blank(service, title, version), None
+    if body.start == "template":
+        if body.template is None:
+            raise HTTPException(422, "name the template")
+        return starts.from_template(body.template, service, title, prefix, version), prefix
+    return await _copy(runtime, body, service, title, prefix, version), prefix
+
+
+async def _published_text(runtime: Runtime, live: CompiledService, version: int) -> str:
+    """The text of the version `live` runs, numbered `version`: as published when the
+    database holds it, else the folder's file (or the definition written out)."""
+    recorded = await runtime.versions.get(live.id, live.version)
+    if recorded is not None:
+        return with_version(recorded.source, version)
+    file = runtime.services_dir / f"{live.id}.yaml"
+    text = file.read_text(encoding="utf-8") if file.is_file() else None
+    source = starts.published_source(live.definition, text, await studio_lists(runtime))
+    return with_version(source, version)
+
+
 async def _copy(
-    runtime: Runtime, body: StartRequest, service: str, prefix: str, version: int
+    runtime: Runtime, body: StartRequest, service: str, title: str, prefix: str, version: int
 ) -> str:
     if body.copy_of is None:
         raise HTTPException(422, "name the service to copy: copy_of")
@@ -223,7 +264,7 @@ async def _copy(
     text = file.read_text(encoding="utf-8") if file.is_file() else None
     source = starts.published_source(original.definition, text, lists)
     try:
-        return starts.copied(source, body.copy_of, service, body.title, prefix, version)
+        return starts.copied(source, body.copy_of, service, title, prefix, version)
     except starts.StartError as exc:
         raise HTTPException(422, str(exc)) from exc
 

@@ -95,6 +95,13 @@ def prefixes(definition: ServiceDefinition) -> set[str]:
     return {s.reference_prefix for s in definition.step_list if isinstance(s, SubmitStep)}
 
 
+def draft_prefixes(source: str, lists: dict[str, SharedList]) -> set[str]:
+    """The reference prefixes a draft will give, once published (none while it does not
+    load)."""
+    loaded = load_text(source, "draft.yaml", lists)
+    return prefixes(loaded.definition) if loaded.definition is not None else set()
+
+
 def free_prefix(service: str, taken: Iterable[str]) -> str:
     """A prefix no running service uses: the id's initials (`BR` for business-registration,
     as the between-files check expects), else its letters, else a letter added."""

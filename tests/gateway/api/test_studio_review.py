@@ -5,17 +5,12 @@ in progress it meets; its diagram; bad starts and wrong roles refused."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import yaml
-from fastapi import FastAPI
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from redis.asyncio import Redis
 
 from dialogs.session import Asking, Snapshot
-from gateway.api import studio_review
 from gateway.catalog.repository import load_lists
 from gateway.studio.drafts import checked
 from state.access import Grant, Role
@@ -26,19 +21,6 @@ from tests.redis_databases import RedisDatabase
 API = "/api/v1/studio"
 NEW = f"{API}/services/shop-licence"
 DRONE = "drone-flight-authorization"
-
-
-@contextmanager
-def review_app(database: RedisDatabase) -> Iterator[TestClient]:
-    """The console's test gateway, with the review router under /api/v1 when the app does
-    not register it yet."""
-    with console_app(database) as client:
-        app = client.app
-        assert isinstance(app, FastAPI)
-        paths = {r.path for r in app.routes if isinstance(r, APIRoute)}
-        if f"{API}/templates" not in paths:
-            app.include_router(studio_review.router, prefix="/api/v1")
-        yield client
 
 
 def _key(client: TestClient, name: str, *grants: Grant) -> dict[str, str]:
@@ -57,7 +39,7 @@ def _errors(client: TestClient, service: str, source: str) -> list[str]:
 def test_templates_are_listed_and_a_template_starts_a_draft_that_passes_the_checker(
     redis_database: RedisDatabase,
 ) -> None:
-    with review_app(redis_database) as client:
+    with console_app(redis_database) as client:
         author = _key(client, "author", Grant(Role.AUTHOR, "shop-licence"))
         listed = client.get(f"{API}/templates", headers=author)
         assert listed.status_code == 200, listed.text
@@ -84,7 +66,7 @@ def test_templates_are_listed_and_a_template_starts_a_draft_that_passes_the_chec
 def test_a_copy_of_a_running_service_gets_a_prefix_of_its_own(
     redis_database: RedisDatabase,
 ) -> None:
-    with review_app(redis_database) as client:
+    with console_app(redis_database) as client:
         author = _key(client, "author", Grant(Role.AUTHOR))
         started = client.post(
             f"{NEW}/draft/start",
@@ -113,7 +95,7 @@ def test_a_copy_of_a_running_service_gets_a_prefix_of_its_own(
 
 
 def test_bad_starts_and_wrong_roles_are_refused(redis_database: RedisDatabase) -> None:
-    with review_app(redis_database) as client:
+    with console_app(redis_database) as client:
         author = _key(client, "author", Grant(Role.AUTHOR, "shop-licence"))
         officer = _key(client, "officer", Grant(Role.OFFICER))
         cases = [
@@ -124,6 +106,8 @@ def test_bad_starts_and_wrong_roles_are_refused(redis_database: RedisDatabase) -
             ({"start": "blank", "title": ""}, author, 422),
             ({"start": "blank", "title": "X", "reference_prefix": "toolong"}, author, 422),
             ({"start": "blank", "title": "X"}, officer, 403),
+            ({"start": "blank"}, author, 422),  # a new service needs a title
+            ({"start": "published"}, author, 404),  # not published: nothing to start from
         ]
         for body, headers, status in cases:
             answer = client.post(f"{NEW}/draft/start", json=body, headers=headers)
@@ -143,7 +127,7 @@ def test_bad_starts_and_wrong_roles_are_refused(redis_database: RedisDatabase) -
 def test_diff_impact_and_diagram_of_a_new_version(
     redis_database: RedisDatabase, graphviz: None
 ) -> None:
-    with review_app(redis_database) as client:
+    with console_app(redis_database) as client:
         author = _key(client, "author", Grant(Role.AUTHOR, DRONE))
         publisher = _key(client, "publisher", Grant(Role.PUBLISHER))
         url = f"{API}/services/{DRONE}"
@@ -195,3 +179,43 @@ def test_diff_impact_and_diagram_of_a_new_version(
         assert 'href="#step-id_type"' in picture.text
         assert "<script" not in picture.text
         assert "default-src 'none'" in picture.headers["content-security-policy"]
+
+
+def test_a_published_service_starts_its_next_version_from_the_one_it_runs(
+    redis_database: RedisDatabase,
+) -> None:
+    with console_app(redis_database) as client:
+        author = _key(client, "author", Grant(Role.AUTHOR))
+        url = f"{API}/services/{DRONE}/draft/start"
+        started = client.post(url, json={"start": "published"}, headers=author)
+        assert started.status_code == 200, started.text
+        report = started.json()
+        assert (report["version"], report["reference_prefix"]) == (2, "DFA")
+        folder = (runtime(client).services_dir / f"{DRONE}.yaml").read_text()
+        assert report["source"] == folder.replace("version: 1", "version: 2", 1)
+        assert client.post(url, json={"start": "published"}, headers=author).status_code == 409
+
+
+def test_drafts_started_side_by_side_get_prefixes_of_their_own(
+    redis_database: RedisDatabase,
+) -> None:
+    with console_app(redis_database) as client:
+        author = _key(client, "author", Grant(Role.AUTHOR))
+        given = []
+        for service in ("copy-two", "copy-three"):
+            started = client.post(
+                f"{API}/services/{service}/draft/start",
+                json={"start": "template", "template": "permit", "title": "Copy"},
+                headers=author,
+            )
+            assert started.status_code == 200, started.text
+            given.append(started.json()["reference_prefix"])
+        assert given[0] == "CT"  # the initials
+        assert given[1] != given[0]
+        for reserved in ("lists", "static"):
+            refused = client.post(
+                f"{API}/services/{reserved}/draft/start",
+                json={"start": "blank", "title": "X"},
+                headers=author,
+            )
+            assert refused.status_code == 422
