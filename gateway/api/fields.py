@@ -17,4 +17,12 @@ def _whole(text: str) -> str:
     return text
 
 
+def _one_line(text: str) -> str:
+    """No control character nor line break (YAML reads U+0085 and U+2028 as breaks)."""
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 or c in "\u2028\u2029" for c in text):
+        raise ValueError("one line of text, without control characters")
+    return text
+
+
 Text = Annotated[str, AfterValidator(_whole)]  # text a person typed
+Line = Annotated[Text, AfterValidator(_one_line)]  # a title, a name: one line

@@ -21,7 +21,7 @@ from dialogs.definition import ServiceDefinition
 from gateway.api.auth import actor, require
 from gateway.api.deps import RuntimeDep
 from gateway.api.errors import error
-from gateway.api.fields import Text
+from gateway.api.fields import Line
 from gateway.api.studio import allowed
 from gateway.catalog.graph import GraphError
 from gateway.runtime import Runtime
@@ -54,7 +54,7 @@ class StartRequest(BaseModel):
     template: Literal["registration", "permit", "information"] | None = None
     copy_of: str | None = Field(default=None, pattern=SERVICE_PATTERN)
     # The new service's (none: the published one's own).
-    title: Text | None = Field(default=None, min_length=1, max_length=80, pattern=r"^[^\r\n]+$")
+    title: Line | None = Field(default=None, min_length=1, max_length=80)
     reference_prefix: str | None = Field(default=None, pattern=r"^[A-Z]{2,4}$")
 
 

@@ -107,6 +107,10 @@ def test_bad_starts_and_wrong_roles_are_refused(redis_database: RedisDatabase) -
             ({"start": "blank", "title": "X", "reference_prefix": "toolong"}, author, 422),
             ({"start": "blank", "title": "X"}, officer, 403),
             ({"start": "blank"}, author, 422),  # a new service needs a title
+            ({"start": "blank", "title": "Shop\nlicence"}, author, 422),
+            ({"start": "blank", "title": "Shop\x85licence"}, author, 422),  # a YAML break
+            ({"start": "blank", "title": "Shop\u2028licence"}, author, 422),
+            ({"start": "blank", "title": "Shop\x00"}, author, 422),
             ({"start": "published"}, author, 404),  # not published: nothing to start from
         ]
         for body, headers, status in cases:
