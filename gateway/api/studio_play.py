@@ -9,6 +9,7 @@ translates HTTP.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -214,7 +215,7 @@ async def check(
     """The checker's diagnostics on unsaved text (YAML or JSON), as the author types."""
     allowed(author, service)
     lists = await studio_lists(runtime)
-    found = checked(await _text(request), file_of(service), lists)
+    found = await asyncio.to_thread(checked, await _text(request), file_of(service), lists)
     return CheckReport(diagnostics=_diagnostics(found), publishable=found.publishable)
 
 
@@ -233,10 +234,12 @@ async def preview_draft(
     first test case."""
     allowed(author, service)
     lists = await studio_lists(runtime)
-    compiled = _compiled(checked(await _text(request), file_of(service), lists), 422)
+    text = await _text(request)
+    compiled = _compiled(await asyncio.to_thread(checked, text, file_of(service), lists), 422)
     stored = await runtime.drafts.get(service)
     case = mock_case(stored.tests if stored else None, service)
-    shown = preview(_beside(runtime, compiled), compiled, _language(compiled, lang), case)
+    beside, language = _beside(runtime, compiled), _language(compiled, lang)
+    shown = await asyncio.to_thread(preview, beside, compiled, language, case)
     return PreviewReport.model_validate(shown)
 
 
@@ -249,8 +252,14 @@ async def _played(
     given = asked.mocks or PlayMocks()
     case = with_mocks(mock_case(draft.tests, draft.service), given.lookups, given.submission)
     try:
-        played = play(
-            _beside(runtime, compiled), compiled.id, asked.medium, language, asked.inputs, case
+        played = await asyncio.to_thread(
+            play,
+            _beside(runtime, compiled),
+            compiled.id,
+            asked.medium,
+            language,
+            asked.inputs,
+            case,
         )
     except PlayError as exc:
         raise HTTPException(422, str(exc)) from exc

@@ -22,7 +22,7 @@ from gateway.api.auth import actor, require
 from gateway.api.deps import RuntimeDep
 from gateway.api.errors import error
 from gateway.api.fields import Line
-from gateway.api.studio import allowed
+from gateway.api.studio import allowed, file_of
 from gateway.catalog.graph import GraphError
 from gateway.runtime import Runtime
 from gateway.studio import diagram, starts
@@ -144,7 +144,7 @@ def _reads(caller: Principal, service: str) -> None:
 
 async def _checked(runtime: Runtime, service: str, source: str) -> Checked:
     lists = await studio_lists(runtime)
-    return checked(source, f"{service}.yaml", lists)
+    return await asyncio.to_thread(checked, source, file_of(service), lists)
 
 
 async def _draft(runtime: Runtime, service: str) -> tuple[int, ServiceDefinition]:
@@ -275,7 +275,7 @@ async def diff(runtime: RuntimeDep, caller: Reviewer, service: ServiceId) -> Dif
     _reads(caller, service)
     revision, definition = await _draft(runtime, service)
     live = runtime.conversations.catalog.get(service)
-    found = compare(definition, live.definition if live else None)
+    found = await asyncio.to_thread(compare, definition, live.definition if live else None)
     return _diff_report(service, revision, found)
 
 

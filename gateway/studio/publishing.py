@@ -11,6 +11,7 @@ version they started on, as with any reload.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -77,7 +78,7 @@ async def publish_draft(
     number = await next_version(runtime, service)
     source = with_version(draft.source, number)
     lists = await studio_lists(runtime)
-    found = checked(source, f"{service}.yaml", lists)
+    found = await asyncio.to_thread(checked, source, f"{service}.yaml", lists)
     definition = found.loaded.definition
     if definition is None or not found.publishable:
         raise PublishRefusedError("the draft has errors now (a shared list changed?)")
