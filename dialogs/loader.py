@@ -52,6 +52,7 @@ class SharedList:
     file: str = ""
     locator: Locator = _NOWHERE
     broken: bool = False  # it has problems of its own, reported in its file
+    title: str = ""  # what people call it ("Dzongkhags of Bhutan"), if its file says
 
 
 Lists = Mapping[str, list[Any] | SharedList]
@@ -335,7 +336,9 @@ def read_list(text: str, file: str) -> tuple[SharedList, list[Problem]]:
         except ValidationError as exc:
             problems += _validation_problems(Loaded(file, None, locator), exc, ("options",))
     valid = options if isinstance(options, list) and not problems else []
-    return SharedList(valid, file, locator, broken=bool(problems)), problems
+    title = data.get("title") if isinstance(data, dict) else None
+    named = title if isinstance(title, str) else ""
+    return SharedList(valid, file, locator, broken=bool(problems), title=named), problems
 
 
 def parse_list(text: str, file: str) -> tuple[list[Any] | None, list[Problem]]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-import yaml
 from fastapi import APIRouter, HTTPException, Path, Request
 from pydantic import BaseModel
 
@@ -23,7 +22,7 @@ from gateway.api.errors import error
 from gateway.api.studio import DiagnosticReport, IfMatch, revision_of
 from gateway.catalog.repository import LISTS_DIRNAME
 from gateway.studio.drafts import Diagnostic
-from gateway.studio.lists import list_file
+from gateway.studio.lists import list_file, studio_lists
 from state.access import Principal, Role
 from state.audit import Action
 from state.lists import ListConflictError, ListText
@@ -55,15 +54,6 @@ def _folder_text(runtime: RuntimeDep, name: str) -> str | None:
     return path.read_text(encoding="utf-8") if path.is_file() else None
 
 
-def _title(text: str) -> str | None:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return None
-    title = data.get("title") if isinstance(data, dict) else None
-    return title if isinstance(title, str) else None
-
-
 def _report(name: str, source: str, stored: ListText | None) -> ListReport:
     _, problems = read_list(source, list_file(name))
     return ListReport(
@@ -82,22 +72,16 @@ def _report(name: str, source: str, stored: ListText | None) -> ListReport:
 async def lists(runtime: RuntimeDep, author: Author) -> list[ListSummary]:
     """Every shared list: the folder's, and those written in the studio over them."""
     stored = {text.name: text for text in await runtime.lists.all()}
-    folder = runtime.services_dir / LISTS_DIRNAME
-    names = {p.stem for p in folder.glob("*.yaml")} if folder.is_dir() else set()
-    listed = []
-    for name in sorted(names | set(stored)):
-        text = stored[name].source if name in stored else _folder_text(runtime, name)
-        shared, _ = read_list(text or "", list_file(name))
-        listed.append(
-            ListSummary(
-                name=name,
-                title=_title(text or "") or name,
-                options=len(shared.options),
-                origin="studio" if name in stored else "folder",
-                revision=stored[name].revision if name in stored else None,
-            )
+    return [
+        ListSummary(
+            name=name,
+            title=shared.title or name,
+            options=len(shared.options),
+            origin="studio" if name in stored else "folder",
+            revision=stored[name].revision if name in stored else None,
         )
-    return listed
+        for name, shared in sorted((await studio_lists(runtime)).items())
+    ]
 
 
 @router.get("/{name}", responses={404: NOT_FOUND})
