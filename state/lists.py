@@ -57,9 +57,8 @@ class ListStore:
         self.database = database
 
     async def all(self) -> list[ListText]:
-        async with self.database.sessions() as session:
-            rows = await session.scalars(select(ListRow).order_by(ListRow.name))
-            return [ListText.of(row) for row in rows]
+        rows = await self.database.rows(select(ListRow).order_by(ListRow.name))
+        return [ListText.of(row) for row in rows]
 
     async def get(self, name: str) -> ListText | None:
         async with self.database.sessions() as session:

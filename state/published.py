@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
 from sqlalchemy import DateTime, Integer, String, Text, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -30,7 +30,7 @@ from state.studio import DraftConflictError, DraftRow
 from state.submissions import utcnow
 
 Origin = Literal["folder", "studio", "import", "rollback"]
-ORIGINS: tuple[Origin, ...] = ("folder", "studio", "import", "rollback")
+ORIGINS: tuple[Origin, ...] = get_args(Origin)
 
 
 class VersionRow(Base):
@@ -112,17 +112,15 @@ class ServiceVersions:
 
     async def live(self) -> list[PublishedVersion]:
         """The version each service runs (none for a withdrawn one), by service."""
-        async with self.database.sessions() as session:
-            rows = await session.scalars(
-                select(VersionRow)
-                .join(
-                    HeadRow,
-                    (HeadRow.service == VersionRow.service)
-                    & (HeadRow.version == VersionRow.version),
-                )
-                .order_by(VersionRow.service)
+        rows = await self.database.rows(
+            select(VersionRow)
+            .join(
+                HeadRow,
+                (HeadRow.service == VersionRow.service) & (HeadRow.version == VersionRow.version),
             )
-            return [PublishedVersion.of(row) for row in rows]
+            .order_by(VersionRow.service)
+        )
+        return [PublishedVersion.of(row) for row in rows]
 
     async def governed(self) -> list[PublishedVersion]:
         """The live versions the database governs (see the module's docstring)."""
@@ -130,13 +128,12 @@ class ServiceVersions:
 
     async def history(self, service: str) -> list[PublishedVersion]:
         """Every version of `service`, newest first."""
-        async with self.database.sessions() as session:
-            rows = await session.scalars(
-                select(VersionRow)
-                .where(VersionRow.service == service)
-                .order_by(VersionRow.version.desc())
-            )
-            return [PublishedVersion.of(row) for row in rows]
+        rows = await self.database.rows(
+            select(VersionRow)
+            .where(VersionRow.service == service)
+            .order_by(VersionRow.version.desc())
+        )
+        return [PublishedVersion.of(row) for row in rows]
 
     async def get(self, service: str, version: int) -> PublishedVersion | None:
         async with self.database.sessions() as session:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
 from sqlalchemy import DateTime, Integer, String, Text, select, update
 from sqlalchemy.exc import IntegrityError
@@ -23,7 +23,7 @@ from state.database import Base, Database
 from state.submissions import utcnow
 
 ReviewState = Literal["editing", "submitted", "published"]
-STATES: tuple[ReviewState, ...] = ("editing", "submitted", "published")
+STATES: tuple[ReviewState, ...] = get_args(ReviewState)
 
 
 class DraftRow(Base):
@@ -93,9 +93,8 @@ class DraftStore:
             return None if row is None else Draft.of(row)
 
     async def list(self) -> list[Draft]:
-        async with self.database.sessions() as session:
-            rows = await session.scalars(select(DraftRow).order_by(DraftRow.service))
-            return [Draft.of(row) for row in rows]
+        rows = await self.database.rows(select(DraftRow).order_by(DraftRow.service))
+        return [Draft.of(row) for row in rows]
 
     async def save(self, service: str, source: str, *, revision: int | None, by: str) -> Draft:
         """Write the definition: a new draft when `revision` is None and there is none,
