@@ -92,13 +92,13 @@ async def publish(
     request: Request, runtime: RuntimeDep, publisher: Publisher, service: ServiceId, body: Comment
 ) -> PublishedReport:
     """Publish the draft sent for review as the service's next version."""
-    if await runtime.drafts.get(service) is None:
-        raise HTTPException(404, f"no draft of {service}")
     solo = settings_of(request).studio_solo_publish
     try:
         found = await publish_draft(
             runtime, service, by=actor(publisher), comment=_clean(body.comment), solo=solo
         )
+    except LookupError as exc:
+        raise HTTPException(404, str(exc)) from exc
     except PublishRefusedError as exc:
         raise HTTPException(409, str(exc)) from exc
     detail = {"versions": {service: found.version.version}, "origin": "studio"}

@@ -69,9 +69,12 @@ async def next_version(runtime: Runtime, service: str) -> int:
 async def publish_draft(
     runtime: Runtime, service: str, *, by: str, comment: str | None, solo: bool
 ) -> Publication:
-    """Publish the draft sent for review. `solo`: its sender may publish it too."""
+    """Publish the draft sent for review. `solo`: its sender may publish it too.
+    LookupError without a draft, PublishRefusedError when it cannot be published."""
     draft = await runtime.drafts.get(service)
-    if draft is None or draft.state != "submitted":
+    if draft is None:
+        raise LookupError(f"no draft of {service}")
+    if draft.state != "submitted":
         raise PublishRefusedError("only a draft sent for review can be published")
     if not solo and draft.submitted_by == by:
         raise PublishRefusedError("another person publishes what you sent for review")

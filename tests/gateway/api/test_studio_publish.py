@@ -65,6 +65,8 @@ def test_a_reviewed_draft_is_published_rolled_back_and_audited(
         assert refused.status_code == 409
         assert client.post(URL + "/draft/review", headers=author).status_code == 200
         assert client.post(URL + "/draft/publish", json={}, headers=author).status_code == 403
+        nothing = "/api/v1/studio/services/no-draft-here/draft/publish"
+        assert client.post(nothing, json={}, headers=publisher).status_code == 404
         first = _publish(client, publisher, comment="first version")
         assert first == {
             "service": SERVICE,
