@@ -40,6 +40,7 @@ from dialogs.messages import (
     LookupRequest,
     LookupResult,
     Meaning,
+    Outcome,
     SendCode,
     StatusRequest,
     StatusResult,
@@ -175,6 +176,50 @@ def _submit(effect: Submission, mocks: Mocks) -> EffectResult:
     return SubmissionResult(ok=mock.ok, reference=reference, status=status, link=link)
 
 
+class CasePlayer:
+    """One conversation of a case on one medium, turn by turn, its effects answered by the
+    case's mocks, on the case's day at 09:00: as `run_case` plays it, and as the studio
+    plays a draft (so a played conversation kept as a case replays the same)."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        service: CompiledService,
+        case: Case,
+        medium: Medium,
+        lang: str,
+        understand: Understanding = not_understood,
+        result: CaseResult | None = None,
+    ) -> None:
+        self.catalog, self.service, self.medium, self.lang = catalog, service, medium, lang
+        self.result = result if result is not None else CaseResult(case.name, medium)
+        self.mocks = Mocks(case, service, understand, self.result)
+        self.now = datetime.combine(case.today, datetime.min.time()).replace(hour=9)
+        proved = PROFILES[medium].proves_number or case.proved
+        self.phone = case.phone if proved else None
+        self.render = renderer_for(medium).render
+
+    def inbound(self, text: str) -> Inbound:
+        return Inbound(
+            text=text,
+            medium=self.medium,
+            now=self.now,
+            lang=self.lang,
+            service=self.service.id,
+            conversation_id=f"test-{self.medium}",
+            phone=self.phone,
+        )
+
+    def turn(self, snapshot: Snapshot | None, text: str) -> Outcome:
+        def perform(effect: Effect) -> EffectResult:
+            return PERFORMERS(effect, self.mocks)
+
+        return run(self.catalog, snapshot, self.inbound(text), perform)
+
+    def screens(self, outcome: Outcome) -> list[str]:
+        return [self.render(reply).text for reply in outcome.replies]
+
+
 def run_case(
     catalog: Catalog,
     service_id: str,
@@ -191,31 +236,15 @@ def run_case(
     if not case.expects():
         result.failures.append(NOTHING_EXPECTED)
         return result
-    mocks = Mocks(case, service, understand, result)
-
-    def perform(effect: Effect) -> EffectResult:
-        return PERFORMERS(effect, mocks)
-
+    player = CasePlayer(catalog, service, case, medium, case.lang, understand, result)
     snapshot: Snapshot | None = None
-    now = datetime.combine(case.today, datetime.min.time()).replace(hour=9)
-    phone = case.phone if PROFILES[medium].proves_number or case.proved else None
-    renderer = renderer_for(medium)
     for number, exchange in enumerate(case.steps, start=1):
-        inbound = Inbound(
-            text=exchange.send or "",
-            medium=medium,
-            now=now,
-            lang=case.lang,
-            service=service_id,
-            conversation_id=f"test-{medium}",
-            phone=phone,
-        )
         if number > 1 and exchange.send is None:
             result.failures.append(f"step {number}: `send:` is missing")
             return result
-        outcome = run(catalog, snapshot, inbound, perform)
+        outcome = player.turn(snapshot, exchange.send or "")
         snapshot = outcome.snapshot
-        screens = [renderer.render(reply).text for reply in outcome.replies]
+        screens = player.screens(outcome)
         # The options as every channel offers them (numbered text, buttons, a keyboard).
         options = [o.label for reply in outcome.replies for o in reply.options if not o.nav]
         said = "(dial)" if exchange.send is None else repr(exchange.send)
@@ -228,7 +257,7 @@ def run_case(
         ]
         result.failures += [f"{where}: {f}" for f in _option_failures(exchange, options)]
     assert snapshot is not None
-    result.failures += _case_failures(case, snapshot, mocks.submitted)
+    result.failures += _case_failures(case, snapshot, player.mocks.submitted)
     return result
 
 

@@ -12,26 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 import yaml
 
 from dialogs.catalog import Catalog
 from dialogs.conversation_tests import (
-    PERFORMERS,
     Case,
-    CaseResult,
+    CasePlayer,
     Exchange,
     LookupMock,
-    Mocks,
     SubmissionMock,
-    not_understood,
     parse_tests,
 )
-from dialogs.driver import run
-from dialogs.media import PROFILES, Medium
-from dialogs.messages import Effect, EffectResult, Inbound, Outcome
-from dialogs.render import renderer_for
+from dialogs.media import Medium
 from dialogs.session import Snapshot
 from dialogs.yaml_source import parse_yaml
 
@@ -102,44 +95,15 @@ def with_mocks(
     return case.model_copy(update=update)
 
 
-class Session:
-    """Turns of one conversation, played as `run_case` plays them."""
-
-    def __init__(
-        self, catalog: Catalog, service_id: str, medium: Medium, lang: str, case: Case
-    ) -> None:
-        service = catalog.get(service_id)
-        if service is None:
-            raise PlayError(f"no service {service_id!r} to play")
-        if lang not in service.definition.languages:
-            raise PlayError(f"{service_id} is not offered in {lang!r}")
-        self.catalog, self.service, self.medium, self.lang = catalog, service, medium, lang
-        self.result = CaseResult(case.name, medium)
-        self.mocks = Mocks(case, service, not_understood, self.result)
-        self.now = datetime.combine(case.today, datetime.min.time()).replace(hour=9)
-        given = PROFILES[medium].proves_number or case.proved
-        self.phone = case.phone if given else None
-
-    def inbound(self, text: str) -> Inbound:
-        return Inbound(
-            text=text,
-            medium=self.medium,
-            now=self.now,
-            lang=self.lang,
-            service=self.service.id,
-            conversation_id=f"test-{self.medium}",
-            phone=self.phone,
-        )
-
-    def turn(self, snapshot: Snapshot | None, text: str) -> Outcome:
-        def perform(effect: Effect) -> EffectResult:
-            return PERFORMERS(effect, self.mocks)
-
-        return run(self.catalog, snapshot, self.inbound(text), perform)
-
-    def screens(self, outcome: Outcome) -> list[str]:
-        render = renderer_for(self.medium).render
-        return [render(reply).text for reply in outcome.replies]
+def player(catalog: Catalog, service_id: str, medium: Medium, lang: str, case: Case) -> CasePlayer:
+    """The case player for the draft `service_id` in `lang` (PlayError when there is no
+    such service, or it is not offered in `lang`)."""
+    service = catalog.get(service_id)
+    if service is None:
+        raise PlayError(f"no service {service_id!r} to play")
+    if lang not in service.definition.languages:
+        raise PlayError(f"{service_id} is not offered in {lang!r}")
+    return CasePlayer(catalog, service, case, medium, lang)
 
 
 def play(
@@ -154,7 +118,7 @@ def play(
     `case`'s mocks."""
     if len(inputs) > MAX_INPUTS or any(len(text) > MAX_INPUT_CHARS for text in inputs):
         raise PlayError(f"at most {MAX_INPUTS} inputs of at most {MAX_INPUT_CHARS} characters")
-    session = Session(catalog, service_id, medium, lang, case)
+    session = player(catalog, service_id, medium, lang, case)
     snapshot: Snapshot | None = None
     turns = []
     for sent in [None, *inputs]:

@@ -20,7 +20,7 @@ from dialogs.checks._worst import Filler, filler, worst
 from dialogs.checks.ussd_screens import LANG as USSD_LANG
 from dialogs.checks.ussd_screens import smallest_screen  # the checker's worst screen
 from dialogs.compiler import CompiledService
-from dialogs.conversation_tests import Case
+from dialogs.conversation_tests import Case, CasePlayer
 from dialogs.gsm import septets, sms_size, to_gsm
 from dialogs.media import PROFILES, Medium
 from dialogs.messages import Reply
@@ -32,7 +32,7 @@ from dialogs.steps.base import Accepted, StepContext
 from dialogs.text import localise
 from gateway.providers.meta.interactive import interactive
 from gateway.providers.telegram.keyboard import inline_keyboard
-from gateway.studio.play import Session
+from gateway.studio.play import player
 
 MAX_WALK = 100  # turns of the typical conversation; a looping draft stops there
 # Answers tried until the step refuses one (its `parse` says which): a choice refuses 99,
@@ -123,7 +123,7 @@ def preview(catalog: Catalog, service: CompiledService, lang: str, case: Case) -
         errors: list[str] = []
         screens = []
         for medium in Medium:
-            session = Session(catalog, service.id, medium, lang, case)
+            session = player(catalog, service.id, medium, lang, case)
             seen = _seen(session, step, at)
             if seen.error:
                 # The message in `lang`: USSD shows English, so a unicode medium's first.
@@ -140,7 +140,7 @@ class _Seen:
     error: str | None  # the message heading that screen
 
 
-def _seen(session: Session, step: StepBase, at: Snapshot) -> _Seen:
+def _seen(session: CasePlayer, step: StepBase, at: Snapshot) -> _Seen:
     arrived = session.turn(at, "")
     if not isinstance(step, InputStep) or arrived.snapshot.step != step.id:
         return _Seen(arrived.replies, (), None)
@@ -231,7 +231,7 @@ def _typical(
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """The answers (and submission) of a typical conversation: each question answered
     with the step's first example, then the first example of every step not on that path."""
-    session = Session(catalog, service.id, Medium.WHATSAPP, lang, case)
+    session = player(catalog, service.id, Medium.WHATSAPP, lang, case)
     answers: dict[str, Any] = {}
     submission: dict[str, Any] | None = None
     snapshot: Snapshot | None = None
@@ -262,7 +262,7 @@ def _typical(
     return answers, submission
 
 
-def _context(session: Session, answers: dict[str, Any]) -> StepContext:
+def _context(session: CasePlayer, answers: dict[str, Any]) -> StepContext:
     """What a step knows while giving examples and reading answers, as in the play."""
     lang = session.lang
     return StepContext(
