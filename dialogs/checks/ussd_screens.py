@@ -22,7 +22,7 @@ from dialogs.paging import fits
 from dialogs.problems import Problem
 from dialogs.render import renderer_for
 from dialogs.steps import InputStep
-from dialogs.steps.base import StepContext
+from dialogs.steps.base import StepBase, StepContext
 from dialogs.text import Text, localise
 
 CODES = ("E250", "W251", "E252")
@@ -38,8 +38,8 @@ def run(loaded: Loaded) -> list[Problem]:
     problems: list[Problem] = []
     for index, step in enumerate(definition.step_list):
         where: list[str | int] = ["steps", index, "prompt", LANG]
-        if step.kind == "final":
-            screen = Reply(worst(step.message(), LANG, fill), end=True)
+        screen = worst_screen(definition, index, step, fill)
+        if step.kind == "final" and screen is not None:
             if not fits(screen, USSD):
                 problems.append(
                     loaded.at(
@@ -49,8 +49,8 @@ def run(loaded: Loaded) -> list[Problem]:
                         "Shorten it; send details by SMS instead.",
                     )
                 )
-        elif isinstance(step, InputStep):
-            smallest = smallest_screen(definition, step, fill, with_back=index > 0)
+        elif isinstance(step, InputStep) and screen is not None:
+            smallest = screen
             if fits(smallest, USSD):
                 continue
             if step.paged:
@@ -87,7 +87,7 @@ def _error_is_why(
         return False
     if len(worst(step.error, LANG, fill)) <= len(worst(step.prompt, LANG, fill)):
         return False
-    alone = smallest_screen(definition, step, fill, with_back=with_back, error=False)
+    alone = _smallest_screen(definition, step, fill, with_back=with_back, error=False)
     return fits(alone, USSD)
 
 
@@ -96,7 +96,19 @@ def _size(reply: Reply) -> str:
     return f"needs {septets(text)} characters (limit {USSD_MAX_SEPTETS})"
 
 
-def smallest_screen(
+def worst_screen(
+    definition: ServiceDefinition, index: int, step: StepBase, fill: Filler
+) -> Reply | None:
+    """A step's USSD screen at its longest (None: the step shows none of its own): the
+    closing text, or a question as small as paging can make it."""
+    if step.kind == "final":
+        return Reply(worst(step.message(), LANG, fill), end=True)
+    if isinstance(step, InputStep):
+        return _smallest_screen(definition, step, fill, with_back=index > 0)
+    return None
+
+
+def _smallest_screen(
     definition: ServiceDefinition,
     step: InputStep,
     fill: Filler,

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from dialogs.catalog import Catalog
-from dialogs.checks._worst import Filler, filler, worst
+from dialogs.checks._worst import filler
 from dialogs.checks.ussd_screens import LANG as USSD_LANG
-from dialogs.checks.ussd_screens import smallest_screen  # the checker's worst screen
+from dialogs.checks.ussd_screens import worst_screen  # the checker's, reused
 from dialogs.compiler import CompiledService
 from dialogs.conversation_tests import Case, CasePlayer
 from dialogs.gsm import septets, sms_size, to_gsm
@@ -128,7 +128,9 @@ def preview(catalog: Catalog, service: CompiledService, lang: str, case: Case) -
             if seen.error:
                 # The message in `lang`: USSD shows English, so a unicode medium's first.
                 errors.insert(len(errors) if not PROFILES[medium].unicode else 0, seen.error)
-            screens.append(_medium(medium, seen, _worst(service, index, step, fill)))
+            screens.append(
+                _medium(medium, seen, worst_screen(service.definition, index, step, fill))
+            )
         steps.append(StepPreview(name, errors[0] if errors else None, tuple(screens)))
     return Preview(service.id, lang, tuple(service.definition.languages), tuple(steps))
 
@@ -179,16 +181,6 @@ def _medium(medium: Medium, seen: _Seen, worst_screen: Reply | None) -> MediumSc
     whatsapp = _whatsapp(last) if profile.choices is not None else None
     buttons = _BUTTONS.get(medium, _no_buttons)(last)
     return MediumScreen(medium, screen, error_screen, size, worst_seen, sms, whatsapp, buttons)
-
-
-def _worst(service: CompiledService, index: int, step: StepBase, fill: Filler) -> Reply | None:
-    """The step's USSD screen at its longest, exactly as the USSD check sizes it."""
-    definition = service.definition
-    if step.kind == "final":
-        return Reply(worst(step.message(), USSD_LANG, fill), end=True)
-    if isinstance(step, InputStep):
-        return smallest_screen(definition, step, fill, with_back=index > 0)
-    return None
 
 
 def _whatsapp(reply: Reply) -> WhatsAppChoices | None:
