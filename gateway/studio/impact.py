@@ -81,13 +81,12 @@ class Impact:
         return said
 
 
-def tally(
-    service: str, published: int | None, sessions: Iterable[Session], now: float, scanned: int
-) -> Impact:
-    """Count the sessions in the middle of `service`, by version and step. A conversation
-    that ended, sits at the main menu or is past its deadline (the sweeper ends it) is not
-    in flight."""
-    counts: dict[int, Counter[str]] = {}
+Counts = dict[int, Counter[str]]  # version -> step -> conversations
+
+
+def add_counts(counts: Counts, service: str, sessions: Iterable[Session], now: float) -> None:
+    """Add to `counts` the sessions in the middle of `service`. A conversation that ended,
+    sits at the main menu or is past its deadline (the sweeper ends it) is not in flight."""
     for session in sessions:
         snapshot = session.snapshot
         if snapshot.service != service or snapshot.ended:
@@ -95,6 +94,26 @@ def tally(
         if 0 < session.deadline < now:
             continue
         counts.setdefault(snapshot.version, Counter())[snapshot.step] += 1
+
+
+def tally(
+    service: str,
+    published: int | None,
+    sessions: Iterable[Session],
+    now: float,
+    scanned: int,
+    *,
+    complete: bool = True,
+) -> Impact:
+    """The sessions in the middle of `service`, by version and step."""
+    counts: Counts = {}
+    add_counts(counts, service, sessions, now)
+    return _impact(service, published, counts, scanned, complete)
+
+
+def _impact(
+    service: str, published: int | None, counts: Counts, scanned: int, complete: bool
+) -> Impact:
     versions = tuple(
         VersionImpact(
             version=version,
@@ -104,7 +123,7 @@ def tally(
         )
         for version, steps in sorted(counts.items(), reverse=True)
     )
-    return Impact(service, published, versions, scanned, complete=True)
+    return Impact(service, published, versions, scanned, complete)
 
 
 async def in_flight(
@@ -117,10 +136,12 @@ async def in_flight(
     max_seconds: float = MAX_SECONDS,
     count: int = SCAN_COUNT,
 ) -> Impact:
-    """The conversations in progress on `service`, read from the session store. Raises
-    RedisError when Redis cannot be read at all."""
+    """The conversations in progress on `service`, read from the session store and
+    counted batch by batch (200,000 snapshots are not held at once). Raises RedisError
+    when Redis cannot be read at all."""
     started = time.monotonic()
-    sessions: list[Session] = []
+    moment = time.time() if now is None else now
+    counts: Counts = {}
     scanned = 0
     complete = True
     batch: list[bytes | str] = []
@@ -131,17 +152,16 @@ async def in_flight(
         seen.add(key)
         batch.append(key)  # as given: a name need not be UTF-8
         if len(batch) >= count:
-            sessions += await _read(client, batch)
+            add_counts(counts, service, await _read(client, batch), moment)
             scanned += len(batch)
             batch = []
         if scanned + len(batch) >= max_keys or time.monotonic() - started > max_seconds:
             complete = False
             break
     if batch:
-        sessions += await _read(client, batch)
+        add_counts(counts, service, await _read(client, batch), moment)
         scanned += len(batch)
-    found = tally(service, published, sessions, time.time() if now is None else now, scanned)
-    return Impact(found.service, published, found.versions, scanned, complete)
+    return _impact(service, published, counts, scanned, complete)
 
 
 async def _read(client: Client, keys: list[bytes | str]) -> list[Session]:
