@@ -141,9 +141,11 @@ async def start(settings: Settings, repository: Repository, resources: AsyncExit
     # A reload through another process's admin API reaches this one too.
     following = follow_reloads(conversations, settings.services_dir, versions=versions)
     tasks.append(asyncio.create_task(following))
-    if in_process:
-        tasks.append(asyncio.create_task(run_in_process(settings, queue_url, url)))
     resources.push_async_callback(cancel, tasks)
+    if in_process:  # stopped before the loops above are cancelled, as the relay is
+        quitting = asyncio.Event()
+        working = asyncio.create_task(run_in_process(settings, queue_url, quitting, url))
+        resources.push_async_callback(stop, working, quitting)
     stopping = asyncio.Event()
     relay = asyncio.create_task(
         relay_forever(submission_store, outbox, settings.relay_seconds, stopping)

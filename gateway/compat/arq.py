@@ -52,10 +52,10 @@ class GatewayWorker(Worker):
     Closing first stops taking jobs and gives the running ones `drain_seconds` to finish:
     a send cancelled after the provider took it would be sent again by the retry, and a
     job cancelled inside a Redis pipeline leaves that pipeline holding its connection.
-    Jobs still running then are cancelled and awaited, whatever they raise; then the
-    health-check key goes and `on_shutdown` runs. The shutdown hook and the pool's close
-    run even when a step before them fails (Redis away): the exception is raised after
-    them.
+    Jobs still running then are cancelled and awaited, whatever they raise, and so is the
+    polling task (before the pool closes under it); then the health-check key goes and
+    `on_shutdown` runs. The shutdown hook and the pool's close run even when a step
+    before them fails (Redis away): the exception is raised after them.
     """
 
     def __init__(self, *args: Any, drain_seconds: float = 5.0, **kwargs: Any) -> None:
@@ -69,6 +69,7 @@ class GatewayWorker(Worker):
             if running and self.drain_seconds > 0:
                 await asyncio.wait(running, timeout=self.drain_seconds)
             self.handle_sig(signal.SIGUSR1)  # cancels the main task and what still runs
+            await self._main_ended()
         pool = self._pool
         if pool is None:
             return
@@ -78,6 +79,15 @@ class GatewayWorker(Worker):
                 closing.push_async_callback(self.on_shutdown, self.ctx)
             await asyncio.gather(*self.tasks.values(), return_exceptions=True)
             await pool.delete(self.health_check_key)
+
+    async def _main_ended(self) -> None:
+        """Wait for the polling task, cancelled again each second: Python 3.11 can lose a
+        cancellation inside redis-py (`state.cancellation`). Taking no jobs by now, it
+        only records its health and sleeps, so a repeated cancellation finds no pipeline."""
+        main = self.main_task
+        while main is not None and not main.done():
+            main.cancel()
+            await asyncio.wait({main}, timeout=1)
 
     async def _close_pool(self, pool: ArqRedis) -> None:
         self._pool = None

@@ -37,7 +37,6 @@ from gateway.delivery.queue import HEALTH_SECONDS, events_url_for, health_key, r
 from gateway.ops.logs import configure_logging
 from gateway.providers import SENDERS
 from gateway.settings import Settings
-from state.cancellation import raise_if_cancelled
 from state.connect import connect
 from state.events import ArchiveLoop
 from state.submissions import NotificationRow
@@ -304,24 +303,34 @@ def build_worker(
 async def run_in_process(
     settings: Settings,
     queue_url: str,
+    stopping: asyncio.Event,
     session_url: str | None = None,
     restart_seconds: float = 5.0,
 ) -> None:
-    """Run the worker until cancelled; if Redis is unreachable, try again later."""
-    while True:
+    """Run the worker until `stopping` is set; if it fails (Redis unreachable), start it
+    again later. Stopped, never cancelled: a cancellation repeated while a job or a poll
+    is inside a Redis pipeline leaves the pipeline holding its connection, and one that
+    cut `GatewayWorker.close` short would skip its drain."""
+    while not stopping.is_set():
         worker = build_worker(settings, queue_url, session_url=session_url)
+        running = asyncio.create_task(worker.async_run())
+        asked = asyncio.create_task(stopping.wait())
+        await asyncio.wait({running, asked}, return_when=asyncio.FIRST_COMPLETED)
+        asked.cancel()
         try:
-            await worker.async_run()
-        except asyncio.CancelledError:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await worker.close()
-            raise
+            await worker.close()  # the jobs drained, then the poll and the pool stopped
         except Exception:
-            logger.warning("the outbox worker stopped; restarting", exc_info=True)
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await worker.close()
-        raise_if_cancelled()  # asked to stop while closing (the suppress above took it)
-        await asyncio.sleep(restart_seconds)
+            logger.warning("the outbox worker did not close cleanly", exc_info=True)
+        (ended,) = await asyncio.gather(running, return_exceptions=True)
+        if stopping.is_set():
+            return
+        logger.warning("the outbox worker stopped; restarting", exc_info=_error(ended))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), restart_seconds)
+
+
+def _error(outcome: object) -> BaseException | None:
+    return outcome if isinstance(outcome, BaseException) else None
 
 
 def run_forever(settings: Settings, queue_url: str, *, burst: bool = False) -> int:

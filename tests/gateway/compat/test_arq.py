@@ -165,3 +165,61 @@ async def test_close_with_redis_away_still_runs_the_shutdown_and_closes_the_pool
         await worker.close()  # the health-check key cannot be deleted
     assert shutdowns == [worker.ctx]
     assert worker._pool is None
+
+
+async def test_close_ends_the_polling_task_even_if_it_loses_a_cancellation(
+    queue_pool: ArqRedis,
+) -> None:
+    """Python 3.11 can drop a cancellation inside redis-py; the pool must not close under
+    a poll that goes on."""
+    worker = worker_on(queue_pool, recording([]))
+    cancelled = 0
+
+    async def poll_that_swallows_one_cancellation() -> None:
+        nonlocal cancelled
+        while True:
+            try:
+                await asyncio.sleep(60)
+            except asyncio.CancelledError:
+                cancelled += 1
+                if cancelled > 1:
+                    raise
+
+    worker.main_task = asyncio.create_task(poll_that_swallows_one_cancellation())
+    await asyncio.sleep(0)
+    await worker.close()
+    assert worker.main_task.cancelled()
+    assert cancelled == 2
+    assert worker._pool is None
+
+
+async def test_a_job_running_when_the_worker_closes_finishes_and_records_its_result(
+    queue_pool: ArqRedis, redis_database: RedisDatabase
+) -> None:
+    async def slow(ctx: dict[str, Any]) -> str:
+        await asyncio.sleep(0.3)
+        return "sent"
+
+    worker = GatewayWorker(
+        drain_seconds=5.0,
+        functions=[func(slow, name="slow")],
+        queue_name=QUEUE,
+        redis_pool=queue_pool,
+        handle_signals=False,
+        poll_delay=0.01,
+        health_check_key=HEALTH_KEY,
+    )
+    job = await queue_pool.enqueue_job("slow", _job_id="slow-one", _queue_name=QUEUE)
+    assert job is not None
+    polling = asyncio.create_task(worker.async_run())
+    while not worker.tasks:
+        await asyncio.sleep(0.01)
+    await worker.close()
+    await asyncio.gather(polling, return_exceptions=True)
+    assert polling.done()
+    assert worker.main_task is not None
+    assert worker.main_task.done()
+    with redis_database.client() as check:
+        assert check.exists("arq:result:slow-one")  # finished, result kept
+        assert check.zcard(QUEUE) == 0
+        assert not check.exists("arq:in-progress:slow-one")

@@ -90,14 +90,15 @@ async def test_the_liveness_probe_sees_this_hosts_worker_alive_and_then_gone(
 ) -> None:
     settings = Settings(redis_url=redis_database.url, worker_poll_seconds=0.01)
     assert await worker_check(settings) == 1  # no worker yet
-    running = asyncio.create_task(run_in_process(settings, redis_database.url))
+    stopping = asyncio.Event()
+    running = asyncio.create_task(run_in_process(settings, redis_database.url, stopping))
     try:
         await until_alive(settings)
         ttl: Any = plain.pttl(health_key(settings.queue_name))
         assert 0 < ttl <= (HEALTH_SECONDS + 1) * 1000
         assert await worker_check(settings) == 0
     finally:
-        running.cancel()
+        stopping.set()
         await asyncio.wait({running}, timeout=10)
     assert running.done()
     # A stopped worker says so at once.
@@ -113,12 +114,13 @@ async def test_a_worker_whose_event_loop_is_stuck_stops_looking_alive(
     monkeypatch.setattr(worker, "HEALTH_SECONDS", 1)  # the key lives 2 s
     settings = Settings(redis_url=redis_database.url, worker_poll_seconds=0.01)
     key = health_key(settings.queue_name)
-    running = asyncio.create_task(run_in_process(settings, redis_database.url))
+    stopping = asyncio.Event()
+    running = asyncio.create_task(run_in_process(settings, redis_database.url, stopping))
     try:
         await until_alive(settings)
         time.sleep(2.5)  # the event loop stuck: no poll, no record
         assert not plain.exists(key)
         await until_alive(settings)
     finally:
-        running.cancel()
+        stopping.set()
         await asyncio.wait({running}, timeout=10)
