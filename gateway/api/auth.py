@@ -88,9 +88,10 @@ async def principal(
         found = key.principal() if key is not None else None
     if found is None and not given and runtime is not None and runtime.console is not None:
         found = await _person(request, response)
-        if found is None and (request.cookies.get(COOKIE) or request.cookies.get(SECURE_COOKIE)):
-            # A console page whose session ended (idle, signed out): no guess at a key,
-            # so not counted against the office's address; the page says sign in again.
+        if found is None and _from_a_console_page(request):
+            # A console page whose session ended (idle, signed out, its cookie gone): no
+            # guess at a key, so not counted against the office's address, and 401 even
+            # where the API is closed to keys; the page says sign in again.
             raise HTTPException(401, "the console session ended: sign in again", headers=CHALLENGE)
     if found is None:
         if token is None and (keys is None or not await keys.any_active()):
@@ -106,6 +107,14 @@ async def principal(
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _from_a_console_page(request: Request) -> bool:
+    """A session's cookie, or the CSRF header only the console's pages send."""
+    cookies = request.cookies
+    return bool(
+        cookies.get(COOKIE) or cookies.get(SECURE_COOKIE) or "x-csrf-token" in request.headers
+    )
 
 
 async def _person(request: Request, response: Response) -> Principal | None:

@@ -53,3 +53,21 @@ def test_without_a_session_the_api_still_asks_for_a_key(redis_database: RedisDat
             ended = client.get(URL + "/draft")
             assert ended.status_code == 401
             assert "sign in again" in ended.json()["detail"]
+
+
+def test_a_page_whose_cookie_went_is_told_to_sign_in_again(
+    redis_database: RedisDatabase,
+) -> None:
+    """Signed out in another tab, the browser drops the cookie; the page still sends its
+    CSRF header. With no API key anywhere the API is closed, yet the page hears 401."""
+    with console_app(redis_database) as client:
+        plain = client.get(URL + "/draft")
+        assert plain.status_code == 403  # closed: no bootstrap key, no API key
+        for _ in range(12):
+            ended = client.put(
+                URL + "/draft",
+                content=PERMIT,
+                headers={"Content-Type": "application/yaml", "X-CSRF-Token": "stale"},
+            )
+            assert ended.status_code == 401
+            assert "sign in again" in ended.json()["detail"]
