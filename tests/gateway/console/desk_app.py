@@ -4,10 +4,12 @@ make accounts, sign in, dial a drone permit application over USSD."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import tempfile
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
@@ -22,6 +24,8 @@ from gateway.app import create_app
 from gateway.runtime import Runtime
 from gateway.settings import Settings
 from state.access import Account, Grant, Role
+from state.accounts import AccountStore
+from state.database import Database, database_url
 from tests.gateway.providers.apps import AGGREGATOR, AGGREGATORS, dial, ussd_form
 from tests.redis_databases import RedisDatabase
 
@@ -52,10 +56,31 @@ def console_app(database: RedisDatabase, **settings: Any) -> Iterator[TestClient
     with TestClient(app, client=AGGREGATOR, follow_redirects=False) as client:
         # Cheap hashes: the suite would spend seconds on 64 MiB ones (the real
         # parameters are tested in tests/state/test_accounts.py).
-        Runtime.of(app).accounts.hasher = PasswordHasher(
-            time_cost=1, memory_cost=1024, parallelism=1
-        )
+        Runtime.of(app).accounts.hasher = cheap_hasher()
         yield client
+
+
+def cheap_hasher() -> PasswordHasher:
+    # The real parameters (64 MiB) are tested in tests/state/test_accounts.py.
+    return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+def add_accounts(settings: Settings, people: dict[str, list[Grant]]) -> list[Account]:
+    """Accounts (email: grants, each with PASSWORD) in the database of `settings`, migrated
+    first, before the gateway is served (a browser test's accounts)."""
+
+    async def add() -> list[Account]:
+        database = Database(database_url(settings.database_url, settings.var_dir))
+        try:
+            await database.migrate()
+            accounts = AccountStore(database, cheap_hasher())
+            return [await accounts.add(email, PASSWORD, grants) for email, grants in people.items()]
+        finally:
+            await database.close()
+
+    # In a thread of its own: Playwright's sync API keeps an event loop in this one.
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, add()).result()
 
 
 def runtime(client: TestClient) -> Runtime:

@@ -23,7 +23,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
-from argon2 import PasswordHasher
 from playwright.sync_api import Browser, Locator, Page, ViewportSize, expect
 
 from gateway.app import create_app
@@ -39,6 +38,7 @@ from tests.gateway.console.desk_app import (
     CITIZEN,
     DRONE_ANSWERS,
     PASSWORD,
+    cheap_hasher,
     console_settings,
     dial_served,
     in_days,
@@ -66,11 +66,6 @@ class Live:
     url: str
     settings: Settings
     sms: FakeProvider  # Africa's Talking: what the citizen's phone receives
-
-
-def cheap_hasher() -> PasswordHasher:
-    # The real parameters (64 MiB) are tested in tests/state/test_accounts.py.
-    return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 def add_first_administrator(settings: Settings, email: str) -> None:

@@ -18,9 +18,9 @@ from playwright.sync_api import Browser, expect
 
 from tests.browser import assert_accessible
 from tests.browser import browser as browser  # the fixture: Chromium, once per module
+from tests.gateway.console.studio_browser import AUTHOR, person
+from tests.gateway.console.studio_browser import live as live  # the fixture
 from tests.gateway.console.test_console_browser import at_200_percent, tab_to
-from tests.gateway.console.test_studio_browser import AUTHOR, person
-from tests.gateway.console.test_studio_browser import live as live  # the fixture
 
 VALUE = "gelephu_thromde"
 ENGLISH = "Gelephu Thromde"

@@ -19,10 +19,8 @@ shows them).
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,26 +30,31 @@ from fastapi import FastAPI
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from dialogs.loader import load_text, read_list
-from gateway.app import create_app
 from gateway.runtime import Runtime
-from gateway.settings import Settings
 from state.access import Grant, Role
-from state.accounts import AccountStore
-from state.database import Database, database_url
-from tests.browser import ROOT, assert_accessible, screenshot, served
+from tests.browser import ROOT, assert_accessible, screenshot
 from tests.browser import browser as browser  # the fixture: Chromium, once per module
-from tests.gateway.console.desk_app import PASSWORD, console_settings, dial_served, in_days
-from tests.gateway.console.test_console_browser import at_200_percent, cheap_hasher
-from tests.gateway.console.test_studio_browser import PICTURES, person
+from tests.gateway.console.desk_app import dial_served, in_days
+from tests.gateway.console.studio_browser import (
+    AUTHOR,
+    PICTURES,
+    PUBLISHER,
+    WAIT_MS,
+    add_step,
+    announced,
+    more_fields,
+    open_step,
+    person,
+    studio_gateway,
+    write,
+)
+from tests.gateway.console.test_console_browser import at_200_percent
 from tests.redis_databases import RedisDatabase
 
-AUTHOR = "sonam@gov.bt"
-PUBLISHER = "kinley@gov.bt"
 OFFICER = "dorji@gov.bt"
 SERVICE = "construction-permit"
 MAIN_MENU = "*384#"  # a code the settings give no service: the main menu
 CITIZEN = "+97517654321"
-WAIT_MS = 15_000
 PERMIT = Path(__file__).parents[1] / "studio" / "permit" / f"{SERVICE}.yaml"
 REFERENCE = re.compile(r"CP-\d{4}-\d{6}")
 ANSWERED = ["dzongkhag", "thram", "building", "floors", "start_date", "owns_land", "owner_cid"]
@@ -65,22 +68,6 @@ def patient_expectations() -> Iterator[None]:
     expect.set_options(timeout=5_000)  # Playwright's default
 
 
-def add_accounts(settings: Settings) -> None:
-    async def add() -> None:
-        database = Database(database_url(settings.database_url, settings.var_dir))
-        try:
-            await database.migrate()
-            accounts = AccountStore(database, cheap_hasher())
-            await accounts.add(AUTHOR, PASSWORD, [Grant(Role.AUTHOR)])
-            await accounts.add(PUBLISHER, PASSWORD, [Grant(Role.PUBLISHER)])
-            await accounts.add(OFFICER, PASSWORD, [Grant(Role.OFFICER, SERVICE)])
-        finally:
-            await database.close()
-
-    with ThreadPoolExecutor(1) as thread:  # Playwright's sync API holds this thread's loop
-        thread.submit(asyncio.run, add()).result()
-
-
 @dataclass(frozen=True)
 class Live:
     url: str
@@ -89,55 +76,37 @@ class Live:
 
 @pytest.fixture
 def live(redis_database: RedisDatabase) -> Iterator[Live]:
-    settings = console_settings(redis_database)
-    add_accounts(settings)
-    app = create_app(settings)
-    with served(app) as url:
-        Runtime.of(app).accounts.hasher = cheap_hasher()
+    people = {
+        AUTHOR: [Grant(Role.AUTHOR)],
+        PUBLISHER: [Grant(Role.PUBLISHER)],
+        OFFICER: [Grant(Role.OFFICER, SERVICE)],
+    }
+    with studio_gateway(redis_database, people) as (url, app):
         yield Live(url, app)
 
 
 # --- what the author does, in the form ----------------------------------------------------
 
 
-def announced(page: Page, text: str | re.Pattern[str]) -> None:
-    expect(page.locator("#announce")).to_have_text(text)
-
-
-def add_step(page: Page, kind: str, step_id: str) -> Locator:
-    """A step added through the "Add a step" form (before the final end step); its item,
-    its fields open, the first one to fill focused."""
-    page.get_by_label("Step type").select_option(kind)
-    page.get_by_label("Step id (the answer's name)").fill(step_id)
-    page.get_by_role("button", name="Add step").click()
-    announced(page, re.compile(f"^Step {step_id} added at position"))
-    return page.locator(f"#step-{step_id}")
-
-
-def open_step(step: Locator) -> None:
-    """Unfolds the step's fields ("Fields of <id>"), if they are folded."""
-    fields = step.locator(":scope > details")
-    if fields.get_attribute("open") is None:
-        fields.locator(":scope > summary").click()
-    expect(fields).to_have_attribute("open", "")
-
-
-def more_fields(step: Locator) -> None:
-    """Opens the step's own "More fields" (closed again whenever the form is redrawn)."""
-    open_step(step)
-    fold = step.locator(":scope > details > .fields > details.optional")
-    if fold.get_attribute("open") is None:
-        fold.locator(":scope > summary").click()
-    expect(fold).to_have_attribute("open", "")
-
-
-def write(step: Locator, label: str, text: str) -> None:
-    """Types into a field as a person does: click it, then the keyboard."""
-    field = step.get_by_label(label, exact=True)
-    field.click()
-    field.press("Control+A")
-    field.page.keyboard.type(text)
-    expect(field).to_have_value(text)
+def question(
+    page: Page,
+    kind: str,
+    step_id: str,
+    prompt: str,
+    label: str | None = None,
+    fields: tuple[tuple[str, str], ...] = (),
+) -> Locator:
+    """A question added through the form: its prompt typed where the focus lands, then in
+    its "More fields" its label and `fields` (label, text), each written in turn."""
+    step = add_step(page, kind, step_id)
+    expect(step.get_by_label("Prompt: en")).to_be_focused()
+    page.keyboard.type(prompt)
+    more_fields(step)
+    if label is not None:
+        write(step, "Label: en", label)
+    for name, text in fields:
+        write(step, name, text)
+    return step
 
 
 def branch_on(step: Locator, answer: str, value: str, then: str, otherwise: str) -> None:
@@ -168,36 +137,39 @@ def build_the_permit(page: Page) -> None:
     page.get_by_role("button", name="Remove: applicant_name").click()
     announced(page, "applicant_name removed")
 
-    cid = add_step(page, "national_id", "cid")
-    expect(cid.get_by_label("Prompt: en")).to_be_focused()
-    page.keyboard.type("Enter your citizenship ID (11 digits)")
-    more_fields(cid)
-    write(cid, "Label: en", "CID")
-    write(cid, "Error: en", "A citizenship ID has exactly 11 digits, e.g. 11512000123.")
+    cid_error = "A citizenship ID has exactly 11 digits, e.g. 11512000123."
+    question(
+        page,
+        "national_id",
+        "cid",
+        "Enter your citizenship ID (11 digits)",
+        "CID",
+        (("Error: en", cid_error),),
+    )
 
     # The district, from the shared list of dzongkhags.
-    district = add_step(page, "choice", "dzongkhag")
-    page.keyboard.type("Dzongkhag of the plot")
-    more_fields(district)
-    write(district, "Label: en", "Dzongkhag")
+    district = question(page, "choice", "dzongkhag", "Dzongkhag of the plot", "Dzongkhag")
     lists = district.get_by_label("Options from a shared list")
     expect(lists.locator("option", has_text="Dzongkhags of Bhutan (20 options)")).to_be_attached()
     lists.select_option("dzongkhags")
 
-    thram = add_step(page, "text", "thram")
-    page.keyboard.type("Thram number of the plot, e.g. TH-1234")
-    more_fields(thram)
-    write(thram, "Label: en", "Thram")
-    write(thram, "Min Length", "3")
-    write(thram, "Max Length", "20")
-    write(thram, "Pattern", "[A-Za-z0-9/-]+")
-    write(thram, "Error: en", "Enter the thram number in letters, digits, / or - (3 to 20).")
+    thram_error = "Enter the thram number in letters, digits, / or - (3 to 20)."
+    question(
+        page,
+        "text",
+        "thram",
+        "Thram number of the plot, e.g. TH-1234",
+        "Thram",
+        (
+            ("Min Length", "3"),
+            ("Max Length", "20"),
+            ("Pattern", "[A-Za-z0-9/-]+"),
+            ("Error: en", thram_error),
+        ),
+    )
 
     # The kind of building: three options of its own, typed with the keyboard.
-    building = add_step(page, "choice", "building")
-    page.keyboard.type("Kind of building")
-    more_fields(building)
-    write(building, "Label: en", "Building")
+    building = question(page, "choice", "building", "Kind of building", "Building")
     for number, (value, label) in enumerate(
         [("residential", "Residential"), ("commercial", "Commercial"), ("mixed", "Mixed")], 1
     ):
@@ -209,37 +181,35 @@ def build_the_permit(page: Page) -> None:
         expect(option.get_by_label("Label: en")).to_be_focused()
         page.keyboard.type(label)
 
-    floors = add_step(page, "number", "floors")
-    page.keyboard.type("Number of floors (1 to 6)")
-    more_fields(floors)
-    write(floors, "Label: en", "Floors")
-    write(floors, "Min", "1")
-    write(floors, "Max", "6")
-    write(floors, "Error: en", "A building here has 1 to 6 floors.")
-
-    start = add_step(page, "date", "start_date")
-    page.keyboard.type("Planned start of works (DD/MM/YYYY)")
-    more_fields(start)
-    write(start, "Label: en", "Start")
+    question(
+        page,
+        "number",
+        "floors",
+        "Number of floors (1 to 6)",
+        "Floors",
+        (("Min", "1"), ("Max", "6"), ("Error: en", "A building here has 1 to 6 floors.")),
+    )
+    start = question(
+        page,
+        "date",
+        "start_date",
+        "Planned start of works (DD/MM/YYYY)",
+        "Start",
+        (("Min", "today"), ("Max", "today + 2 years")),  # not in the past
+    )
     start.get_by_label("Format").select_option("DD/MM/YYYY")
-    write(start, "Min", "today")  # not in the past
-    write(start, "Max", "today + 2 years")
-
-    land = add_step(page, "yes_no", "owns_land")
-    page.keyboard.type("Do you own the land?")
-    more_fields(land)
-    write(land, "Label: en", "Own land")
-
-    owner = add_step(page, "national_id", "owner_cid")
-    page.keyboard.type("Citizenship ID of the land's owner (11 digits)")
-    more_fields(owner)
-    write(owner, "Label: en", "Owner CID")
-    write(owner, "Error: en", "A citizenship ID has exactly 11 digits, e.g. 11512000123.")
+    question(page, "yes_no", "owns_land", "Do you own the land?", "Own land")
+    question(
+        page,
+        "national_id",
+        "owner_cid",
+        "Citizenship ID of the land's owner (11 digits)",
+        "Owner CID",
+        (("Error: en", cid_error),),
+    )
 
     # The summary: the answers it lists ticked (the citizen may change any of them).
-    summary = add_step(page, "summary", "review")
-    page.keyboard.type("Check your application")
-    more_fields(summary)
+    summary = question(page, "summary", "review", "Check your application")
     listed = summary.get_by_role("group", name="Fields")
     expect(listed.get_by_role("checkbox")).to_have_count(len(ANSWERED) + 1)  # and cid
     for answer in ANSWERED:
@@ -273,7 +243,9 @@ def build_the_permit(page: Page) -> None:
         box = review.get_by_label(f"Reasons {number}: en")
         expect(box).to_be_focused()
         page.keyboard.type(reason)
-    more_fields(submit)
+    # The form was drawn again for each reason: its folds stayed open.
+    fold = submit.locator(":scope > details > .fields > details.optional")
+    expect(fold).to_have_attribute("open", "")
     submit.get_by_label("Then go to").select_option("done")
 
     declined = add_step(page, "end", "declined")
