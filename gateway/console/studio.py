@@ -103,6 +103,8 @@ def studio_router() -> APIRouter:
                     "id": service,
                     "published": published.version if published else None,
                     "draft": draft,
+                    "may_author": person.may(Role.AUTHOR, service),
+                    "may_publish": person.may(Role.PUBLISHER, service),
                 }
             )
         return _page(
@@ -131,11 +133,21 @@ def studio_router() -> APIRouter:
     async def editor(request: Request, person: Author, service: ServiceId) -> Response:
         if not person.may(Role.AUTHOR, service):
             raise HTTPException(404, "No such service open to you.")
-        return _page(request, person, "studio_editor.html", {"service": service, "media": MEDIA})
+        # Published, without a draft: the editor offers to start the next version from it.
+        published = Runtime.of(request.app).conversations.catalog.get(service)
+        context = {
+            "service": service,
+            "media": MEDIA,
+            "published": published.version if published else None,
+        }
+        return _page(request, person, "studio_editor.html", context)
 
     @router.get("/{service}/review", response_class=HTMLResponse)
     async def review(request: Request, person: Publisher, service: ServiceId) -> Response:
-        return _page(request, person, "studio_review.html", {"service": service})
+        # Publish and Send back: for a draft sent for review alone.
+        draft = await Runtime.of(request.app).drafts.get(service)
+        context = {"service": service, "draft_state": draft.state if draft else ""}
+        return _page(request, person, "studio_review.html", context)
 
     return router
 
