@@ -13,91 +13,18 @@ docs/studio/.
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 
-import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect
+from playwright.sync_api import Browser, expect
 
-from gateway.app import create_app
-from gateway.runtime import Runtime
-from gateway.settings import Settings
-from state.access import Grant, Role
-from state.accounts import AccountStore
-from state.database import Database, database_url
-from tests.browser import ROOT, assert_accessible, opened_page, screenshot, served
+from tests.browser import assert_accessible, screenshot
 from tests.browser import browser as browser  # the fixture: Chromium, once per module
-from tests.gateway.console.desk_app import PASSWORD, console_settings
-from tests.gateway.console.test_console_browser import (
-    at_200_percent,
-    cheap_hasher,
-    sign_in,
-    tab_to,
-)
-from tests.redis_databases import RedisDatabase
+from tests.gateway.console.desk_app import PASSWORD
+from tests.gateway.console.studio_browser import AUTHOR, PICTURES, PUBLISHER, open_step, person
+from tests.gateway.console.studio_browser import live as live  # the fixture
+from tests.gateway.console.test_console_browser import at_200_percent, sign_in, tab_to
 
-PICTURES = ROOT / "docs" / "studio"
-AUTHOR = "sonam@gov.bt"
-PUBLISHER = "kinley@gov.bt"
 SERVICE = "fishing-licence"
-WAIT_MS = 15_000
-
-
-def add_accounts(settings: Settings) -> None:
-    async def add() -> None:
-        database = Database(database_url(settings.database_url, settings.var_dir))
-        try:
-            await database.migrate()
-            accounts = AccountStore(database, cheap_hasher())
-            await accounts.add(AUTHOR, PASSWORD, [Grant(Role.AUTHOR)])
-            await accounts.add(PUBLISHER, PASSWORD, [Grant(Role.PUBLISHER)])
-        finally:
-            await database.close()
-
-    with ThreadPoolExecutor(1) as thread:  # Playwright's sync API holds this thread's loop
-        thread.submit(asyncio.run, add()).result()
-
-
-@pytest.fixture
-def live(redis_database: RedisDatabase) -> Iterator[str]:
-    settings = console_settings(redis_database)
-    add_accounts(settings)
-    app = create_app(settings)
-    with served(app) as url:
-        Runtime.of(app).accounts.hasher = cheap_hasher()
-        yield url
-
-
-@contextmanager
-def person(browser: Browser, url: str, email: str) -> Iterator[tuple[Page, list[str]]]:
-    """A signed-in browser at 1280 x 800; the page's script errors and CSP refusals."""
-    with opened_page(browser, url, width=1280, height=800, timeout_ms=WAIT_MS) as page:
-        problems: list[str] = []
-
-        def heard(message: ConsoleMessage) -> None:
-            if message.type == "error" and not message.text.startswith("Failed to load"):
-                problems.append(message.text)
-
-        def answered(response: Response) -> None:
-            # 409: the conflict the test makes; 422 from the preview: a draft with errors
-            # while it is written (the page shows an estimate meanwhile).
-            expected = (
-                response.status == 409
-                or (response.status == 422 and "/draft/preview" in response.url)
-                or response.url.endswith("/favicon.ico")
-            )
-            if response.status >= 400 and not expected:
-                problems.append(f"{response.status} {response.request.method} {response.url}")
-
-        page.on("console", heard)
-        page.on("response", answered)
-        page.on("pageerror", lambda error: problems.append(str(error)))
-        page.goto("/console")
-        sign_in(page, email, PASSWORD)
-        yield page, problems
 
 
 def test_an_author_writes_a_service_and_sends_it_for_review(browser: Browser, live: str) -> None:
@@ -208,6 +135,8 @@ def test_an_author_writes_a_service_and_sends_it_for_review(browser: Browser, li
 
         # The diagram's boxes lead to their steps' forms.
         page.get_by_role("button", name="Draw the diagram").click()
+        diagram = page.get_by_role("group", name="Diagram of the conversation")
+        expect(diagram.get_by_role("link", name=re.compile("^Step done "))).to_have_count(1)
         box = page.locator("#diagram a[href='#step-done'], #diagram a[*|href='#step-done']")
         expect(box.first).to_be_attached()
         box.first.dispatch_event("click")
@@ -236,6 +165,7 @@ def test_an_author_writes_a_service_and_sends_it_for_review(browser: Browser, li
         screenshot(page, "05-conflict", folder=PICTURES)
         page.keyboard.press("Enter")
         expect(conflict).to_be_hidden()
+        expect(page.get_by_role("button", name="Save", exact=True)).to_be_focused()
         expect(step.get_by_label("Prompt: en")).to_have_value("What is the name of your boat?")
         expect(page.locator("#draft-status")).to_contain_text("Revision 5")
 
@@ -257,6 +187,8 @@ def test_an_author_writes_a_service_and_sends_it_for_review(browser: Browser, li
         page.get_by_label("Comment").fill("Clear questions; publish.")
         page.get_by_role("button", name="Publish", exact=True).click()
         expect(page.locator("#review-status")).to_have_text("Published as version 1.")
+        expect(page.get_by_role("button", name="Publish", exact=True)).to_be_disabled()
+        expect(page.get_by_role("button", name="Send back to the author")).to_be_disabled()
         page.goto("/console/studio")
         row = page.get_by_role("row", name=re.compile(SERVICE))
         expect(row.get_by_role("cell").first).to_have_text("1")
@@ -328,4 +260,77 @@ def test_conditions_are_picked_from_the_answers(browser: Browser, live: str) -> 
         expect(page.locator("#announce")).to_have_text("Saved: revision 2")
         # The options' missing Dzongkha is the one warning left.
         expect(page.locator("#diagnostics-summary")).to_have_text("Errors: 0, warnings: 1")
+
+        # An option moved with the keyboard: the focus stays on its Move buttons.
+        page.get_by_role("button", name="Form", exact=True).click()
+        kind = page.locator("#step-kind")
+        open_step(kind)
+        kind.get_by_role("button", name="Move down: Options 1").focus()
+        page.keyboard.press("Enter")
+        expect(page.locator("#announce")).to_have_text("Options 1 moved to position 2 of 2")
+        expect(kind.get_by_role("button", name="Move up: Options 2")).to_be_focused()
+        page.keyboard.press("Enter")
+        expect(page.locator("#announce")).to_have_text("Options 2 moved to position 1 of 2")
+        expect(kind.get_by_role("button", name="Move down: Options 1")).to_be_focused()
+        expect(kind.get_by_role("listitem", name="Options 1").get_by_label("Value")).to_have_value(
+            "small"
+        )
         assert problems == [], problems
+
+
+def test_a_published_service_is_changed_from_its_running_version(
+    browser: Browser, live: str
+) -> None:
+    with person(browser, live, AUTHOR) as (page, problems):
+        page.goto("/console/studio")
+        row = page.get_by_role("row", name=re.compile("business-registration"))
+        expect(row.get_by_role("link", name="Edit business-registration")).to_have_count(0)
+        row.get_by_role("link", name="Start a new version of business-registration").click()
+        expect(page.locator("#draft-status")).to_contain_text("This service has no draft")
+        start = page.get_by_role("button", name=re.compile(r"^Start a new version from version"))
+        assert_accessible(page, "the editor of a published service without a draft")
+        start.click()
+        expect(page.locator("#draft-status")).to_contain_text("Revision 1")
+        expect(start).to_have_count(0)
+        expect(page.get_by_role("button", name="Save", exact=True)).to_be_focused()
+        expect(page.locator(".step").first).to_be_visible()
+        # The one refusal: the draft asked for before there was one.
+        assert problems == [f"404 GET {live}/api/v1/studio/services/business-registration/draft"], (
+            problems
+        )
+
+
+def test_an_ended_session_keeps_the_unsaved_text(browser: Browser, live: str) -> None:
+    with person(browser, live, AUTHOR) as (page, problems):
+        page.goto("/console/studio")
+        token = page.locator("meta[name=csrf-token]").get_attribute("content") or ""
+        made = page.request.put(
+            "/api/v1/studio/services/ferry-permit/draft",
+            data=FERRY,
+            headers={"Content-Type": "application/yaml", "X-CSRF-Token": token},
+        )
+        assert made.ok, made.text()
+        page.goto("/console/studio/ferry-permit")
+        insured = page.locator("#step-insured")
+        open_step(insured)
+
+        # The session ends (signed out elsewhere); the next check finds out.
+        page.context.clear_cookies()
+        insured.get_by_label("Prompt: en").fill("Is the ferry insured?")
+        again = page.get_by_role("link", name="Your session ended: sign in again")
+        expect(again).to_be_visible()
+        expect(again).to_have_attribute("href", "/console?next=%2Fconsole%2Fstudio%2Fferry-permit")
+        assert_accessible(page, "the editor once the session ended")
+
+        # Signed in again, the kept text is offered back.
+        again.click()
+        sign_in(page, AUTHOR, PASSWORD)
+        expect(page).to_have_url(re.compile("/console/studio/ferry-permit$"))
+        page.get_by_role("button", name="Restore my changes").click()
+        open_step(insured)
+        expect(insured.get_by_label("Prompt: en")).to_have_value("Is the ferry insured?")
+        expect(page.locator("#draft-status")).to_contain_text("unsaved changes")
+        page.get_by_role("button", name="Save", exact=True).click()
+        expect(page.locator("#announce")).to_have_text("Saved: revision 2")
+        # Only the refusals that ended the session.
+        assert [one for one in problems if not one.startswith("401 ")] == [], problems

@@ -2,33 +2,30 @@
 // preview per medium, the simulator, the tests, the diagram; save, conflicts, review.
 
 import { parse, stringify } from "yaml";
-import { ApiError, call, optional, service } from "./api.js";
+import { ApiError, call, onSignedOut, optional, service, signedOut } from "./api.js";
 import { diffList, lineDiff } from "./diff.js";
+import { debounce, finder, h } from "./dom.js";
 import { FormView } from "./form.js";
 import { pathAtLine } from "./locate.js";
 import { patched } from "./patch.js";
 import { preview, simulator } from "./panels.js";
 import { SourceView } from "./source.js";
-import { announce, debounce, h, t } from "./texts.js";
+import { announce, t } from "./texts.js";
 
 const YAML_TYPE = "application/yaml";
+// Where the text of a draft is kept when the session ends before it is saved.
+const KEPT = (id) => `studio:unsaved:${id}`;
 
 export async function editor(main) {
   const id = main.dataset.service;
   const base = service(id) + "/draft";
-  const $ = (selector) => main.querySelector(selector);
+  const $ = finder(main);
   const status = $("#draft-status");
   const schema = await (await fetch("/console/studio/schema.json", { credentials: "same-origin" })).json();
-  let report;
-  try {
-    report = await call("GET", base);
-  } catch (error) {
-    status.textContent = error instanceof ApiError && error.status === 404
-      ? t("This service has no draft: start one from the studio's list.") : error.message;
-    return;
-  }
-  // The shared lists a choice may take its options from (null: the form asks for a name).
-  const lists = await optional("GET", "/lists").catch(() => null);
+  const report = await draftOf(main, base, status);
+  if (!report) return;
+  // The shared lists a choice may take its options from.
+  const lists = await call("GET", "/lists");
   const state = { report, text: report.source, view: "form", dirty: false, checked: report.diagnostics };
   let data = parsed(report.source) || {};
   let currentStep = null;
@@ -37,7 +34,7 @@ export async function editor(main) {
     data = changed;
     state.text = patched(state.text, changed) ?? stringify(changed);
     edited();
-  }, Array.isArray(lists) ? lists : null);
+  }, lists);
   const source = new SourceView($("#source-view"), schema, (text) => {
     state.text = text;
     const read = parsed(text);
@@ -85,12 +82,12 @@ export async function editor(main) {
     }
   };
   const check = debounce(async () => {
+    if (signedOut()) return;
     const text = state.text;
     try {
-      const found = await optional("POST", base + "/check", { body: text, type: YAML_TYPE });
+      const found = await call("POST", base + "/check", { body: text, type: YAML_TYPE });
       if (text !== state.text) return;
-      if (found) showDiagnostics(found.diagnostics || []);
-      else if (text === state.report.source) showDiagnostics(state.report.diagnostics);
+      showDiagnostics(found.diagnostics || []);
     } catch (error) {
       announce(error.message);
     }
@@ -112,9 +109,30 @@ export async function editor(main) {
   function edited() {
     state.dirty = state.text !== state.report.source;
     showStatus();
+    if (signedOut()) {
+      keep();
+      return;
+    }
     check();
     showPreview();
   }
+
+  // --- a session that ends before the text is saved --------------------------------
+
+  // The unsaved text, in this tab's storage, until the person signs in again.
+  const keep = () => {
+    if (!state.dirty) return;
+    try {
+      window.sessionStorage.setItem(KEPT(id),
+        JSON.stringify({ text: state.text, revision: state.report.revision, at: Date.now() }));
+    } catch {
+      // A full or refused storage: the text stays on the page.
+    }
+  };
+  onSignedOut(() => {
+    check.cancel();
+    keep();
+  });
 
   // --- views --------------------------------------------------------------------------
 
@@ -167,8 +185,19 @@ export async function editor(main) {
       { by: current.updated_by, revision: current.revision });
     $("#conflict-diff").replaceChildren(diffList(lineDiff(state.text, current.source), h,
       { added: t("theirs:"), removed: t("yours:"), same: "" }));
-    $("#conflict-reload").onclick = () => { box.hidden = true; adopt(current, { reload: true }); announce(t("Reloaded")); };
-    $("#conflict-keep").onclick = () => { box.hidden = true; state.report = { ...state.report, revision: current.revision }; announce(t("Your version is kept: save to replace theirs.")); };
+    // The buttons hide their own section: the focus goes on to Save.
+    $("#conflict-reload").onclick = () => {
+      box.hidden = true;
+      adopt(current, { reload: true });
+      $("#save").focus();
+      announce(t("Reloaded"));
+    };
+    $("#conflict-keep").onclick = () => {
+      box.hidden = true;
+      state.report = { ...state.report, revision: current.revision };
+      $("#save").focus();
+      announce(t("Your version is kept: save to replace theirs."));
+    };
     $("#conflict-reload").focus();
     return true;
   };
@@ -176,6 +205,7 @@ export async function editor(main) {
     try {
       const fresh = await call("PUT", base, { body: state.text, type: YAML_TYPE, revision: state.report.revision });
       adopt(fresh);
+      window.sessionStorage.removeItem(KEPT(id));
       announce(t("Saved: revision {revision}", { revision: fresh.revision }));
       return true;
     } catch (error) {
@@ -210,33 +240,124 @@ export async function editor(main) {
     }
     announce(out.textContent.slice(0, 200));
   });
+  // The diagram: a group of links, one a step (its box), each leading to the step.
+  const diagram = $("#diagram");
+  const stepOf = (link) => {
+    const href = link && (link.getAttribute("href") || link.getAttribute("xlink:href"));
+    return href && href.startsWith("#step-") ? href.slice(6) : null;
+  };
   $("#diagram-load").addEventListener("click", async () => {
-    const holder = $("#diagram");
     const svg = await optional("GET", base + "/diagram.svg", { text: true }).catch(() => null);
     if (!svg) {
-      holder.textContent = t("No diagram for this draft yet.");
+      diagram.textContent = t("No diagram for this draft yet.");
       return;
     }
     const drawn = new DOMParser().parseFromString(svg, "image/svg+xml").documentElement;
     for (const bad of drawn.querySelectorAll("script, foreignObject")) bad.remove();
-    drawn.setAttribute("role", "img");
+    drawn.setAttribute("role", "group");
     drawn.setAttribute("aria-label", t("Diagram of the conversation"));
-    holder.replaceChildren(document.importNode(drawn, true));
-    holder.addEventListener("click", (event) => {
-      const link = event.target.closest("a");
-      const href = link && (link.getAttribute("href") || link.getAttribute("xlink:href"));
-      if (!href || !href.startsWith("#step-")) return;
-      event.preventDefault();
-      switchView("form");
-      const index = (data.steps || []).findIndex((s) => s.id === href.slice(6));
-      if (index >= 0) form.focus(["steps", index]);
-    });
+    for (const link of drawn.querySelectorAll("a")) {
+      const step = stepOf(link);
+      if (!step) continue;
+      link.setAttribute("href", `#step-${step}`); // SVG 2's href: a link to every reader
+      // Its name: "Step" and what the box says (its id, its question), all of it.
+      const said = [...link.querySelectorAll("text")].map((text) => text.textContent.trim()).filter(Boolean);
+      link.setAttribute("aria-label", t("Step {step}", { step: said.length ? said.join(" ") : step }));
+    }
+    diagram.replaceChildren(document.importNode(drawn, true));
+  });
+  diagram.addEventListener("click", (event) => {
+    const step = stepOf(event.target.closest("a"));
+    if (!step) return;
+    event.preventDefault();
+    switchView("form");
+    const index = (data.steps || []).findIndex((s) => s.id === step);
+    if (index >= 0) form.focus(["steps", index]);
   });
 
   showStatus();
   showDiagnostics(report.diagnostics);
   showPreview();
   window.addEventListener("beforeunload", (event) => { if (state.dirty) event.preventDefault(); });
+  offerKept();
+
+  // Text kept when a session ended, newer than the draft (no revision saved since):
+  // restored, or dropped.
+  function offerKept() {
+    let kept = null;
+    try {
+      kept = JSON.parse(window.sessionStorage.getItem(KEPT(id)) || "null");
+    } catch {
+      kept = null;
+    }
+    if (!kept || typeof kept.text !== "string" || kept.text === state.report.source
+      || !(kept.revision >= state.report.revision)) {
+      window.sessionStorage.removeItem(KEPT(id));
+      return;
+    }
+    const box = h("section", { class: "conflict", id: "kept", "aria-labelledby": "kept-heading" },
+      h("h2", { id: "kept-heading" }, t("Unsaved changes from before you signed in again")),
+      h("p", {}, t("This browser kept your text of {time}, which was never saved.",
+        { time: new Date(kept.at).toLocaleString() })));
+    const close = () => {
+      window.sessionStorage.removeItem(KEPT(id));
+      box.remove();
+      $("#save").focus();
+    };
+    box.append(
+      h("button", { type: "button", onclick: () => {
+        state.text = kept.text;
+        data = parsed(kept.text) || data;
+        form.render(data);
+        source.text = kept.text;
+        close();
+        edited();
+        announce(t("Your unsaved changes are back: save them."));
+      } }, t("Restore my changes")),
+      " ",
+      h("button", { type: "button", onclick: () => { close(); announce(t("Your kept changes are dropped.")); } },
+        t("Drop them")));
+    $("#conflict").before(box);
+  }
+}
+
+// The service's draft; when it has none and the service is published, a button to start
+// the next version from the published one (resolving once that draft is made).
+async function draftOf(main, base, status) {
+  try {
+    return await call("GET", base);
+  } catch (error) {
+    if (!(error instanceof ApiError && error.status === 404)) {
+      status.textContent = error.message;
+      return null;
+    }
+  }
+  const published = main.dataset.published;
+  if (!published) {
+    status.textContent = t("This service has no draft: start one from the studio's list.");
+    return null;
+  }
+  status.textContent = t("This service has no draft: version {version} runs.", { version: published });
+  return new Promise((resolve) => {
+    const start = h("button", { type: "button", id: "start-version" },
+      t("Start a new version from version {version}", { version: published }));
+    start.addEventListener("click", async () => {
+      start.disabled = true;
+      try {
+        await call("POST", base + "/start", { body: { start: "published" } });
+        const report = await call("GET", base);
+        start.remove();
+        resolve(report);
+        main.querySelector("#save").focus();
+        announce(t("Started version {version}: the draft is a copy of version {published}.",
+          { version: Number(published) + 1, published }));
+      } catch (failure) {
+        start.disabled = false;
+        status.textContent = failure.message;
+      }
+    });
+    status.after(start);
+  });
 }
 
 function parsed(text) {

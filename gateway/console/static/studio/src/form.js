@@ -5,7 +5,8 @@
 import { parse, stringify } from "yaml";
 import { getAt, pathId, pathKey, setAt } from "./paths.js";
 import { isText, resolve, stepTypes, title, typeOf, unwrap } from "./schema.js";
-import { announce, h, t, uid } from "./texts.js";
+import { h, itemTools, moveButton, uid } from "./dom.js";
+import { announce, t } from "./texts.js";
 import { nextField } from "./next.js";
 
 // Steps that ask no question (nothing to list in a summary).
@@ -29,15 +30,30 @@ function fieldTitle(property, schema, name) {
 }
 
 export class FormView {
-  constructor(root, schema, onChange, lists = null) {
+  constructor(root, schema, onChange, lists) {
     this.root = root;
     this.schema = schema;
     this.onChange = onChange;
-    this.lists = lists; // the shared lists ([{name, title, options}]), null when unknown
+    this.lists = lists; // the shared lists ([{name, title, options}])
     this.types = stepTypes(schema);
     this.data = {};
     this.open = new Set();
+    this.folds = new Map(); // the other folds opened or closed (by foldKey): kept across redraws
     this.dragging = null; // the index of the step being dragged
+    root.addEventListener("toggle", (event) => {
+      const fold = event.target;
+      if (fold instanceof HTMLDetailsElement && !fold.dataset.path) this.folds.set(this.foldKey(fold), fold.open);
+    }, true); // toggle does not bubble: heard on its way down
+  }
+
+  // A fold's name across redraws: the path of the field holding it (its step named by its
+  // id, which stays when the steps move) and its kind ("optional", "advanced"...).
+  foldKey(fold) {
+    const holder = fold.parentElement && fold.parentElement.closest("[data-path]");
+    const path = holder ? holder.dataset.path.split(".") : [];
+    const step = path[0] === "steps" ? this.steps()[Number(path[1])] : null;
+    if (step && step.id) path[1] = `#${step.id}`;
+    return `${path.join(".")}/${fold.className}`;
   }
 
   changed() {
@@ -56,6 +72,10 @@ export class FormView {
   render(data, focusPath = null) {
     this.data = data && typeof data === "object" ? data : {};
     this.root.replaceChildren(this.serviceFields(), this.stepList(), this.addStepForm());
+    for (const fold of this.root.querySelectorAll("details:not([data-path])")) {
+      const open = this.folds.get(this.foldKey(fold));
+      if (open !== undefined) fold.open = open;
+    }
     if (focusPath) this.focus(focusPath);
   }
 
@@ -98,13 +118,11 @@ export class FormView {
     h("div", { class: "step-head", draggable: "true", title: t("Drag to move the step") },
       h("h3", { id: heading }, `${index + 1}. ${name} `, h("span", { class: "type" }, step && step.type)),
       h("span", { class: "missing-count" }, this.missingNote(step)),
-      h("div", { class: "step-tools" },
-        h("button", { type: "button", disabled: index === 0, "aria-label": t("Move up: {step}", { step: name }),
-          onclick: () => this.move(index, index - 1, "up") }, t("Move up")),
-        h("button", { type: "button", disabled: index === count - 1, "aria-label": t("Move down: {step}", { step: name }),
-          onclick: () => this.move(index, index + 1, "down") }, t("Move down")),
-        h("button", { type: "button", class: "danger", "aria-label": t("Remove: {step}", { step: name }),
-          onclick: () => this.remove(index) }, t("Remove")))),
+      h("div", { class: "step-tools" }, itemTools(name, index, count, {
+        up: () => this.move(index, index - 1, "-1"),
+        down: () => this.move(index, index + 1, "1"),
+        remove: () => this.remove(index),
+      }))),
     details);
     this.draggable(item, index);
     return item;
@@ -135,6 +153,7 @@ export class FormView {
     return lacking.size ? t("Missing translation: {languages}", { languages: [...lacking].join(", ") }) : "";
   }
 
+  // Moves a step (`direction`: "-1" up, "1" down); the focus stays on its Move button.
   move(from, to, direction) {
     const steps = this.steps();
     if (to < 0 || to >= steps.length) return;
@@ -144,9 +163,8 @@ export class FormView {
     this.render(this.data);
     announce(t("{step} moved to position {position} of {count}",
       { step: step.id, position: to + 1, count: steps.length }));
-    const button = this.root.querySelectorAll(".step")[to]
-      .querySelector(`.step-tools button:nth-child(${direction === "up" ? 1 : 2})`);
-    (button.disabled ? this.root.querySelectorAll(".step")[to].querySelector(".step-tools button:not([disabled])") : button).focus();
+    const button = moveButton(this.root.querySelectorAll(".step")[to].querySelector(".step-tools"), direction);
+    if (button) button.focus();
   }
 
   remove(index) {
@@ -167,7 +185,10 @@ export class FormView {
       event.dataTransfer.effectAllowed = "move";
       item.classList.add("dragging");
     });
-    head.addEventListener("dragend", () => item.classList.remove("dragging"));
+    head.addEventListener("dragend", () => {
+      this.dragging = null;
+      item.classList.remove("dragging");
+    });
     item.addEventListener("dragover", (event) => {
       if (this.dragging === null) return;
       event.preventDefault();
@@ -180,7 +201,7 @@ export class FormView {
       const from = this.dragging;
       this.dragging = null;
       item.classList.remove("drop");
-      if (from !== index) this.move(from, index, from > index ? "up" : "down");
+      if (from !== index) this.move(from, index, from > index ? "-1" : "1");
     });
   }
 
@@ -256,7 +277,7 @@ export class FormView {
     const value = getAt(this.data, path);
     const ofStep = path[0] === "steps" && path.length === 3;
     if (ofStep && name === "next") return nextField(this, path, label);
-    if (ofStep && name === "options_from" && Array.isArray(this.lists)) {
+    if (ofStep && name === "options_from") {
       return this.sharedListField(path, t("Options from a shared list"), value, schema);
     }
     if (ofStep && name === "fields") return this.answersField(path, label, value, schema);
@@ -383,7 +404,7 @@ export class FormView {
     const box = h("fieldset", { class: "answers", "data-path": pathKey(path), "aria-describedby": hint },
       h("legend", {}, label));
     const write = () => {
-      const ticked = asked.filter((id) => box.querySelector(`input[value="${id}"]`).checked);
+      const ticked = asked.filter((id) => box.querySelector(`input[value="${CSS.escape(id)}"]`).checked);
       const all = [...ticked, ...others];
       setAt(this.data, path, all.length ? all : undefined);
       this.changed();
@@ -430,7 +451,7 @@ export class FormView {
       area.addEventListener("input", () => {
         const texts = {};
         for (const other of langs) {
-          const box = row.querySelector(`textarea[lang="${other}"]`);
+          const box = row.querySelector(`textarea[lang="${CSS.escape(other)}"]`);
           if (box && box.value) texts[other] = box.value;
         }
         const keys = Object.keys(texts);
@@ -460,12 +481,11 @@ export class FormView {
       const named = uid("item");
       ol.append(h("li", { "data-path": pathKey(itemPath), "aria-labelledby": named }, h("div", { class: "item-tools" },
         h("span", { id: named }, name),
-        h("button", { type: "button", disabled: index === 0, "aria-label": t("Move up: {step}", { step: name }),
-          onclick: () => this.moveItem(path, index, index - 1, name) }, t("Move up")),
-        h("button", { type: "button", disabled: index === list.length - 1, "aria-label": t("Move down: {step}", { step: name }),
-          onclick: () => this.moveItem(path, index, index + 1, name) }, t("Move down")),
-        h("button", { type: "button", "aria-label": t("Remove: {step}", { step: name }),
-          onclick: () => this.moveItem(path, index, null, name) }, t("Remove"))), body));
+        itemTools(name, index, list.length, {
+          up: () => this.moveItem(path, index, index - 1, name),
+          down: () => this.moveItem(path, index, index + 1, name),
+          remove: () => this.moveItem(path, index, null, name),
+        })), body));
     });
     box.append(ol, h("button", { type: "button", onclick: () => {
       const fresh = items.properties ? {} : items.type === "string" ? "" : null;
@@ -476,17 +496,26 @@ export class FormView {
       }
       setAt(this.data, path, [...list, fresh]);
       this.changed();
-      this.rerender([...path, list.length]);
+      this.render(this.data, [...path, list.length]);
     } }, t("Add to {list}", { list: label })));
     return box;
   }
 
+  // Moves an item of a list (`to` null: removes it); after a move the focus stays on the
+  // Move button pressed, after a removal it goes to the list.
   moveItem(path, from, to, name) {
     const list = getAt(this.data, path);
     const [item] = list.splice(from, 1);
     if (to !== null) list.splice(to, 0, item);
     this.changed();
-    this.rerender(to === null ? path : [...path, to]);
+    if (to === null) {
+      this.render(this.data, path);
+    } else {
+      this.render(this.data);
+      const moved = this.root.querySelector(`li[data-path="${CSS.escape(pathKey([...path, to]))}"] > .item-tools`);
+      const button = moved && moveButton(moved, to < from ? "-1" : "1");
+      if (button) button.focus();
+    }
     announce(to === null ? t("{step} removed", { step: name })
       : t("{step} moved to position {position} of {count}", { step: name, position: to + 1, count: list.length }));
   }
@@ -505,10 +534,6 @@ export class FormView {
       }
     });
     return this.labelled(path, `${label} (YAML)`, area, schema);
-  }
-
-  rerender(focusPath) {
-    this.render(this.data, focusPath);
   }
 
   // Focuses the field at `path` (or the nearest one above it), opening its folds.

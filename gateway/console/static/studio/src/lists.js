@@ -4,7 +4,8 @@
 
 import { Document, parse } from "yaml";
 import { ApiError, call } from "./api.js";
-import { announce, h, t } from "./texts.js";
+import { finder, h, itemTools, moveButton, say } from "./dom.js";
+import { announce, t } from "./texts.js";
 
 const LANGUAGE_NAMES = { en: "English", dz: "Dzongkha" };
 const path = (name) => `/lists/${encodeURIComponent(name)}`;
@@ -72,7 +73,7 @@ function languageName(language) {
 export async function sharedList(main) {
   const name = main.dataset.list;
   const maySave = main.dataset.maySave === "yes";
-  const $ = (selector) => main.querySelector(selector);
+  const $ = finder(main);
   const status = $("#list-status");
   const body = $("#list-options tbody");
   const title = $("#list-title");
@@ -81,7 +82,7 @@ export async function sharedList(main) {
   let revision = null;
   let theirs = null;
 
-  const said = (text) => { status.textContent = text; announce(text); };
+  const said = (text) => say(status, text); // the page's status: its own live region
   const shownState = () => origin === "studio"
     ? t("Changed in the studio: revision {revision}", { revision })
     : t("From the services folder (not changed in the studio yet)");
@@ -91,7 +92,7 @@ export async function sharedList(main) {
     list.title = title.value.trim();
     list.rows = [...body.rows].map((tr) => {
       const labels = {};
-      for (const language of list.languages) labels[language] = tr.querySelector(`[data-language="${language}"]`).value.trim();
+      for (const language of list.languages) labels[language] = tr.querySelector(`[data-language="${CSS.escape(language)}"]`).value.trim();
       return { value: tr.querySelector("[data-value]").value.trim(), labels };
     });
   };
@@ -118,13 +119,7 @@ export async function sharedList(main) {
           lang: language || null,
           "aria-label": t("{label} of option {number}", { label: languageName(language), number }),
         }))),
-        h("td", {}, maySave ? h("div", { class: "item-tools" },
-          h("button", { type: "button", "data-move": "-1", disabled: index === 0,
-            "aria-label": t("Move up: {step}", { step: mark }) }, t("Move up")),
-          h("button", { type: "button", "data-move": "1", disabled: index === list.rows.length - 1,
-            "aria-label": t("Move down: {step}", { step: mark }) }, t("Move down")),
-          h("button", { type: "button", class: "danger", "data-remove": "",
-            "aria-label": t("Remove: {step}", { step: mark }) }, t("Remove"))) : ""));
+        h("td", {}, maySave ? h("div", { class: "item-tools" }, itemTools(mark, index, list.rows.length)) : ""));
     }));
     if (focus) focus();
   };
@@ -186,8 +181,7 @@ export async function sharedList(main) {
       list.rows.splice(to, 0, row);
       const same = button.dataset.move;
       draw(() => {
-        const tools = body.rows[to].querySelectorAll("[data-move]");
-        const wanted = [...tools].find((one) => one.dataset.move === same && !one.disabled) || [...tools].find((one) => !one.disabled);
+        const wanted = moveButton(body.rows[to], same);
         if (wanted) wanted.focus();
       });
       announce(t("{step} moved to position {position} of {count}",

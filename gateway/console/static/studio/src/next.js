@@ -3,7 +3,8 @@
 // an Advanced field to type the expression.
 
 import { getAt, pathId, pathKey, setAt } from "./paths.js";
-import { h, t } from "./texts.js";
+import { h } from "./dom.js";
+import { t } from "./texts.js";
 
 const FOLLOWING = "";
 const BRANCHES = "*branches";
@@ -35,7 +36,7 @@ export function nextField(form, path, label) {
     setAt(form.data, path, chosen === FOLLOWING ? undefined
       : chosen === BRANCHES ? [{ goto: (steps[here + 1] || steps[0]).id }] : chosen);
     form.changed();
-    form.rerender(path);
+    form.render(form.data, path);
   });
   box.append(h("div", { class: "field" }, h("label", { for: id }, t("Then go to")), select));
   if (mode === BRANCHES) {
@@ -47,7 +48,7 @@ export function nextField(form, path, label) {
       const at = last && !last.if ? value.length - 1 : value.length;
       value.splice(at, 0, { goto: (steps[here + 1] || steps[0]).id });
       form.changed();
-      form.rerender([...path, at]);
+      form.render(form.data, [...path, at]);
     } }, t("Add a branch")));
   }
   return box;
@@ -108,7 +109,7 @@ function branchRow(form, path, branch, index, answers, steps) {
     list.splice(index, 1);
     if (!list.length) setAt(form.data, path.slice(0, -1), undefined);
     form.changed();
-    form.rerender(path.slice(0, -1));
+    form.render(form.data, path.slice(0, -1));
   } }, t("Remove"));
   const field = (control, text) => h("div", { class: "field" }, h("label", { for: control.id }, text), control);
   return h("fieldset", { class: "branch", "data-path": pathKey(path) }, h("legend", {}, name),

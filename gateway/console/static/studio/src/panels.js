@@ -1,13 +1,14 @@
 // The preview (what the citizen sees of the current step, per medium and language) and
 // the simulator (play the draft as a citizen, save the conversation as a test).
 
-import { ApiError, call, optional } from "./api.js";
-import { announce, debounce, h, t } from "./texts.js";
+import { ApiError, call, signedOut } from "./api.js";
+import { debounce, finder, h } from "./dom.js";
+import { announce, t } from "./texts.js";
 
 const USSD_LIMIT = 182;
 
 export function preview(main, textOf, dataOf, stepOf, base) {
-  const $ = (selector) => main.querySelector(selector);
+  const $ = finder(main);
   const out = $("#preview-screen");
   const tabs = [...main.querySelectorAll("#preview [role=tab]")];
   let medium = "ussd";
@@ -60,9 +61,10 @@ export function preview(main, textOf, dataOf, stepOf, base) {
   };
 
   const refresh = debounce(async () => {
+    if (signedOut()) return;
     const text = textOf();
     try {
-      last = await optional("POST", `${base}/preview?lang=${encodeURIComponent(languages())}`,
+      last = await call("POST", `${base}/preview?lang=${encodeURIComponent(languages())}`,
         { body: text, type: "application/yaml" });
     } catch (error) {
       // 422: the draft has errors (see the diagnostics): the estimate stands in meanwhile.
@@ -114,7 +116,7 @@ function estimateScreen(data, stepId, lang) {
 }
 
 export function simulator(main, base, revisionOf, adopt) {
-  const $ = (selector) => main.querySelector(selector);
+  const $ = finder(main);
   const inputs = [];
   const transcript = $("#sim-transcript");
   const play = async () => {

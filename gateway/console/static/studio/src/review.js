@@ -2,35 +2,43 @@
 // a comment, roll back to an earlier version.
 
 import { call, optional, service } from "./api.js";
-import { announce, h, t } from "./texts.js";
+import { finder, h, say } from "./dom.js";
+import { t } from "./texts.js";
 
 export async function review(main) {
   const id = main.dataset.service;
-  const $ = (selector) => main.querySelector(selector);
-  const said = (text) => { $("#review-status").textContent = text; announce(text); };
-  const diff = await optional("GET", service(id) + "/draft/diff").catch((error) => {
+  const $ = finder(main);
+  const said = (text) => say($("#review-status"), text); // the page's status: its own live region
+  // Publish and Send back: for a draft sent for review, until it is published or sent back.
+  const decide = (open) => {
+    $("#publish").disabled = !open;
+    $("#send-back").disabled = !open;
+  };
+  decide(main.dataset.draftState === "submitted");
+  let diff = null;
+  try {
+    diff = await optional("GET", service(id) + "/draft/diff");
+    if (!diff) said(t("This service has no draft to review."));
+  } catch (error) {
     said(error.message);
-    return null;
-  });
-  const holder = $("#review-diff");
-  if (!diff) {
-    if (!$("#review-status").textContent) said(t("This service has no draft to review."));
-  } else {
-    $("#review-status").textContent = t("Draft revision {revision}: version {version}, replacing {live}", {
+  }
+  if (diff) {
+    said(t("Draft revision {revision}: version {version}, replacing {live}", {
       revision: diff.draft_revision, version: diff.draft_version,
       live: diff.live_version === null ? t("nothing (a new service)") : diff.live_version,
-    });
-    holder.replaceChildren(diff.sentences.length
+    }));
+    $("#review-diff").replaceChildren(diff.sentences.length
       ? h("ul", {}, diff.sentences.map((sentence) => h("li", {}, sentence)))
       : h("p", {}, t("Nothing changes.")));
   }
-  const impact = await optional("GET", service(id) + "/impact").catch(() => null);
+  const impact = await call("GET", service(id) + "/impact").catch(() => null);
   $("#review-impact").replaceChildren(impact ? impactList(impact) : t("No impact report yet."));
 
   const comment = () => $("#review-comment").value.trim();
   $("#publish").addEventListener("click", async () => {
     try {
       const done = await call("POST", service(id) + "/draft/publish", { body: { comment: comment() || null } });
+      decide(false);
       said(t("Published as version {version}.", { version: done.version }));
       await showVersions();
     } catch (error) {
@@ -45,6 +53,7 @@ export async function review(main) {
     }
     try {
       await call("POST", service(id) + "/draft/return", { body: { comment: comment() } });
+      decide(false);
       said(t("Sent back to the author."));
     } catch (error) {
       said(error.message);
@@ -52,7 +61,7 @@ export async function review(main) {
   });
   const select = $("#rollback-version");
   const showVersions = async () => {
-    const versions = await optional("GET", service(id) + "/versions").catch(() => null);
+    const versions = await call("GET", service(id) + "/versions").catch(() => null);
     const earlier = (Array.isArray(versions) ? versions : []).filter((v) => !v.live);
     select.replaceChildren(...earlier.map((v) => h("option", { value: String(v.version) },
       t("Version {version}, published by {by} on {day}", {
