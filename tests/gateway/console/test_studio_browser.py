@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.browser import assert_accessible, screenshot
 from tests.browser import browser as browser  # the fixture: Chromium, once per module
@@ -217,17 +217,22 @@ steps:
 """
 
 
+def open_ferry_draft(page: Page) -> None:
+    """Saves FERRY as a draft through the API, with the page's session, and opens it."""
+    page.goto("/console/studio")
+    token = page.locator("meta[name=csrf-token]").get_attribute("content") or ""
+    made = page.request.put(
+        "/api/v1/studio/services/ferry-permit/draft",
+        data=FERRY,
+        headers={"Content-Type": "application/yaml", "X-CSRF-Token": token},
+    )
+    assert made.ok, made.text()
+    page.goto("/console/studio/ferry-permit")
+
+
 def test_conditions_are_picked_from_the_answers(browser: Browser, live: str) -> None:
     with person(browser, live, AUTHOR) as (page, problems):
-        page.goto("/console/studio")
-        token = page.locator("meta[name=csrf-token]").get_attribute("content") or ""
-        made = page.request.put(
-            "/api/v1/studio/services/ferry-permit/draft",
-            data=FERRY,
-            headers={"Content-Type": "application/yaml", "X-CSRF-Token": token},
-        )
-        assert made.ok, made.text()
-        page.goto("/console/studio/ferry-permit")
+        open_ferry_draft(page)
 
         # Texts side by side; the options' missing Dzongkha is marked on the step.
         kind = page.locator("#step-kind")
@@ -302,15 +307,7 @@ def test_a_published_service_is_changed_from_its_running_version(
 
 def test_an_ended_session_keeps_the_unsaved_text(browser: Browser, live: str) -> None:
     with person(browser, live, AUTHOR) as (page, problems):
-        page.goto("/console/studio")
-        token = page.locator("meta[name=csrf-token]").get_attribute("content") or ""
-        made = page.request.put(
-            "/api/v1/studio/services/ferry-permit/draft",
-            data=FERRY,
-            headers={"Content-Type": "application/yaml", "X-CSRF-Token": token},
-        )
-        assert made.ok, made.text()
-        page.goto("/console/studio/ferry-permit")
+        open_ferry_draft(page)
         insured = page.locator("#step-insured")
         open_step(insured)
 
