@@ -1,4 +1,4 @@
-"""The pages' static files (web chat, analytics) as endpoints.
+"""The pages' static files (web chat, analytics, console, studio) as endpoints.
 
 Each file of `gateway/static` is read once and served with its content type, an ETag (a
 phone on a slow link revalidates instead of downloading again) and a content security
@@ -25,9 +25,9 @@ MEDIA_TYPES = {
 }
 
 
-def static_asset(name: str) -> Callable[[Request], Response]:
-    """An endpoint serving `gateway/static/<name>`."""
-    body = (files("gateway") / "static" / name).read_bytes()
+def static_asset(name: str, folder: tuple[str, ...] = ("static",)) -> Callable[[Request], Response]:
+    """An endpoint serving `gateway/<folder>/<name>` (by default `gateway/static`)."""
+    body = files("gateway").joinpath(*folder, name).read_bytes()
     etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
     media_type = MEDIA_TYPES[PurePath(name).suffix]
     headers = {

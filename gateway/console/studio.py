@@ -22,17 +22,16 @@ Their content security policy is the console's with scripts of the console's own
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 from functools import cache
-from importlib.resources import files
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
 from dialogs.schema import json_schema
+from gateway.api.static import static_asset
 from gateway.console.applications import menu_of
 from gateway.console.auth import Signed, needs
 from gateway.console.pages import render
@@ -44,7 +43,8 @@ Publisher = Annotated[Signed, needs(Role.PUBLISHER)]
 Either = Annotated[Signed, needs(Role.AUTHOR, Role.PUBLISHER)]
 ServiceId = Annotated[str, Path(pattern=r"^[a-z][a-z0-9-]{1,47}$")]
 ListName = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{1,47}$")]
-ASSETS = {"studio.js": "text/javascript; charset=utf-8", "studio.css": "text/css; charset=utf-8"}
+ASSETS = ("studio.js", "studio.css")
+STATIC = ("console", "static", "studio")
 MEDIA = ("ussd", "sms", "whatsapp", "telegram", "web")
 
 
@@ -59,12 +59,6 @@ def csp(nonce: str) -> str:
 
 
 @cache
-def _asset(name: str) -> tuple[bytes, str]:
-    body = (files("gateway") / "console" / "static" / "studio" / name).read_bytes()
-    return body, '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
-
-
-@cache
 def _schema() -> bytes:
     return json.dumps(json_schema(), ensure_ascii=False).encode()
 
@@ -72,15 +66,10 @@ def _schema() -> bytes:
 def studio_router() -> APIRouter:
     router = APIRouter(prefix="/console/studio", include_in_schema=False)
 
-    @router.get("/static/{name}")
-    async def asset(request: Request, name: str) -> Response:
-        if name not in ASSETS:
-            raise HTTPException(404, "No such file.")
-        body, etag = _asset(name)
-        headers = {"ETag": etag, "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
-        if etag in request.headers.get("if-none-match", ""):
-            return Response(status_code=304, headers=headers)
-        return Response(body, media_type=ASSETS[name], headers=headers)
+    for name in ASSETS:  # the script and stylesheet the studio's pages load
+        router.add_api_route(
+            f"/static/{name}", static_asset(name, STATIC), methods=["GET"], name=f"studio_{name}"
+        )
 
     @router.get("/schema.json")
     async def schema(person: Either) -> Response:
