@@ -181,12 +181,7 @@ class ServiceVersions:
                     await _mark_published(session, new, draft_revision, now)
                 session.add(row)
                 await session.flush()
-                head = await session.get(HeadRow, new.service, with_for_update=True)
-                if head is None:
-                    session.add(HeadRow(service=new.service, version=new.version, changed_at=now))
-                elif not only_raise or head.version is None or head.version < new.version:
-                    head.version = new.version
-                    head.changed_at = now
+                await _move_head(session, new.service, new.version, now, only_raise=only_raise)
         except IntegrityError as exc:
             raise VersionTakenError(f"{new.service} version {new.version} exists") from exc
         return PublishedVersion.of(row)
@@ -219,12 +214,20 @@ class ServiceVersions:
 
     async def _raise_head(self, service: str, version: int) -> None:
         async with self.database.sessions() as session, session.begin():
-            head = await session.get(HeadRow, service, with_for_update=True)
-            if head is None:
-                session.add(HeadRow(service=service, version=version, changed_at=utcnow()))
-            elif head.version is None or head.version < version:
-                head.version = version
-                head.changed_at = utcnow()
+            await _move_head(session, service, version, utcnow(), only_raise=True)
+
+
+async def _move_head(
+    session: AsyncSession, service: str, version: int, now: datetime, *, only_raise: bool
+) -> None:
+    """Make `service` run `version` (with `only_raise`, unless it runs a higher one); the
+    head's row is locked, so concurrent publications and recordings take turns."""
+    head = await session.get(HeadRow, service, with_for_update=True)
+    if head is None:
+        session.add(HeadRow(service=service, version=version, changed_at=now))
+    elif not only_raise or head.version is None or head.version < version:
+        head.version = version
+        head.changed_at = now
 
 
 async def _mark_published(
