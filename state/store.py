@@ -21,6 +21,7 @@ The lock expires by itself (a crashed worker frees the citizen after `lock_ms`).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import secrets
 from dataclasses import dataclass
@@ -131,6 +132,14 @@ def citizen_key(citizen: str) -> str:
     return "{" + citizen.replace("{", "(").replace("}", ")") + "}"
 
 
+def message_digest(message_id: str) -> str:
+    """A provider message id as it is named in a key: hashed, because an id may carry what
+    the citizen typed (Africa's Talking's USSD id holds the text of every answer so far),
+    and a key's name is listed by SCAN and in every Redis tool."""
+    raw = message_id.encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(raw, digest_size=16).hexdigest()
+
+
 def text_of(value: Any) -> str:
     """A Redis reply as text (clients here return bytes)."""
     return value.decode() if isinstance(value, bytes) else str(value)
@@ -199,7 +208,7 @@ class SessionStore:
     @staticmethod
     def keys(citizen: str, message_id: str | None = None) -> tuple[str, str, str]:
         tag = citizen_key(citizen)
-        message = f"gw:{tag}:m:{message_id}" if message_id else f"gw:{tag}:m:-"
+        message = f"gw:{tag}:m:{message_digest(message_id)}" if message_id else f"gw:{tag}:m:-"
         return f"gw:{tag}:s", f"gw:{tag}:lock", message
 
     @staticmethod
@@ -216,7 +225,7 @@ class SessionStore:
     def seen_key(message_id: str) -> str:
         """A provider message id, whoever it named: a replay is recognised whatever
         citizen it claims to come from (message ids carry their provider's prefix)."""
-        return SEEN_PREFIX + message_id
+        return SEEN_PREFIX + message_digest(message_id)
 
     async def set_opted_out(self, citizen: str, opted_out: bool) -> None:
         """Record STOP (True) or START (False) from a text channel."""

@@ -499,6 +499,23 @@ async def test_short_windows_keep_only_the_citizens_reply(store: SessionStore) -
     assert (await answer(store, CITIZEN, "web:u1:m1", remember=600)).duplicate == "first reply"
 
 
+@pytest.mark.parametrize("remember", [600, EIGHT_DAYS])
+async def test_no_key_names_what_the_citizen_typed(
+    store: SessionStore, backend: Backend, remember: int
+) -> None:
+    """Africa's Talking's USSD id carries every answer so far; key names are listed by
+    SCAN and by every Redis tool, so the id is hashed, and a replay still recognised."""
+    typed = "2*11501001234*Druk Bakery"
+    message_id = f"at:ATUid_1:{len(typed)}:{typed}"
+    await answer(store, CITIZEN, message_id, remember=remember)
+    names = " ".join(backend.all_keys())
+    assert "11501001234" not in names
+    assert "Druk" not in names
+    assert "ATUid_1" not in names
+    again = await answer(store, CITIZEN, message_id, remember=remember)
+    assert again.duplicate == "first reply"  # the provider's retry: the same reply
+
+
 async def test_messages_over_a_window_are_counted_and_refused(store: SessionStore) -> None:
     windows = (Window(limit=3, seconds=60), Window(limit=5, seconds=86400))
     outcomes = []
