@@ -56,6 +56,18 @@ def test_json_is_compact_plain_utf8() -> None:
     assert data["answers"]["consent"] is True
 
 
+def test_json_leaves_out_what_is_at_its_default() -> None:
+    """Read back with the defaults filled in: a new conversation's snapshot is its id,
+    and a default answer value inside `answers` is kept (only fields are left out)."""
+    fresh = Snapshot(id="conv-2")
+    assert json.loads(fresh.to_json()) == {"id": "conv-2"}
+    assert Snapshot.from_json(fresh.to_json()) == fresh
+    asked = Snapshot(id="conv-3", service="permit", step="floors", answers={"n": 0, "s": ""})
+    assert set(json.loads(asked.to_json())) == {"id", "service", "step", "answers"}
+    assert Snapshot.from_json(asked.to_json()) == asked
+    assert Snapshot.from_json(asked.to_json()).answers == {"n": 0, "s": ""}
+
+
 def test_evolve_returns_a_changed_copy() -> None:
     snapshot = _snapshot()
     changed = snapshot.evolve(step="contact_phone", page=0)
