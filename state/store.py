@@ -77,6 +77,12 @@ if redis.call('GET', KEYS[2]) ~= ARGV[1] then
 end
 if ARGV[2] == '' then
   redis.call('DEL', KEYS[1])
+elseif tonumber(ARGV[6]) == 0 and ARGV[4] == '' and ARGV[9] == '' then
+  -- Nothing to resume (an ended conversation, kept for its language): a hash of its own
+  -- with what it has, not the conversation's grown one (Redis keeps its allocation).
+  redis.call('DEL', KEYS[1])
+  redis.call('HSET', KEYS[1], 'snap', ARGV[2], 'channel', ARGV[3], 'tok', ARGV[1])
+  redis.call('EXPIRE', KEYS[1], ARGV[5])
 else
   redis.call('HSET', KEYS[1], 'snap', ARGV[2], 'channel', ARGV[3], 'session', ARGV[4],
              'deadline', ARGV[6], 'ctx', ARGV[9], 'tok', ARGV[1])

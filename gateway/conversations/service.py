@@ -272,11 +272,14 @@ class Conversations:
             {**event, "citizen": message.citizen, "conversation": new.id}
             for event in outcome.events
         ]
+        if new.ended:  # the language alone: no answers, no USSD text (143 bytes in Redis)
+            stored = SessionRecord(new.retained().to_json(), message.medium)
+            return list(outcome.replies), stored, events, ENDED_TTL_SECONDS
         window = self._window(new)
-        deadline = 0.0 if new.ended else now + window
-        stored = SessionRecord(new.to_json(), message.medium, message.session, deadline, context)
-        ttl = ENDED_TTL_SECONDS if new.ended else window
-        return list(outcome.replies), stored, events, ttl
+        stored = SessionRecord(
+            new.to_json(), message.medium, message.session, now + window, context
+        )
+        return list(outcome.replies), stored, events, window
 
     async def _hold_version(self, service_id: str, version: int) -> None:
         """Load the version a conversation is pinned to when this process lacks it (it

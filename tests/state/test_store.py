@@ -342,6 +342,20 @@ async def test_events_are_appended_in_order(store: SessionStore) -> None:
     assert await store.client.xlen(EVENTS_STREAM) == 4
 
 
+async def test_a_record_with_nothing_to_resume_is_written_afresh(store: SessionStore) -> None:
+    """An ended conversation is kept for its language: its hash holds that and the
+    lock's token, nothing of the conversation's larger one (Redis keeps a grown hash's
+    allocation when its values shrink)."""
+    big = SessionRecord(SNAPSHOT * 20, "ussd", "ussd-session-1", 1000.0, "1*2*3")
+    await save(store, CITIZEN, big)
+    kept = SessionRecord('{"id":"","ended":true}', "ussd")
+    await save(store, CITIZEN, kept, ttl_seconds=30 * 86400)
+    fields = await store.client.hgetall(store.keys(CITIZEN)[0])  # type: ignore[misc]
+    assert set(fields) == {b"snap", b"channel", b"tok"}
+    assert await store.read(CITIZEN) == kept
+    assert await store.client.ttl(store.keys(CITIZEN)[0]) > 29 * 86400
+
+
 # ------------------------------------------------------------------ keys
 @pytest.mark.parametrize("citizen", [CITIZEN, "telegram:{12345}", "web:}{odd"])
 async def test_every_key_of_a_citizen_is_in_one_cluster_slot(

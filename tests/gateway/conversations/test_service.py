@@ -452,6 +452,39 @@ async def test_an_ended_conversation_is_never_swept(
     assert "expired" not in [e["event"] for e in await events(store)]
 
 
+# ------------------------------------------------------------------ retention
+async def test_an_ended_conversation_keeps_its_language_and_nothing_typed(
+    store: SessionStore, clock: Clock
+) -> None:
+    """Remembered for 30 days after it ends, for the language of the next one: none of
+    the answers, and none of the USSD text the aggregator accumulated."""
+    conversations = Conversations(Catalog.of([permit(1, 10)]), store, clock=clock)
+    dialled = [("", "First question v1?"), ("Pema", "Next question v1?")]
+    for text, screen in dialled:
+        message = Message(
+            CITIZEN, Medium.USSD, text, session="ATUid_7", lang="dz", accumulated=True
+        )
+        assert (await conversations.handle(message))[0].text == screen
+    last = Message(
+        CITIZEN, Medium.USSD, "Pema*Thimphu", session="ATUid_7", lang="dz", accumulated=True
+    )
+    assert (await conversations.handle(last))[-1].end
+    stored = await store.client.hgetall(store.keys(CITIZEN)[0])  # type: ignore[misc]
+    assert stored
+    kept = b" ".join(stored.values())
+    assert b"Pema" not in kept
+    assert b"Thimphu" not in kept
+    assert b"ATUid_7" not in kept
+    ended = await snapshot(store)
+    assert (ended.ended, ended.lang, ended.answers, ended.service) == (True, "dz", {}, None)
+    ttl = await store.client.ttl(store.keys(CITIZEN)[0])
+    assert 30 * 86400 <= ttl <= 31 * 86400
+    # The next conversation starts afresh, in the language kept.
+    again = await conversations.handle(Message(CITIZEN, Medium.SMS, "hi"))
+    assert again[0].text == "First question v1?"
+    assert (await snapshot(store)).lang == "dz"
+
+
 # ------------------------------------------------------------------ versions
 async def test_a_session_finishes_on_its_version_and_old_versions_are_released_later(
     store: SessionStore, clock: Clock
@@ -470,7 +503,9 @@ async def test_a_session_finishes_on_its_version_and_old_versions_are_released_l
     assert conversations.catalog.get("permit", 1) is not None  # still in use
     finished = await conversations.handle(Message(CITIZEN, Medium.SMS, "Thimphu"))
     assert finished == [Reply("Done on v1, Pema.", end=True)]
-    assert (await snapshot(store)).version == 1
+    ended = await snapshot(store)
+    assert ended.ended
+    assert ended.answers == {}  # no answer outlives the conversation in Redis
 
     longest = 10 * 60
     conversations.release_versions(clock.now + longest + MENU_RESUME_SECONDS - 1)

@@ -140,6 +140,15 @@ async def test_a_stored_session_continues_as_before(
     assert record.record is not None
     now = Snapshot.from_json(record.record.snapshot)
     after = recorded["after"]
+    if after["ended"]:  # an ended conversation keeps its language alone (`retained`)
+        gone: dict[str, Any] = {
+            "service": None,
+            "version": 0,
+            "step": "",
+            "answers": {},
+            "trail": [],
+        }
+        after = {**after, **gone, "submission": None, "phone": ""}
     assert (now.service, now.version, now.step, now.ended, now.lang) == (
         after["service"],
         after["version"],
