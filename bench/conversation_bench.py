@@ -4,7 +4,9 @@ Measures `Conversations.handle` for full business registrations on the embedded 
 (a real redis-server on a Unix socket), counts Redis round trips per answer, and compares
 with the engine alone on the same answers in the same run. As `gateway serve` runs it: the
 inbound limit per citizen and the allowed countries at their defaults, and a census that
-confirms each caller (the instant path: its record holds the caller's number).
+confirms each caller (the instant path: its record holds the caller's number). Then
+what Redis holds per citizen: an open conversation, a finished one (kept 30 days for its
+language), and the replies kept against a provider's redelivery.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import asyncio
 import statistics
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -93,12 +96,55 @@ async def measure(url: str, citizens: int) -> tuple[list[int], list[int]]:
     return times, trips
 
 
+async def redis_bytes(url: str, finished: int, open_citizens: int = 100) -> RedisBytes:
+    """What Redis holds per citizen (MEMORY USAGE, key and overhead included): after
+    `measure`, each of its citizens finished a registration; `open_citizens` more stop
+    half-way, at the fifth question."""
+    client = connect(url)
+    store = SessionStore(client)
+    conversations = Conversations(
+        load_repository([Path("services")]).catalog, store, submit=submit, lookup=lookup
+    )
+    for number in range(open_citizens):
+        citizen = f"+975172{number:05d}"
+        for text in answers(citizen)[:5]:
+            await conversations.handle(
+                Message(citizen, Medium.USSD, text, session="S2", service="business-registration")
+            )
+
+    async def usage(pattern: str) -> tuple[int, int]:
+        keys = [key async for key in client.scan_iter(match=pattern, count=1000)]
+        return len(keys), sum([await client.memory_usage(key) or 0 for key in keys])
+
+    kept = [(await usage(f"gw:{{+975171{n:05d}}}:s"))[1] for n in range(finished)]
+    opened = [(await usage(f"gw:{{+975172{n:05d}}}:s"))[1] for n in range(open_citizens)]
+    replies, reply_bytes = await usage("gw:{+975171*}:m:*")
+    await store.close()
+    return RedisBytes(
+        finished=statistics.median(kept),
+        open=statistics.median(opened),
+        reply_keys=replies / finished,
+        reply_bytes=reply_bytes / finished,
+    )
+
+
+@dataclass(frozen=True)
+class RedisBytes:
+    """Medians per citizen, in bytes; reply keys and their bytes per registration."""
+
+    finished: float
+    open: float
+    reply_keys: float
+    reply_bytes: float
+
+
 def main(citizens: int = 300) -> None:
     with tempfile.TemporaryDirectory() as folder:
         embedded = EmbeddedRedis(Path(folder) / "redis")
         url = embedded.start()
         try:
             times, trips = asyncio.run(measure(url, citizens))
+            held = asyncio.run(redis_bytes(url, citizens))
         finally:
             embedded.stop()
     engine = engine_only(citizens)
@@ -113,6 +159,12 @@ def main(citizens: int = 300) -> None:
         " (budget 2; the first use of each Lua script adds one to load it)"
     )
     print(f"metrics recorded a hop:  {metrics_cost():8.1f} us (Prometheus counters and histogram)")
+    print(f"Redis bytes, an open conversation (5th question): {held.open:6.0f} (target <= 2048)")
+    print(f"Redis bytes, a finished registration for 30 days: {held.finished:6.0f} (target <= 200)")
+    print(
+        f"replies kept against redelivery, per registration: {held.reply_keys:.0f} keys,"
+        f" {held.reply_bytes:.0f} bytes (for the channel's window, at most 50 h)"
+    )
 
 
 def metrics_cost(rounds: int = 20_000) -> float:
