@@ -30,7 +30,9 @@ from gateway.providers.common import (
 )
 from gateway.settings import Settings
 
-REMEMBER_SECONDS = 24 * 3600  # a USSD session lasts minutes; its hops are not replayed later
+# A whole USSD session lasts at most 180 s (docs: Kenyan networks), and a hop is retried
+# within it: its reply is kept 10 minutes, not the days a webhook is redelivered for.
+REMEMBER_SECONDS = 600
 MAX_TEXT = 2000
 
 

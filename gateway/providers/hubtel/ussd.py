@@ -30,7 +30,7 @@ from gateway.providers.common import (
 )
 from gateway.settings import Settings
 
-REMEMBER_SECONDS = 24 * 3600  # a session lasts minutes
+REMEMBER_SECONDS = 600  # a session lasts at most minutes, and a hop is retried within it
 
 
 class HubtelRequest(Body):

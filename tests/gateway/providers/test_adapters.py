@@ -35,7 +35,7 @@ from tests.gateway.providers.bodies import (
 USSD_TOKEN = "harness-ussd-token-5f2a9c71"
 SERVICE = "business-registration"
 CITIZEN = "+97517123456"
-DAY, EIGHT_DAYS = 24 * 3600, 8 * 24 * 3600
+USSD_WINDOW, EIGHT_DAYS = 600, 8 * 24 * 3600  # a USSD session lasts at most 180 s
 # Africa's Talking and Hubtel sign nothing: their callbacks carry the USSD token.
 UNSIGNED = {name for name in WEBHOOKS if name.startswith(("ussd/", "sms/africastalking"))}
 SETTINGS = Settings(
@@ -122,7 +122,7 @@ def received(context: Any = None, *messages: Message, reports: Any = ()) -> Rece
 
 
 def ussd(text: str, message_id: str, session: str = "ATUid_reg1", **more: Any) -> Message:
-    options = {"accumulated": True, "service": SERVICE, "remember": DAY, **more}
+    options = {"accumulated": True, "service": SERVICE, "remember": USSD_WINDOW, **more}
     return Message(CITIZEN, Medium.USSD, text, message_id=message_id, session=session, **options)
 
 
@@ -203,7 +203,7 @@ REAL: list[tuple[str, str, Document, Received[Any]]] = [
                 message_id="hubtel:hb-reg-1:1",
                 session="hb-reg-1",
                 service=SERVICE,
-                remember=DAY,
+                remember=USSD_WINDOW,
             ),
         ),
     ),
@@ -220,7 +220,7 @@ REAL: list[tuple[str, str, Document, Received[Any]]] = [
                 message_id="hubtel:hb-reg-1:2",
                 session="hb-reg-1",
                 service=SERVICE,
-                remember=DAY,
+                remember=USSD_WINDOW,
             ),
         ),
     ),
