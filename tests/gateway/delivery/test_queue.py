@@ -27,6 +27,7 @@ from gateway.delivery.worker import run_in_process
 from gateway.settings import Settings
 from tests.gateway.delivery import test_outbox as outbox_tests
 from tests.redis_databases import RedisDatabase
+from tests.state import free_port
 
 plain = outbox_tests.plain  # the fixture, found by pytest under this name
 
@@ -124,3 +125,25 @@ async def test_a_worker_whose_event_loop_is_stuck_stops_looking_alive(
     finally:
         stopping.set()
         await asyncio.wait({running}, timeout=10)
+
+
+async def test_a_worker_without_its_redis_starts_again_until_it_is_stopped(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Redis away: the worker fails, waits, tries again, and a stop ends the wait at once."""
+    away = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    settings = Settings(redis_url=away, worker_poll_seconds=0.01)
+    stopping = asyncio.Event()
+    running = asyncio.create_task(run_in_process(settings, away, stopping, restart_seconds=0.05))
+    deadline = time.monotonic() + 30  # arq tries to connect 5 times, a second apart
+    # Failed once, then started again: its second try to connect is under way.
+    while not (
+        "the outbox worker stopped; restarting" in caplog.text
+        and caplog.text.count("5 retries remaining") >= 2
+    ):
+        assert time.monotonic() < deadline, caplog.text
+        assert not running.done()
+        await asyncio.sleep(0.02)
+    stopping.set()
+    await asyncio.wait_for(running, timeout=5)
+    assert running.exception() is None
