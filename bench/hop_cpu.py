@@ -113,6 +113,21 @@ def callgrind_total(out: Path) -> int:
     raise RuntimeError(f"no totals in {parts[-1]}")
 
 
+def measured(target: str, *flags: str, server_cpu: str = "", timeout: float = 600) -> str:
+    """What `python -m bench.hop_cpu --target=<target> <flags>` prints, run in a process
+    of its own (for the benches that compare targets); SystemExit when it fails. With
+    `server_cpu`, the server runs alone on those cores and everything else off them."""
+    command = [sys.executable, "-m", "bench.hop_cpu", f"--target={target}", *flags]
+    if server_cpu:
+        rest = sorted(set(range(os.cpu_count() or 1)) - {int(c) for c in server_cpu.split(",")})
+        command = ["taskset", "-c", ",".join(map(str, rest)), *command]
+        command.append(f"--server-cpu={server_cpu}")
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    if done.returncode != 0:
+        raise SystemExit(f"bench.hop_cpu failed for {target}:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--citizens", type=int, default=100, help="measured registrations")
@@ -124,6 +139,7 @@ def main() -> int:
     parser.add_argument("--callgrind", action="store_true")
     parser.add_argument("--py-spy", dest="pyspy", default="")
     parser.add_argument("--py-spy-bin", dest="pyspy_bin", default="py-spy")
+    parser.add_argument("--server-cpu", default="", help="taskset CPU list for the server")
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="hop-cpu-"))
@@ -168,6 +184,8 @@ def main() -> int:
             sys.executable,
             *command,
         ]
+    if args.server_cpu:  # alone on its core: nothing else's wake-up preempts it
+        command = ["taskset", "-c", args.server_cpu, *command]
     log = folder / "server.log"
     server = subprocess.Popen(
         command,
