@@ -1,0 +1,48 @@
+"""Instructions per USSD hop, gateway against baseline (`make bench`).
+
+`bench.hop_cpu --callgrind` for each: the server under valgrind's callgrind, the
+instructions (Ir) of a fixed script of registrations counted once the warm-up is done.
+Deterministic, unlike CPU time: the figures repeat within 0.3% whatever else runs, so a
+change of a few percent shows. The target (issue 19): the gateway's hop within 1.4× of
+the baseline's (form parse, one Redis GET, one SET on the same server stack).
+
+Run: `python -m bench.instructions` (needs valgrind; about a minute).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sys
+
+from bench.hop_cpu import measured
+
+TARGET = 1.4
+FLAGS = ("--callgrind", "--citizens=40", "--warmup=10")
+
+
+def instructions(target: str) -> float:
+    """Millions of instructions per hop of `target`."""
+    printed = measured(target, *FLAGS, timeout=900)
+    found = re.search(r"([0-9.]+) M instructions/hop", printed)
+    if found is None:
+        raise SystemExit(f"no instruction count from bench.hop_cpu:\n{printed}")
+    return float(found.group(1))
+
+
+def main() -> int:
+    if shutil.which("valgrind") is None:
+        print("instructions per hop not measured: valgrind is missing", file=sys.stderr)
+        return 0  # like wrk for the USSD bench: the other benches still report
+    gateway, baseline = instructions("gateway"), instructions("baseline")
+    ratio = gateway / baseline
+    verdict = "holds" if ratio <= TARGET else "missed"
+    print(
+        f"USSD hop instructions (callgrind): gateway {gateway:.3f} M, baseline {baseline:.3f} M, "
+        f"{ratio:.2f}× (target ≤ {TARGET}×: {verdict})"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
