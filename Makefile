@@ -143,20 +143,29 @@ check-services: $(STAMP)
 	$(BIN)/gateway test services
 	$(BIN)/gateway docs --check
 
+# $(call apt_tool,COMMAND,WITHOUT IT): install the Debian package COMMAND for a bench when
+# root, else say what the bench does without it.
+define apt_tool
+@if command -v $(1) >/dev/null; then :; \
+elif [ "$$(id -u)" = 0 ]; then \
+	(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $(1)) >/dev/null \
+		|| echo "$(1) could not be installed: $(2)" >&2; \
+else \
+	echo "$(1) is missing ('sudo apt-get install -y $(1)'): $(2)" >&2; \
+fi
+endef
+
 bench: $(STAMP) rasa
 	$(BIN)/python -m bench.engine_bench
 	$(BIN)/python -m bench.conversation_bench
 	$(BIN)/python -m bench.nlu_bench
 	GATEWAY_RASA_HOME=$(RASA_VENV) timeout 900 $(BIN)/python -m bench.nlu_outage_bench
-	@if command -v wrk >/dev/null; then :; \
-	elif [ "$$(id -u)" = 0 ]; then \
-		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk) >/dev/null \
-			|| echo "wrk could not be installed: the USSD bench runs without its closed-loop runs" >&2; \
-	else \
-		echo "wrk is missing ('sudo apt-get install -y wrk'): the USSD bench runs without it" >&2; \
-	fi
+	$(call apt_tool,wrk,the USSD bench runs without its closed-loop runs)
 	timeout 600 $(BIN)/python -m bench.ussd_load
 	timeout 600 $(BIN)/python -m bench.submission_bench
+	$(call apt_tool,valgrind,no instruction counts)
+	timeout 900 $(BIN)/python -m bench.instructions
+	timeout 600 $(BIN)/python -m bench.hop_profile
 
 clean:
 	rm -rf $(VENV) var node_modules .pytest_cache .mypy_cache .ruff_cache
