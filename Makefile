@@ -166,6 +166,7 @@ bench: $(STAMP) rasa
 	$(call apt_tool,valgrind,no instruction counts)
 	timeout 900 $(BIN)/python -m bench.instructions
 	timeout 600 $(BIN)/python -m bench.hop_profile
+	GATEWAY_RASA_HOME=$(RASA_VENV) timeout 420 $(BIN)/python -m bench.peer_bench
 
 clean:
 	rm -rf $(VENV) var node_modules .pytest_cache .mypy_cache .ruff_cache

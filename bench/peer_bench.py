@@ -1,0 +1,269 @@
+"""The gateway against the Rasa peer (`make bench`, issue 19): messages/s in the same run.
+
+The peer (`BENCH_PEER`, else `../shared/bench-peer` beside the checkout) is a Rasa 3.6.21
+form bot asking the same business registration, served by `rasa run --enable-api`
+(`make rasa`'s installation; its model trained once and cached under `var/bench/`, keyed
+by the bot's files). Its `loadgen.py`, a closed-loop client (64 users, whole conversations
+one message at a time), drives three targets in turn: `rasa` (REST channel), `gw-ussd`
+(the Africa's Talking callback) and `gw-web` (the web chat, opened in free text), against
+one `gateway serve` worker set up as `bench/ussd_load.py` sets it up (private Redis, fake
+census, PostgreSQL when one answers). Each target runs twice, alternating, so that the
+machine's drift is shared; server CPU per message comes from /proc (the server's process
+tree). Target: the gateway >= 10x the peer's messages/s, over USSD and over the web chat.
+
+loadgen's citizens have random CIDs and numbers, so no census can hold their number: the
+bench's copy of the business registration drops the lookup's `registered_phone` check
+(the record alone confirms the applicant; every other step as shipped). A target whose
+conversation fails `loadgen.py verify` is not measured, and the run exits 1; the web chat
+is not measured while loadgen's web script lacks the number proof's code (`UNSCRIPTED`).
+Without the peer, Rasa or redis-server the comparison is skipped, saying why (exit 0).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from types import FrameType
+
+from bench import fake_census, ussd_load
+from nlu.rasa_project import RASA_VERSION
+from nlu.rasa_runtime import RasaUnavailableError, rasa_environment, rasa_executable, serve
+
+SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))  # each measured run
+CONCURRENCY = 64
+ROUNDS = 2
+TARGETS = ("rasa", "gw-ussd", "gw-web")
+GOAL = 10.0  # gateway messages/s over the peer's
+DEADLINE = 360  # seconds for the whole benchmark
+ROOT = ussd_load.ROOT  # the checkout
+OUT = ROOT / "var" / "bench"
+PHONE_CHECK = "    registered_phone: mobile\n"  # in business-registration.yaml's lookup
+# A web citizen proves a number by an SMS code before submitting (a guarantee, not a
+# setting); loadgen's web script has no step for the code.
+PROOF_PROMPT = "We will send it a 6-digit code by SMS"
+UNSCRIPTED = (
+    "the gateway asks a web citizen to prove a number by an SMS code before submitting, and "
+    "loadgen.py's web script (written before that) has no step for the code"
+)
+FIGURES = ("msg_per_s", "conv_per_s", "p50_ms", "p99_ms", "errors")  # loadgen's, kept
+
+
+@dataclass
+class Run:
+    target: str
+    round: int
+    msg_per_s: float
+    conv_per_s: float
+    p50_ms: float
+    p99_ms: float
+    cpu_ms: float  # server CPU per message (its process tree, /proc utime+stime)
+    loadgen_cpu_ms: float  # the client's CPU per message: it shares the cores
+    errors: int
+
+
+def trained_model(bot: Path) -> Path:
+    """The peer's model, from `var/bench/` unless the bot's files (or Rasa) changed."""
+    digest = hashlib.sha256(f"rasa {RASA_VERSION}\0".encode())
+    for path in sorted(bot.rglob("*")):
+        relative = path.relative_to(bot)
+        if path.is_file() and relative.parts[0] not in ("models", ".rasa"):
+            digest.update(str(relative).encode() + b"\0" + path.read_bytes() + b"\0")
+    model = OUT / f"rasa-peer-{digest.hexdigest()[:16]}.tar.gz"
+    if model.is_file():
+        print(f"Rasa peer model: {model.relative_to(ROOT)} (cached)")
+        return model
+    OUT.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="rasa-peer-") as scratch:
+        project = Path(scratch) / "bot"
+        shutil.copytree(bot, project, ignore=shutil.ignore_patterns("models", ".rasa"))
+        command = [str(rasa_executable()), "train", "--fixed-model-name", "bench-form-bot"]
+        done = subprocess.run(
+            [*command, "--out", str(project / "models")],
+            cwd=project,
+            env=rasa_environment(),
+            capture_output=True,
+            text=True,
+            timeout=240,
+            check=False,
+        )
+        trained = project / "models" / "bench-form-bot.tar.gz"
+        if done.returncode or not trained.is_file():
+            raise RuntimeError(f"rasa train failed ({done.returncode}): {done.stdout[-1500:]}")
+        shutil.copyfile(trained, model.with_suffix(".part"))  # renamed whole: never half
+        os.replace(model.with_suffix(".part"), model)
+    print(f"Rasa peer model: trained in {time.monotonic() - started:.0f} s")
+    return model
+
+
+def bench_services(folder: Path, census_port: int) -> Path:
+    """The services, census on loopback, without the census's check of the number."""
+    services = ussd_load.services_copy(folder, census_port)
+    path = services / "business-registration.yaml"
+    text = path.read_text(encoding="utf-8")
+    if PHONE_CHECK not in text:
+        raise RuntimeError(f"{PHONE_CHECK.strip()!r} not found in business-registration.yaml")
+    path.write_text(text.replace(PHONE_CHECK, ""), encoding="utf-8")
+    return services
+
+
+def loadgen(peer: Path, mode: str, target: str, url: str, *extra: str) -> tuple[int, str]:
+    """loadgen.py's exit status and output, with a Python that has aiohttp (ours, else
+    Rasa's)."""
+    python = sys.executable
+    if importlib.util.find_spec("aiohttp") is None:
+        python = str(rasa_executable().parent / "python")
+    command = [python, str(peer / "loadgen.py"), mode, f"--target={target}", f"--url={url}"]
+    done = subprocess.run(
+        [*command, *extra], capture_output=True, text=True, timeout=SECONDS + 60, check=False
+    )
+    return done.returncode, done.stdout + done.stderr
+
+
+def measure(peer: Path, target: str, url: str, server_pid: int, round_: int) -> Run:
+    before, client = sum(ussd_load.tree_cpu(server_pid).values()), os.times()
+    extra = (f"-c{CONCURRENCY}", f"-d{SECONDS:g}", f"--label={target}-{round_}")
+    _, out = loadgen(peer, "load", target, url, *extra)
+    used, client_after = sum(ussd_load.tree_cpu(server_pid).values()) - before, os.times()
+    lines = [line for line in out.splitlines() if line.startswith("{")]
+    if not lines:
+        raise RuntimeError(f"{target}: loadgen printed no figures:\n{out[-1500:]}")
+    data = json.loads(lines[-1])
+    messages = max(1, int(data["messages"]))
+    gen = sum(client_after[i] - client[i] for i in (2, 3))  # children's user + system
+    cpu_ms, gen_ms = used / ussd_load.TICK * 1000 / messages, gen * 1000 / messages
+    return Run(
+        target, round_, cpu_ms=cpu_ms, loadgen_cpu_ms=gen_ms, **{k: data[k] for k in FIGURES}
+    )
+
+
+def report(runs: list[Run], broken: list[str]) -> None:
+    """The table and the ratios on stdout; the figures in var/bench/peer.json."""
+    print(f"\nclosed loop, {CONCURRENCY} users, {SECONDS:g} s a run, {os.cpu_count()} cores")
+    print(
+        f"{'target':8s} {'round':>5s} {'msg/s':>8s} {'conv/s':>7s} {'p50 ms':>7s} "
+        f"{'p99 ms':>8s} {'CPU ms/msg':>10s} {'loadgen ms':>10s} {'errors':>6s}"
+    )
+    for r in runs:
+        print(
+            f"{r.target:8s} {r.round:5d} {r.msg_per_s:8.1f} {r.conv_per_s:7.2f} {r.p50_ms:7.2f} "
+            f"{r.p99_ms:8.2f} {r.cpu_ms:10.3f} {r.loadgen_cpu_ms:10.3f} {r.errors:6d}"
+        )
+    of = {t: [r for r in runs if r.target == t] for t in TARGETS}
+    peer = of["rasa"]
+    ratios: dict[str, dict[str, object]] = {}
+    for target, channel in (("gw-ussd", "USSD"), ("gw-web", "web chat")):
+        if not of[target] or not peer:
+            print(f"  gateway {channel} / Rasa: not measured (said above)")
+            continue
+        each = [g.msg_per_s / p.msg_per_s for g, p in zip(of[target], peer, strict=True)]
+        ratio = sum(r.msg_per_s for r in of[target]) / sum(r.msg_per_s for r in peer)
+        cpu = sum(r.cpu_ms for r in peer) / sum(r.cpu_ms for r in of[target])
+        rounds = [round(x, 2) for x in each]
+        ratios[target] = {"msg_per_s": round(ratio, 2), "rounds": rounds, "cpu": round(cpu, 2)}
+        print(
+            f"  gateway {channel} / Rasa msg/s: {ratio:.1f}x (rounds "
+            f"{', '.join(f'{x:.1f}x' for x in each)}), CPU per message {cpu:.1f}x less; "
+            f"target >= {GOAL:g}x: {'met' if ratio >= GOAL else 'MISSED'}"
+        )
+    print("CPU ms/msg: the server's processes alone (not Redis, the census or PostgreSQL);")
+    print("loadgen ms: the client's own CPU per message, taken from the same cores.")
+    figures: dict[str, object] = {"seconds": SECONDS, "concurrency": CONCURRENCY, "goal": GOAL}
+    figures |= {"ratios": ratios, "broken": broken, "runs": [asdict(r) for r in runs]}
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "peer.json").write_text(json.dumps(figures, indent=1) + "\n")
+    print(f"figures: {(OUT / 'peer.json').relative_to(ROOT)}")
+
+
+def stopped(signum: int, frame: FrameType | None) -> None:
+    """SIGALRM (past `DEADLINE`), SIGTERM (`timeout`) or SIGINT: out through the finally."""
+    late = f" after {DEADLINE} s" if signum == signal.SIGALRM else ""
+    raise SystemExit(f"peer benchmark stopped by {signal.Signals(signum).name}{late}")
+
+
+def main() -> int:
+    peer = Path(os.environ.get("BENCH_PEER") or ROOT.parent / "shared" / "bench-peer")
+    redis_binary = shutil.which("redis-server")
+    try:
+        rasa_executable()
+    except RasaUnavailableError as error:
+        print(f"Rasa peer comparison skipped: {error}")
+        return 0
+    if not (peer / "loadgen.py").is_file() or not (peer / "rasa-form-bot").is_dir():
+        print(f"Rasa peer comparison skipped: no peer at {peer} (set BENCH_PEER)")
+        return 0
+    if redis_binary is None:
+        print("Rasa peer comparison skipped: no redis-server to start")
+        return 0
+    for signum in (signal.SIGALRM, signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, stopped)
+    signal.alarm(DEADLINE)
+    folder = Path(tempfile.mkdtemp(prefix="peer-bench-"))
+    helpers: list[subprocess.Popen[bytes]] = []
+    gateway: ussd_load.Server | None = None
+    try:
+        model = trained_model(peer / "rasa-form-bot")
+        redis, redis_port = ussd_load.start_redis(redis_binary)
+        helpers.append(redis)
+        census_port = ussd_load.free_port()
+        helpers.append(fake_census.spawn(census_port))
+        env = {
+            **os.environ,
+            "GATEWAY_REDIS_URL": f"redis://127.0.0.1:{redis_port}/1",
+            "GATEWAY_WORKER_IN_PROCESS": "false",
+            "GATEWAY_DATABASE_URL": ussd_load.bench_database(folder, "gateway_peer_bench"),
+            "GATEWAY_SERVICES_DIR": str(bench_services(folder, census_port)),
+            "GATEWAY_VAR_DIR": str(folder / "var"),
+            "GATEWAY_WEB_PER_CLIENT": "1000000/minute",  # every user comes from loopback
+            "PYTHONUNBUFFERED": "1",
+        }
+        ussd_load.open_to_loopback(env)
+        port = ussd_load.free_port()
+        command = ussd_load.server_command("gateway", port, 1)[0]
+        gateway = ussd_load.start("gateway", command, env, port, 1, folder)
+        with serve(model, timeout=120) as rasa:
+            load = os.getloadavg()[0]  # others' work on the same cores skews every figure
+            print(f"Rasa peer ready in {rasa.start_seconds:.0f} s; load average {load:.2f}")
+            gateway_at = (f"http://127.0.0.1:{port}", gateway.process.pid)
+            servers = {"rasa": (rasa.url, rasa.process.pid)}
+            servers |= dict.fromkeys(TARGETS[1:], gateway_at)
+            broken, unscripted = [], []
+            for target in TARGETS:
+                status, out = loadgen(peer, "verify", target, servers[target][0])
+                if status and target == "gw-web" and PROOF_PROMPT in out:
+                    unscripted.append(target)
+                    print(f"{target}: not measured: {UNSCRIPTED}")
+                elif status:
+                    broken.append(target)
+                    tail = "\n    ".join(out.splitlines()[-8:])
+                    print(f"{target}: the conversation FAILED, not measured:\n    {tail}")
+            runs = [
+                measure(peer, target, *servers[target], round_)
+                for round_ in range(1, ROUNDS + 1)
+                for target in TARGETS
+                if target not in broken and target not in unscripted
+            ]
+        report(runs, broken)
+        return 1 if broken or any(r.errors for r in runs) else 0
+    finally:
+        signal.alarm(0)
+        if gateway is not None:
+            gateway.stop()
+        for process in helpers:
+            process.terminate()
+            process.wait(timeout=5)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
