@@ -28,7 +28,7 @@ from bench.hop_cpu import measured
 
 # (component, pattern on a frame "function (file:line)"), the first that matches a frame
 # wins, frames read from the innermost out. A frame that matches none (the standard
-# library, asyncio, pydantic, SQLAlchemy, asyncpg, aiohttp) is charged to its caller.
+# library, asyncio, pydantic, SQLAlchemy, asyncpg, aiohttp) is charged to its caller's.
 COMPONENTS: tuple[tuple[str, str], ...] = (
     ("metrics (Prometheus)", r"prometheus_client/"),
     ("message log", r"record_messages|MessageLog\.|entry_values|_storable|record_reports"),
@@ -41,10 +41,11 @@ COMPONENTS: tuple[tuple[str, str], ...] = (
     ("provider adapter and routing", r"gateway/providers/|gateway/api/channels|baseline_app"),
     ("web framework (FastAPI, Starlette)", r"fastapi/|starlette/"),
     ("HTTP server (uvicorn, httptools)", r"uvicorn/|httptools"),
-    # SQLAlchemy runs its statements in a greenlet, whose stack starts there: a sample
-    # under it names no caller (the submission's statements, by the call counts).
-    ("database driver (SQLAlchemy, asyncpg)", r"sqlalchemy/|asyncpg/"),
 )
+# SQLAlchemy runs its statements in a greenlet, whose stack starts there: a sample under it
+# names no caller (the submission's statements, by the call counts). Only such a stack,
+# with no deciding frame at all, is the driver's.
+DRIVER = ("database driver (SQLAlchemy, asyncpg)", re.compile(r"sqlalchemy/|asyncpg/"))
 LOOP = "event loop (uvloop: sockets, timers, tasks)"
 OTHER = "other"
 _PATTERNS = [(name, re.compile(pattern)) for name, pattern in COMPONENTS]
@@ -67,6 +68,8 @@ def component(stack: list[str]) -> str:
         for name, pattern in _PATTERNS:
             if pattern.search(frame):
                 return name
+    if any(DRIVER[1].search(frame) for frame in stack):
+        return DRIVER[0]
     if any("asyncio/" in frame or "uvloop" in frame for frame in stack):
         return LOOP  # uvloop is C: its own time shows as the frame that runs the loop
     return OTHER
@@ -105,7 +108,7 @@ def profiled(target: str, citizens: int, folder: Path, py_spy: str) -> Profile:
 
 
 def table(gateway: Profile, baseline: Profile) -> str:
-    names = [name for name, _ in COMPONENTS] + [LOOP, OTHER]
+    names = [name for name, _ in COMPONENTS] + [DRIVER[0], LOOP, OTHER]
     names.sort(key=gateway.us, reverse=True)
     lines = [
         f"{'component':44s} {'gateway µs':>10s} {'share':>6s} {'baseline µs':>11s} {'extra µs':>9s}"
