@@ -167,6 +167,7 @@ bench: $(STAMP) rasa
 	timeout 900 $(BIN)/python -m bench.instructions
 	timeout 600 $(BIN)/python -m bench.hop_profile
 	GATEWAY_RASA_HOME=$(RASA_VENV) timeout 420 $(BIN)/python -m bench.peer_bench
+	timeout 600 $(BIN)/python -m bench.capacity
 
 clean:
 	rm -rf $(VENV) var node_modules .pytest_cache .mypy_cache .ruff_cache
