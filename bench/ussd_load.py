@@ -51,6 +51,12 @@ CONNECTIONS = 64  # wrk's closed loop
 RATE = 1000.0  # constant-rate offered load, hops/s
 SESSIONS = 500  # open sessions in the constant-rate run
 FEW = 4  # aggregator-like: few long keep-alive connections
+TRIALS = 4  # of the few connections' split between 2 workers
+# Issue 19's targets, each against the baseline of the same run.
+PAIRED_SHARE = 0.6  # paired one-worker median of the baseline's hops/s
+P99_TIMES = 3.0  # p99 at RATE offered to one worker, times the baseline's
+SCALE = 1.7  # 2 workers' hops/s over 1 worker's
+LEAST_SHARE = 35.0  # % of the work the least busy of 2 workers does over FEW connections
 PAIRS = 5  # alternations of the paired one-worker comparison
 PSQL = ["-h", "127.0.0.1", "-U", "postgres", "-q"]  # the machine's PostgreSQL, trust auth
 PROBES = {"gateway": "/healthz", "baseline": "/docs"}  # answers once the server is up
@@ -471,6 +477,10 @@ def services_copy(folder: Path, census_port: int) -> Path:
     return target
 
 
+def met(held: bool) -> str:
+    return "met" if held else "MISSED"
+
+
 def row(r: Result, base: Result | None = None) -> str:
     ratio = f"{r.rate / base.rate:6.0%}" if base and base.rate else "      "
     cpu_ratio = f"{r.cpu_ms / base.cpu_ms:5.1f}x" if base and base.cpu_ms else "      "
@@ -552,14 +562,17 @@ def main() -> int:
                             total_gateway_hops += r.hops + r.untimed
                         results.append(("closed", r, base.get("closed")))
                         base.setdefault("closed", r)
-                        if workers == 2:
+                        few_base = base.get("few")  # the baseline's first trial
+                        for trial in range(1, TRIALS + 1 if workers == 2 else 1):
+                            # New connections each trial: which worker accepts which is
+                            # decided again, so one lucky split proves nothing.
                             run_id += 1
                             r = measured(
                                 server,
-                                f"{tag} wrk c{FEW} (keep-alive)",
-                                partial(wrk, port, path, FEW, SECONDS / 2, run_id, check),
+                                f"{tag} wrk c{FEW} (keep-alive) #{trial}",
+                                partial(wrk, port, path, FEW, SECONDS / 4, run_id, check),
                             )
-                            results.append(("few", r, base.get("few")))
+                            results.append(("few", r, few_base))
                             base.setdefault("few", r)
                     elif name == "gateway":
                         rate_run(port, path, 99, check, 2)  # warm-up
@@ -634,37 +647,51 @@ def main() -> int:
     ]
     if postgres_extra:
         print("PostgreSQL CPU ms per hop (closed loop): " + ", ".join(postgres_extra))
-    print("targets: gateway >= 50% of baseline hops/s; p99 <= 10 ms at 1000 hops/s offered;")
-    print("p99 <= 50 ms with 500 sessions open. The last hop of each citizen submits (stored,")
-    print("reference, document link, SMS queued).")
+    print(
+        "targets (issue 19), each against the baseline of the same run: paired one-worker "
+        f"median >= {PAIRED_SHARE:.0%};\n{RATE:g} hops/s offered to 1 worker sustained with "
+        f"p99 <= {P99_TIMES:g}x; 2 workers >= {SCALE:g}x 1; with {FEW} keep-alive connections "
+        f"each worker >= {LEAST_SHARE:g}%.\nThe last hop of each citizen submits (stored, "
+        "reference, document link, SMS queued)."
+    )
     for kind, r, b in results:
         if not r.label.startswith("gateway"):
             continue
         if kind == "closed" and b is not None and b.rate:
-            verdict = "met" if r.rate >= 0.5 * b.rate else "MISSED"
-            print(f"  {r.label}: {r.rate / b.rate:.0%} of baseline throughput: {verdict}")
-        if kind == "rate":
-            ten = "met" if r.p99 <= 10 else "MISSED"
-            fifty = "met" if r.p99 <= 50 else "MISSED"
-            print(f"  {r.label}: p99 {r.p99:.1f} ms; <= 10 ms: {ten}; <= 50 ms: {fifty}")
-        if kind == "few" and r.shares:
-            spread = max(r.shares) - min(r.shares)
-            state = "balanced" if spread < 30 else "UNBALANCED (keep-alive trap)"
-            print(f"  {r.label}: worker CPU shares {r.shares[0]:.0f}/{r.shares[-1]:.0f}%: {state}")
+            print(f"  {r.label}: {r.rate / b.rate:.0%} of baseline throughput")
+        if kind == "rate" and b is not None:
+            kept_up = r.rate >= 0.98 * RATE and not r.problems
+            verdict = met(kept_up and r.p99 <= P99_TIMES * b.p99)
+            print(
+                f"  {r.label}: {r.rate:.0f} hops/s served, p99 {r.p99:.1f} ms = "
+                f"{r.p99 / b.p99:.1f}x the baseline's {b.p99:.1f} ms "
+                f"(sustained, <= {P99_TIMES:g}x: {verdict})"
+            )
+    trials = [r for kind, r, _ in results if kind == "few" and r.label.startswith("gateway")]
+    if trials and all(r.shares for r in trials):
+        least = min(min(r.shares) for r in trials)
+        splits = ", ".join("/".join(f"{s:.0f}" for s in r.shares) for r in trials)
+        print(
+            f"  gateway w2 wrk c{FEW} (keep-alive), {len(trials)} trials: worker CPU shares "
+            f"{splits}%; least {least:.0f}% (each >= {LEAST_SHARE:g}%: {met(least >= LEAST_SHARE)})"
+        )
     if paired:
         middle = sorted(paired)[len(paired) // 2]
-        verdict = "met" if middle >= 0.5 else "MISSED"
+        verdict = met(middle >= PAIRED_SHARE)
         each = ", ".join(f"{ratio:.0%}" for ratio in paired)
         print(
             f"  w1 paired ({len(paired)} alternating closed-loop runs of {SECONDS / 2:g} s): "
-            f"gateway/baseline {each}; median {middle:.0%} of baseline throughput: {verdict}"
+            f"gateway/baseline {each}; median {middle:.0%} of baseline throughput "
+            f"(>= {PAIRED_SHARE:.0%}: {verdict})"
         )
     # Scale-out: what a second worker adds, for the gateway and the baseline alike.
     closed = {r.label.split(" wrk")[0]: r for kind, r, _ in results if kind == "closed"}
     for name in ("gateway", "baseline"):
         one, two = closed.get(f"{name} w1"), closed.get(f"{name} w2")
         if one is not None and two is not None and one.rate:
-            print(f"  {name}: 2 workers vs 1: {two.rate / one.rate:.2f}x hops/s")
+            scale = two.rate / one.rate
+            target = f" (>= {SCALE:g}x: {met(scale >= SCALE)})" if name == "gateway" else ""
+            print(f"  {name}: 2 workers vs 1: {scale:.2f}x hops/s{target}")
         else:
             print(f"  {name}: 2 workers vs 1: not measured (it needs wrk's closed-loop runs)")
     shutil.rmtree(folder, ignore_errors=True)
