@@ -59,6 +59,7 @@ SCALE = 1.7  # 2 workers' hops/s over 1 worker's
 LEAST_SHARE = 35.0  # % of the work the least busy of 2 workers does over FEW connections
 PAIRS = 5  # alternations of the paired one-worker comparison
 PSQL = ["-h", "127.0.0.1", "-U", "postgres", "-q"]  # the machine's PostgreSQL, trust auth
+REGISTRATION_HOPS = 9  # a full business registration over USSD
 PROBES = {"gateway": "/healthz", "baseline": "/docs"}  # answers once the server is up
 
 
@@ -177,6 +178,10 @@ class Server:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=5)
 
+    def rss_mb(self) -> list[float]:
+        """Each worker's resident memory, in MB (VmRSS)."""
+        return [rss_mb(pid) for pid in self.workers_pids()]
+
     def workers_pids(self) -> list[int]:
         """The processes that serve requests: the root alone, or its worker children."""
         if self.workers == 1:
@@ -187,6 +192,15 @@ class Server:
             for pid, (ppid, _, _) in table.items()
             if ppid == self.process.pid and "resource_tracker" not in cmdline(pid)
         )
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return float("nan")
+    found = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
+    return int(found.group(1)) / 1024 if found else float("nan")
 
 
 def cmdline(pid: int) -> str:
@@ -531,6 +545,7 @@ def main() -> int:
     open_to_loopback(env)
     results: list[tuple[str, Result, Result | None]] = []
     paired: list[float] = []
+    memory: list[str] = []
     run_id = 0
     census_before = ticks(census.pid)
     total_gateway_hops = 0
@@ -547,6 +562,7 @@ def main() -> int:
                 port = free_port()
                 command, path, check = server_command(name, port, workers)
                 server = start(name, command, env, port, workers, folder)
+                since, rss_start = len(results), server.rss_mb()
                 try:
                     tag = f"{name} w{workers}"
                     if have_wrk:
@@ -595,6 +611,14 @@ def main() -> int:
                         )
                         results.append(("c500", r, base.get("c500")))
                         base.setdefault("c500", r)
+                    if name == "gateway":  # flat, or it grows with what it served
+                        served = sum(r.hops + r.untimed for _, r, _ in results[since:])
+                        ends = zip(rss_start, server.rss_mb(), strict=False)
+                        memory.append(
+                            f"  gateway w{workers}: RSS per worker "
+                            + ", ".join(f"{a:.0f} -> {b:.0f} MB" for a, b in ends)
+                            + f" over {served // REGISTRATION_HOPS:,} registrations"
+                        )
                 finally:
                     server.stop()
                 if server.process.returncode not in (0, -signal.SIGINT, None):
@@ -684,6 +708,7 @@ def main() -> int:
             f"gateway/baseline {each}; median {middle:.0%} of baseline throughput "
             f"(>= {PAIRED_SHARE:.0%}: {verdict})"
         )
+    print("\n".join(memory))
     # Scale-out: what a second worker adds, for the gateway and the baseline alike.
     closed = {r.label.split(" wrk")[0]: r for kind, r, _ in results if kind == "closed"}
     for name in ("gateway", "baseline"):
