@@ -71,6 +71,12 @@ export class FormView {
 
   render(data, focusPath = null) {
     this.data = data && typeof data === "object" ? data : {};
+    // Which steps are unfolded, from the page itself: the toggle event comes after the
+    // click that caused it, so a redraw right after an unfold would fold the step again.
+    for (const fold of this.root.querySelectorAll("li.step > details")) {
+      const name = fold.parentElement.id.slice("step-".length);
+      if (fold.open) this.open.add(name); else this.open.delete(name);
+    }
     this.root.replaceChildren(this.serviceFields(), this.stepList(), this.addStepForm());
     for (const fold of this.root.querySelectorAll("details:not([data-path])")) {
       const open = this.folds.get(this.foldKey(fold));
