@@ -331,3 +331,24 @@ def test_an_ended_session_keeps_the_unsaved_text(browser: Browser, live: str) ->
         expect(page.locator("#announce")).to_have_text("Saved: revision 2")
         # Only the refusals that ended the session.
         assert [one for one in problems if not one.startswith("401 ")] == [], problems
+
+
+def test_a_step_unfolded_just_before_a_redraw_stays_unfolded(browser: Browser, live: str) -> None:
+    with person(browser, live, AUTHOR) as (page, problems):
+        open_ferry_draft(page)
+        kind = page.locator("#step-kind")
+        expect(kind.locator(":scope > details")).not_to_have_attribute("open", "")
+        # Unfolded and an option moved in one task: the browser dispatches the fold's
+        # toggle event only after it, as it can when a fast person (or a busy machine)
+        # presses a key right after the click.
+        page.evaluate(
+            """() => {
+                const step = document.querySelector("#step-kind");
+                step.querySelector(":scope > details > summary").click();
+                step.querySelector('[aria-label="Move down: Options 1"]').click();
+            }"""
+        )
+        expect(page.locator("#announce")).to_have_text("Options 1 moved to position 2 of 2")
+        expect(kind.locator(":scope > details")).to_have_attribute("open", "")
+        expect(kind.get_by_role("button", name="Move up: Options 2")).to_be_visible()
+        assert problems == [], problems
