@@ -12,7 +12,10 @@ business registrations (9 hops each) over a few keep-alive connections, closed l
 - `--py-spy FILE`: a py-spy profile (speedscope or flamegraph by extension) of the
   measured hops (needs `py-spy` on PATH or `--py-spy-bin`).
 
-Run: `python -m bench.hop_cpu --citizens 100 [--callgrind] [--target baseline]`.
+`--hops 8` measures each registration's first 8 hops only: the conversation without the
+hop that submits it (`bench.instructions` tells the two apart).
+
+Run: `python -m bench.hop_cpu --citizens 100 [--callgrind] [--target baseline] [--hops N]`.
 """
 
 from __future__ import annotations
@@ -68,10 +71,14 @@ def body(run: int, serial: int, hop: int) -> bytes:
     ).encode()
 
 
+HOPS = len(ANSWERS) + 1  # a registration: the dial, then one hop an answer
+
+
 async def drive(
-    port: int, path: str, run: int, citizens: int, connections: int, check: bool
+    port: int, path: str, run: int, citizens: int, connections: int, check: bool, hops: int = HOPS
 ) -> int:
-    """`citizens` full registrations, `connections` at a time; hops sent."""
+    """`citizens` registrations, `connections` at a time, each its first `hops` hops (all
+    of them: the last submits); hops sent."""
     bad = 0
     queue = list(range(citizens))
 
@@ -81,7 +88,7 @@ async def drive(
         try:
             while queue:
                 serial = queue.pop()
-                for hop in range(len(ANSWERS) + 1):
+                for hop in range(hops):
                     writer.write(request_bytes("127.0.0.1", port, path, body(run, serial, hop)))
                     head = await reader.readuntil(b"\r\n\r\n")
                     length = 0
@@ -101,7 +108,7 @@ async def drive(
     await asyncio.gather(*(one_connection() for _ in range(connections)))
     if bad:
         print(f"{bad} unexpected replies", file=sys.stderr)
-    return citizens * (len(ANSWERS) + 1)
+    return citizens * hops
 
 
 def callgrind_total(out: Path) -> int:
@@ -132,6 +139,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--citizens", type=int, default=100, help="measured registrations")
     parser.add_argument("--warmup", type=int, default=30, help="registrations before measuring")
+    parser.add_argument(
+        "--hops",
+        type=int,
+        default=HOPS,
+        choices=range(1, HOPS + 1),
+        metavar=f"1..{HOPS}",
+        help=f"measured hops of each registration ({HOPS}: all, the last submits)",
+    )
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--target", choices=["gateway", "baseline"], default="gateway")
@@ -237,7 +252,9 @@ def main() -> int:
                 )
                 time.sleep(1.0)
             before = user_system(server.pid)
-            hops = asyncio.run(drive(port, path, run, args.citizens, args.connections, check))
+            hops = asyncio.run(
+                drive(port, path, run, args.citizens, args.connections, check, args.hops)
+            )
             after = user_system(server.pid)
             user, system = (a - b for a, b in zip(after, before, strict=True))
             used = user + system
