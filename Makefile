@@ -165,6 +165,7 @@ bench: $(STAMP) rasa
 	timeout 600 $(BIN)/python -m bench.submission_bench
 	$(call apt_tool,valgrind,no instruction counts)
 	timeout 900 $(BIN)/python -m bench.instructions
+	timeout 900 $(BIN)/python -m bench.ablate
 	timeout 600 $(BIN)/python -m bench.hop_profile
 	GATEWAY_RASA_HOME=$(RASA_VENV) timeout 420 $(BIN)/python -m bench.peer_bench
 	timeout 600 $(BIN)/python -m bench.capacity
