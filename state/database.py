@@ -23,6 +23,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from state.postgres_compat import driver_of
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 logger = logging.getLogger(__name__)
 
@@ -232,9 +234,7 @@ class MessageLog:
         of a COPY. One statement: the batch is written whole or not at all."""
         records = [tuple(row[name] for name in _COPIED) for row in rows]
         async with self.database.engine.connect() as connection:
-            asyncpg = (await connection.get_raw_connection()).driver_connection
-            assert asyncpg is not None  # a checked-out connection always has its driver's
-            await asyncpg.copy_records_to_table(
+            await (await driver_of(connection)).copy_records_to_table(
                 MessageRow.__tablename__, records=records, columns=_COPIED
             )
 

@@ -48,6 +48,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from state.database import Base, Database
+from state.postgres_compat import DirectStatement
 from state.timeline import SubmissionEventRow
 
 Status = Literal["issued", "pending", "returned", "approved", "rejected"]
@@ -64,8 +65,9 @@ _REFERENCE = re.compile(r"[A-Za-z0-9~-]{1,32}")  # any reference, numbered or no
 
 # Numbers one submission in one statement (run in autocommit): the counter row is locked
 # only for this statement and its commit. A submission numbered already takes no number.
-_NUMBER_PG = text(
-    """
+_NUMBER_PG = DirectStatement(
+    text(
+        """
     WITH target AS (
         SELECT id, split_part(reference, '~', 2) AS prefix,
                CAST(EXTRACT(YEAR FROM created_at) AS INTEGER) AS year
@@ -87,6 +89,7 @@ _NUMBER_PG = text(
     UNION ALL
     SELECT reference FROM submissions WHERE id = :id AND NOT EXISTS (SELECT 1 FROM numbered)
     """
+    )
 )
 
 
@@ -211,8 +214,9 @@ PRIOR = """
             AND service = :service AND created_at >= :since
             AND idempotency_key <> :idempotency_key) AS by_phone
 """
-_SUBMIT_PG = text(
-    f"""
+_SUBMIT_PG = DirectStatement(
+    text(
+        f"""
     WITH prior AS ({PRIOR}), submission AS (
         INSERT INTO submissions (reference, idempotency_key, service, version, mode, status,
                                  citizen, channel, lang, answers, document, created_at,
@@ -258,10 +262,11 @@ _SUBMIT_PG = text(
            prior.by_id, prior.by_phone
     FROM prior LEFT JOIN submission ON TRUE
     """
-).bindparams(
-    bindparam("answers", type_=JSON()),
-    bindparam("document", type_=JSON()),
-    bindparam("flags", type_=JSON()),
+    ).bindparams(
+        bindparam("answers", type_=JSON()),
+        bindparam("document", type_=JSON()),
+        bindparam("flags", type_=JSON()),
+    )
 )
 
 _PRIOR = text(PRIOR)  # SQLite: in the transaction that stores the submission
@@ -425,11 +430,13 @@ class SubmissionStore:
                 "payloads": [json.dumps(item.payload) for item in owed],
                 "statuses": [_status(item) for item in owed],
             }
-            row = (await connection.execute(_SUBMIT_PG, params)).one()
-            if row.id is None:
-                raise TooManyApplicationsError(int(row.by_id), int(row.by_phone))
-            flags = _flags(values["flags"], int(row.by_id), int(row.by_phone))
-            return int(row.id), (tuple(row.notifications), tuple(row.held)), flags
+            row = await _SUBMIT_PG.fetchrow(connection, params)
+            assert row is not None  # `prior` always has its one row
+            by_id, by_phone = int(row["by_id"]), int(row["by_phone"])
+            if row["id"] is None:
+                raise TooManyApplicationsError(by_id, by_phone)
+            flags = _flags(values["flags"], by_id, by_phone)
+            return int(row["id"]), (tuple(row["notifications"]), tuple(row["held"])), flags
         async with connection.begin():
             prior = (await connection.execute(_PRIOR, {**values, **limits})).one()
             by_id, by_phone = int(prior.by_id), int(prior.by_phone)
@@ -731,8 +738,9 @@ class SubmissionStore:
     async def _number(self, connection: AsyncConnection, submission_id: int) -> str:
         """`number` on a connection of `_statements` outside any transaction."""
         if self.postgresql:
-            numbered = await connection.execute(_NUMBER_PG, {"id": submission_id})
-            reference = str(numbered.scalar_one())
+            numbered = await _NUMBER_PG.fetchrow(connection, {"id": submission_id})
+            assert numbered is not None  # the submission is there: its row or the new one
+            reference = str(numbered["reference"])
             if reference.startswith(PLACEHOLDER):  # numbered meanwhile by another process
                 reference = str(
                     await connection.scalar(
