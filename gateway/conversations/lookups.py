@@ -36,9 +36,14 @@ def resolve_headers(headers: dict[str, str]) -> dict[str, str]:
 
 
 def registry_session() -> aiohttp.ClientSession:
-    """One session for all lookups: connections to a registry are reused across hops."""
+    """One session for all lookups: connections to a registry are reused across hops.
+
+    Without cookies: the session serves every citizen, and a cookie a registry set on
+    one citizen's lookup would go with the next citizen's (handling them cost too)."""
     return aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=200, ttl_dns_cache=300), raise_for_status=False
+        connector=aiohttp.TCPConnector(limit=200, ttl_dns_cache=300),
+        cookie_jar=aiohttp.DummyCookieJar(),
+        raise_for_status=False,
     )
 
 

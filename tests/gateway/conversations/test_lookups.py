@@ -13,7 +13,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from dialogs.messages import LookupRequest
-from gateway.conversations.lookups import perform_lookup
+from gateway.conversations.lookups import perform_lookup, registry_session
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -167,3 +167,27 @@ async def test_the_timeout_bounds_the_whole_call_not_each_read() -> None:
     assert not result.ok
     assert result.error == "timeout"
     assert elapsed < 2.0  # the body would take 12 s to arrive
+
+
+async def test_a_cookie_set_on_one_citizens_lookup_never_goes_with_the_next() -> None:
+    # The session is shared by every citizen's lookups: a registry's session cookie from
+    # one citizen's call must not be sent with another's (a name, not an address: cookies
+    # of IP addresses are refused anyway).
+    sent: list[str | None] = []
+
+    async def answer(req: web.Request) -> web.Response:
+        sent.append(req.headers.get("Cookie"))
+        reply = web.json_response({"cid": req.path.rsplit("/", 1)[-1]})
+        reply.set_cookie("sid", "for-the-first-citizen")
+        return reply
+
+    async with registry(answer) as server:
+        session = registry_session()
+        try:
+            for cid in ("11500000001", "11500000002"):
+                url = f"http://localhost:{server.port}/census/{cid}"
+                result = await perform_lookup(request(url), session)
+                assert result.data == {"cid": cid}
+        finally:
+            await session.close()
+    assert sent == [None, None]
