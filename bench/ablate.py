@@ -24,7 +24,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.ussd_load import ROOT
+from bench.servers import ROOT
 
 FLAGS = ("--callgrind", "--citizens=40", "--warmup=10")
 COPIED = shutil.ignore_patterns(

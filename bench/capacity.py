@@ -34,8 +34,9 @@ from typing import Any, cast
 
 import redis
 
-from bench import conversation_bench, fake_census, submission_bench, ussd_load, ussd_rate
-from bench.ussd_load import CODE, PSQL, ROOT, TICK, wrk
+from bench import conversation_bench, fake_census, servers, submission_bench, ussd_rate
+from bench.servers import CODE, PSQL, ROOT, TICK
+from bench.ussd_load import wrk
 
 HOPS = len(ussd_rate.ANSWERS) + 1  # a full business registration: 9 USSD hops
 OPERATING = 400.0  # hops/s offered while measuring the costs (a moderate load)
@@ -87,16 +88,16 @@ def sample(gateway: int, redis_pid: int, census: int, client: redis.Redis) -> Sa
         "wall": time.monotonic(),
         "busy": machine_busy(),
         "bench": sum(os.times()[:4]) * TICK,  # the generator, psql and wrk (its children)
-        "gateway": sum(ussd_load.tree_cpu(gateway).values()),
-        "redis": ussd_load.ticks(redis_pid),
-        "census": ussd_load.ticks(census),
+        "gateway": sum(servers.tree_cpu(gateway).values()),
+        "redis": servers.ticks(redis_pid),
+        "census": servers.ticks(census),
         "redis_commands": sum(int(v["calls"]) for v in calls.values()),
         "redis_evalsha": int(calls.get("cmdstat_evalsha", {}).get("calls", 0)),
         "redis_bytes_in": int(stats["total_net_input_bytes"]),
         "redis_bytes_out": int(stats["total_net_output_bytes"]),
         "db_bytes": int(psql("SELECT pg_database_size(current_database())")[0][0]),
     }
-    values |= {f"pg.{r[0]}": ussd_load.ticks(int(r[0])) for r in psql(activity)}
+    values |= {f"pg.{r[0]}": servers.ticks(int(r[0])) for r in psql(activity)}
     return values | {f"rows.{r[0]}": int(r[1]) for r in psql(COUNT_ROWS)}
 
 
@@ -185,27 +186,27 @@ def size(c: Sample, held: conversation_bench.RedisBytes, pdf: float, day: int, k
 
 def main() -> int:
     folder = Path(tempfile.mkdtemp(prefix="capacity-"))
-    if not ussd_load.bench_database(folder, DATABASE).startswith("postgresql"):
+    if not servers.bench_database(folder, DATABASE).startswith("postgresql"):
         print("no PostgreSQL on 127.0.0.1:5432: the capacity model needs one")
         return 1
-    redis_process, redis_port = ussd_load.start_redis()
-    census_port = ussd_load.free_port()
+    redis_process, redis_port = servers.start_redis()
+    census_port = servers.free_port()
     census = fake_census.spawn(census_port)
     env = {
         **os.environ,
         "GATEWAY_REDIS_URL": f"redis://127.0.0.1:{redis_port}/1",
         "GATEWAY_WORKER_IN_PROCESS": "false",
         "GATEWAY_DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{DATABASE}",
-        "GATEWAY_SERVICES_DIR": str(ussd_load.services_copy(folder, census_port)),
+        "GATEWAY_SERVICES_DIR": str(servers.services_copy(folder, census_port)),
         "GATEWAY_VAR_DIR": str(folder / "var"),
         "GATEWAY_USSD_CODES": json.dumps({CODE: "business-registration"}),
         "PYTHONUNBUFFERED": "1",
     }
-    ussd_load.open_to_loopback(env)
+    servers.open_to_loopback(env)
     client = redis.Redis(port=redis_port)
-    port = ussd_load.free_port()
-    command, path, _ = ussd_load.server_command("gateway", port, 1)
-    server = ussd_load.start("gateway", command, env, port, 1, folder)
+    port = servers.free_port()
+    command, path, _ = servers.server_command("gateway", port, 1)
+    server = servers.start("gateway", command, env, port, 1, folder)
     pids = (server.process.pid, redis_process.pid, census.pid, client)
     load: dict[str, Any] = {}
     checks: list[tuple[str, float, float, float, bool]] = []  # ..., other cores, gates

@@ -34,7 +34,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from bench import fake_census
-from bench.ussd_load import (
+from bench.servers import (
     CODE,
     PROBES,
     PSQL,

@@ -36,7 +36,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import FrameType
 
-from bench import fake_census, ussd_load
+from bench import fake_census, servers
 from nlu.rasa_project import RASA_VERSION
 from nlu.rasa_runtime import RasaUnavailableError, rasa_environment, rasa_executable, serve
 
@@ -46,7 +46,7 @@ ROUNDS = 2
 TARGETS = ("rasa", "gw-ussd", "gw-web")
 GOAL = 10.0  # gateway messages/s over the peer's
 DEADLINE = 360  # seconds for the whole benchmark
-ROOT = ussd_load.ROOT  # the checkout
+ROOT = servers.ROOT  # the checkout
 OUT = ROOT / "var" / "bench"
 PHONE_CHECK = "    registered_phone: mobile\n"  # in business-registration.yaml's lookup
 # A web citizen proves a number by an SMS code before submitting (a guarantee, not a
@@ -121,7 +121,7 @@ def trained_model(bot: Path) -> Path:
 
 def bench_services(folder: Path, census_port: int) -> Path:
     """The services, census on loopback, without the census's check of the number."""
-    services = ussd_load.services_copy(folder, census_port)
+    services = servers.services_copy(folder, census_port)
     path = services / "business-registration.yaml"
     text = path.read_text(encoding="utf-8")
     if PHONE_CHECK not in text:
@@ -144,17 +144,17 @@ def loadgen(peer: Path, mode: str, target: str, url: str, *extra: str) -> tuple[
 
 
 def measure(peer: Path, target: str, url: str, server_pid: int, round_: int) -> Run:
-    before, client = sum(ussd_load.tree_cpu(server_pid).values()), os.times()
+    before, client = sum(servers.tree_cpu(server_pid).values()), os.times()
     extra = (f"-c{CONCURRENCY}", f"-d{SECONDS:g}", f"--label={target}-{round_}")
     _, out = loadgen(peer, "load", target, url, *extra)
-    used, client_after = sum(ussd_load.tree_cpu(server_pid).values()) - before, os.times()
+    used, client_after = sum(servers.tree_cpu(server_pid).values()) - before, os.times()
     lines = [line for line in out.splitlines() if line.startswith("{")]
     if not lines:
         raise RuntimeError(f"{target}: loadgen printed no figures:\n{out[-1500:]}")
     data = json.loads(lines[-1])
     messages = max(1, int(data["messages"]))
     gen = sum(client_after[i] - client[i] for i in (2, 3))  # children's user + system
-    cpu_ms, gen_ms = used / ussd_load.TICK * 1000 / messages, gen * 1000 / messages
+    cpu_ms, gen_ms = used / servers.TICK * 1000 / messages, gen * 1000 / messages
     return Run(
         target, round_, cpu_ms=cpu_ms, loadgen_cpu_ms=gen_ms, **{k: data[k] for k in FIGURES}
     )
@@ -223,36 +223,36 @@ def main() -> int:
     signal.alarm(DEADLINE)
     folder = Path(tempfile.mkdtemp(prefix="peer-bench-"))
     helpers: list[subprocess.Popen[bytes]] = []
-    gateway: ussd_load.Server | None = None
+    gateway: servers.Server | None = None
     try:
         model = trained_model(peer / "rasa-form-bot")
-        redis, redis_port = ussd_load.start_redis(redis_binary)
+        redis, redis_port = servers.start_redis(redis_binary)
         helpers.append(redis)
-        census_port = ussd_load.free_port()
+        census_port = servers.free_port()
         helpers.append(fake_census.spawn(census_port))
         env = {
             **os.environ,
             "GATEWAY_REDIS_URL": f"redis://127.0.0.1:{redis_port}/1",
             "GATEWAY_WORKER_IN_PROCESS": "false",
-            "GATEWAY_DATABASE_URL": ussd_load.bench_database(folder, "gateway_peer_bench"),
+            "GATEWAY_DATABASE_URL": servers.bench_database(folder, "gateway_peer_bench"),
             "GATEWAY_SERVICES_DIR": str(bench_services(folder, census_port)),
             "GATEWAY_VAR_DIR": str(folder / "var"),
             "GATEWAY_WEB_PER_CLIENT": "1000000/minute",  # every user comes from loopback
             "PYTHONUNBUFFERED": "1",
         }
-        ussd_load.open_to_loopback(env)
-        port = ussd_load.free_port()
-        command = ussd_load.server_command("gateway", port, 1)[0]
-        gateway = ussd_load.start("gateway", command, env, port, 1, folder)
+        servers.open_to_loopback(env)
+        port = servers.free_port()
+        command = servers.server_command("gateway", port, 1)[0]
+        gateway = servers.start("gateway", command, env, port, 1, folder)
         with serve(model, timeout=120) as rasa:
             load = os.getloadavg()[0]  # others' work on the same cores skews every figure
             print(f"Rasa peer ready in {rasa.start_seconds:.0f} s; load average {load:.2f}")
             gateway_at = (f"http://127.0.0.1:{port}", gateway.process.pid)
-            servers = {"rasa": (rasa.url, rasa.process.pid)}
-            servers |= dict.fromkeys(TARGETS[1:], gateway_at)
+            targets = {"rasa": (rasa.url, rasa.process.pid)}
+            targets |= dict.fromkeys(TARGETS[1:], gateway_at)
             broken, unscripted = [], []
             for target in TARGETS:
-                status, out = loadgen(peer, "verify", target, servers[target][0])
+                status, out = loadgen(peer, "verify", target, targets[target][0])
                 if status and target == "gw-web" and PROOF_PROMPT in out:
                     unscripted.append(target)
                     print(f"{target}: not measured: {UNSCRIPTED}")
@@ -261,7 +261,7 @@ def main() -> int:
                     tail = "\n    ".join(out.splitlines()[-8:])
                     print(f"{target}: the conversation FAILED, not measured:\n    {tail}")
             runs = [
-                measure(peer, target, *servers[target], round_)
+                measure(peer, target, *targets[target], round_)
                 for round_ in range(1, ROUNDS + 1)
                 for target in TARGETS
                 if target not in broken and target not in unscripted

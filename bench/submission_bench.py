@@ -33,7 +33,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote
 
 from bench import fake_census
-from bench.ussd_load import (
+from bench.servers import (
     BIN,
     ROOT,
     bench_database,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench.ablate import ABLATIONS, Ablation, Edit, applied, stale, table
-from bench.ussd_load import ROOT
+from bench.servers import ROOT
 
 
 def test_every_ablation_applies_to_the_code_as_it_is() -> None:

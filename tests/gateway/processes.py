@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from bench import fake_census
-from bench.ussd_load import services_copy
+from bench.servers import services_copy
 from state.embedded import EmbeddedRedis
 from tests.state import RedisServer, free_port
 
