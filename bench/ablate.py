@@ -15,18 +15,15 @@ Run: `python -m bench.ablate [--only NAME ...]` (needs valgrind; about 30 s an a
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.instructions import instructions
 from bench.servers import ROOT
 
-FLAGS = ("--callgrind", "--citizens=40", "--warmup=10")
 COPIED = shutil.ignore_patterns(
     ".git", ".venv", "node_modules", "var", "__pycache__", ".*_cache", "*.egg-info"
 )
@@ -147,24 +144,6 @@ def applied(ablations: tuple[Ablation, ...], into: Path) -> Path:
     return into
 
 
-def instructions(tree: Path, target: str = "gateway") -> float:
-    """Millions of instructions per hop of `target` served from `tree`."""
-    command = [sys.executable, "-m", "bench.hop_cpu", f"--target={target}", *FLAGS]
-    done = subprocess.run(
-        command,
-        cwd=tree,
-        env={**os.environ, "PYTHONPATH": str(tree)},  # the copy's modules, not the checkout's
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    found = re.search(r"([0-9.]+) M instructions/hop", done.stdout)
-    if done.returncode or found is None:
-        raise SystemExit(f"bench.hop_cpu failed in {tree}:\n{done.stdout}\n{done.stderr}")
-    return float(found.group(1))
-
-
 def table(baseline: float, gateway: float, without: dict[str, float]) -> str:
     """Each ablation's hop and what it saves, against the gateway and the baseline."""
     lines = [
@@ -192,14 +171,17 @@ def main() -> int:
     folder = Path(tempfile.mkdtemp(prefix="ablate-"))
     try:
         unchanged = applied((), folder / "as-is")
-        baseline, gateway = instructions(unchanged, "baseline"), instructions(unchanged)
+        baseline = instructions("baseline", root=unchanged)
+        gateway = instructions("gateway", root=unchanged)
         without: dict[str, float] = {}
         for ablation in chosen:
             tree = applied((ablation,), folder / f"without-{len(without)}")
-            without[ablation.name] = instructions(tree)
+            without[ablation.name] = instructions("gateway", root=tree)
             print(f"without {ablation.name}: {without[ablation.name]:.3f} M/hop", flush=True)
         if len(chosen) > 1:
-            without["all of the above"] = instructions(applied(chosen, folder / "without-all"))
+            without["all of the above"] = instructions(
+                "gateway", root=applied(chosen, folder / "without-all")
+            )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     print("USSD hop instructions (callgrind) with each guarantee taken out:")

@@ -120,16 +120,22 @@ def callgrind_total(out: Path) -> int:
     raise RuntimeError(f"no totals in {parts[-1]}")
 
 
-def measured(target: str, *flags: str, server_cpu: str = "", timeout: float = 600) -> str:
+def measured(
+    target: str, *flags: str, server_cpu: str = "", timeout: float = 600, root: Path = ROOT
+) -> str:
     """What `python -m bench.hop_cpu --target=<target> <flags>` prints, run in a process
     of its own (for the benches that compare targets); SystemExit when it fails. With
-    `server_cpu`, the server runs alone on those cores and everything else off them."""
+    `server_cpu`, the server runs alone on those cores and everything else off them; with
+    `root`, bench and server are that copy of the checkout's (its modules first)."""
     command = [sys.executable, "-m", "bench.hop_cpu", f"--target={target}", *flags]
     if server_cpu:
         rest = sorted(set(range(os.cpu_count() or 1)) - {int(c) for c in server_cpu.split(",")})
         command = ["taskset", "-c", ",".join(map(str, rest)), *command]
         command.append(f"--server-cpu={server_cpu}")
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    env = os.environ if root == ROOT else {**os.environ, "PYTHONPATH": str(root)}
+    done = subprocess.run(
+        command, cwd=root, env=env, capture_output=True, text=True, timeout=timeout
+    )
     if done.returncode != 0:
         raise SystemExit(f"bench.hop_cpu failed for {target}:\n{done.stdout}\n{done.stderr}")
     return done.stdout

@@ -19,16 +19,18 @@ from __future__ import annotations
 import re
 import shutil
 import sys
+from pathlib import Path
 
 from bench.hop_cpu import HOPS, measured
+from bench.servers import ROOT
 
 TARGET = 1.4
 FLAGS = ("--callgrind", "--citizens=40", "--warmup=10")
 
 
-def instructions(target: str, *extra: str) -> float:
-    """Millions of instructions per hop of `target`."""
-    printed = measured(target, *FLAGS, *extra, timeout=900)
+def instructions(target: str, *extra: str, root: Path = ROOT) -> float:
+    """Millions of instructions per hop of `target` (served from the checkout at `root`)."""
+    printed = measured(target, *FLAGS, *extra, timeout=900, root=root)
     found = re.search(r"([0-9.]+) M instructions/hop", printed)
     if found is None:
         raise SystemExit(f"no instruction count from bench.hop_cpu:\n{printed}")
