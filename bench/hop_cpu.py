@@ -42,6 +42,7 @@ from bench.servers import (
     TICK,
     bench_database,
     free_port,
+    launch,
     open_to_loopback,
     redis_ping,
     server_command,
@@ -208,14 +209,7 @@ def main() -> int:
     if args.server_cpu:  # alone on its core: nothing else's wake-up preempts it
         command = ["taskset", "-c", args.server_cpu, *command]
     log = folder / "server.log"
-    server = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    server = launch(command, env, log)
     run = int(time.time()) % 100000
     results: list[float] = []
     try:

@@ -197,11 +197,10 @@ def server_command(name: str, port: int, workers: int) -> tuple[list[str], str, 
     return command, "/ussd", False
 
 
-def start(
-    name: str, command: list[str], env: dict[str, str], port: int, workers: int, folder: Path
-) -> Server:
-    log = folder / f"{name}-{workers}.log"
-    process = subprocess.Popen(
+def launch(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """`command` from the checkout, its output in `log`, in a process group of its own (so
+    that a stuck server and its workers can be killed together)."""
+    return subprocess.Popen(
         command,
         cwd=ROOT,
         env=env,
@@ -209,6 +208,13 @@ def start(
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+
+
+def start(
+    name: str, command: list[str], env: dict[str, str], port: int, workers: int, folder: Path
+) -> Server:
+    log = folder / f"{name}-{workers}.log"
+    process = launch(command, env, log)
     server = Server(name, workers, port, process, log)
     try:
         wait_answering(
