@@ -12,9 +12,12 @@ release out.
   enqueue took 250 ms, then seconds, under load), and an enqueue (WATCH, two EXISTS,
   MULTI/EXEC) packed in Python cost 3% of a USSD hop.
 - `Worker` keeps its pool in `_pool`, whether it handles signals in `_handle_signals`,
-  its running jobs in `tasks`, stops taking jobs when `allow_pick_jobs` is false, and
-  stops them with `handle_sig`; `GatewayWorker.close`
-  reads them as arq's own `close` does, which calls redis-py's deprecated `close()`.
+  its running jobs in `tasks`, its polling task in `main_task` (which calls `on_startup`
+  just before its first poll), stops taking jobs when `allow_pick_jobs` is false, and
+  stops them with `handle_sig`; its poll returns by itself, once its jobs have finished,
+  when `burst` is set and `max_burst_jobs` is 0.
+  `GatewayWorker.close` reads them as arq's own `close` does, which calls redis-py's
+  deprecated `close()`.
 
 When the contract test fails after an upgrade: read the new `create_pool` and
 `Worker.close`. If arq builds another kind of pool, make that pool the session store's
@@ -49,26 +52,42 @@ class GatewayWorker(Worker):
     """arq's worker, closed with redis-py's `aclose` (arq's `close()` calls redis-py's
     deprecated one, and its warning would leave the connection pool open).
 
-    Closing first stops taking jobs and gives the running ones `drain_seconds` to finish:
-    a send cancelled after the provider took it would be sent again by the retry, and a
-    job cancelled inside a Redis pipeline leaves that pipeline holding its connection.
-    Jobs still running then are cancelled and awaited, whatever they raise, and so is the
-    polling task (before the pool closes under it); then the health-check key goes and
-    `on_shutdown` runs. The shutdown hook and the pool's close run even when a step
-    before them fails (Redis away): the exception is raised after them.
+    Closing first stops taking jobs and gives the polling task `drain_seconds` to end by
+    itself once the running jobs have finished: a send cancelled after the provider took
+    it would be sent again by the retry, and a job or a poll cancelled inside a Redis
+    pipeline leaves that pipeline holding its connection. Jobs still running then are
+    cancelled and awaited, whatever they raise, and so is the polling task (before the
+    pool closes under it); then the health-check key goes and `on_shutdown` runs. The
+    shutdown hook and the pool's close run even when a step before them fails (Redis
+    away): the exception is raised after them.
     """
 
     def __init__(self, *args: Any, drain_seconds: float = 5.0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.drain_seconds = drain_seconds
+        self.polling = False  # started up: `main_task` polls from here on
+        self._startup = self.on_startup
+        self.on_startup = self._started
+
+    async def _started(self, ctx: dict[Any, Any]) -> None:
+        if self._startup is not None:
+            await self._startup(ctx)
+        self.polling = True  # arq polls right after its startup hook
 
     async def close(self) -> None:
         if not self._handle_signals:
             self.allow_pick_jobs = False
-            running = [task for task in self.tasks.values() if not task.done()]
-            if running and self.drain_seconds > 0:
-                await asyncio.wait(running, timeout=self.drain_seconds)
-            self.handle_sig(signal.SIGUSR1)  # cancels the main task and what still runs
+            self._poll_last_time()
+            main = self.main_task
+            # A poll that is still starting up (Redis away, say) is cancelled at once.
+            ending: set[asyncio.Task[Any]] = (
+                {main}
+                if main is not None and not main.done() and self.polling
+                else {task for task in self.tasks.values() if not task.done()}
+            )
+            if ending and self.drain_seconds > 0:
+                await asyncio.wait(ending, timeout=self.drain_seconds)
+            self.handle_sig(signal.SIGUSR1)  # cancels what overstayed the drain
             await self._main_ended()
         pool = self._pool
         if pool is None:
@@ -80,10 +99,19 @@ class GatewayWorker(Worker):
             await asyncio.gather(*self.tasks.values(), return_exceptions=True)
             await pool.delete(self.health_check_key)
 
+    def _poll_last_time(self) -> None:
+        """Make the polling task end by itself at its next turn, once its running jobs
+        have finished (arq's burst mode with no job left to start). Cancelled instead, it
+        could be inside `start_jobs`'s WATCH pipeline, which a cancellation leaves
+        holding its connection; with a job running, the poll is there most turns (the
+        job stays in the queue until it finishes)."""
+        self.burst = True
+        self.max_burst_jobs = 0
+
     async def _main_ended(self) -> None:
         """Wait for the polling task, cancelled again each second: Python 3.11 can lose a
         cancellation inside redis-py (`state.cancellation`). Taking no jobs by now, it
-        only records its health and sleeps, so a repeated cancellation finds no pipeline."""
+        sleeps or awaits its jobs, so a repeated cancellation finds no pipeline."""
         main = self.main_task
         while main is not None and not main.done():
             main.cancel()

@@ -118,6 +118,9 @@ async def test_the_workers_private_state_is_as_close_reads_it() -> None:
     assert worker._handle_signals is False
     assert worker.allow_pick_jobs is True
     assert worker.tasks == {}
+    assert worker.main_task is None
+    assert worker.burst is False
+    assert worker.max_burst_jobs == -1
     assert worker.health_check_key == HEALTH_KEY
     assert worker.on_shutdown is hook
     assert worker.ctx == {}
@@ -223,3 +226,38 @@ async def test_a_job_running_when_the_worker_closes_finishes_and_records_its_res
         assert check.exists("arq:result:slow-one")  # finished, result kept
         assert check.zcard(QUEUE) == 0
         assert not check.exists("arq:in-progress:slow-one")
+
+
+async def test_close_ends_a_busy_poll_without_cancelling_it(
+    queue_pool: ArqRedis, redis_database: RedisDatabase
+) -> None:
+    """With a job running the poll spends most turns in `start_jobs`'s WATCH pipeline
+    (the job stays in the queue until it ends); cancelled there, the pipeline kept its
+    connection (1 close in 40, found in CI). The poll must end by itself."""
+    started = asyncio.Event()
+
+    async def sending(ctx: dict[str, Any]) -> str:
+        started.set()
+        await asyncio.sleep(0.1)
+        return "sent"
+
+    worker = GatewayWorker(
+        drain_seconds=5.0,
+        functions=[func(sending, name="sending")],
+        queue_name=QUEUE,
+        redis_pool=queue_pool,
+        handle_signals=False,
+        poll_delay=0,
+        health_check_key=HEALTH_KEY,
+    )
+    await queue_pool.enqueue_job("sending", _job_id="busy", _queue_name=QUEUE)
+    polling = asyncio.create_task(worker.async_run())
+    await started.wait()
+    await worker.close()
+    await polling
+    assert worker.polling
+    assert worker.main_task is not None
+    assert not worker.main_task.cancelled()
+    assert worker.jobs_complete == 1
+    with redis_database.client() as check:
+        assert check.exists("arq:result:busy")
