@@ -38,7 +38,7 @@ from bench import conversation_bench, fake_census, servers, submission_bench, us
 from bench.servers import CODE, PSQL, ROOT, TICK
 from bench.ussd_load import wrk
 
-HOPS = len(ussd_rate.ANSWERS) + 1  # a full business registration: 9 USSD hops
+HOPS = ussd_rate.HOPS  # a full business registration: 9 USSD hops
 OPERATING = 400.0  # hops/s offered while measuring the costs (a moderate load)
 CHECK_RATE = 600.0  # hops/s offered for the check: more, yet short of this machine's limit
 SECONDS = float(os.environ.get("BENCH_SECONDS", "8")) / 2  # each run

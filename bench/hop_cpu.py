@@ -49,7 +49,7 @@ from bench.servers import (
     services_copy,
     wait_answering,
 )
-from bench.ussd_rate import ANSWERS, EXPECT, answers, mobile, request_bytes
+from bench.ussd_rate import EXPECT, HOPS, answers, mobile, request_bytes
 
 DATABASE = f"gateway_hop_cpu_{os.getpid()}"  # runs side by side do not collide
 
@@ -70,9 +70,6 @@ def body(run: int, serial: int, hop: int) -> bytes:
         f"sessionId=ATUidC_{run}_{serial}&phoneNumber={quote(number)}&networkCode=40201"
         f"&serviceCode={quote(CODE)}&text={quote(text)}"
     ).encode()
-
-
-HOPS = len(ANSWERS) + 1  # a registration: the dial, then one hop an answer
 
 
 async def drive(

@@ -21,8 +21,9 @@ import shutil
 import sys
 from pathlib import Path
 
-from bench.hop_cpu import HOPS, measured
+from bench.hop_cpu import measured
 from bench.servers import ROOT
+from bench.ussd_rate import HOPS
 
 TARGET = 1.4
 FLAGS = ("--callgrind", "--citizens=40", "--warmup=10")

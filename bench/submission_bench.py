@@ -42,7 +42,7 @@ from bench.servers import (
     services_copy,
     start_redis,
 )
-from bench.ussd_rate import ANSWERS, answers, mobile, read_reply, request_bytes
+from bench.ussd_rate import HOPS, answers, mobile, read_reply, request_bytes
 from gateway.documents import render_certificate
 
 CITIZENS = int(os.environ.get("BENCH_CITIZENS", "300"))
@@ -103,17 +103,17 @@ async def citizen(port: int, serial: int, confirmed: dict[str, float]) -> None:
     script = answers(number)
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
-        for hop in range(len(ANSWERS) + 1):
+        for hop in range(HOPS):
             text = "*".join(script[:hop])
             body = (
                 f"sessionId=SUB{serial}&phoneNumber={quote(number)}&networkCode=40201"
                 f"&serviceCode={quote(CODE)}&text={quote(text)}"
             ).encode()
-            if hop == len(ANSWERS):
+            if hop == HOPS - 1:  # confirms: submits
                 confirmed[number] = time.monotonic()
             writer.write(request_bytes("127.0.0.1", port, "/channels/ussd/africastalking", body))
             status, reply = await read_reply(reader)
-            if status != 200 or (hop == len(ANSWERS) and b"Registered" not in reply):
+            if status != 200 or (hop == HOPS - 1 and b"Registered" not in reply):
                 raise RuntimeError(f"hop {hop} of {number}: {status} {reply[:120]!r}")
             await asyncio.sleep(THINK)
     finally:
@@ -242,7 +242,7 @@ def main() -> int:
                 time.sleep(0.05)
             latencies = [sms.arrived[n] - t for n, t in confirmed.items() if n in sms.arrived]
             missing = len(confirmed) - len(latencies)
-            hops = CITIZENS * (len(ANSWERS) + 1)
+            hops = CITIZENS * HOPS
             print(
                 f"{CITIZENS} citizens, {concurrent} at once: {CITIZENS / driven:.1f} "
                 f"submissions/s, {hops / driven:.0f} hops/s; confirm answer -> link at the "

@@ -56,6 +56,7 @@ from bench.servers import (
     ticks,
     tree_cpu,
 )
+from bench.ussd_rate import HOPS
 
 LUA = ROOT / "bench" / "ussd.lua"
 SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))  # each measured run
@@ -70,7 +71,6 @@ P99_TIMES = 3.0  # p99 at RATE offered to one worker, times the baseline's
 SCALE = 1.7  # 2 workers' hops/s over 1 worker's
 LEAST_SHARE = 35.0  # % of the work the least busy of 2 workers does over FEW connections
 PAIRS = 5  # alternations of the paired one-worker comparison
-REGISTRATION_HOPS = 9  # a full business registration over USSD
 
 
 def paired_ratios(env: dict[str, str], folder: Path, first_run: int) -> list[float]:
@@ -375,7 +375,7 @@ def main() -> int:
                         memory.append(
                             f"  gateway w{workers}: RSS per worker "
                             + ", ".join(f"{a:.0f} -> {b:.0f} MB" for a, b in ends)
-                            + f" over {served // REGISTRATION_HOPS:,} registrations"
+                            + f" over {served // HOPS:,} registrations"
                         )
                 finally:
                     server.stop()

@@ -31,6 +31,7 @@ from urllib.parse import quote
 
 # The answers of the citizen on +97517123456; each citizen's CID is its own (`answers`).
 ANSWERS = ["11517123456", "Pema Tshering Shop", "1", "2", "14", "17123456", "1", "1"]
+HOPS = len(ANSWERS) + 1  # a registration: the dial, then one hop an answer; the last submits
 # What each hop's reply must contain ("Welcome" shows that the census confirmed the caller:
 # otherwise the registration goes on to an officer's review, and no certificate is issued).
 EXPECT = [
@@ -130,9 +131,8 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
 
     primed = 0  # hops answered before the clock starts: the server's CPU window holds them
     if args.stagger:
-        steps = len(ANSWERS) + 1
-        primed = sum(i % steps for i in range(len(idle)))
-        await asyncio.gather(*(prime(c, i % steps) for i, c in enumerate(idle)))
+        primed = sum(i % HOPS for i in range(len(idle)))
+        await asyncio.gather(*(prime(c, i % HOPS) for i, c in enumerate(idle)))
     latencies: list[float] = []
     counts = {"non200": 0, "bad": 0, "errors": 0, "waited_for_citizen": 0, "citizens": 0}
     first_bad: list[str] = []
@@ -163,7 +163,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             counts["bad"] += 1
             if not first_bad:
                 first_bad.append(f"hop {at + 1}: {body[:120]!r}")
-        citizen.hop = (at + 1) % (len(ANSWERS) + 1)
+        citizen.hop = (at + 1) % HOPS
         if citizen.hop == 0:
             counts["citizens"] += 1
             serial += 1

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bench.hop_cpu import HOPS
 from bench.instructions import split
+from bench.ussd_rate import HOPS
 
 
 def test_the_submitting_hop_is_what_the_whole_registration_costs_beyond_the_asking_ones() -> None:
