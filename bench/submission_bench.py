@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote
 
-from bench import fake_census
+from bench import at_messaging, fake_census
 from bench.servers import (
     BIN,
     ROOT,
@@ -69,20 +69,7 @@ class SmsApi:
                 if LINK.search(form.get("message", "")):
                     with api.lock:
                         api.arrived.setdefault(form["to"], time.monotonic())
-                answer = {
-                    "SMSMessageData": {
-                        "Message": "Sent to 1/1",
-                        "Recipients": [
-                            {
-                                "statusCode": 101,
-                                "number": form.get("to", ""),
-                                "status": "Success",
-                                "cost": "BTN 0.50",
-                                "messageId": f"ATXid_{len(api.arrived)}",
-                            }
-                        ],
-                    }
-                }
+                answer = at_messaging.sent(form.get("to", ""), f"ATXid_{len(api.arrived)}")
                 data = json.dumps(answer).encode()
                 self.send_response(201)
                 self.send_header("content-type", "application/json")
@@ -94,7 +81,7 @@ class SmsApi:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/version1/messaging"
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}{at_messaging.PATH}"
         threading.Thread(target=self.server.serve_forever, args=(0.01,), daemon=True).start()
 
 
