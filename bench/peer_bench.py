@@ -65,10 +65,7 @@ WEB_POLL_SECONDS = 0.05  # the outbox's poll: how long a code may wait to be sen
 WEB_SENDS = {
     "GATEWAY_WORKER_POLL_SECONDS": str(WEB_POLL_SECONDS),
     "GATEWAY_SENDERS": json.dumps({"ussd": "sms/africastalking"}),  # codes, not links
-    "GATEWAY_AT_API_KEY": "atsk_bench_7f3a9c2e5b1d",  # a secret has 16 characters at least
-    "GATEWAY_BUDGET_PER_RANGE": "100000/minute;1000000/day",
-    "GATEWAY_BUDGET_PER_COUNTRY": "100000/minute;1000000/day",
-    "GATEWAY_BUDGET_TOTAL": "100000/minute;1000000/day",
+    **at_messaging.SENDING,
 }
 FIGURES = ("messages", "msg_per_s", "conv_per_s", "p50_ms", "p99_ms", "errors")  # loadgen's
 # loadgen draws each conversation's number from a million (+97517xxxxxx): two of its 64
@@ -291,7 +288,7 @@ def main() -> int:
             | WEB_SENDS
             | {
                 "GATEWAY_REDIS_URL": f"redis://127.0.0.1:{redis_port}/2",  # a queue of its own
-                "GATEWAY_AT_SMS_URL": f"http://127.0.0.1:{clients.sms_port}{at_messaging.PATH}",
+                "GATEWAY_AT_SMS_URL": at_messaging.url(clients.sms_port),
             }
         )
         at: dict[str, tuple[str, int, int | None]] = {}

@@ -81,7 +81,7 @@ class SmsApi:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}{at_messaging.PATH}"
+        self.url = at_messaging.url(self.server.server_address[1])
         threading.Thread(target=self.server.serve_forever, args=(0.01,), daemon=True).start()
 
 
@@ -177,17 +177,10 @@ def main() -> int:
         "GATEWAY_VAR_DIR": str(folder / "var"),
         "GATEWAY_USSD_CODES": json.dumps({CODE: "business-registration"}),
         "GATEWAY_WORKER_IN_PROCESS": "false",
-        "GATEWAY_AT_API_KEY": "atsk_bench_7f3a9c2e5b1d",  # a secret has 16 characters at least
         "GATEWAY_AT_SMS_URL": sms.url,
         "GATEWAY_LINK_URL": "https://gw.gov.bt",
         "GATEWAY_WORKER_POLL_SECONDS": "0.05",
-        # The outbound budgets would hold back document SMS past 120 a minute to a number
-        # range, 600 to the country and 1,200 in all: this bench sends hundreds a minute
-        # on purpose (its numbers share one or two ranges) to measure the pipeline, not the
-        # budgets. The budget per number (one SMS each here) stays as deployed.
-        "GATEWAY_BUDGET_PER_RANGE": "100000/minute;1000000/day",
-        "GATEWAY_BUDGET_PER_COUNTRY": "100000/minute;1000000/day",
-        "GATEWAY_BUDGET_TOTAL": "100000/minute;1000000/day",
+        **at_messaging.SENDING,  # one SMS a number; the budgets per range and in all raised
     }
     env.pop("GATEWAY_DOCUMENTS_URL", None)
     open_to_loopback(env)
