@@ -172,9 +172,18 @@ class Clients:
         return done.returncode, done.stdout + done.stderr
 
 
-def measure(clients: Clients, target: str, at: tuple[str, int, int | None], round_: int) -> Run:
-    """One loadgen run against `at`: the URL, the server's pid, and its sending worker's."""
-    url, server_pid, sender_pid = at
+@dataclass(frozen=True)
+class Served:
+    """Where a target answers, the pid of its server, and of the worker sending its SMS."""
+
+    url: str
+    pid: int
+    sender: int | None = None
+
+
+def measure(clients: Clients, target: str, at: Served, round_: int) -> Run:
+    """One loadgen run against `at`."""
+    url, server_pid, sender_pid = at.url, at.pid, at.sender
 
     def cpu(pid: int | None) -> int:
         return sum(servers.tree_cpu(pid).values()) if pid is not None else 0
@@ -291,24 +300,26 @@ def main() -> int:
                 "GATEWAY_AT_SMS_URL": at_messaging.url(clients.sms_port),
             }
         )
-        at: dict[str, tuple[str, int, int | None]] = {}
+        at: dict[str, Served] = {}
         for target, its_env in (("gw-ussd", env), ("gw-web", web_env)):
             logs = folder / target
             logs.mkdir()
             port = servers.free_port()
             command = servers.server_command("gateway", port, 1)[0]
             gateways.append(servers.start("gateway", command, its_env, port, 1, logs))
-            at[target] = (f"http://127.0.0.1:{port}", gateways[-1].process.pid, None)
-        worker = servers.launch([str(servers.BIN / "gateway"), "worker"], web_env, logs / "w.log")
-        helpers.append(worker)
-        at["gw-web"] = (*at["gw-web"][:2], worker.pid)
+            sender = None
+            if its_env is web_env:  # the codes' sender
+                worker = [str(servers.BIN / "gateway"), "worker"]
+                helpers.append(servers.launch(worker, web_env, logs / "worker.log"))
+                sender = helpers[-1].pid
+            at[target] = Served(f"http://127.0.0.1:{port}", gateways[-1].process.pid, sender)
         with serve(model, timeout=120) as rasa:
             load = os.getloadavg()[0]  # others' work on the same cores skews every figure
             print(f"Rasa peer ready in {rasa.start_seconds:.0f} s; load average {load:.2f}")
-            at["rasa"] = (rasa.url, rasa.process.pid, None)
+            at["rasa"] = Served(rasa.url, rasa.process.pid)
             broken = []
             for target in TARGETS:
-                status, out = clients.run("verify", target, at[target][0])
+                status, out = clients.run("verify", target, at[target].url)
                 if status:
                     broken.append(target)
                     tail = "\n    ".join(out.splitlines()[-8:])
